@@ -1,0 +1,2 @@
+//! Placeholder, replaced by the lrkit CLI.
+fn main() {}

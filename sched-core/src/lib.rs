@@ -1,0 +1,2 @@
+//! Placeholder, replaced by the sched-core implementation.
+#![no_std]

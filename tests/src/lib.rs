@@ -1,0 +1,1 @@
+//! Shared helpers for the integration tests: reading the golden vector files.
