@@ -1,0 +1,117 @@
+//! Opening a device without panicking, and the per-device compiled-module cache.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::string::{String, ToString};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use cudarc::driver::{CudaContext, CudaFunction, CudaModule, CudaStream};
+
+use crate::CudaSgdError;
+use crate::kernels::{self, KernelSource};
+
+/// Whether `libcuda` (the NVIDIA driver library) can be loaded.
+pub fn driver_available() -> bool {
+    // SAFETY: `is_culib_present` only tries `dlopen` on the candidate names of the driver
+    // library; loading runs the driver's own initialisers, as any driver call would.
+    unsafe { cudarc::driver::sys::is_culib_present() }
+}
+
+/// Text of a caught panic payload.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
+}
+
+/// Runs `f`, turning a panic of the dynamic loader into [`CudaSgdError::LibraryPanic`].
+pub(crate) fn no_panic<T>(
+    context: &'static str,
+    f: impl FnOnce() -> Result<T, CudaSgdError>,
+) -> Result<T, CudaSgdError> {
+    // Nothing observes state half-updated by a panic: the result is discarded.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => {
+            Err(CudaSgdError::LibraryPanic { context, message: panic_message(&*payload) })
+        }
+    }
+}
+
+/// Opens device `ordinal` (its primary context) and creates a new stream on it.
+///
+/// Returns [`CudaSgdError::DriverLibraryNotFound`] when there is no driver library,
+/// [`CudaSgdError::NoDevice`] / [`CudaSgdError::Driver`] when the driver finds no usable GPU;
+/// never panics. A non-default stream is created because graph capture needs one.
+pub fn open_stream(ordinal: usize) -> Result<Arc<CudaStream>, CudaSgdError> {
+    if !driver_available() {
+        return Err(CudaSgdError::DriverLibraryNotFound);
+    }
+    no_panic("open device", || {
+        cudarc::driver::result::init().map_err(CudaSgdError::driver("cuInit"))?;
+        let count =
+            CudaContext::device_count().map_err(CudaSgdError::driver("cuDeviceGetCount"))?;
+        let count = usize::try_from(count).unwrap_or(0);
+        if ordinal >= count {
+            return Err(CudaSgdError::NoDevice { ordinal, count });
+        }
+        let ctx =
+            CudaContext::new(ordinal).map_err(CudaSgdError::driver("cuDevicePrimaryCtxRetain"))?;
+        ctx.new_stream().map_err(CudaSgdError::driver("cuStreamCreate"))
+    })
+}
+
+/// Cache key: the raw context handle (one primary context per device) and the kernel file.
+type CacheKey = (usize, &'static str);
+
+/// Compiled modules, per context and kernel file: NVRTC runs once per device and process.
+fn cache() -> &'static Mutex<HashMap<CacheKey, Arc<CudaModule>>> {
+    static CACHE: OnceLock<Mutex<HashMap<CacheKey, Arc<CudaModule>>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Returns `kernel` compiled for the device of `ctx`: compiled by NVRTC for the device's
+/// compute capability on first use, then reused from a process-wide cache.
+///
+/// The cache keeps the module (and so the context) alive for the life of the process.
+pub fn module_for(
+    ctx: &Arc<CudaContext>,
+    kernel: &KernelSource,
+) -> Result<Arc<CudaModule>, CudaSgdError> {
+    let key = (ctx.cu_ctx() as usize, kernel.file);
+    {
+        let guard = cache().lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(m) = guard.get(&key) {
+            return Ok(m.clone());
+        }
+    }
+    let (major, minor) = ctx
+        .compute_capability()
+        .map_err(CudaSgdError::driver("cuDeviceGetAttribute(compute capability)"))?;
+    let arch = kernels::arch_for_compute_capability(major, minor);
+    let ptx = kernels::compile(kernel, &arch)?;
+    let ctx2 = ctx.clone();
+    let module = no_panic("cuModuleLoadData", move || {
+        ctx2.load_module(ptx).map_err(|source| CudaSgdError::ModuleLoad {
+            kernel: kernel.file,
+            arch: arch.clone(),
+            source,
+        })
+    })?;
+    let mut guard = cache().lock().unwrap_or_else(|p| p.into_inner());
+    Ok(guard.entry(key).or_insert(module).clone())
+}
+
+/// Loads entry point `name` of `kernel` on the device of `ctx` (compiling on first use).
+pub fn function_for(
+    ctx: &Arc<CudaContext>,
+    kernel: &KernelSource,
+    name: &'static str,
+) -> Result<CudaFunction, CudaSgdError> {
+    let module = module_for(ctx, kernel)?;
+    module.load_function(name).map_err(CudaSgdError::driver("cuModuleGetFunction"))
+}

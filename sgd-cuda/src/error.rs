@@ -1,0 +1,218 @@
+//! The crate's error type: every driver, compile, launch and validation failure.
+
+use core::fmt;
+
+use cudarc::driver::DriverError;
+
+/// Everything that can go wrong in `sgd-cuda`.
+///
+/// Validation errors are reported before anything is written to the device.
+/// Driver errors carry the raw `CUresult` (printed by name, without calling into the
+/// driver, so formatting works even when the driver library is missing).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum CudaSgdError {
+    /// `libcuda.so` could not be loaded (no NVIDIA driver on this machine).
+    DriverLibraryNotFound,
+    /// `libnvrtc.so` could not be loaded (NVRTC is not installed or not on
+    /// `LD_LIBRARY_PATH`).
+    NvrtcLibraryNotFound,
+    /// The driver reports no device with this ordinal.
+    NoDevice {
+        /// Requested ordinal.
+        ordinal: usize,
+        /// Number of devices the driver reports.
+        count: usize,
+    },
+    /// A CUDA driver call failed.
+    Driver {
+        /// What was being done (e.g. `"cuModuleLoadData sgd_multi_tensor.cu"`).
+        context: &'static str,
+        /// The driver's result code.
+        source: DriverError,
+    },
+    /// The dynamic loader panicked inside `cudarc` (a symbol missing from an old
+    /// library, for example); caught and reported instead of unwinding into the caller.
+    LibraryPanic {
+        /// What was being done.
+        context: &'static str,
+        /// The panic message.
+        message: String,
+    },
+    /// NVRTC rejected a kernel.
+    Compile {
+        /// Kernel source file name (e.g. `"sgd_multi_tensor.cu"`).
+        kernel: &'static str,
+        /// Target architecture (e.g. `"compute_90"`).
+        arch: String,
+        /// NVRTC options used.
+        options: Vec<String>,
+        /// NVRTC status and log.
+        log: String,
+    },
+    /// The driver could not load the PTX that NVRTC produced (for example PTX from a newer
+    /// NVRTC than the driver supports: put the CUDA install's `libnvrtc` first on
+    /// `LD_LIBRARY_PATH`).
+    ModuleLoad {
+        /// Kernel source file name.
+        kernel: &'static str,
+        /// Target architecture.
+        arch: String,
+        /// The driver's result code.
+        source: DriverError,
+    },
+    /// A tensor's parameter and gradient (or momentum) lengths differ.
+    LengthMismatch {
+        /// Tensor index.
+        tensor: usize,
+        /// Number of parameter elements.
+        params: usize,
+        /// Number of gradient elements.
+        grads: usize,
+    },
+    /// A tensor range does not fit in its device buffer.
+    OutOfBounds {
+        /// Tensor index.
+        tensor: usize,
+        /// Buffer index.
+        buffer: usize,
+        /// First element of the range.
+        offset: usize,
+        /// Number of elements of the range.
+        len: usize,
+        /// Length of the buffer.
+        buffer_len: usize,
+    },
+    /// A buffer index that was never registered.
+    UnknownBuffer {
+        /// The bad index.
+        buffer: usize,
+        /// Number of registered buffers.
+        buffers: usize,
+    },
+    /// A tensor index that was never registered.
+    UnknownTensor {
+        /// The bad index.
+        tensor: usize,
+        /// Number of registered tensors.
+        tensors: usize,
+    },
+    /// A tensor names a group that does not exist.
+    UnknownGroup {
+        /// Tensor index (or `usize::MAX` for a group-level call).
+        tensor: usize,
+        /// The bad group index.
+        group: usize,
+        /// Number of groups.
+        groups: usize,
+    },
+    /// `step` got a different number of learning rates than there are groups.
+    LrCount {
+        /// Number of groups.
+        expected: usize,
+        /// Number of learning rates passed.
+        got: usize,
+    },
+    /// A device address that is not 4-byte aligned (not an `f32` address).
+    MisalignedAddress {
+        /// Tensor index.
+        tensor: usize,
+        /// The byte address.
+        address: u64,
+    },
+    /// Chunk size or block size out of range.
+    BadLaunchShape {
+        /// Requested elements per chunk.
+        chunk_elems: usize,
+        /// Requested threads per block.
+        block_threads: u32,
+    },
+    /// More chunks (or chunks of one tensor) than a `u32` can index.
+    TooManyChunks {
+        /// Number of chunks that would be needed.
+        chunks: u64,
+    },
+    /// A buffer belongs to a different CUDA context than the optimizer's stream.
+    WrongContext {
+        /// Buffer index.
+        buffer: usize,
+    },
+    /// A grad-scaler call while gradient scaling is not enabled.
+    GradScalingDisabled,
+}
+
+impl fmt::Display for CudaSgdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DriverLibraryNotFound => {
+                f.write_str("no CUDA driver: libcuda could not be loaded")
+            }
+            Self::NvrtcLibraryNotFound => f.write_str(
+                "no NVRTC: libnvrtc could not be loaded (install CUDA or the nvidia-cuda-nvrtc wheel and put its lib dir on LD_LIBRARY_PATH)",
+            ),
+            Self::NoDevice { ordinal, count } => {
+                write!(f, "no CUDA device {ordinal}: the driver reports {count} device(s)")
+            }
+            Self::Driver { context, source } => {
+                write!(f, "CUDA driver call failed ({context}): {:?}", source.0)
+            }
+            Self::LibraryPanic { context, message } => {
+                write!(f, "CUDA library loader panicked ({context}): {message}")
+            }
+            Self::Compile { kernel, arch, options, log } => write!(
+                f,
+                "NVRTC failed to compile {kernel} for {arch} with options {options:?}: {log}"
+            ),
+            Self::ModuleLoad { kernel, arch, source } => write!(
+                f,
+                "the driver could not load the PTX of {kernel} ({arch}): {:?} (is libnvrtc newer than the driver? put the CUDA install's lib64 first on LD_LIBRARY_PATH)",
+                source.0
+            ),
+            Self::LengthMismatch { tensor, params, grads } => write!(
+                f,
+                "tensor {tensor}: {params} parameter elements but {grads} gradient elements"
+            ),
+            Self::OutOfBounds { tensor, buffer, offset, len, buffer_len } => write!(
+                f,
+                "tensor {tensor}: elements {offset}..{offset}+{len} do not fit in buffer {buffer} of {buffer_len} elements"
+            ),
+            Self::UnknownBuffer { buffer, buffers } => {
+                write!(f, "buffer {buffer} does not exist ({buffers} registered)")
+            }
+            Self::UnknownTensor { tensor, tensors } => {
+                write!(f, "tensor {tensor} does not exist ({tensors} registered)")
+            }
+            Self::UnknownGroup { tensor, group, groups } => {
+                write!(f, "tensor {tensor}: group {group} does not exist ({groups} groups)")
+            }
+            Self::LrCount { expected, got } => {
+                write!(f, "expected {expected} learning rates (one per group), got {got}")
+            }
+            Self::MisalignedAddress { tensor, address } => {
+                write!(f, "tensor {tensor}: device address {address:#x} is not 4-byte aligned")
+            }
+            Self::BadLaunchShape { chunk_elems, block_threads } => write!(
+                f,
+                "bad launch shape: {chunk_elems} elements per chunk (must be > 0), {block_threads} threads per block (must be a multiple of 32 in 32..=1024)"
+            ),
+            Self::TooManyChunks { chunks } => {
+                write!(f, "{chunks} chunks do not fit in a u32 index; use a larger chunk size")
+            }
+            Self::WrongContext { buffer } => {
+                write!(f, "buffer {buffer} belongs to another CUDA context than the optimizer's stream")
+            }
+            Self::GradScalingDisabled => {
+                f.write_str("gradient scaling is not enabled (call enable_grad_scaling first)")
+            }
+        }
+    }
+}
+
+impl core::error::Error for CudaSgdError {}
+
+impl CudaSgdError {
+    /// Wraps a driver error with what was being done.
+    pub(crate) fn driver(context: &'static str) -> impl FnOnce(DriverError) -> Self {
+        move |source| Self::Driver { context, source }
+    }
+}

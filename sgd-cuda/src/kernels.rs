@@ -1,0 +1,149 @@
+//! The CUDA kernel sources and their NVRTC compilation (explicit options, no fast math).
+//!
+//! Kernels are `.cu` files in `sgd-cuda/kernels/`, embedded with `include_str!` and
+//! compiled once per device at run time (see [`crate::device`] for the per-device cache).
+
+use std::string::{String, ToString};
+use std::vec::Vec;
+
+use cudarc::nvrtc::{CompileError, CompileOptions, Ptx};
+
+use crate::CudaSgdError;
+
+/// A kernel source file and the entry points it defines.
+#[derive(Clone, Copy, Debug)]
+pub struct KernelSource {
+    /// File name inside `sgd-cuda/kernels/` (used as the NVRTC program name and in errors).
+    pub file: &'static str,
+    /// CUDA C++ source text.
+    pub source: &'static str,
+    /// `extern "C"` entry points.
+    pub entry_points: &'static [&'static str],
+}
+
+/// Name of the multi-tensor SGD kernel.
+pub const SGD_KERNEL: &str = "sgd_multi_tensor_f32";
+
+/// The multi-tensor fused SGD kernel (`kernels/sgd_multi_tensor.cu`).
+pub const SGD_MULTI_TENSOR: KernelSource = KernelSource {
+    file: "sgd_multi_tensor.cu",
+    source: include_str!("../kernels/sgd_multi_tensor.cu"),
+    entry_points: &[SGD_KERNEL],
+};
+
+/// Every kernel of the crate (the compile test compiles each of them).
+pub const ALL_KERNELS: &[KernelSource] = &[SGD_MULTI_TENSOR];
+
+/// Virtual architecture for a compute capability, e.g. `(9, 0)` -> `"compute_90"`.
+///
+/// A virtual architecture makes NVRTC emit PTX, which the driver JIT-compiles for the
+/// exact device when the module is loaded.
+pub fn arch_for_compute_capability(major: i32, minor: i32) -> String {
+    std::format!("compute_{major}{minor}")
+}
+
+/// The NVRTC options every kernel is compiled with for `arch`.
+///
+/// * `--fmad=false`: no multiply-add contraction; the kernels write every FMA of the
+///   scalar reference explicitly (`__fmaf_rn`), every separately rounded product as
+///   `__fmul_rn`.
+/// * `--ftz=false`, `--prec-div=true`, `--prec-sqrt=true`: IEEE subnormals and division
+///   (the gradient scale uses `__fdiv_rn` anyway), i.e. no fast math.
+/// * `-default-device`: functions without an execution-space annotation are device code.
+/// * `--gpu-architecture=<arch>` from the device's compute capability.
+pub fn compile_options(arch: &str) -> Vec<String> {
+    std::vec![
+        "--fmad=false".to_string(),
+        "--ftz=false".to_string(),
+        "--prec-div=true".to_string(),
+        "--prec-sqrt=true".to_string(),
+        "-default-device".to_string(),
+        std::format!("--gpu-architecture={arch}"),
+        "--std=c++17".to_string(),
+    ]
+}
+
+/// Whether `libnvrtc` can be loaded (searched like `cudarc` does: `libnvrtc.so`,
+/// `libnvrtc.so.13`, ... on `LD_LIBRARY_PATH` and the system paths).
+pub fn nvrtc_available() -> bool {
+    // SAFETY: `is_culib_present` only tries `dlopen` on the candidate library names (and
+    // closes them again); loading runs the library's own initialisers, exactly what any
+    // later NVRTC call would do.
+    unsafe { cudarc::nvrtc::sys::is_culib_present() }
+}
+
+/// Compiles `kernel` for `arch` with [`compile_options`] and returns its PTX.
+///
+/// Fails with [`CudaSgdError::NvrtcLibraryNotFound`] when libnvrtc is missing (checked
+/// before any NVRTC call, which would otherwise panic in the dynamic loader) and with
+/// [`CudaSgdError::Compile`] (options and NVRTC log included) when NVRTC rejects it.
+pub fn compile(kernel: &KernelSource, arch: &str) -> Result<Ptx, CudaSgdError> {
+    if !nvrtc_available() {
+        return Err(CudaSgdError::NvrtcLibraryNotFound);
+    }
+    let options = compile_options(arch);
+    let opts = CompileOptions {
+        options: options.clone(),
+        name: Some(kernel.file.to_string()),
+        ..Default::default()
+    };
+    let source = kernel.source;
+    let result =
+        std::panic::catch_unwind(move || cudarc::nvrtc::compile_ptx_with_opts(source, opts));
+    match result {
+        Ok(Ok(ptx)) => Ok(ptx),
+        Ok(Err(err)) => Err(CudaSgdError::Compile {
+            kernel: kernel.file,
+            arch: arch.to_string(),
+            options,
+            log: compile_log(&err),
+        }),
+        Err(panic) => Err(CudaSgdError::LibraryPanic {
+            context: "NVRTC compile",
+            message: crate::device::panic_message(&panic),
+        }),
+    }
+}
+
+/// NVRTC status plus its log, as text.
+fn compile_log(err: &CompileError) -> String {
+    match err {
+        CompileError::CompileError { nvrtc, log, .. } => {
+            std::format!("{:?}: {}", nvrtc.0, log.to_string_lossy())
+        }
+        other => std::format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arch_names() {
+        assert_eq!(arch_for_compute_capability(9, 0), "compute_90");
+        assert_eq!(arch_for_compute_capability(12, 0), "compute_120");
+        assert_eq!(arch_for_compute_capability(8, 6), "compute_86");
+    }
+
+    #[test]
+    fn options_forbid_contraction_and_fast_math() {
+        let o = compile_options("compute_90");
+        assert!(o.iter().any(|s| s == "--fmad=false"));
+        assert!(o.iter().any(|s| s == "--ftz=false"));
+        assert!(o.iter().any(|s| s == "--prec-div=true"));
+        assert!(o.iter().any(|s| s == "-default-device"));
+        assert!(o.iter().any(|s| s == "--gpu-architecture=compute_90"));
+        assert!(!o.iter().any(|s| s.contains("fast")));
+    }
+
+    #[test]
+    fn every_kernel_names_its_entry_points_in_the_source() {
+        for k in ALL_KERNELS {
+            for e in k.entry_points {
+                let decl = std::format!("__global__ void {e}(");
+                assert!(k.source.contains(&decl), "{} lacks {decl}", k.file);
+            }
+        }
+    }
+}

@@ -1,0 +1,624 @@
+//! [`CudaSgd`]: the optimizer that owns the device buffers, the tables and the launch.
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::vec::Vec;
+
+use cudarc::driver::sys::{CUgraphInstantiate_flags, CUstreamCaptureMode};
+use cudarc::driver::{
+    CudaFunction, CudaGraph, CudaSlice, CudaStream, CudaView, CudaViewMut, DevicePtr, DevicePtrMut,
+    LaunchConfig, PushKernelArg,
+};
+use sgd_cpu::SgdConfig;
+
+use crate::CudaSgdError;
+use crate::device;
+use crate::kernels::{SGD_KERNEL, SGD_MULTI_TENSOR};
+use crate::table::{self, DeviceTensorTable, TensorSpec};
+
+/// Index of a device buffer owned by a [`CudaSgd`] (position in the `buffers` passed to
+/// [`CudaSgd::new`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BufferId(pub usize);
+
+/// One tensor: a parameter range and a gradient range (element ranges of owned buffers),
+/// and its parameter group. Ranges may start at any element (unaligned sub-slices work; the
+/// kernel falls back to scalar loads where `float4` is impossible).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TensorRef {
+    /// Parameter group index.
+    pub group: usize,
+    /// Buffer holding the parameters.
+    pub param_buffer: BufferId,
+    /// Element range of the parameters.
+    pub params: Range<usize>,
+    /// Buffer holding the gradients.
+    pub grad_buffer: BufferId,
+    /// Element range of the gradients (same length as `params`).
+    pub grads: Range<usize>,
+}
+
+/// Launch shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CudaSgdOptions {
+    /// Elements per chunk; one block handles one chunk (default [`table::DEFAULT_CHUNK_ELEMS`]).
+    pub chunk_elems: usize,
+    /// Threads per block, a multiple of 32 in `32..=1024` (default 512).
+    pub block_threads: u32,
+}
+
+impl Default for CudaSgdOptions {
+    fn default() -> Self {
+        Self { chunk_elems: table::DEFAULT_CHUNK_ELEMS, block_threads: 512 }
+    }
+}
+
+/// Momentum storage of one group: one allocation, tensors packed at 16-byte offsets.
+struct GroupMomentum {
+    storage: CudaSlice<f32>,
+}
+
+/// Fused multi-tensor SGD on one CUDA stream.
+///
+/// Owns the parameter/gradient buffers (so the raw addresses in its device tables stay
+/// valid), the momentum buffers, the device tables and the per-group learning-rate buffer.
+/// Everything is enqueued on its stream; buffers used from other streams of the same
+/// context are synchronised through `cudarc`'s per-buffer events at every step.
+pub struct CudaSgd {
+    stream: Arc<CudaStream>,
+    func: CudaFunction,
+    options: CudaSgdOptions,
+    buffers: Vec<CudaSlice<f32>>,
+    tensors: Vec<TensorRef>,
+    groups: Vec<SgdConfig>,
+    momentum: Vec<Option<GroupMomentum>>,
+    /// Per tensor: element offset inside its group's momentum storage.
+    momentum_offset: Vec<usize>,
+    has_grad: Vec<bool>,
+    table: DeviceTensorTable,
+    d_tensors: CudaSlice<u64>,
+    d_chunks: CudaSlice<u32>,
+    d_groups: CudaSlice<u32>,
+    d_neg_lrs: CudaSlice<f32>,
+    d_chunk_first: CudaSlice<u32>,
+    /// `[grad_scale, found_inf]` when gradient scaling is enabled.
+    d_scaler: Option<CudaSlice<f32>>,
+    table_dirty: bool,
+    groups_dirty: bool,
+    host_neg_lrs: Vec<f32>,
+    graph: Option<CudaGraph>,
+}
+
+/// Device address of a buffer (no event bookkeeping needed: only read to build tables).
+fn address<T>(slice: &CudaSlice<T>, stream: &CudaStream) -> u64 {
+    let (ptr, _record) = slice.device_ptr(stream);
+    ptr
+}
+
+/// Uploads `words` into a fresh device buffer (at least one element long).
+fn upload<T: cudarc::driver::DeviceRepr + Copy + Default>(
+    stream: &Arc<CudaStream>,
+    words: &[T],
+    context: &'static str,
+) -> Result<CudaSlice<T>, CudaSgdError> {
+    if words.is_empty() {
+        return stream.clone_htod(&[T::default()]).map_err(CudaSgdError::driver(context));
+    }
+    stream.clone_htod(words).map_err(CudaSgdError::driver(context))
+}
+
+impl CudaSgd {
+    /// Creates the optimizer: validates every tensor (nothing is uploaded before that),
+    /// compiles the kernel for the stream's device (cached), allocates momentum buffers for
+    /// the groups whose `momentum != 0`, builds and uploads the tables.
+    ///
+    /// `buffers` must belong to the stream's context. `groups[i].lr` is only the initial
+    /// learning rate; every [`CudaSgd::step`] passes the learning rates.
+    pub fn new(
+        stream: Arc<CudaStream>,
+        groups: Vec<SgdConfig>,
+        buffers: Vec<CudaSlice<f32>>,
+        tensors: Vec<TensorRef>,
+        options: CudaSgdOptions,
+    ) -> Result<Self, CudaSgdError> {
+        validate(&stream, &groups, &buffers, &tensors, &options)?;
+        let func = device::function_for(stream.context(), &SGD_MULTI_TENSOR, SGD_KERNEL)?;
+        let n_groups = groups.len();
+        let mut this = Self {
+            func,
+            options,
+            has_grad: std::vec![true; tensors.len()],
+            momentum: (0..n_groups).map(|_| None).collect(),
+            momentum_offset: std::vec![0; tensors.len()],
+            table: DeviceTensorTable::build(&[], n_groups, options.chunk_elems)?,
+            d_tensors: upload::<u64>(&stream, &[], "upload tensor table")?,
+            d_chunks: upload::<u32>(&stream, &[], "upload chunk list")?,
+            d_groups: upload(&stream, &table::group_words(&groups), "upload group table")?,
+            d_neg_lrs: upload(&stream, &std::vec![0.0f32; n_groups], "upload learning rates")?,
+            d_chunk_first: upload::<u32>(&stream, &[], "upload chunk state")?,
+            d_scaler: None,
+            table_dirty: false,
+            groups_dirty: false,
+            host_neg_lrs: Vec::with_capacity(n_groups),
+            graph: None,
+            stream,
+            buffers,
+            tensors,
+            groups,
+        };
+        for g in 0..n_groups {
+            if this.groups[g].momentum != 0.0 {
+                this.allocate_momentum(g)?;
+            }
+        }
+        this.table = this.build_table()?;
+        this.d_tensors = upload(&this.stream, &this.table.tensor_words, "upload tensor table")?;
+        this.d_chunks = upload(&this.stream, &this.table.chunk_words, "upload chunk list")?;
+        let first = std::vec![1u32; this.table.num_chunks()];
+        this.d_chunk_first = upload(&this.stream, &first, "upload chunk state")?;
+        Ok(this)
+    }
+
+    /// The optimizer's stream.
+    pub fn stream(&self) -> &Arc<CudaStream> {
+        &self.stream
+    }
+
+    /// Number of tensors.
+    pub fn num_tensors(&self) -> usize {
+        self.tensors.len()
+    }
+
+    /// Number of parameter groups.
+    pub fn num_groups(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Number of chunks (blocks of work) per step.
+    pub fn num_chunks(&self) -> usize {
+        self.table.num_chunks()
+    }
+
+    /// The options of group `group` (its `lr` is the one given at construction or by
+    /// [`CudaSgd::set_group_config`]; steps use the learning rates passed to them).
+    pub fn group_config(&self, group: usize) -> Option<&SgdConfig> {
+        self.groups.get(group)
+    }
+
+    /// A buffer, for reading (for example `stream.clone_dtoh(opt.buffer(id)?)`).
+    pub fn buffer(&self, id: BufferId) -> Result<&CudaSlice<f32>, CudaSgdError> {
+        let buffers = self.buffers.len();
+        self.buffers.get(id.0).ok_or(CudaSgdError::UnknownBuffer { buffer: id.0, buffers })
+    }
+
+    /// A buffer, for writing (gradients, new parameters). A view, not the slice itself, so
+    /// the allocation (whose address is in the device table) cannot be replaced.
+    pub fn buffer_mut(&mut self, id: BufferId) -> Result<CudaViewMut<'_, f32>, CudaSgdError> {
+        let buffers = self.buffers.len();
+        let b = self
+            .buffers
+            .get_mut(id.0)
+            .ok_or(CudaSgdError::UnknownBuffer { buffer: id.0, buffers })?;
+        Ok(b.as_view_mut())
+    }
+
+    /// Gives the buffers back (in the order passed to [`CudaSgd::new`]).
+    pub fn into_buffers(self) -> Vec<CudaSlice<f32>> {
+        self.buffers
+    }
+
+    /// Copies tensor `tensor`'s parameters to the host (synchronises the stream).
+    pub fn params_to_host(&self, tensor: usize) -> Result<Vec<f32>, CudaSgdError> {
+        let t = self.tensor(tensor)?;
+        let view: CudaView<'_, f32> = self.buffers[t.param_buffer.0].slice(t.params.clone());
+        self.stream.clone_dtoh(&view).map_err(CudaSgdError::driver("copy parameters to host"))
+    }
+
+    /// Copies tensor `tensor`'s momentum buffer to the host, or `None` when it has none yet
+    /// (torch's `state[p]["momentum_buffer"]` absent: group without momentum, or no step
+    /// with a gradient and momentum was taken). Synchronises the stream.
+    pub fn momentum_to_host(&self, tensor: usize) -> Result<Option<Vec<f32>>, CudaSgdError> {
+        let t = self.tensor(tensor)?;
+        let Some(m) = &self.momentum[t.group] else { return Ok(None) };
+        let chunks = self.table.chunk_start[tensor]..self.table.chunk_start[tensor + 1];
+        if !chunks.is_empty() {
+            let flag = self
+                .stream
+                .clone_dtoh(&self.d_chunk_first.slice(chunks.start..chunks.start + 1))
+                .map_err(CudaSgdError::driver("copy chunk state to host"))?;
+            if flag[0] != 0 {
+                return Ok(None);
+            }
+        }
+        let off = self.momentum_offset[tensor];
+        let view = m.storage.slice(off..off + t.params.len());
+        self.stream
+            .clone_dtoh(&view)
+            .map(Some)
+            .map_err(CudaSgdError::driver("copy momentum to host"))
+    }
+
+    /// Marks whether tensor `tensor` has a gradient this step (`p.grad is None` → `false`:
+    /// the tensor and its momentum buffer are left untouched, as torch skips it). Re-uploads
+    /// the tensor table at the next step.
+    pub fn set_has_grad(&mut self, tensor: usize, has_grad: bool) -> Result<(), CudaSgdError> {
+        self.tensor(tensor)?;
+        if self.has_grad[tensor] != has_grad {
+            self.has_grad[tensor] = has_grad;
+            self.table.set_has_grad(tensor, has_grad);
+            self.table_dirty = true;
+        }
+        Ok(())
+    }
+
+    /// Replaces group `group`'s options (momentum, dampening, weight decay, nesterov,
+    /// maximize; `lr` is ignored by steps). Re-uploads the group table at the next step;
+    /// allocates the group's momentum buffers if it gets momentum for the first time.
+    pub fn set_group_config(
+        &mut self,
+        group: usize,
+        config: SgdConfig,
+    ) -> Result<(), CudaSgdError> {
+        let groups = self.groups.len();
+        if group >= groups {
+            return Err(CudaSgdError::UnknownGroup { tensor: usize::MAX, group, groups });
+        }
+        if self.groups[group] == config {
+            return Ok(());
+        }
+        self.groups[group] = config;
+        self.groups_dirty = true;
+        if config.momentum != 0.0 && self.momentum[group].is_none() {
+            self.allocate_momentum(group)?;
+            let rebuilt = self.build_table()?;
+            // Same tensors and chunks, so the device buffers keep their size (and a captured
+            // graph, which holds their addresses, stays valid).
+            self.table.tensor_words = rebuilt.tensor_words;
+            self.table_dirty = true;
+        }
+        Ok(())
+    }
+
+    /// Enables gradient scaling: allocates the device pair `[grad_scale, found_inf]`
+    /// (initially `[1.0, 0.0]`). Each step then divides every gradient by `grad_scale`
+    /// (`__fdiv_rn`) and does nothing at all when `found_inf != 0`. Drops a captured graph
+    /// (the kernel arguments change); capture again afterwards.
+    pub fn enable_grad_scaling(&mut self) -> Result<(), CudaSgdError> {
+        if self.d_scaler.is_none() {
+            self.d_scaler = Some(upload(&self.stream, &[1.0f32, 0.0], "upload grad scaler")?);
+            self.graph = None;
+        }
+        Ok(())
+    }
+
+    /// The device pair `[grad_scale, found_inf]`, for kernels (an unscale / inf check)
+    /// that write them on the device.
+    pub fn grad_scaler_mut(&mut self) -> Result<CudaViewMut<'_, f32>, CudaSgdError> {
+        self.d_scaler.as_mut().map(|s| s.as_view_mut()).ok_or(CudaSgdError::GradScalingDisabled)
+    }
+
+    /// Writes `[grad_scale, found_inf]` from the host (one small copy on the stream).
+    pub fn set_grad_scaler(&mut self, grad_scale: f32, found_inf: f32) -> Result<(), CudaSgdError> {
+        let scaler = self.d_scaler.as_mut().ok_or(CudaSgdError::GradScalingDisabled)?;
+        self.stream
+            .memcpy_htod(&[grad_scale, found_inf], scaler)
+            .map_err(CudaSgdError::driver("upload grad scaler"))
+    }
+
+    /// One optimizer step for every tensor of every group: one kernel launch (or one graph
+    /// replay after [`CudaSgd::capture_graph`]). `lrs[g]` is group `g`'s learning rate,
+    /// rounded on the host to `f32(-lr)` exactly as `sgd_cpu::StepScalars` does and uploaded
+    /// (the only per-step copy). Not validated, like torch's per-step `lr`.
+    pub fn step(&mut self, lrs: &[f64]) -> Result<(), CudaSgdError> {
+        if lrs.len() != self.groups.len() {
+            return Err(CudaSgdError::LrCount { expected: self.groups.len(), got: lrs.len() });
+        }
+        self.upload_dirty()?;
+        table::neg_lrs_into(lrs, &mut self.host_neg_lrs);
+        if !self.host_neg_lrs.is_empty() {
+            self.stream
+                .memcpy_htod(self.host_neg_lrs.as_slice(), &mut self.d_neg_lrs)
+                .map_err(CudaSgdError::driver("upload learning rates"))?;
+        }
+        if self.table.num_chunks() == 0 {
+            return Ok(());
+        }
+        let args = self.kernel_args();
+        // Order this step after earlier uses of the buffers on other streams, and later uses
+        // after it (cudarc's per-buffer events; the guards record when dropped).
+        let stream = &self.stream;
+        let _guards: Vec<_> = self.buffers.iter_mut().map(|b| b.device_ptr_mut(stream).1).collect();
+        match &self.graph {
+            Some(graph) => graph.launch().map_err(CudaSgdError::driver("cuGraphLaunch")),
+            None => launch(&self.stream, &self.func, &args),
+        }
+    }
+
+    /// Captures one step into a CUDA graph; later [`CudaSgd::step`] calls replay it. The
+    /// graph reads the learning rates, tables and grad scaler from device memory, so a
+    /// replay with new learning rates (and new table contents) is exact. Needs a
+    /// non-default stream (as [`device::open_stream`] creates).
+    pub fn capture_graph(&mut self) -> Result<(), CudaSgdError> {
+        self.graph = None;
+        if self.table.num_chunks() == 0 {
+            return Ok(());
+        }
+        self.upload_dirty()?;
+        self.stream
+            .begin_capture(CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_THREAD_LOCAL)
+            .map_err(CudaSgdError::driver("cuStreamBeginCapture"))?;
+        let launched = launch(&self.stream, &self.func, &self.kernel_args());
+        let ended = self.stream.end_capture(CUgraphInstantiate_flags(0));
+        launched?;
+        self.graph =
+            ended.map_err(CudaSgdError::driver("cuStreamEndCapture / cuGraphInstantiate"))?;
+        Ok(())
+    }
+
+    /// Whether steps replay a captured graph.
+    pub fn has_graph(&self) -> bool {
+        self.graph.is_some()
+    }
+
+    /// Drops the captured graph; steps launch the kernel directly again.
+    pub fn release_graph(&mut self) {
+        self.graph = None;
+    }
+
+    /// Waits for every enqueued step.
+    pub fn synchronize(&self) -> Result<(), CudaSgdError> {
+        self.stream.synchronize().map_err(CudaSgdError::driver("cuStreamSynchronize"))
+    }
+
+    fn tensor(&self, tensor: usize) -> Result<&TensorRef, CudaSgdError> {
+        let tensors = self.tensors.len();
+        self.tensors.get(tensor).ok_or(CudaSgdError::UnknownTensor { tensor, tensors })
+    }
+
+    fn allocate_momentum(&mut self, group: usize) -> Result<(), CudaSgdError> {
+        let members: Vec<usize> =
+            (0..self.tensors.len()).filter(|&t| self.tensors[t].group == group).collect();
+        let lens: Vec<usize> = members.iter().map(|&t| self.tensors[t].params.len()).collect();
+        let (offsets, total) = table::packed_offsets(&lens);
+        let storage = self
+            .stream
+            .alloc_zeros::<f32>(total.max(4))
+            .map_err(CudaSgdError::driver("allocate momentum buffers"))?;
+        for (&t, off) in members.iter().zip(offsets) {
+            self.momentum_offset[t] = off;
+        }
+        self.momentum[group] = Some(GroupMomentum { storage });
+        Ok(())
+    }
+
+    fn build_table(&self) -> Result<DeviceTensorTable, CudaSgdError> {
+        let specs: Vec<TensorSpec> = self
+            .tensors
+            .iter()
+            .enumerate()
+            .map(|(i, t)| TensorSpec {
+                group: t.group,
+                len: t.params.len(),
+                param: address(&self.buffers[t.param_buffer.0], &self.stream)
+                    + 4 * t.params.start as u64,
+                grad: address(&self.buffers[t.grad_buffer.0], &self.stream)
+                    + 4 * t.grads.start as u64,
+                momentum: self.momentum[t.group].as_ref().map(|m| {
+                    address(&m.storage, &self.stream) + 4 * self.momentum_offset[i] as u64
+                }),
+                has_grad: self.has_grad[i],
+            })
+            .collect();
+        DeviceTensorTable::build(&specs, self.groups.len(), self.options.chunk_elems)
+    }
+
+    fn upload_dirty(&mut self) -> Result<(), CudaSgdError> {
+        if self.table_dirty && !self.table.tensor_words.is_empty() {
+            self.stream
+                .memcpy_htod(self.table.tensor_words.as_slice(), &mut self.d_tensors)
+                .map_err(CudaSgdError::driver("upload tensor table"))?;
+        }
+        self.table_dirty = false;
+        if self.groups_dirty && !self.groups.is_empty() {
+            let words = table::group_words(&self.groups);
+            self.stream
+                .memcpy_htod(words.as_slice(), &mut self.d_groups)
+                .map_err(CudaSgdError::driver("upload group table"))?;
+        }
+        self.groups_dirty = false;
+        Ok(())
+    }
+
+    fn kernel_args(&self) -> KernelArgs {
+        let s = &self.stream;
+        let (scale, found_inf) = match &self.d_scaler {
+            Some(d) => {
+                let a = address(d, s);
+                (a, a + 4)
+            }
+            None => (0, 0),
+        };
+        let chunks = self.table.num_chunks();
+        KernelArgs {
+            tensors: address(&self.d_tensors, s),
+            chunks: address(&self.d_chunks, s),
+            // Fits: DeviceTensorTable::build rejects more than u32::MAX chunks.
+            num_chunks: chunks as u32,
+            chunk_elems: self.table.chunk_elems as u64,
+            groups: address(&self.d_groups, s),
+            neg_lrs: address(&self.d_neg_lrs, s),
+            chunk_first: address(&self.d_chunk_first, s),
+            grad_scale: scale,
+            found_inf,
+            grid: (chunks as u32).min(i32::MAX as u32),
+            block: self.options.block_threads,
+        }
+    }
+}
+
+/// Arguments of `sgd_multi_tensor_f32`, in order (device addresses as `u64`; 0 = null).
+struct KernelArgs {
+    tensors: u64,
+    chunks: u64,
+    num_chunks: u32,
+    chunk_elems: u64,
+    groups: u64,
+    neg_lrs: u64,
+    chunk_first: u64,
+    grad_scale: u64,
+    found_inf: u64,
+    grid: u32,
+    block: u32,
+}
+
+/// Enqueues one launch of `sgd_multi_tensor_f32`.
+fn launch(stream: &CudaStream, func: &CudaFunction, a: &KernelArgs) -> Result<(), CudaSgdError> {
+    let cfg =
+        LaunchConfig { grid_dim: (a.grid, 1, 1), block_dim: (a.block, 1, 1), shared_mem_bytes: 0 };
+    let mut builder = stream.launch_builder(func);
+    builder
+        .arg(&a.tensors)
+        .arg(&a.chunks)
+        .arg(&a.num_chunks)
+        .arg(&a.chunk_elems)
+        .arg(&a.groups)
+        .arg(&a.neg_lrs)
+        .arg(&a.chunk_first)
+        .arg(&a.grad_scale)
+        .arg(&a.found_inf);
+    // SAFETY: the arguments match `sgd_multi_tensor_f32(const TensorEntry*, const ChunkEntry*,
+    // unsigned int, unsigned long long, const GroupEntry*, const float*, unsigned int*,
+    // const float*, const float*)` in order and size: pointers are passed as u64 device
+    // addresses, `num_chunks` as u32, `chunk_elems` as u64. The tables behind them are owned
+    // by the `CudaSgd` that calls this and were built by `DeviceTensorTable::build` over
+    // validated ranges: `d_tensors` has one 5-word entry per tensor, `d_chunks` `num_chunks`
+    // 2-word entries whose tensor index and chunk index are in range, `d_groups` 4 words per
+    // group and `d_neg_lrs` one f32 per group (every tensor's group is < the group count),
+    // `d_chunk_first` one u32 per chunk; every param/grad/momentum range lies inside a live
+    // allocation of the same context (checked in `validate`), so each chunk's accesses
+    // `[chunk * chunk_elems, min(numel, (chunk + 1) * chunk_elems))` stay in bounds. The
+    // grad-scaler addresses are 0 (null, checked by the kernel) or the two f32 of `d_scaler`.
+    unsafe { builder.launch(cfg) }
+        .map(|_| ())
+        .map_err(CudaSgdError::driver("cuLaunchKernel sgd_multi_tensor_f32"))
+}
+
+/// Checks everything before any device work.
+fn validate(
+    stream: &Arc<CudaStream>,
+    groups: &[SgdConfig],
+    buffers: &[CudaSlice<f32>],
+    tensors: &[TensorRef],
+    options: &CudaSgdOptions,
+) -> Result<(), CudaSgdError> {
+    let bt = options.block_threads;
+    if options.chunk_elems == 0
+        || u32::try_from(options.chunk_elems).is_err()
+        || !(32..=1024).contains(&bt)
+        || !bt.is_multiple_of(32)
+    {
+        return Err(CudaSgdError::BadLaunchShape {
+            chunk_elems: options.chunk_elems,
+            block_threads: bt,
+        });
+    }
+    for (i, b) in buffers.iter().enumerate() {
+        if b.context() != stream.context() {
+            return Err(CudaSgdError::WrongContext { buffer: i });
+        }
+    }
+    validate_tensors(groups.len(), &buffers.iter().map(CudaSlice::len).collect::<Vec<_>>(), tensors)
+}
+
+/// Checks tensor ranges against buffer lengths and the group count (pure, host only).
+pub fn validate_tensors(
+    groups: usize,
+    buffer_lens: &[usize],
+    tensors: &[TensorRef],
+) -> Result<(), CudaSgdError> {
+    for (i, t) in tensors.iter().enumerate() {
+        if t.group >= groups {
+            return Err(CudaSgdError::UnknownGroup { tensor: i, group: t.group, groups });
+        }
+        if t.params.len() != t.grads.len()
+            || t.params.start > t.params.end
+            || t.grads.start > t.grads.end
+        {
+            return Err(CudaSgdError::LengthMismatch {
+                tensor: i,
+                params: t.params.len(),
+                grads: t.grads.len(),
+            });
+        }
+        for (id, r) in [(t.param_buffer, &t.params), (t.grad_buffer, &t.grads)] {
+            let Some(&buffer_len) = buffer_lens.get(id.0) else {
+                return Err(CudaSgdError::UnknownBuffer {
+                    buffer: id.0,
+                    buffers: buffer_lens.len(),
+                });
+            };
+            if r.end > buffer_len {
+                return Err(CudaSgdError::OutOfBounds {
+                    tensor: i,
+                    buffer: id.0,
+                    offset: r.start,
+                    len: r.len(),
+                    buffer_len,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(group: usize, pb: usize, p: Range<usize>, gb: usize, g: Range<usize>) -> TensorRef {
+        TensorRef {
+            group,
+            param_buffer: BufferId(pb),
+            params: p,
+            grad_buffer: BufferId(gb),
+            grads: g,
+        }
+    }
+
+    #[test]
+    fn validation_rejects_bad_tensors_with_the_bad_values() {
+        let lens = [10, 10];
+        assert!(
+            validate_tensors(1, &lens, &[t(0, 0, 0..10, 1, 0..10), t(0, 0, 1..4, 1, 5..8)]).is_ok()
+        );
+        assert!(matches!(
+            validate_tensors(1, &lens, &[t(0, 0, 0..10, 1, 0..10), t(0, 0, 0..3, 1, 0..2)]),
+            Err(CudaSgdError::LengthMismatch { tensor: 1, params: 3, grads: 2 })
+        ));
+        assert!(matches!(
+            validate_tensors(1, &lens, &[t(0, 0, 5..11, 1, 0..6)]),
+            Err(CudaSgdError::OutOfBounds {
+                tensor: 0,
+                buffer: 0,
+                offset: 5,
+                len: 6,
+                buffer_len: 10
+            })
+        ));
+        assert!(matches!(
+            validate_tensors(1, &lens, &[t(0, 0, 0..1, 2, 0..1)]),
+            Err(CudaSgdError::UnknownBuffer { buffer: 2, buffers: 2 })
+        ));
+        assert!(matches!(
+            validate_tensors(2, &lens, &[t(2, 0, 0..1, 1, 0..1)]),
+            Err(CudaSgdError::UnknownGroup { tensor: 0, group: 2, groups: 2 })
+        ));
+        #[allow(clippy::reversed_empty_ranges)]
+        // the point of the test: a reversed range is rejected.
+        let reversed = t(0, 0, 4..2, 1, 4..2);
+        assert!(matches!(
+            validate_tensors(1, &lens, &[reversed]),
+            Err(CudaSgdError::LengthMismatch { .. })
+        ));
+    }
+}
