@@ -1,0 +1,142 @@
+//! PyTorch's `LRScheduler` base protocol, shared by every epoch-indexed scheduler.
+
+use crate::group::{MAX_GROUPS, ParamGroup, check_groups};
+use crate::SchedError;
+
+/// How a step is entered, mirroring the three ways PyTorch calls `get_lr()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StepMode {
+    /// The step done by the constructor (`_initial_step`, `_is_initial = True`).
+    Initial,
+    /// A normal `scheduler.step()`.
+    Normal,
+    /// `SequentialLR` switching to this scheduler: `_update_lr(0)`, i.e. `last_epoch = 0`
+    /// and the closed form if the class has one, else `get_lr()`; `_step_count` unchanged.
+    RestartAtZero,
+}
+
+/// The state every `LRScheduler` keeps: `base_lrs`, `last_epoch`, `_step_count`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Base {
+    pub(crate) base_lrs: [f64; MAX_GROUPS],
+    pub(crate) groups: usize,
+    pub(crate) last_epoch: i64,
+    pub(crate) step_count: u64,
+}
+
+impl Base {
+    /// The base constructor up to (not including) its initial step:
+    /// `setdefault("initial_lr", lr)` when `last_epoch == -1`, else require it;
+    /// `base_lrs = [initial_lr]`.
+    ///
+    /// Validates before writing anything.
+    pub(crate) fn new(groups: &mut [ParamGroup], last_epoch: i64) -> Result<Self, SchedError> {
+        Self::check_new(groups, last_epoch)?;
+        Ok(Self::init(groups, last_epoch))
+    }
+
+    /// Validation part of [`Base::new`].
+    pub(crate) fn check_new(groups: &[ParamGroup], last_epoch: i64) -> Result<(), SchedError> {
+        check_groups(groups)?;
+        if last_epoch < -1 {
+            return Err(SchedError::OutOfRange {
+                param: "last_epoch",
+                #[allow(clippy::cast_precision_loss)] // error reporting only
+                value: last_epoch as f64,
+                expected: ">= -1",
+            });
+        }
+        if last_epoch != -1 {
+            if let Some(i) = groups.iter().position(|g| g.initial_lr.is_none()) {
+                return Err(SchedError::MissingInitialLr { group: i });
+            }
+        }
+        Ok(())
+    }
+
+    /// Writing part of [`Base::new`]; call only after [`Base::check_new`] passed.
+    pub(crate) fn init(groups: &mut [ParamGroup], last_epoch: i64) -> Self {
+        let mut base_lrs = [0.0; MAX_GROUPS];
+        for (b, g) in base_lrs.iter_mut().zip(groups.iter_mut()) {
+            let initial = *g.initial_lr.get_or_insert(g.lr);
+            *b = initial;
+        }
+        Self { base_lrs, groups: groups.len(), last_epoch, step_count: 0 }
+    }
+
+    /// Checks that `step` gets the groups the scheduler was built for.
+    #[inline]
+    pub(crate) fn check_count(&self, groups: &[ParamGroup]) -> Result<(), SchedError> {
+        if groups.len() == self.groups {
+            Ok(())
+        } else {
+            Err(SchedError::GroupCountChanged { expected: self.groups, got: groups.len() })
+        }
+    }
+
+    /// Checks a group index for closed-form queries.
+    #[inline]
+    pub(crate) fn check_group(&self, group: usize) -> Result<(), SchedError> {
+        if group < self.groups {
+            Ok(())
+        } else {
+            Err(SchedError::GroupOutOfRange { group, groups: self.groups })
+        }
+    }
+
+    /// One step of a scheduler whose new lr depends only on `(group index, current lr,
+    /// base lr, new last_epoch)`: computes every new lr first (so an error writes
+    /// nothing), then writes them and advances the counters as PyTorch does.
+    pub(crate) fn advance(
+        &mut self,
+        groups: &mut [ParamGroup],
+        mode: StepMode,
+        rule: impl Fn(usize, f64, f64, i64) -> Result<f64, SchedError>,
+    ) -> Result<(), SchedError> {
+        self.check_count(groups)?;
+        let e = match mode {
+            StepMode::RestartAtZero => 0,
+            StepMode::Initial | StepMode::Normal => self.last_epoch + 1,
+        };
+        let mut new = [0.0; MAX_GROUPS];
+        for (i, (n, g)) in new.iter_mut().zip(groups.iter()).enumerate() {
+            *n = rule(i, g.lr, self.base_lrs[i], e)?;
+        }
+        for (g, n) in groups.iter_mut().zip(new) {
+            g.lr = n;
+        }
+        self.commit(mode, e);
+        Ok(())
+    }
+
+    /// Advances `last_epoch` / `_step_count` after a successful step.
+    #[inline]
+    pub(crate) fn commit(&mut self, mode: StepMode, e: i64) {
+        self.last_epoch = e;
+        match mode {
+            StepMode::Initial => self.step_count = 1,
+            StepMode::Normal => self.step_count += 1,
+            StepMode::RestartAtZero => {}
+        }
+    }
+}
+
+/// Converts an epoch count to `f64` the way Python's `float(int)` does.
+#[inline(always)]
+#[allow(clippy::cast_precision_loss)] // exact below 2^53, as in Python.
+pub(crate) fn f(e: i64) -> f64 {
+    e as f64
+}
+
+/// Converts an unsigned parameter to `f64` the way Python's `float(int)` does.
+#[inline(always)]
+#[allow(clippy::cast_precision_loss)] // exact below 2^53, as in Python.
+pub(crate) fn fu(x: u64) -> f64 {
+    x as f64
+}
+
+/// Checks a float parameter is finite.
+#[inline]
+pub(crate) fn finite(param: &'static str, value: f64) -> Result<f64, SchedError> {
+    if value.is_finite() { Ok(value) } else { Err(SchedError::NonFinite { param, value }) }
+}

@@ -1,0 +1,99 @@
+//! `LambdaLR` and `MultiplicativeLR`: user functions of the epoch.
+
+use crate::base::{Base, StepMode};
+use crate::group::check_groups;
+use crate::lr_lambda::{Lambdas, LrLambda};
+use crate::math::Real;
+use crate::{MAX_GROUPS, ParamGroup, SchedError};
+
+/// PyTorch `torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda, last_epoch=-1)`.
+///
+/// Absolute: `lr(e) = base_lr * λ(e)`, also at construction (it ignores the current
+/// lr, so inside a chain it overrides earlier schedulers). The closed form is the same
+/// expression, bitwise equal to stepping; it exists when every λ is built in.
+#[derive(Clone, Copy, Debug)]
+pub struct LambdaLr {
+    pub(crate) base: Base,
+    pub(crate) lambdas: [LrLambda; MAX_GROUPS],
+}
+
+impl LambdaLr {
+    /// Builds the scheduler and performs PyTorch's construction step.
+    pub fn new(
+        lr_lambda: Lambdas<'_>,
+        last_epoch: i64,
+        groups: &mut [ParamGroup],
+    ) -> Result<Self, SchedError> {
+        check_groups(groups)?;
+        let lambdas = lr_lambda.resolve(groups.len())?;
+        let base = Base::new(groups, last_epoch)?;
+        let mut s = Self { base, lambdas };
+        s.step_mode(groups, StepMode::Initial)?;
+        Ok(s)
+    }
+
+    pub(crate) fn step_mode(
+        &mut self,
+        groups: &mut [ParamGroup],
+        mode: StepMode,
+    ) -> Result<(), SchedError> {
+        let l = self.lambdas;
+        self.base.advance(groups, mode, |i, _, b, e| Ok(b * l[i].eval(e)))
+    }
+
+    #[inline]
+    pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
+        self.base.check_group(group)?;
+        let l = self.lambdas[group];
+        if !l.is_builtin() {
+            return Err(SchedError::NoClosedForm);
+        }
+        let e = i64::try_from(epoch).unwrap_or(i64::MAX);
+        Ok(R::from_f64(self.base.base_lrs[group]) * l.eval_in::<R>(e))
+    }
+}
+
+crate::macros::epoch_scheduler_api!(LambdaLr);
+crate::macros::closed_form_via_inherent!(LambdaLr);
+
+/// PyTorch `torch.optim.lr_scheduler.MultiplicativeLR(optimizer, lr_lambda, last_epoch=-1)`.
+///
+/// Relative: `lr' = lr * λ(e)` at every step after construction (the first step uses
+/// `λ(1)`). A factor of 0 makes the lr 0 for ever. No closed form: the value depends
+/// on every earlier factor (and, inside SequentialLR, on what the previous scheduler
+/// left).
+#[derive(Clone, Copy, Debug)]
+pub struct MultiplicativeLr {
+    pub(crate) base: Base,
+    pub(crate) lambdas: [LrLambda; MAX_GROUPS],
+}
+
+impl MultiplicativeLr {
+    /// Builds the scheduler and performs PyTorch's construction step (which keeps lr).
+    pub fn new(
+        lr_lambda: Lambdas<'_>,
+        last_epoch: i64,
+        groups: &mut [ParamGroup],
+    ) -> Result<Self, SchedError> {
+        check_groups(groups)?;
+        let lambdas = lr_lambda.resolve(groups.len())?;
+        let base = Base::new(groups, last_epoch)?;
+        let mut s = Self { base, lambdas };
+        s.step_mode(groups, StepMode::Initial)?;
+        Ok(s)
+    }
+
+    pub(crate) fn step_mode(
+        &mut self,
+        groups: &mut [ParamGroup],
+        mode: StepMode,
+    ) -> Result<(), SchedError> {
+        let l = self.lambdas;
+        if mode == StepMode::Initial {
+            return self.base.advance(groups, mode, |_, lr, _, _| Ok(lr));
+        }
+        self.base.advance(groups, mode, |i, lr, _, e| Ok(lr * l[i].eval(e)))
+    }
+}
+
+crate::macros::epoch_scheduler_api!(MultiplicativeLr);

@@ -1,0 +1,96 @@
+//! `PolynomialLR`: polynomial decay to zero over `total_iters`.
+
+use crate::base::{Base, StepMode, f, finite};
+use crate::math::Real;
+use crate::{ParamGroup, SchedError};
+
+/// Arguments of [`PolynomialLr`] (PyTorch `PolynomialLR(optimizer, total_iters=5, power=1.0, last_epoch=-1)`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PolynomialLrConfig {
+    /// Epochs until the lr reaches zero.
+    pub total_iters: u64,
+    /// Power of the polynomial (finite, `>= 0` when `total_iters > 0`).
+    pub power: f64,
+    /// `-1` to start fresh; `k >= 0` to resume.
+    pub last_epoch: i64,
+}
+
+impl Default for PolynomialLrConfig {
+    /// PyTorch's defaults: `total_iters = 5`, `power = 1.0`.
+    fn default() -> Self {
+        Self { total_iters: 5, power: 1.0, last_epoch: -1 }
+    }
+}
+
+/// PyTorch `torch.optim.lr_scheduler.PolynomialLR`.
+///
+/// With `T = total_iters`, `p = power`:
+/// - step: `lr' = lr` at construction or when `e > T`, else
+///   `lr' = lr * ((1.0 - e / T) / (1.0 - (e - 1) / T)) ** p`;
+/// - closed form: `lr(e) = base_lr * (1.0 - min(T, e) / T) ** p` (`T == 0`, where
+///   PyTorch's closed form divides by zero, gives `base_lr`, as stepping does).
+///
+/// Largest closed-form vs. stepping distance: 4 ulp before `T` (both are 0 from `T` on).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PolynomialLr {
+    pub(crate) base: Base,
+    total_iters: i64,
+    power: f64,
+}
+
+impl PolynomialLr {
+    /// Builds the scheduler and performs PyTorch's construction step.
+    ///
+    /// Rejects `power < 0` with `total_iters > 0`, which PyTorch accepts and then fails
+    /// on (`0.0 ** negative`) at epoch `total_iters`.
+    pub fn new(config: PolynomialLrConfig, groups: &mut [ParamGroup]) -> Result<Self, SchedError> {
+        let power = finite("power", config.power)?;
+        if power < 0.0 && config.total_iters > 0 {
+            return Err(SchedError::OutOfRange { param: "power", value: power, expected: ">= 0" });
+        }
+        let total_iters = i64::try_from(config.total_iters).unwrap_or(i64::MAX);
+        let base = Base::new(groups, config.last_epoch)?;
+        let mut s = Self { base, total_iters, power };
+        s.step_mode(groups, StepMode::Initial)?;
+        Ok(s)
+    }
+
+    pub(crate) fn step_mode(
+        &mut self,
+        groups: &mut [ParamGroup],
+        mode: StepMode,
+    ) -> Result<(), SchedError> {
+        let this = *self;
+        if mode == StepMode::RestartAtZero {
+            return self.base.advance(groups, mode, |_, _, b, _| Ok(this.formula(b, 0)));
+        }
+        let initial = mode == StepMode::Initial;
+        let (t, p) = (self.total_iters, self.power);
+        self.base.advance(groups, mode, |_, lr, _, e| {
+            if initial || e > t {
+                return Ok(lr);
+            }
+            let tf = f(t);
+            Ok(lr * ((1.0 - f(e) / tf) / (1.0 - f(e - 1) / tf)).pow(p))
+        })
+    }
+
+    #[inline(always)]
+    fn formula<R: Real>(&self, b: R, e: i64) -> R {
+        if self.total_iters == 0 {
+            return b;
+        }
+        let t = R::from_i64(self.total_iters);
+        b * (R::ONE - R::from_i64(self.total_iters.min(e)) / t).pow(R::from_f64(self.power))
+    }
+
+    #[inline]
+    pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
+        self.base.check_group(group)?;
+        let e = i64::try_from(epoch).unwrap_or(i64::MAX);
+        Ok(self.formula(R::from_f64(self.base.base_lrs[group]), e))
+    }
+}
+
+crate::macros::epoch_scheduler_api!(PolynomialLr);
+crate::macros::closed_form_via_inherent!(PolynomialLr);

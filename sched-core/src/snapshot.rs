@@ -1,0 +1,217 @@
+//! State snapshots: a scheduler's mutable state as plain bytes.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::{SchedError, Scheduler};
+
+/// Format version written into every snapshot.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// The mutable state of one scheduler as 48 plain bytes (`bytemuck::Pod`, little- or
+/// big-endian as the machine writes it), small enough for a flash page.
+///
+/// Like PyTorch's `state_dict`, it holds what `step()` changes; the configuration is
+/// rebuilt by constructing the scheduler again, and the groups' lrs (the optimizer's
+/// state) are saved by the caller. Restore = construct afresh, put the saved groups
+/// back, then [`Scheduler::restore`]. A composite writes itself, then its children
+/// depth first.
+///
+/// | kind | `real` | `int0` | `int1` |
+/// |---|---|---|---|
+/// | CosineAnnealingWarmRestarts | `T_cur` | `T_i` | - |
+/// | ReduceLROnPlateau | `best` | `num_bad_epochs` | `cooldown_counter` |
+/// | others | - | - | - |
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct Snapshot {
+    /// [`SNAPSHOT_VERSION`].
+    pub version: u32,
+    /// Scheduler kind code (1 = StepLR ... 15 = ChainedScheduler, in [`Scheduler`] order).
+    pub kind: u32,
+    /// `last_epoch`.
+    pub last_epoch: i64,
+    /// `_step_count`.
+    pub step_count: u64,
+    /// Kind-specific real (see the table).
+    pub real: f64,
+    /// Kind-specific integer.
+    pub int0: i64,
+    /// Kind-specific integer.
+    pub int1: i64,
+}
+
+impl Snapshot {
+    /// The snapshot as bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        bytemuck::bytes_of(self)
+    }
+
+    /// Reads a snapshot from bytes (any alignment), checking length and version.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, SchedError> {
+        let s: Self = bytemuck::try_pod_read_unaligned(bytes)
+            .map_err(|_| SchedError::SnapshotMismatch { what: "length (expected 48 bytes)" })?;
+        if s.version != SNAPSHOT_VERSION {
+            return Err(SchedError::SnapshotMismatch { what: "version" });
+        }
+        Ok(s)
+    }
+}
+
+fn kind_code(s: &Scheduler<'_>) -> u32 {
+    match s {
+        Scheduler::Step(_) => 1,
+        Scheduler::MultiStep(_) => 2,
+        Scheduler::Constant(_) => 3,
+        Scheduler::Linear(_) => 4,
+        Scheduler::Exponential(_) => 5,
+        Scheduler::Polynomial(_) => 6,
+        Scheduler::CosineAnnealing(_) => 7,
+        Scheduler::Lambda(_) => 8,
+        Scheduler::Multiplicative(_) => 9,
+        Scheduler::WarmRestarts(_) => 10,
+        Scheduler::Cyclic(_) => 11,
+        Scheduler::OneCycle(_) => 12,
+        Scheduler::Plateau(_) => 13,
+        Scheduler::Sequential(_) => 14,
+        Scheduler::Chained(_) => 15,
+    }
+}
+
+#[allow(clippy::cast_possible_wrap)] // counters far below 2^63
+fn own_snapshot(s: &Scheduler<'_>) -> Snapshot {
+    let mut out = Snapshot { version: SNAPSHOT_VERSION, kind: kind_code(s), last_epoch: s.last_epoch(), ..Zeroable::zeroed() };
+    macro_rules! base {
+        ($x:expr) => {{
+            out.step_count = $x.base.step_count;
+        }};
+    }
+    match s {
+        Scheduler::Step(x) => base!(x),
+        Scheduler::MultiStep(x) => base!(x),
+        Scheduler::Constant(x) => base!(x),
+        Scheduler::Linear(x) => base!(x),
+        Scheduler::Exponential(x) => base!(x),
+        Scheduler::Polynomial(x) => base!(x),
+        Scheduler::CosineAnnealing(x) => base!(x),
+        Scheduler::Lambda(x) => base!(x),
+        Scheduler::Multiplicative(x) => base!(x),
+        Scheduler::Cyclic(x) => base!(x),
+        Scheduler::OneCycle(x) => base!(x),
+        Scheduler::WarmRestarts(x) => {
+            base!(x);
+            out.real = x.t_cur;
+            out.int0 = x.t_i;
+        }
+        Scheduler::Plateau(p) => {
+            out.real = p.best;
+            out.int0 = p.num_bad_epochs as i64;
+            out.int1 = p.cooldown_counter as i64;
+        }
+        Scheduler::Sequential(_) | Scheduler::Chained(_) => {}
+    }
+    out
+}
+
+impl<'a> Scheduler<'a> {
+    /// Number of snapshots [`Scheduler::snapshot`] writes (1 + all descendants).
+    pub fn snapshot_len(&self) -> usize {
+        1 + self.children().iter().map(Scheduler::snapshot_len).sum::<usize>()
+    }
+
+    fn children(&self) -> &[Scheduler<'a>] {
+        match self {
+            Scheduler::Sequential(s) => s.children(),
+            Scheduler::Chained(s) => s.children(),
+            _ => &[],
+        }
+    }
+
+    /// Writes the state of this scheduler and its descendants (depth first) into `out`;
+    /// returns how many snapshots were written.
+    pub fn snapshot(&self, out: &mut [Snapshot]) -> Result<usize, SchedError> {
+        let need = self.snapshot_len();
+        if out.len() < need {
+            return Err(SchedError::TooManyItems { param: "snapshot", got: need, max: out.len() });
+        }
+        out[0] = own_snapshot(self);
+        let mut n = 1;
+        for c in self.children() {
+            n += c.snapshot(&mut out[n..])?;
+        }
+        Ok(n)
+    }
+
+    /// Checks that `snaps` match this scheduler tree (kinds, version, count).
+    fn check_snapshots(&self, snaps: &[Snapshot]) -> Result<usize, SchedError> {
+        let Some(own) = snaps.first() else {
+            return Err(SchedError::SnapshotMismatch { what: "too few snapshots" });
+        };
+        if own.version != SNAPSHOT_VERSION {
+            return Err(SchedError::SnapshotMismatch { what: "version" });
+        }
+        if own.kind != kind_code(self) {
+            return Err(SchedError::SnapshotMismatch { what: "scheduler kind" });
+        }
+        let mut n = 1;
+        for c in self.children() {
+            n += c.check_snapshots(&snaps[n..])?;
+        }
+        Ok(n)
+    }
+
+    /// Restores the state written by [`Scheduler::snapshot`] into a scheduler built with
+    /// the same configuration. Checks everything before changing anything; returns the
+    /// number of snapshots read.
+    pub fn restore(&mut self, snaps: &[Snapshot]) -> Result<usize, SchedError> {
+        self.check_snapshots(snaps)?;
+        Ok(self.apply(snaps))
+    }
+
+    #[allow(clippy::cast_sign_loss)] // written from u64 counters by `snapshot`
+    fn apply(&mut self, snaps: &[Snapshot]) -> usize {
+        let own = snaps[0];
+        macro_rules! base {
+            ($x:expr) => {{
+                $x.base.last_epoch = own.last_epoch;
+                $x.base.step_count = own.step_count;
+            }};
+        }
+        let mut n = 1;
+        match self {
+            Scheduler::Step(x) => base!(x),
+            Scheduler::MultiStep(x) => base!(x),
+            Scheduler::Constant(x) => base!(x),
+            Scheduler::Linear(x) => base!(x),
+            Scheduler::Exponential(x) => base!(x),
+            Scheduler::Polynomial(x) => base!(x),
+            Scheduler::CosineAnnealing(x) => base!(x),
+            Scheduler::Lambda(x) => base!(x),
+            Scheduler::Multiplicative(x) => base!(x),
+            Scheduler::Cyclic(x) => base!(x),
+            Scheduler::OneCycle(x) => base!(x),
+            Scheduler::WarmRestarts(x) => {
+                base!(x);
+                x.t_cur = own.real;
+                x.t_i = own.int0;
+            }
+            Scheduler::Plateau(p) => {
+                p.last_epoch = own.last_epoch;
+                p.best = own.real;
+                p.num_bad_epochs = own.int0 as u64;
+                p.cooldown_counter = own.int1 as u64;
+            }
+            Scheduler::Sequential(s) => {
+                s.set_last_epoch(own.last_epoch);
+                for c in s.children_mut() {
+                    n += c.apply(&snaps[n..]);
+                }
+            }
+            Scheduler::Chained(s) => {
+                for c in s.children_mut() {
+                    n += c.apply(&snaps[n..]);
+                }
+            }
+        }
+        n
+    }
+}
