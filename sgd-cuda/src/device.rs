@@ -115,3 +115,24 @@ pub fn function_for(
     let module = module_for(ctx, kernel)?;
     module.load_function(name).map_err(CudaSgdError::driver("cuModuleGetFunction"))
 }
+
+/// For test harnesses: a stream on device 0, or `None` after printing why the GPU tests
+/// skip (`skipping: ...` on stderr).
+///
+/// # Panics
+///
+/// When `SGD_CUDA_REQUIRE_GPU` is set and no device can be opened, so that a GPU run cannot
+/// pass by skipping everything.
+pub fn stream_or_skip(test: &str) -> Option<Arc<CudaStream>> {
+    match open_stream(0) {
+        Ok(stream) => Some(stream),
+        Err(err) => {
+            assert!(
+                std::env::var_os("SGD_CUDA_REQUIRE_GPU").is_none(),
+                "{test}: SGD_CUDA_REQUIRE_GPU is set but no CUDA device could be opened: {err}"
+            );
+            std::eprintln!("skipping {test}: {err}");
+            None
+        }
+    }
+}

@@ -21,5 +21,7 @@ pub mod kernels;
 mod sgd;
 pub mod table;
 
+/// The `cudarc` version this crate is built on (device buffers are `cudarc::driver::CudaSlice`).
+pub use cudarc;
 pub use error::CudaSgdError;
 pub use sgd::{BufferId, CudaSgd, CudaSgdOptions, TensorRef, validate_tensors};

@@ -65,6 +65,8 @@ struct GroupMomentum {
 /// Everything is enqueued on its stream; buffers used from other streams of the same
 /// context are synchronised through `cudarc`'s per-buffer events at every step.
 pub struct CudaSgd {
+    /// First field: dropped before the buffers its kernel node points to.
+    graph: Option<CudaGraph>,
     stream: Arc<CudaStream>,
     func: CudaFunction,
     options: CudaSgdOptions,
@@ -86,7 +88,9 @@ pub struct CudaSgd {
     table_dirty: bool,
     groups_dirty: bool,
     host_neg_lrs: Vec<f32>,
-    graph: Option<CudaGraph>,
+    /// Kernel arguments (device addresses of the tables), computed once: the tables are
+    /// rewritten in place, never reallocated.
+    args: KernelArgs,
 }
 
 /// Device address of a buffer (no event bookkeeping needed: only read to build tables).
@@ -141,6 +145,7 @@ impl CudaSgd {
             groups_dirty: false,
             host_neg_lrs: Vec::with_capacity(n_groups),
             graph: None,
+            args: KernelArgs::default(),
             stream,
             buffers,
             tensors,
@@ -156,6 +161,7 @@ impl CudaSgd {
         this.d_chunks = upload(&this.stream, &this.table.chunk_words, "upload chunk list")?;
         let first = std::vec![1u32; this.table.num_chunks()];
         this.d_chunk_first = upload(&this.stream, &first, "upload chunk state")?;
+        this.args = this.kernel_args();
         Ok(this)
     }
 
@@ -286,6 +292,7 @@ impl CudaSgd {
     pub fn enable_grad_scaling(&mut self) -> Result<(), CudaSgdError> {
         if self.d_scaler.is_none() {
             self.d_scaler = Some(upload(&self.stream, &[1.0f32, 0.0], "upload grad scaler")?);
+            self.args = self.kernel_args();
             self.graph = None;
         }
         Ok(())
@@ -323,14 +330,13 @@ impl CudaSgd {
         if self.table.num_chunks() == 0 {
             return Ok(());
         }
-        let args = self.kernel_args();
         // Order this step after earlier uses of the buffers on other streams, and later uses
         // after it (cudarc's per-buffer events; the guards record when dropped).
         let stream = &self.stream;
         let _guards: Vec<_> = self.buffers.iter_mut().map(|b| b.device_ptr_mut(stream).1).collect();
         match &self.graph {
             Some(graph) => graph.launch().map_err(CudaSgdError::driver("cuGraphLaunch")),
-            None => launch(&self.stream, &self.func, &args),
+            None => launch(&self.stream, &self.func, &self.args),
         }
     }
 
@@ -347,7 +353,9 @@ impl CudaSgd {
         self.stream
             .begin_capture(CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_THREAD_LOCAL)
             .map_err(CudaSgdError::driver("cuStreamBeginCapture"))?;
-        let launched = launch(&self.stream, &self.func, &self.kernel_args());
+        // Only the kernel is captured: no event record/wait (the arguments are raw addresses
+        // computed before), so the capture never depends on work outside it.
+        let launched = launch(&self.stream, &self.func, &self.args);
         let ended = self.stream.end_capture(CUgraphInstantiate_flags(0));
         launched?;
         self.graph =
@@ -457,6 +465,7 @@ impl CudaSgd {
 }
 
 /// Arguments of `sgd_multi_tensor_f32`, in order (device addresses as `u64`; 0 = null).
+#[derive(Clone, Copy, Debug, Default)]
 struct KernelArgs {
     tensors: u64,
     chunks: u64,
