@@ -1,5 +1,7 @@
 //! Hyper-parameters of one parameter group, as `torch.optim.SGD` takes them.
 
+use crate::SgdError;
+
 /// Options of one parameter group, exactly as `torch.optim.SGD(params, lr, momentum,
 /// dampening, weight_decay, nesterov, maximize=...)` takes them (f64, like Python floats).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -29,6 +31,56 @@ impl Default for SgdConfig {
             nesterov: false,
             maximize: false,
         }
+    }
+}
+
+impl SgdConfig {
+    /// Checks torch's constructor rules (`SPEC.md` §4.1) plus finiteness, naming `group` in
+    /// the error: `lr >= 0` and finite, `momentum >= 0` and finite, `weight_decay >= 0` and
+    /// finite, `dampening` finite, and `nesterov` only with `momentum > 0` and
+    /// `dampening == 0`. Checked in torch's order (lr, momentum, weight_decay, nesterov).
+    ///
+    /// # Errors
+    /// The first rule broken, as an [`SgdError`] naming the bad value.
+    pub fn validate(&self, group: usize) -> Result<(), SgdError> {
+        self.validate_values(group)?;
+        if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
+            return Err(SgdError::NesterovRequiresMomentumAndZeroDampening {
+                group,
+                momentum: self.momentum,
+                dampening: self.dampening,
+            });
+        }
+        Ok(())
+    }
+
+    /// The checks every step makes: those of [`SgdConfig::validate`] except the nesterov rule.
+    ///
+    /// torch checks the nesterov rule only in the constructor and only on the defaults, so a
+    /// parameter group `{nesterov: True, dampening: 0.1}` runs the formula as written
+    /// (`SPEC.md` §4.1, "torch_quirk_unvalidated_group"); the caller-owned-buffer step
+    /// functions accept such a group as torch does, [`crate::Sgd`] rejects it at construction.
+    ///
+    /// # Errors
+    /// The first rule broken, as an [`SgdError`] naming the bad value.
+    pub fn validate_values(&self, group: usize) -> Result<(), SgdError> {
+        let lr = self.lr;
+        if lr < 0.0 {
+            return Err(SgdError::NegativeLearningRate { group, lr });
+        }
+        if !lr.is_finite() {
+            return Err(SgdError::NonFiniteLearningRate { group, lr });
+        }
+        if !(self.momentum >= 0.0 && self.momentum.is_finite()) {
+            return Err(SgdError::InvalidMomentum { group, momentum: self.momentum });
+        }
+        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
+            return Err(SgdError::InvalidWeightDecay { group, weight_decay: self.weight_decay });
+        }
+        if !self.dampening.is_finite() {
+            return Err(SgdError::InvalidDampening { group, dampening: self.dampening });
+        }
+        Ok(())
     }
 }
 

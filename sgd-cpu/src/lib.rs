@@ -1,10 +1,56 @@
 //! Fused multi-tensor `torch.optim.SGD` for CPUs.
 //!
-//! (Work in progress: the scalar reference below is the contract other crates
-//! build against; see `scalar`.)
+//! One pass over memory per step for a whole model: every tensor of every parameter group is
+//! updated in a single fused read-modify-write (read param, grad, momentum buffer; write param,
+//! buffer: 20 bytes per element with momentum), with the semantics of `torch.optim.SGD`
+//! (`lr`, `momentum`, `dampening`, `nesterov`, `weight_decay`, `maximize`, per group) and
+//! torch's fused mixed-precision inputs (`grad_scale`, `found_inf`).
+//!
+//! * The rule, its rounding and its operation order: [`scalar`] (the specification; every
+//!   backend matches it bit for bit).
+//! * Backends: scalar, AVX2+FMA, AVX-512, NEON, chosen once at run time ([`Backend`]).
+//! * Caller-owned tensors: [`fused_step`] over [`ParamGroup`]s of [`TensorSlot`]s (no
+//!   allocation, works without `std`); multi-threaded: [`ThreadPool::fused_step`].
+//! * Owned state: [`Sgd`] (momentum buffers and their "initialised" flags per tensor).
+//!
+//! ```
+//! use sgd_cpu::{GroupSpec, Sgd, SgdConfig};
+//!
+//! let config = SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() };
+//! let mut sgd = Sgd::new(vec![GroupSpec { config, numels: vec![3] }])?;
+//! let mut w = [1.0f32, 2.0, 3.0];
+//! let g = [0.5f32, 0.5, 0.5];
+//! sgd.step(&mut [&mut w[..]], &[Some(&g[..])])?;
+//! assert_eq!(w, [0.95, 1.95, 2.95]);
+//! sgd.set_lr(0, 0.05)?; // e.g. from a scheduler
+//! # Ok::<(), sgd_cpu::SgdError>(())
+//! ```
 #![cfg_attr(not(feature = "std"), no_std)]
 
-pub mod config;
-pub mod scalar;
+#[cfg(feature = "alloc")]
+extern crate alloc;
 
+pub mod backend;
+pub mod bytes;
+pub mod config;
+mod error;
+pub mod fma;
+mod group;
+#[cfg(feature = "alloc")]
+mod optimizer;
+#[cfg(feature = "std")]
+mod parallel;
+#[cfg(feature = "std")]
+mod pool;
+pub mod scalar;
+mod step;
+
+pub use backend::Backend;
 pub use config::{SgdConfig, StepScalars};
+pub use error::SgdError;
+pub use group::{MomentumSlot, ParamGroup, TensorSlot};
+#[cfg(feature = "alloc")]
+pub use optimizer::{GroupSpec, Sgd};
+#[cfg(feature = "std")]
+pub use parallel::{CHUNK_ALIGN, PARALLEL_THRESHOLD, ThreadPool};
+pub use step::{StepOptions, StepOutcome, fused_step};

@@ -1,0 +1,239 @@
+//! Backends: the scalar reference and the SIMD kernels, chosen once at run time.
+//!
+//! | backend | ISA | lanes | chosen when |
+//! |---|---|---|---|
+//! | [`Backend::Avx512`] | x86_64 AVX-512F | 16 | detected (`is_x86_feature_detected!`), or compiled in without `std` |
+//! | [`Backend::Avx2`] | x86_64 AVX2 + FMA | 8 | detected, or compiled in without `std` |
+//! | [`Backend::Neon`] | aarch64 NEON | 4 | always on aarch64 (NEON is part of the base ISA) |
+//! | [`Backend::Scalar`] | any | 1 | otherwise; the specification (`crate::scalar`) |
+//!
+//! With `std` the choice is made once per process and cached in an atomic
+//! ([`Backend::active`]); the environment variable `SGD_CPU_BACKEND` (`scalar`, `avx2`,
+//! `avx512`, `neon`) overrides it when it names an available backend. Every step function also
+//! takes an explicit backend, which is how tests and benches force one.
+//! Every backend produces the same bits as the scalar reference for every non-NaN result
+//! (and a NaN wherever the reference has one).
+
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub(crate) mod lanes;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+#[cfg(target_arch = "aarch64")]
+mod neon;
+
+use core::fmt;
+
+use crate::{SgdError, StepScalars, scalar};
+
+/// An implementation of the update kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Backend {
+    /// The portable scalar reference ([`crate::scalar::sgd_update`]).
+    Scalar,
+    /// x86_64 AVX2 + FMA, 8 lanes.
+    Avx2,
+    /// x86_64 AVX-512F, 16 lanes.
+    Avx512,
+    /// aarch64 NEON, 4 lanes.
+    Neon,
+}
+
+impl Backend {
+    /// Every backend this crate knows, slowest first.
+    pub const ALL: [Backend; 4] = [Backend::Scalar, Backend::Neon, Backend::Avx2, Backend::Avx512];
+
+    /// Lower-case name (`"scalar"`, `"avx2"`, `"avx512"`, `"neon"`), as `SGD_CPU_BACKEND` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Scalar => "scalar",
+            Backend::Avx2 => "avx2",
+            Backend::Avx512 => "avx512",
+            Backend::Neon => "neon",
+        }
+    }
+
+    /// The backend called `name` (see [`Backend::name`]), if any.
+    pub fn from_name(name: &str) -> Option<Backend> {
+        Backend::ALL.into_iter().find(|b| b.name() == name)
+    }
+
+    /// f32 lanes per vector (1 for the scalar backend).
+    pub fn lanes(self) -> usize {
+        match self {
+            Backend::Scalar => 1,
+            Backend::Neon => 4,
+            Backend::Avx2 => 8,
+            Backend::Avx512 => 16,
+        }
+    }
+
+    /// Whether this backend can run here (run-time detection with `std`, the compile-time
+    /// target features without).
+    pub fn is_available(self) -> bool {
+        match self {
+            Backend::Scalar => true,
+            Backend::Avx2 => x86_has_avx2_fma(),
+            Backend::Avx512 => x86_has_avx512f(),
+            Backend::Neon => aarch64_has_neon(),
+        }
+    }
+
+    /// The backends that can run here, slowest first (the scalar reference first).
+    pub fn available() -> impl Iterator<Item = Backend> {
+        Backend::ALL.into_iter().filter(|b| b.is_available())
+    }
+
+    /// The fastest available backend.
+    pub fn best() -> Backend {
+        Backend::available().last().unwrap_or(Backend::Scalar)
+    }
+
+    /// The backend the step functions use when none is given: [`Backend::best`], or the one
+    /// named by `SGD_CPU_BACKEND` if that is available. Decided once per process (with `std`).
+    pub fn active() -> Backend {
+        active_cached()
+    }
+
+    /// Runs one tensor update on this backend after checking lengths and availability:
+    /// `params`, `grads` and the momentum buffer must have equal lengths (reported as tensor 0).
+    /// Same contract as [`crate::scalar::sgd_update`].
+    ///
+    /// # Errors
+    /// [`SgdError::BackendUnavailable`], [`SgdError::LengthMismatch`],
+    /// [`SgdError::MomentumBufferLength`]; nothing is written then.
+    pub fn update(
+        self,
+        s: &StepScalars,
+        params: &mut [f32],
+        grads: &[f32],
+        momentum_buffer: Option<(&mut [f32], bool)>,
+        grad_scale: Option<f32>,
+    ) -> Result<(), SgdError> {
+        let kernel = Kernel::new(self)?;
+        if params.len() != grads.len() {
+            return Err(SgdError::LengthMismatch {
+                tensor: 0,
+                params: params.len(),
+                grads: grads.len(),
+            });
+        }
+        if let Some((buf, _)) = &momentum_buffer
+            && buf.len() != params.len()
+        {
+            return Err(SgdError::MomentumBufferLength {
+                tensor: 0,
+                params: params.len(),
+                buffer: buf.len(),
+            });
+        }
+        kernel.run(s, params, grads, momentum_buffer, grad_scale);
+        Ok(())
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+fn x86_has_avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+fn x86_has_avx512f() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+}
+#[cfg(not(all(target_arch = "x86_64", feature = "std")))]
+fn x86_has_avx2_fma() -> bool {
+    cfg!(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))
+}
+#[cfg(not(all(target_arch = "x86_64", feature = "std")))]
+fn x86_has_avx512f() -> bool {
+    cfg!(all(target_arch = "x86_64", target_feature = "avx512f"))
+}
+#[cfg(all(target_arch = "aarch64", feature = "std"))]
+fn aarch64_has_neon() -> bool {
+    std::arch::is_aarch64_feature_detected!("neon")
+}
+#[cfg(not(all(target_arch = "aarch64", feature = "std")))]
+fn aarch64_has_neon() -> bool {
+    cfg!(all(target_arch = "aarch64", target_feature = "neon"))
+}
+
+#[cfg(feature = "std")]
+fn active_cached() -> Backend {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    /// 0 = not decided yet, else 1 + index into `Backend::ALL`.
+    static ACTIVE: AtomicU8 = AtomicU8::new(0);
+    let code = ACTIVE.load(Ordering::Relaxed);
+    if let Some(b) = usize::from(code).checked_sub(1).and_then(|i| Backend::ALL.get(i)) {
+        return *b;
+    }
+    let chosen = std::env::var("SGD_CPU_BACKEND")
+        .ok()
+        .and_then(|name| Backend::from_name(name.trim()))
+        .filter(|b| b.is_available())
+        .unwrap_or_else(Backend::best);
+    let index = Backend::ALL.iter().position(|b| *b == chosen).unwrap_or(0);
+    // Races store the same value: detection is deterministic.
+    ACTIVE.store(u8::try_from(index + 1).unwrap_or(1), Ordering::Relaxed);
+    chosen
+}
+
+#[cfg(not(feature = "std"))]
+fn active_cached() -> Backend {
+    Backend::best()
+}
+
+/// A backend checked to be available: the only way to reach the `unsafe` SIMD entry points.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Kernel(Backend);
+
+impl Kernel {
+    /// Checks that `backend` can run here.
+    pub(crate) fn new(backend: Backend) -> Result<Kernel, SgdError> {
+        if backend.is_available() {
+            Ok(Kernel(backend))
+        } else {
+            Err(SgdError::BackendUnavailable { backend })
+        }
+    }
+
+    /// The backend this kernel runs.
+    pub(crate) fn backend(self) -> Backend {
+        self.0
+    }
+
+    /// Updates one tensor (lengths already validated; see [`crate::scalar::sgd_update`]).
+    #[inline]
+    pub(crate) fn run(
+        self,
+        s: &StepScalars,
+        params: &mut [f32],
+        grads: &[f32],
+        momentum_buffer: Option<(&mut [f32], bool)>,
+        grad_scale: Option<f32>,
+    ) {
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Kernel::new` checked that AVX-512F is available.
+            Backend::Avx512 => unsafe {
+                avx512::update(s, params, grads, momentum_buffer, grad_scale)
+            },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Kernel::new` checked that AVX2 and FMA are available.
+            Backend::Avx2 => unsafe { avx2::update(s, params, grads, momentum_buffer, grad_scale) },
+            #[cfg(target_arch = "aarch64")]
+            // SAFETY: `Kernel::new` checked that NEON is available.
+            Backend::Neon => unsafe { neon::update(s, params, grads, momentum_buffer, grad_scale) },
+            // The scalar reference (other backends never pass `Kernel::new` on this target).
+            _ => scalar::sgd_update(s, params, grads, momentum_buffer, grad_scale),
+        }
+    }
+}

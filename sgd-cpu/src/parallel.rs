@@ -1,0 +1,202 @@
+//! Multi-threaded steps: the work of all tensors split into one contiguous share per thread.
+use std::sync::{Mutex, PoisonError};
+use std::vec::Vec;
+
+use crate::backend::Kernel;
+use crate::pool::Workers;
+use crate::step::{self, Piece};
+use crate::{ParamGroup, SgdError, StepOptions, StepOutcome};
+
+/// Below this many elements in a step, [`ThreadPool`] stays on the calling thread (waking
+/// workers costs more than it saves: 256 Ki elements are 5 MiB of traffic with momentum).
+pub const PARALLEL_THRESHOLD: usize = 256 * 1024;
+
+/// Split points inside a tensor are multiples of this many elements (one 64-byte cache line
+/// holds 16 f32, so 64 elements keep every thread's share line-aligned when the tensor is).
+pub const CHUNK_ALIGN: usize = 64;
+
+/// A persistent pool for fused steps over caller-owned tensors.
+///
+/// Work is split across tensors and within large tensors (at multiples of [`CHUNK_ALIGN`]
+/// elements), one contiguous share per thread, the calling thread included. The update is
+/// elementwise, so results are bitwise identical for every thread count.
+#[derive(Debug)]
+pub struct ThreadPool {
+    workers: Workers,
+    threshold: usize,
+}
+
+impl ThreadPool {
+    /// A pool of `threads` threads in total, the calling thread included (`threads - 1` workers
+    /// are started now). `0` means [`std::thread::available_parallelism`].
+    ///
+    /// # Errors
+    /// [`SgdError::ThreadSpawnFailed`] if a worker cannot be started.
+    pub fn new(threads: usize) -> Result<Self, SgdError> {
+        let threads = if threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            threads
+        };
+        Ok(Self { workers: Workers::new(threads)?, threshold: PARALLEL_THRESHOLD })
+    }
+
+    /// Threads taking part in a step (workers + the caller).
+    pub fn threads(&self) -> usize {
+        self.workers.threads()
+    }
+
+    /// Steps with fewer elements than this run on the calling thread only.
+    pub fn parallel_threshold(&self) -> usize {
+        self.threshold
+    }
+
+    /// Sets [`ThreadPool::parallel_threshold`] (default [`PARALLEL_THRESHOLD`]).
+    pub fn set_parallel_threshold(&mut self, elements: usize) {
+        self.threshold = elements;
+    }
+
+    /// [`crate::fused_step`] on this pool: same validation, same results, bit for bit.
+    ///
+    /// # Errors
+    /// As [`crate::fused_step`]; nothing is written then.
+    pub fn fused_step(
+        &self,
+        groups: &mut [ParamGroup<'_, '_>],
+        opts: &StepOptions,
+    ) -> Result<StepOutcome, SgdError> {
+        let plan = step::validate_groups(groups, opts)?;
+        if opts.found_inf {
+            return Ok(StepOutcome::SkippedFoundInf);
+        }
+        if self.stays_on_caller(plan.elements) {
+            step::for_each_piece(groups, |piece| piece.run(plan.kernel, opts.grad_scale));
+        } else {
+            let mut pieces = Vec::with_capacity(plan.tensors);
+            step::for_each_piece(groups, |piece| pieces.push(piece));
+            self.run(plan.kernel, pieces, plan.elements, opts.grad_scale);
+        }
+        step::mark_initialized(groups);
+        Ok(plan.outcome())
+    }
+
+    /// Whether a step of `elements` elements runs on the calling thread only.
+    pub(crate) fn stays_on_caller(&self, elements: usize) -> bool {
+        self.threads() == 1 || elements < self.threshold
+    }
+
+    /// Runs validated pieces (`elements` in total) split across the pool.
+    pub(crate) fn run(
+        &self,
+        kernel: Kernel,
+        pieces: Vec<Piece<'_>>,
+        elements: usize,
+        grad_scale: Option<f32>,
+    ) {
+        let shares: Vec<Mutex<Vec<Piece<'_>>>> =
+            partition(pieces, self.threads(), elements).into_iter().map(Mutex::new).collect();
+        self.workers.broadcast(&|k| {
+            let Some(share) = shares.get(k) else { return };
+            let share = core::mem::take(&mut *share.lock().unwrap_or_else(PoisonError::into_inner));
+            for piece in share {
+                piece.run(kernel, grad_scale);
+            }
+        });
+    }
+}
+
+impl Piece<'_> {
+    /// Splits at element `mid` (`mid <= len`).
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let (p0, p1) = self.param.split_at_mut(mid);
+        let (g0, g1) = self.grad.split_at(mid);
+        let (b0, b1) = match self.buf {
+            Some((b, first)) => {
+                let (b0, b1) = b.split_at_mut(mid);
+                (Some((b0, first)), Some((b1, first)))
+            }
+            None => (None, None),
+        };
+        (
+            Piece { s: self.s, param: p0, grad: g0, buf: b0 },
+            Piece { s: self.s, param: p1, grad: g1, buf: b1 },
+        )
+    }
+}
+
+/// Splits `pieces` (in order) into at most `parts` contiguous shares of about
+/// `elements / parts` elements each; a tensor is cut only at multiples of [`CHUNK_ALIGN`]
+/// elements from its start.
+fn partition(pieces: Vec<Piece<'_>>, parts: usize, elements: usize) -> Vec<Vec<Piece<'_>>> {
+    let per = elements.div_ceil(parts.max(1)).next_multiple_of(CHUNK_ALIGN).max(CHUNK_ALIGN);
+    let mut shares: Vec<Vec<Piece<'_>>> = Vec::with_capacity(parts);
+    let mut current: Vec<Piece<'_>> = Vec::new();
+    let mut room = per;
+    for piece in pieces {
+        let mut piece = piece;
+        loop {
+            let last = shares.len() + 1 == parts;
+            let cut = room.next_multiple_of(CHUNK_ALIGN);
+            if last || piece.len() <= cut {
+                room = room.saturating_sub(piece.len());
+                current.push(piece);
+                break;
+            }
+            let (head, tail) = piece.split_at(cut);
+            if !head.param.is_empty() {
+                current.push(head);
+            }
+            shares.push(core::mem::take(&mut current));
+            room = per;
+            piece = tail;
+        }
+        if room == 0 && shares.len() + 1 < parts {
+            shares.push(core::mem::take(&mut current));
+            room = per;
+        }
+    }
+    if !current.is_empty() {
+        shares.push(current);
+    }
+    shares
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{SgdConfig, StepScalars};
+
+    #[test]
+    fn partition_covers_everything_in_order_with_aligned_cuts() {
+        let s = StepScalars::from_config(&SgdConfig::default());
+        for &(lens, parts) in &[
+            (&[1000usize, 3, 4096, 70000][..], 2usize),
+            (&[5][..], 4),
+            (&[640, 640, 640][..], 3),
+            (&[1 << 20][..], 7),
+        ] {
+            let mut data: Vec<Vec<f32>> = lens.iter().map(|&n| vec![0.0; n]).collect();
+            let grads: Vec<Vec<f32>> = lens.iter().map(|&n| vec![0.0; n]).collect();
+            let pieces: Vec<Piece<'_>> = data
+                .iter_mut()
+                .zip(&grads)
+                .map(|(p, g)| Piece { s, param: p, grad: g, buf: None })
+                .collect();
+            let total: usize = lens.iter().sum();
+            let shares = partition(pieces, parts, total);
+            assert!(shares.len() <= parts);
+            // Walk the shares: they must tile each tensor from 0 to its end, cuts aligned.
+            let mut tensor = 0;
+            let mut offset = 0;
+            for piece in shares.iter().flatten() {
+                if offset == lens[tensor] {
+                    tensor += 1;
+                    offset = 0;
+                }
+                assert_eq!(offset % CHUNK_ALIGN, 0, "cut inside tensor {tensor} at {offset}");
+                offset += piece.len();
+            }
+            assert_eq!((tensor, offset), (lens.len() - 1, lens[lens.len() - 1]));
+        }
+    }
+}
