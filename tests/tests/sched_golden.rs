@@ -1,0 +1,461 @@
+//! Golden-vector parity for `sched-core`: every case recorded from PyTorch 2.11.
+//!
+//! Reads `tests/golden/sched_public.json` and every `sched_*.json` in `$GOLDEN_DIR`.
+//! For each case: every `records.lrs` / `momentum` row after every step, the
+//! closed-form rows, the resume round trip, the error cases (mapped to typed errors,
+//! see `expected_error`), and the `libm_probe`. Unknown kinds or fields fail.
+//!
+//! With the `std-math` feature (default) every value must be bitwise equal; without it
+//! (pure `libm`) at most `NO_STD_ULP_BUDGET` ulp.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+#![allow(missing_docs)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sched_core::math::{Real, ulp_distance};
+use sched_core::spec::{Value, build, build_chained, build_sequential};
+use sched_core::{LrLambda, ParamGroup, SchedError, Scheduler, Snapshot};
+use serde_json::Value as J;
+
+const NO_STD_ULP_BUDGET: u64 = 2;
+const STD_MATH: bool = cfg!(feature = "std-math");
+
+fn f64_bits(v: &J) -> f64 {
+    f64::from_bits(u64::from_str_radix(v.as_str().expect("bits string"), 16).expect("hex"))
+}
+
+fn leak<T>(v: Vec<T>) -> &'static mut [T] {
+    Vec::leak(v)
+}
+
+/// JSON kwargs value -> `Value`, preferring the exact bits sibling for floats.
+fn to_value(v: &J, bits: Option<&J>) -> Value<'static> {
+    match v {
+        J::Null => Value::None,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => {
+            if let Some(i) = n.as_i64().filter(|_| !n.is_f64()) {
+                Value::Int(i)
+            } else {
+                Value::Float(bits.map_or_else(|| n.as_f64().unwrap(), f64_bits))
+            }
+        }
+        J::String(s) => Value::Str(Box::leak(s.clone().into_boxed_str())),
+        J::Array(items) => {
+            let list: Vec<Value<'static>> = items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| to_value(x, bits.and_then(|b| b.as_array()).and_then(|b| b.get(i))))
+                .collect();
+            Value::List(leak(list))
+        }
+        J::Object(o) => Value::Lambda(to_lambda(o)),
+    }
+}
+
+fn to_lambda(o: &serde_json::Map<String, J>) -> LrLambda {
+    let fl = |name: &str| o.get(&format!("{name}_bits")).map_or_else(|| o[name].as_f64().unwrap(), f64_bits);
+    let int = |name: &str| o[name].as_i64().unwrap();
+    match o["kind"].as_str().unwrap() {
+        "constant" => LrLambda::Constant(fl("value")),
+        "pow" => LrLambda::Pow(fl("base")),
+        "floordiv" => LrLambda::FloorDiv(int("divisor")),
+        "linear_warmup" => LrLambda::LinearWarmup(int("warmup")),
+        "step_pow" => LrLambda::StepPow { gamma: fl("gamma"), every: int("every") },
+        other => panic!("unknown lr_lambda kind {other}"),
+    }
+}
+
+fn kwargs(spec: &J) -> Vec<(&'static str, Value<'static>)> {
+    let bits = spec.get("kwargs_bits");
+    let mut out = Vec::new();
+    if let Some(o) = spec.get("kwargs").and_then(J::as_object) {
+        for (k, v) in o {
+            let name: &'static str = if k == "lr_lambda_raw" { "lr_lambda" } else { Box::leak(k.clone().into_boxed_str()) };
+            out.push((name, to_value(v, bits.and_then(|b| b.get(k)))));
+        }
+    }
+    out
+}
+
+/// Builds a spec tree (children first, in order, on the same groups), as PyTorch does.
+fn build_spec(spec: &J, groups: &mut [ParamGroup]) -> Result<Scheduler<'static>, SchedError> {
+    let ty = spec["type"].as_str().unwrap();
+    for key in spec.as_object().unwrap().keys() {
+        assert!(
+            ["type", "kwargs", "kwargs_bits", "kwargs_full", "schedulers", "step_plan"].contains(&key.as_str()),
+            "unknown spec field {key}"
+        );
+    }
+    match ty {
+        "SequentialLR" | "ChainedScheduler" => {
+            let mut children = Vec::new();
+            for c in spec["schedulers"].as_array().unwrap() {
+                children.push(build_spec(c, groups)?);
+            }
+            let children = leak(children);
+            let kw = kwargs(spec);
+            if ty == "SequentialLR" { build_sequential(children, &kw, groups) } else { build_chained(children, &kw, groups) }
+        }
+        _ => build(ty, &kwargs(spec), groups),
+    }
+}
+
+fn case_groups(case: &J) -> Vec<ParamGroup> {
+    let default_m = case.get("optimizer").and_then(|o| o.get("momentum")).and_then(J::as_f64).unwrap_or(0.0);
+    case["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            // Error cases carry plain numbers only; traces carry the exact bits.
+            let num = |name: &str| -> Option<f64> {
+                g.get(format!("{name}_bits")).map(f64_bits).or_else(|| g.get(name).and_then(J::as_f64))
+            };
+            ParamGroup { lr: num("lr").unwrap(), initial_lr: num("initial_lr"), momentum: Some(num("momentum").unwrap_or(default_m)) }
+        })
+        .collect()
+}
+
+/// The system under test for one case: a single scheduler or a "Compound" list.
+struct Run {
+    scheds: Vec<Scheduler<'static>>,
+    compound: bool,
+}
+
+impl Run {
+    fn new(case: &J, groups: &mut [ParamGroup]) -> Result<Self, SchedError> {
+        let spec = &case["spec"];
+        if spec["type"] == "Compound" {
+            let mut scheds = Vec::new();
+            for s in spec["schedulers"].as_array().unwrap() {
+                scheds.push(build_spec(s, groups)?);
+            }
+            Ok(Self { scheds, compound: true })
+        } else {
+            Ok(Self { scheds: vec![build_spec(spec, groups)?], compound: false })
+        }
+    }
+
+    fn step(&mut self, case: &J, t: usize, groups: &mut [ParamGroup]) -> Result<(), SchedError> {
+        let metric = case.get("metrics_bits").map(|m| f64_bits(&m[t]));
+        let epoch = match (case.get("step_epochs_bits"), case.get("step_epochs")) {
+            (Some(bits), _) => Some(&bits[t]).filter(|e| !e.is_null()).map(f64_bits),
+            (None, Some(plain)) => plain[t].as_f64(),
+            (None, None) => None,
+        };
+        let plan: Vec<usize> = match case["spec"].get("step_plan") {
+            Some(p) => p[t].as_array().unwrap().iter().map(|i| i.as_u64().unwrap() as usize).collect(),
+            None => (0..self.scheds.len()).collect(),
+        };
+        for i in plan {
+            let s = &mut self.scheds[i];
+            match (s, epoch) {
+                (s @ Scheduler::Plateau(_), _) => s.step_with_metric(metric.expect("metric"), groups)?,
+                (s, Some(e)) => s.step_epoch(e, groups)?,
+                (s, None) => s.step(groups)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn last_epoch(&self) -> i64 {
+        self.scheds[0].last_epoch()
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    cases: usize,
+    bitwise: usize,
+    max_ulp: u64,
+    values: usize,
+    closed_vs_chain: BTreeMap<String, u64>,
+    tensor_lr_cases: Vec<String>,
+}
+
+/// Compares one value; returns its ulp distance.
+fn cmp(tally_ulp: &mut u64, got: f64, want: f64, what: &dyn Fn() -> String, lr_is_tensor: bool) -> u64 {
+    let want = if lr_is_tensor { f64::from(want as f32) } else { want };
+    let got = if lr_is_tensor { f64::from(got as f32) } else { got };
+    let d = ulp_distance(got, want);
+    *tally_ulp = (*tally_ulp).max(d);
+    let budget = if STD_MATH { 0 } else { NO_STD_ULP_BUDGET };
+    if !STD_MATH && d > budget && std::env::var_os("SCHED_GOLDEN_SURVEY").is_some() {
+        println!("over budget: {}: {d} ulp", what());
+        return d;
+    }
+    assert!(d <= budget, "{}: got {got:e} ({:016x}) want {want:e} ({:016x}), {d} ulp", what(), got.to_bits(), want.to_bits());
+    d
+}
+
+const CASE_FIELDS: &[&str] = &[
+    "id", "kind", "source", "spec", "groups", "optimizer", "lr_is_tensor", "steps", "metrics", "metrics_bits",
+    "step_epochs", "step_epochs_bits", "resume_at", "probe_extra_step", "record_momentum", "records", "error",
+    "extra_step", "closed_form_error", "closed_form_vs_chainable", "warnings", "resume",
+];
+
+fn check_case(case: &J, tally: &mut Tally) {
+    let id = case["id"].as_str().unwrap().to_owned();
+    for key in case.as_object().unwrap().keys() {
+        assert!(CASE_FIELDS.contains(&key.as_str()), "{id}: unknown case field {key}");
+    }
+    let tensor = case.get("lr_is_tensor").and_then(J::as_bool).unwrap_or(false);
+    if tensor {
+        // 0-dim f32 Tensor learning rates (SPEC §3.3): PyTorch then multiplies in f32
+        // (`f32(lr * f32(gamma))`); sched-core models Python-float lrs only. Counted and
+        // reported, never silently dropped.
+        tally.tensor_lr_cases.push(id);
+        return;
+    }
+    let mut case_ulp = 0u64;
+    let mut groups = case_groups(case);
+    let mut run = Run::new(case, &mut groups).unwrap_or_else(|e| panic!("{id}: construction failed: {e}"));
+    let rec = &case["records"];
+    let steps = case["steps"].as_u64().unwrap() as usize;
+    let lrs = rec["lrs_bits"].as_array().unwrap();
+    let moms = rec.get("momentum_bits").and_then(J::as_array);
+    let closed = rec.get("closed_form_bits").and_then(J::as_array);
+    let error_at = case["error"].get("at_step").and_then(J::as_u64).map(|s| s as usize);
+    for r in 0..=steps {
+        if r > 0 {
+            let res = run.step(case, r - 1, &mut groups);
+            if error_at == Some(r) {
+                assert!(res.is_err(), "{id}: step {r} must fail as in PyTorch");
+                break;
+            }
+            res.unwrap_or_else(|e| panic!("{id}: step {r}: {e}"));
+        }
+        for (g, grp) in groups.iter().enumerate() {
+            let what = || format!("{id} row {r} group {g} lr");
+            case_ulp = case_ulp.max(cmp(&mut tally.max_ulp, grp.lr, f64_bits(&lrs[r][g]), &what, tensor));
+            tally.values += 1;
+            if let Some(m) = moms {
+                let what = || format!("{id} row {r} group {g} momentum");
+                case_ulp = case_ulp.max(cmp(&mut tally.max_ulp, grp.momentum.unwrap(), f64_bits(&m[r][g]), &what, false));
+                tally.values += 1;
+            }
+            let e = u64::try_from(run.last_epoch()).unwrap();
+            if let Some(row) = closed.map(|c| &c[r][g]).filter(|v| !v.is_null()) {
+                let ours = run.scheds[0].lr_at(g, e).unwrap_or_else(|err| panic!("{id}: closed form: {err}"));
+                let what = || format!("{id} row {r} group {g} closed form");
+                case_ulp = case_ulp.max(cmp(&mut tally.max_ulp, ours, f64_bits(row), &what, tensor));
+                tally.values += 1;
+            }
+            // Closed form vs. what stepping produced (documentation of the ulp bounds).
+            if !run.compound && case.get("step_epochs").is_none() && !tensor {
+                if let Ok(c) = run.scheds[0].lr_at(g, e) {
+                    let d = ulp_distance(c, grp.lr);
+                    let entry = tally.closed_vs_chain.entry(run.scheds[0].kind().to_owned()).or_default();
+                    *entry = (*entry).max(d);
+                }
+            }
+        }
+    }
+    if let Some(extra) = case.get("extra_step") {
+        let res = run.step(case, steps, &mut groups);
+        if extra["raised"].as_bool() == Some(true) {
+            let err = res.expect_err("extra step must fail");
+            assert!(matches!(err, SchedError::TotalStepsExceeded { .. }), "{id}: extra step: {err:?}");
+        } else {
+            res.unwrap();
+        }
+    }
+    if let Some(resume) = case.get("resume") {
+        case_ulp = case_ulp.max(check_resume(case, resume, tally, tensor));
+    }
+    tally.cases += 1;
+    if case_ulp == 0 {
+        tally.bitwise += 1;
+    }
+}
+
+/// Runs `at` steps, snapshots, rebuilds afresh, restores groups + snapshot, continues.
+fn check_resume(case: &J, resume: &J, tally: &mut Tally, tensor: bool) -> u64 {
+    let id = case["id"].as_str().unwrap();
+    let at = resume["at"].as_u64().unwrap() as usize;
+    let mut groups = case_groups(case);
+    let mut run = Run::new(case, &mut groups).unwrap();
+    for t in 0..at {
+        run.step(case, t, &mut groups).unwrap();
+    }
+    let saved_groups = groups.clone();
+    let mut snaps = Vec::new();
+    for s in &run.scheds {
+        let mut buf = vec![Snapshot { version: 0, kind: 0, last_epoch: 0, step_count: 0, real: 0.0, int0: 0, int1: 0 }; s.snapshot_len()];
+        s.snapshot(&mut buf).unwrap();
+        // Through bytes, as a device would keep it in flash.
+        let bytes: Vec<u8> = buf.iter().flat_map(|b| b.as_bytes().to_vec()).collect();
+        snaps.push(bytes.chunks(48).map(|c| Snapshot::from_bytes(c).unwrap()).collect::<Vec<_>>());
+    }
+    drop(run);
+    let mut groups = case_groups(case);
+    let mut fresh = Run::new(case, &mut groups).unwrap();
+    groups = saved_groups;
+    for (s, snap) in fresh.scheds.iter_mut().zip(&snaps) {
+        s.restore(snap).unwrap();
+    }
+    let rows = resume["lrs_bits"].as_array().unwrap();
+    let mut worst = 0;
+    for (j, row) in rows.iter().enumerate() {
+        if j > 0 {
+            fresh.step(case, at + j - 1, &mut groups).unwrap();
+        }
+        for (g, grp) in groups.iter().enumerate() {
+            let what = || format!("{id} resume row {j} group {g}");
+            worst = worst.max(cmp(&mut tally.max_ulp, grp.lr, f64_bits(&row[g]), &what, tensor));
+        }
+    }
+    worst
+}
+
+/// PyTorch exception message -> the typed error we return (see the crate docs: we reject
+/// at construction what PyTorch fails on later).
+fn expected_error(message: &str, kind: &str) -> fn(&SchedError) -> bool {
+    use SchedError as E;
+    macro_rules! m {
+        ($p:pat) => {
+            |e: &SchedError| matches!(e, $p)
+        };
+    }
+    let table: &[(&str, &str, fn(&SchedError) -> bool)] = &[
+        ("Constant multiplicative factor", "", m!(E::OutOfRange { param: "factor", .. })),
+        ("float division by zero", "ConstantLR", m!(E::OutOfRange { param: "factor", .. })),
+        ("Starting multiplicative factor", "", m!(E::OutOfRange { param: "start_factor", .. })),
+        ("Ending multiplicative factor", "", m!(E::OutOfRange { param: "end_factor", .. })),
+        ("integer modulo by zero", "StepLR", m!(E::ZeroPeriod { param: "step_size" })),
+        ("integer modulo by zero", "CosineAnnealingLR", m!(E::ZeroPeriod { param: "T_max" })),
+        ("Expected positive integer T_0", "", m!(E::OutOfRange { param: "T_0", .. } | E::NotAnInteger { param: "T_0", .. })),
+        ("Expected integer T_mult", "", m!(E::OutOfRange { param: "T_mult", .. } | E::NotAnInteger { param: "T_mult", .. })),
+        ("Expected float or int eta_min", "", m!(E::WrongType { param: "eta_min", .. })),
+        ("Expected non-negative epoch", "", m!(E::NegativeEpoch { .. })),
+        ("mode is invalid", "", m!(E::UnknownChoice { param: "mode", .. })),
+        ("base_lr must have the same length", "", m!(E::GroupListLength { param: "base_lr", .. })),
+        ("float division by zero", "CyclicLR", m!(E::ZeroLengthPhase { .. })),
+        ("float division by zero", "OneCycleLR", m!(E::ZeroLengthPhase { .. })),
+        ("You must define either total_steps", "", m!(E::MissingParameter { .. })),
+        ("Expected positive integer total_steps", "", m!(E::OutOfRange { param: "total_steps", .. })),
+        ("Expected positive integer epochs", "", m!(E::OutOfRange { param: "epochs", .. })),
+        ("Expected float between 0 and 1 pct_start", "", m!(E::OutOfRange { param: "pct_start", .. } | E::WrongType { param: "pct_start", .. })),
+        ("anneal_strategy must be one of", "", m!(E::UnknownChoice { param: "anneal_strategy", .. })),
+        ("max_lr must have the same length", "", m!(E::GroupListLength { param: "max_lr", .. })),
+        ("Tried to step", "", m!(E::TotalStepsExceeded { .. })),
+        ("cannot be raised to a negative power", "", m!(E::OutOfRange { param: "power", .. })),
+        ("Factor should be < 1.0", "", m!(E::OutOfRange { param: "factor", .. })),
+        ("threshold mode", "", m!(E::UnknownChoice { param: "threshold_mode", .. })),
+        ("is unknown!", "", m!(E::UnknownChoice { param: "mode", .. })),
+        ("min_lrs, got", "", m!(E::GroupListLength { param: "min_lr", .. })),
+        ("lr_lambdas, but got", "", m!(E::GroupListLength { param: "lr_lambda", .. })),
+        ("expects number of schedulers provided", "", m!(E::MilestoneCount { .. })),
+        ("expects at least one scheduler", "", m!(E::EmptyComposite)),
+        ("does not support `ReduceLROnPlateau`", "", m!(E::PlateauInComposite)),
+        ("'initial_lr' is not specified", "", m!(E::MissingInitialLr { .. })),
+        ("lr_lambda should be a function", "", m!(E::WrongType { param: "lr_lambda", .. })),
+    ];
+    table
+        .iter()
+        .find(|(msg, k, _)| message.contains(msg) && (k.is_empty() || *k == kind))
+        .map(|(_, _, f)| *f)
+        .unwrap_or_else(|| panic!("no typed-error mapping for PyTorch error {message:?} ({kind})"))
+}
+
+fn check_error_case(ec: &J) -> SchedError {
+    let id = ec["id"].as_str().unwrap();
+    let message = ec["message"].as_str().unwrap();
+    let kind = ec["spec"]["type"].as_str().unwrap();
+    let want = expected_error(message, kind);
+    let mut groups = case_groups(ec);
+    let err = match Run::new(ec, &mut groups) {
+        Err(e) => e,
+        Ok(mut run) => {
+            let at = ec.get("raises_at_step").and_then(J::as_u64).unwrap_or_else(|| {
+                panic!("{id}: PyTorch raised at construction ({message}) but we built it")
+            }) as usize;
+            let mut err = None;
+            for t in 0..at {
+                if let Err(e) = run.step(ec, t, &mut groups) {
+                    err = Some(e);
+                    break;
+                }
+            }
+            err.unwrap_or_else(|| panic!("{id}: expected an error by step {at}: {message}"))
+        }
+    };
+    assert!(want(&err), "{id}: PyTorch {message:?} mapped to {err:?}, which is not the expected typed error");
+    err
+}
+
+fn check_probe(probe: &J) -> (usize, usize, u64) {
+    let (mut n, mut bitwise, mut worst) = (0, 0, 0);
+    for (name, f) in [("cos", Real::cos as fn(f64) -> f64), ("log", Real::ln as fn(f64) -> f64)] {
+        for pair in probe[name].as_array().unwrap() {
+            let (x, want) = (f64_bits(&pair[0]), f64_bits(&pair[1]));
+            let d = ulp_distance(f(x), want);
+            n += 1;
+            bitwise += usize::from(d == 0);
+            worst = worst.max(d);
+            let budget = if STD_MATH { 0 } else { NO_STD_ULP_BUDGET };
+            assert!(d <= budget, "libm_probe {name}({x:e}): {d} ulp");
+        }
+    }
+    (n, bitwise, worst)
+}
+
+fn golden_files() -> Vec<PathBuf> {
+    let mut files = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/sched_public.json")];
+    if let Ok(dir) = std::env::var("GOLDEN_DIR") {
+        let mut extra: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("GOLDEN_DIR={dir}: {e}"))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("sched"))
+            .collect();
+        extra.sort();
+        files.extend(extra);
+    }
+    files
+}
+
+#[test]
+fn golden_scheduler_vectors() {
+    for file in golden_files() {
+        let data: J = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        for key in data.as_object().unwrap().keys() {
+            assert!(["meta", "cases", "error_cases", "libm_probe"].contains(&key.as_str()), "unknown top-level field {key}");
+        }
+        let mut tally = Tally::default();
+        for case in data["cases"].as_array().unwrap() {
+            check_case(case, &mut tally);
+        }
+        let errors = data["error_cases"].as_array().map_or(0, |e| {
+            e.iter().for_each(|ec| {
+                check_error_case(ec);
+            });
+            e.len()
+        });
+        let (probes, probe_bitwise, probe_ulp) = data.get("libm_probe").map_or((0, 0, 0), check_probe);
+        let name = file.file_name().unwrap().to_string_lossy();
+        println!(
+            "golden {name}: {} cases, {} bitwise, max ulp {} ({} values; {} error cases; libm probe {}/{} bitwise, max ulp {}; math: {})",
+            tally.cases,
+            tally.bitwise,
+            tally.max_ulp,
+            tally.values,
+            errors,
+            probe_bitwise,
+            probes,
+            probe_ulp,
+            if STD_MATH { "std" } else { "libm" }
+        );
+        if !tally.tensor_lr_cases.is_empty() {
+            println!("  not modelled (tensor lr, f32 arithmetic): {}", tally.tensor_lr_cases.join(", "));
+        }
+        for (kind, ulp) in &tally.closed_vs_chain {
+            println!("  closed form vs stepping, {kind}: max {ulp} ulp");
+        }
+        if STD_MATH {
+            assert_eq!(tally.bitwise, tally.cases, "with std math every case must be bitwise");
+        }
+    }
+}
