@@ -1,2 +1,141 @@
-//! Placeholder bench, replaced by its owner.
-fn main() {}
+//! `sgd-cuda` step time against a device-to-device copy of the same traffic, measured in the
+//! same run (plain `main`, `harness = false`; prints a table, optionally JSON lines).
+//!
+//! Momentum SGD moves 20 bytes per element (reads param, grad, momentum; writes param,
+//! momentum). The baseline is `cuMemcpyDtoDAsync` of 10 bytes per element (10 read + 10
+//! written = the same 20 bytes of traffic): `of_copy = copy_time / step_time` is the fraction
+//! of the copy bandwidth the step reaches.
+//!
+//! Environment: `SGD_CUDA_BENCH_CASES` (comma list of case names, default all),
+//! `SGD_CUDA_BENCH_JSON` (append one JSON object per row to this file),
+//! `SGD_CUDA_CHUNK`, `SGD_CUDA_THREADS` (launch shape), `SGD_CUDA_BENCH_MS` (target time per
+//! measurement, default 200). Without a GPU it prints why it skips and exits 0.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench binary: failing loudly is the point.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use sgd_cpu::SgdConfig;
+use sgd_cuda::cudarc::driver::CudaStream;
+use sgd_cuda::cudarc::driver::sys::CUevent_flags;
+use sgd_cuda::device::open_stream;
+use sgd_cuda::{BufferId, CudaSgd, CudaSgdOptions, TensorRef};
+
+/// (name, number of tensors, elements per tensor).
+const CASES: &[(&str, usize, usize)] = &[
+    ("1x1M", 1, 1 << 20),
+    ("1x16M", 1, 16 << 20),
+    ("1x256M", 1, 256 << 20),
+    ("1000x4096", 1000, 4096),
+    ("10000x4096", 10_000, 4096),
+];
+
+const BYTES_PER_ELEM: f64 = 20.0;
+
+fn env_usize(name: &str) -> Option<usize> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+/// Median seconds per call of `f`, over 5 timed batches of `iters` calls each.
+fn time_per_call(stream: &Arc<CudaStream>, target_ms: f64, mut f: impl FnMut()) -> f64 {
+    let ev = || stream.record_event(Some(CUevent_flags::CU_EVENT_DEFAULT)).unwrap();
+    for _ in 0..3 {
+        f();
+    }
+    let start = ev();
+    f();
+    let end = ev();
+    let one_ms = f64::from(start.elapsed_ms(&end).unwrap()).max(1e-3);
+    let iters = ((target_ms / 5.0 / one_ms) as usize).clamp(3, 20_000);
+    let mut samples = Vec::new();
+    for _ in 0..5 {
+        let start = ev();
+        for _ in 0..iters {
+            f();
+        }
+        let end = ev();
+        samples.push(f64::from(start.elapsed_ms(&end).unwrap()) / 1e3 / iters as f64);
+    }
+    samples.sort_by(f64::total_cmp);
+    samples[2]
+}
+
+fn main() {
+    let stream = match open_stream(0) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("skipping sgd_cuda bench: {e}");
+            return;
+        }
+    };
+    let name = stream.context().name().unwrap_or_default();
+    let options = CudaSgdOptions {
+        chunk_elems: env_usize("SGD_CUDA_CHUNK").unwrap_or(CudaSgdOptions::default().chunk_elems),
+        block_threads: env_usize("SGD_CUDA_THREADS")
+            .map_or(CudaSgdOptions::default().block_threads, |t| t as u32),
+    };
+    let target_ms = env_usize("SGD_CUDA_BENCH_MS").unwrap_or(200) as f64;
+    let wanted: Option<Vec<String>> = std::env::var("SGD_CUDA_BENCH_CASES")
+        .ok()
+        .map(|s| s.split(',').map(|c| c.trim().to_string()).collect());
+    let mut json = std::env::var_os("SGD_CUDA_BENCH_JSON")
+        .map(|p| std::fs::OpenOptions::new().create(true).append(true).open(p).unwrap());
+    println!("sgd-cuda bench on {name}, {options:?}, momentum SGD (20 B/element)");
+    println!(
+        "{:<12} {:>10} {:>7} {:>11} {:>9} {:>11} {:>9} {:>8}",
+        "case", "elements", "mode", "step_us", "GB/s", "copy_us", "copy_GB/s", "of_copy"
+    );
+    for &(case, tensors, per) in CASES {
+        if wanted.as_ref().is_some_and(|w| !w.iter().any(|c| c == case)) {
+            continue;
+        }
+        let n = tensors * per;
+        let params = stream.alloc_zeros::<f32>(n).unwrap();
+        let grads = stream.clone_htod(&vec![1.0e-3f32; n]).unwrap();
+        let refs = (0..tensors)
+            .map(|t| TensorRef {
+                group: 0,
+                param_buffer: BufferId(0),
+                params: t * per..(t + 1) * per,
+                grad_buffer: BufferId(1),
+                grads: t * per..(t + 1) * per,
+            })
+            .collect();
+        let cfg = SgdConfig { lr: 0.01, momentum: 0.9, ..SgdConfig::default() };
+        let mut opt =
+            CudaSgd::new(stream.clone(), vec![cfg], vec![params, grads], refs, options).unwrap();
+        // Copy baseline: the same 20 bytes of traffic per element.
+        let src = stream.alloc_zeros::<u8>(n * 10).unwrap();
+        let mut dst = stream.alloc_zeros::<u8>(n * 10).unwrap();
+        let copy_s =
+            time_per_call(&stream, target_ms, || stream.memcpy_dtod(&src, &mut dst).unwrap());
+        drop((src, dst));
+        let mut lr = 0.01;
+        let direct_s = time_per_call(&stream, target_ms, || {
+            lr *= 0.999_999;
+            opt.step(&[lr]).unwrap();
+        });
+        opt.capture_graph().unwrap();
+        let graph_s = time_per_call(&stream, target_ms, || {
+            lr *= 0.999_999;
+            opt.step(&[lr]).unwrap();
+        });
+        for (mode, s) in [("direct", direct_s), ("graph", graph_s)] {
+            let gbs = BYTES_PER_ELEM * n as f64 / s / 1e9;
+            let copy_gbs = BYTES_PER_ELEM * n as f64 / copy_s / 1e9;
+            println!(
+                "{case:<12} {n:>10} {mode:>7} {:>11.2} {gbs:>9.1} {:>11.2} {copy_gbs:>9.1} {:>8.3}",
+                s * 1e6,
+                copy_s * 1e6,
+                copy_s / s
+            );
+            if let Some(f) = json.as_mut() {
+                writeln!(
+                    f,
+                    "{{\"impl\":\"sgd-cuda-{mode}\",\"case\":\"{case}\",\"tensors\":{tensors},\"elements\":{n},\"step_s\":{s:e},\"copy_s\":{copy_s:e},\"device\":\"{name}\"}}"
+                )
+                .unwrap();
+            }
+        }
+    }
+}

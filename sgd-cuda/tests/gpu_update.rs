@@ -5,13 +5,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test.
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use cudarc::driver::CudaStream;
 use sgd_cpu::scalar::sgd_update;
 use sgd_cpu::{SgdConfig, StepScalars};
 use sgd_cuda::device::{open_stream, stream_or_skip};
 use sgd_cuda::{BufferId, CudaSgd, CudaSgdError, CudaSgdOptions, TensorRef};
+
+/// One GPU test at a time in this process: `cudarc` synchronises a context when its first
+/// stream is created, which would invalidate another test's graph capture running concurrently.
+fn gpu_lock() -> MutexGuard<'static, ()> {
+    static GPU: Mutex<()> = Mutex::new(());
+    GPU.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// splitmix64: deterministic test data without dependencies.
 struct Rng(u64);
@@ -194,6 +201,7 @@ fn run_steps(s: &mut Setup, steps: usize) {
 
 #[test]
 fn opening_a_device_never_panics() {
+    let _gpu = gpu_lock();
     match open_stream(0) {
         Ok(_) => {
             let err = open_stream(1 << 20).unwrap_err();
@@ -208,6 +216,7 @@ fn opening_a_device_never_panics() {
 
 #[test]
 fn random_groups_odd_lengths_unaligned_offsets_match_scalar_reference() {
+    let _gpu = gpu_lock();
     let Some(stream) = stream_or_skip("random_groups_odd_lengths_unaligned_offsets") else {
         return;
     };
@@ -217,6 +226,7 @@ fn random_groups_odd_lengths_unaligned_offsets_match_scalar_reference() {
 
 #[test]
 fn small_chunks_and_scalar_only_chunks_match_scalar_reference() {
+    let _gpu = gpu_lock();
     let Some(stream) = stream_or_skip("small_chunks_and_scalar_only_chunks") else { return };
     // 4096-element chunks (many chunks per tensor, float4 path) and 1001-element chunks
     // (not a multiple of 4: scalar path everywhere), small blocks.
@@ -228,6 +238,7 @@ fn small_chunks_and_scalar_only_chunks_match_scalar_reference() {
 
 #[test]
 fn graph_replay_with_new_learning_rates_matches_scalar_reference() {
+    let _gpu = gpu_lock();
     let Some(stream) = stream_or_skip("graph_replay_with_new_learning_rates") else { return };
     let mut s = setup(&stream, 3, CudaSgdOptions::default());
     s.opt.capture_graph().unwrap();
@@ -240,6 +251,7 @@ fn graph_replay_with_new_learning_rates_matches_scalar_reference() {
 
 #[test]
 fn grad_scale_and_skipped_steps_match_scalar_reference() {
+    let _gpu = gpu_lock();
     let Some(stream) = stream_or_skip("grad_scale_and_skipped_steps") else { return };
     for graph in [false, true] {
         let mut s = setup(&stream, 4, CudaSgdOptions::default());
@@ -267,6 +279,7 @@ fn grad_scale_and_skipped_steps_match_scalar_reference() {
 
 #[test]
 fn wrong_learning_rate_count_is_rejected() {
+    let _gpu = gpu_lock();
     let Some(stream) = stream_or_skip("wrong_learning_rate_count") else { return };
     let mut s = setup(&stream, 5, CudaSgdOptions::default());
     let err = s.opt.step(&[0.1]).unwrap_err();

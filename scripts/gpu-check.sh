@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# GPU check for sgd-cuda on any Linux machine with an NVIDIA GPU, the CUDA toolkit (NVRTC) and
+# PyTorch, without a Rust toolchain:
+#   1. runs the prebuilt sgd-cuda GPU tests (bitwise equality with the CPU scalar reference and
+#      the torch golden vectors), failing instead of skipping when no GPU is usable;
+#   2. benchmarks our step (direct launch and CUDA graph) against torch.optim.SGD(fused=True) and
+#      (foreach=True), with a device-to-device copy of the same traffic as the baseline, all
+#      measured in this run, and prints the comparison table and the targets.
+#
+# Usage: scripts/gpu-check.sh [BIN_DIR]     (default device-bin/, made by scripts/build-device-bin.sh)
+# Results: ${OUT:-./gpu-check-out}/{summary.txt,report.txt,*.log,*.jsonl}
+# Per-part timeout: PART_TIMEOUT seconds (default 150). Whole run: about 1-3 minutes on an H200.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${1:-device-bin}
+out=${OUT:-./gpu-check-out}
+part_timeout=${PART_TIMEOUT:-150}
+mkdir -p "$out"
+: >"$out/summary.txt"
+rm -f "$out/ours.jsonl" "$out/torch.jsonl"
+say() { echo "==> $*" | tee -a "$out/summary.txt"; }
+failed=0
+
+if [ ! -d "$bin" ]; then
+  echo "no $bin: build it with scripts/build-device-bin.sh (on a machine with Rust) and copy it here" >&2
+  exit 2
+fi
+chmod +x "$bin"/* 2>/dev/null || true
+
+# Environment.
+{ nvidia-smi || true; } >"$out/nvidia-smi.txt" 2>&1
+say "GPU: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -n 1 || echo unknown)"
+
+# NVRTC: the CUDA install's own libnvrtc first (a newer NVRTC, e.g. from a pip wheel, emits
+# PTX the installed driver cannot load); else the one bundled with PyTorch's pip packages.
+nvrtc_dir=""
+for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/*/lib /usr/local/cuda-*/lib64 /usr/local/cuda-*/targets/*/lib /usr/lib/x86_64-linux-gnu; do
+  if compgen -G "$d/libnvrtc.so*" >/dev/null; then nvrtc_dir=$d; break; fi
+done
+if [ -z "$nvrtc_dir" ]; then
+  nvrtc_dir=$(python3 - <<'PY' 2>/dev/null || true
+import glob, os, site
+roots = site.getsitepackages() + [site.getusersitepackages()]
+for r in roots:
+    hits = sorted(glob.glob(os.path.join(r, "nvidia", "**", "libnvrtc.so*"), recursive=True))
+    if hits:
+        print(os.path.dirname(hits[0])); break
+PY
+)
+fi
+if [ -n "$nvrtc_dir" ]; then
+  export LD_LIBRARY_PATH="$nvrtc_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+say "libnvrtc from: ${nvrtc_dir:-<not found>}"
+export SGD_CUDA_REQUIRE_GPU=1 SGD_CUDA_REQUIRE_NVRTC=1
+if [ -d "$here/../tests/golden" ]; then export SGD_GOLDEN_DIR="$here/../tests/golden"; fi
+
+# 1. Tests.
+shopt -s nullglob
+tests=("$bin"/test-*)
+if [ ${#tests[@]} -eq 0 ]; then say "no test executables in $bin"; failed=1; fi
+for t in "${tests[@]}"; do
+  name=$(basename "$t")
+  if timeout "$part_timeout" "$t" --test-threads=1 >"$out/$name.log" 2>&1; then
+    say "PASS $name ($(grep -E '^test result' "$out/$name.log" | tail -n 1))"
+  else
+    rc=$?
+    say "FAIL $name (exit $rc$([ $rc -eq 124 ] && echo ', timed out')): see $out/$name.log"
+    tail -n 30 "$out/$name.log" || true
+    failed=1
+  fi
+done
+
+# 2. Benchmarks (ours, then torch, in the same run).
+if [ -x "$bin/bench-sgd_cuda" ]; then
+  if SGD_CUDA_BENCH_JSON="$out/ours.jsonl" timeout "$part_timeout" "$bin/bench-sgd_cuda" --bench \
+      >"$out/bench-sgd_cuda.log" 2>&1; then
+    say "bench sgd-cuda done"
+  else
+    say "FAIL bench sgd-cuda (exit $?): see $out/bench-sgd_cuda.log"; failed=1
+  fi
+  cat "$out/bench-sgd_cuda.log"
+else
+  say "no $bin/bench-sgd_cuda"; failed=1
+fi
+if timeout "$part_timeout" python3 "$here/torch_cuda_sgd.py" "$out/torch.jsonl" >"$out/torch.log" 2>&1; then
+  say "bench torch done"
+else
+  say "FAIL bench torch (exit $?): see $out/torch.log"; tail -n 20 "$out/torch.log" || true
+fi
+
+python3 "$here/torch_cuda_sgd.py" --report "$out/ours.jsonl" "$out/torch.jsonl" | tee "$out/report.txt"
+say "results in $out; $([ $failed -eq 0 ] && echo 'all tests passed' || echo 'SOME PARTS FAILED')"
+exit $failed
