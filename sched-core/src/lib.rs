@@ -51,6 +51,7 @@ mod chained_scheduler;
 mod closed_form;
 mod constant_lr;
 mod cosine_annealing_lr;
+mod crmath;
 mod cyclic_lr;
 mod early_stopping;
 mod error;

@@ -79,14 +79,14 @@ impl Real for f64 {
         #[cfg(feature = "std")]
         return f64::cos(self);
         #[cfg(not(feature = "std"))]
-        return libm::cos(self);
+        return crate::crmath::cos(self);
     }
     #[inline(always)]
     fn ln(self) -> Self {
         #[cfg(feature = "std")]
         return f64::ln(self);
         #[cfg(not(feature = "std"))]
-        return libm::log(self);
+        return crate::crmath::ln(self);
     }
     #[inline(always)]
     fn pow(self, y: Self) -> Self {
