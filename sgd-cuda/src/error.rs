@@ -83,6 +83,14 @@ pub enum CudaSgdError {
         /// Length of the buffer.
         buffer_len: usize,
     },
+    /// A tensor's parameter range overlaps another tensor's parameters or a gradient range
+    /// (the kernel writes parameters: they must not alias anything).
+    Overlap {
+        /// The later tensor.
+        tensor: usize,
+        /// The tensor it overlaps (may be itself: its own gradient).
+        other: usize,
+    },
     /// A buffer index that was never registered.
     UnknownBuffer {
         /// The bad index.
@@ -175,6 +183,10 @@ impl fmt::Display for CudaSgdError {
             Self::OutOfBounds { tensor, buffer, offset, len, buffer_len } => write!(
                 f,
                 "tensor {tensor}: elements {offset}..{offset}+{len} do not fit in buffer {buffer} of {buffer_len} elements"
+            ),
+            Self::Overlap { tensor, other } => write!(
+                f,
+                "tensor {tensor}: parameter range overlaps tensor {other}'s parameters or gradients"
             ),
             Self::UnknownBuffer { buffer, buffers } => {
                 write!(f, "buffer {buffer} does not exist ({buffers} registered)")

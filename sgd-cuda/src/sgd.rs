@@ -7,7 +7,7 @@ use std::vec::Vec;
 use cudarc::driver::sys::{CUgraphInstantiate_flags, CUstreamCaptureMode};
 use cudarc::driver::{
     CudaFunction, CudaGraph, CudaSlice, CudaStream, CudaView, CudaViewMut, DevicePtr, DevicePtrMut,
-    LaunchConfig, PushKernelArg,
+    LaunchConfig, PinnedHostSlice, PushKernelArg,
 };
 use sgd_cpu::SgdConfig;
 
@@ -53,6 +53,9 @@ impl Default for CudaSgdOptions {
     }
 }
 
+/// Number of pinned learning-rate staging buffers.
+const LR_RING: usize = 4;
+
 /// Momentum storage of one group: one allocation, tensors packed at 16-byte offsets.
 struct GroupMomentum {
     storage: CudaSlice<f32>,
@@ -88,6 +91,11 @@ pub struct CudaSgd {
     table_dirty: bool,
     groups_dirty: bool,
     host_neg_lrs: Vec<f32>,
+    /// Pinned staging buffers for the per-step learning-rate upload, used round-robin so the
+    /// host can run up to [`LR_RING`] steps ahead of the device (a pageable copy may make
+    /// the driver synchronise the stream).
+    lr_ring: Vec<PinnedHostSlice<f32>>,
+    lr_ring_pos: usize,
     /// Kernel arguments (device addresses of the tables), computed once: the tables are
     /// rewritten in place, never reallocated.
     args: KernelArgs,
@@ -144,6 +152,8 @@ impl CudaSgd {
             table_dirty: false,
             groups_dirty: false,
             host_neg_lrs: Vec::with_capacity(n_groups),
+            lr_ring: Vec::new(),
+            lr_ring_pos: 0,
             graph: None,
             args: KernelArgs::default(),
             stream,
@@ -162,6 +172,13 @@ impl CudaSgd {
         let first = std::vec![1u32; this.table.num_chunks()];
         this.d_chunk_first = upload(&this.stream, &first, "upload chunk state")?;
         this.args = this.kernel_args();
+        for _ in 0..LR_RING {
+            // SAFETY: the pinned memory starts uninitialised; `step` overwrites all of it
+            // (`n_groups.max(1)` f32) through `as_mut_slice` before any copy reads it.
+            let ring = unsafe { this.stream.context().alloc_pinned::<f32>(n_groups.max(1)) };
+            this.lr_ring
+                .push(ring.map_err(CudaSgdError::driver("cuMemHostAlloc (learning rates)"))?);
+        }
         Ok(this)
     }
 
@@ -323,8 +340,14 @@ impl CudaSgd {
         self.upload_dirty()?;
         table::neg_lrs_into(lrs, &mut self.host_neg_lrs);
         if !self.host_neg_lrs.is_empty() {
+            let staging = &mut self.lr_ring[self.lr_ring_pos];
+            self.lr_ring_pos = (self.lr_ring_pos + 1) % LR_RING;
+            // Waits until the copy that last read this staging buffer (LR_RING steps ago) is done.
+            let host =
+                staging.as_mut_slice().map_err(CudaSgdError::driver("cuEventSynchronize"))?;
+            host.copy_from_slice(&self.host_neg_lrs);
             self.stream
-                .memcpy_htod(self.host_neg_lrs.as_slice(), &mut self.d_neg_lrs)
+                .memcpy_htod(&*staging, &mut self.d_neg_lrs)
                 .map_err(CudaSgdError::driver("upload learning rates"))?;
         }
         if self.table.num_chunks() == 0 {
@@ -577,6 +600,43 @@ pub fn validate_tensors(
             }
         }
     }
+    check_overlaps(tensors)
+}
+
+/// Parameter ranges are written by the kernel: each must be disjoint from every other
+/// tensor's parameters and from every gradient range (gradients may share memory, they are
+/// only read).
+fn check_overlaps(tensors: &[TensorRef]) -> Result<(), CudaSgdError> {
+    // (buffer, start, end, tensor, is_param), empty ranges dropped, sorted by buffer and start.
+    let mut spans: Vec<(usize, usize, usize, usize, bool)> = Vec::with_capacity(2 * tensors.len());
+    for (i, t) in tensors.iter().enumerate() {
+        if !t.params.is_empty() {
+            spans.push((t.param_buffer.0, t.params.start, t.params.end, i, true));
+            spans.push((t.grad_buffer.0, t.grads.start, t.grads.end, i, false));
+        }
+    }
+    spans.sort_unstable();
+    // Furthest end seen so far in the current buffer: of any range, and of parameter ranges.
+    let mut any: Option<(usize, usize, usize)> = None; // (buffer, end, tensor)
+    let mut param: Option<(usize, usize, usize)> = None;
+    for &(buffer, start, end, tensor, is_param) in &spans {
+        let clash = if is_param { any } else { param };
+        if let Some((b, e, other)) = clash
+            && b == buffer
+            && start < e
+        {
+            return Err(CudaSgdError::Overlap {
+                tensor: tensor.max(other),
+                other: tensor.min(other),
+            });
+        }
+        if any.is_none_or(|(b, e, _)| b != buffer || end > e) {
+            any = Some((buffer, end, tensor));
+        }
+        if is_param && param.is_none_or(|(b, e, _)| b != buffer || end > e) {
+            param = Some((buffer, end, tensor));
+        }
+    }
     Ok(())
 }
 
@@ -598,7 +658,7 @@ mod tests {
     fn validation_rejects_bad_tensors_with_the_bad_values() {
         let lens = [10, 10];
         assert!(
-            validate_tensors(1, &lens, &[t(0, 0, 0..10, 1, 0..10), t(0, 0, 1..4, 1, 5..8)]).is_ok()
+            validate_tensors(1, &lens, &[t(0, 0, 0..5, 1, 0..5), t(0, 0, 6..9, 1, 5..8)]).is_ok()
         );
         assert!(matches!(
             validate_tensors(1, &lens, &[t(0, 0, 0..10, 1, 0..10), t(0, 0, 0..3, 1, 0..2)]),
@@ -628,6 +688,35 @@ mod tests {
         assert!(matches!(
             validate_tensors(1, &lens, &[reversed]),
             Err(CudaSgdError::LengthMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn overlapping_written_ranges_are_rejected() {
+        let lens = [20, 20];
+        // Shared gradients are fine (read only); params in the grad buffer are fine if disjoint.
+        let ok = [t(0, 0, 0..5, 1, 0..5), t(0, 0, 5..10, 1, 0..5), t(0, 1, 10..12, 1, 5..7)];
+        assert!(validate_tensors(1, &lens, &ok).is_ok());
+        let params_overlap = [t(0, 0, 0..5, 1, 0..5), t(0, 0, 4..9, 1, 5..10)];
+        assert!(matches!(
+            validate_tensors(1, &lens, &params_overlap),
+            Err(CudaSgdError::Overlap { tensor: 1, other: 0 })
+        ));
+        let param_over_grad = [t(0, 0, 0..5, 1, 0..5), t(0, 1, 3..5, 1, 10..12)];
+        assert!(matches!(
+            validate_tensors(1, &lens, &param_over_grad),
+            Err(CudaSgdError::Overlap { tensor: 1, other: 0 })
+        ));
+        let own_grad = [t(0, 0, 0..5, 0, 2..7)];
+        assert!(matches!(
+            validate_tensors(1, &lens, &own_grad),
+            Err(CudaSgdError::Overlap { tensor: 0, other: 0 })
+        ));
+        // A long earlier range still counts after a short one inside it.
+        let nested = [t(0, 1, 0..10, 0, 0..10), t(0, 1, 10..11, 0, 2..3), t(0, 0, 5..6, 1, 12..13)];
+        assert!(matches!(
+            validate_tensors(1, &lens, &nested),
+            Err(CudaSgdError::Overlap { tensor: 2, other: 0 })
         ));
     }
 }
