@@ -70,7 +70,7 @@ fn main() {
     };
     let name = stream.context().name().unwrap_or_default();
     let options = CudaSgdOptions {
-        chunk_elems: env_usize("SGD_CUDA_CHUNK").unwrap_or(CudaSgdOptions::default().chunk_elems),
+        chunk_elems: env_usize("SGD_CUDA_CHUNK"),
         block_threads: env_usize("SGD_CUDA_THREADS")
             .map_or(CudaSgdOptions::default().block_threads, |t| t as u32),
     };
@@ -80,10 +80,12 @@ fn main() {
         .map(|s| s.split(',').map(|c| c.trim().to_string()).collect());
     let mut json = std::env::var_os("SGD_CUDA_BENCH_JSON")
         .map(|p| std::fs::OpenOptions::new().create(true).append(true).open(p).unwrap());
-    println!("sgd-cuda bench on {name}, {options:?}, momentum SGD (20 B/element)");
     println!(
-        "{:<12} {:>10} {:>7} {:>11} {:>9} {:>11} {:>9} {:>8}",
-        "case", "elements", "mode", "step_us", "GB/s", "copy_us", "copy_GB/s", "of_copy"
+        "sgd-cuda bench on {name}, {options:?} (None = automatic), momentum SGD (20 B/element)"
+    );
+    println!(
+        "{:<12} {:>10} {:>6} {:>7} {:>11} {:>9} {:>11} {:>9} {:>8}",
+        "case", "elements", "chunk", "mode", "step_us", "GB/s", "copy_us", "copy_GB/s", "of_copy"
     );
     for &(case, tensors, per) in CASES {
         if wanted.as_ref().is_some_and(|w| !w.iter().any(|c| c == case)) {
@@ -120,11 +122,12 @@ fn main() {
             lr *= 0.999_999;
             opt.step(&[lr]).unwrap();
         });
+        let chunk = opt.chunk_elems();
         for (mode, s) in [("direct", direct_s), ("graph", graph_s)] {
             let gbs = BYTES_PER_ELEM * n as f64 / s / 1e9;
             let copy_gbs = BYTES_PER_ELEM * n as f64 / copy_s / 1e9;
             println!(
-                "{case:<12} {n:>10} {mode:>7} {:>11.2} {gbs:>9.1} {:>11.2} {copy_gbs:>9.1} {:>8.3}",
+                "{case:<12} {n:>10} {chunk:>6} {mode:>7} {:>11.2} {gbs:>9.1} {:>11.2} {copy_gbs:>9.1} {:>8.3}",
                 s * 1e6,
                 copy_s * 1e6,
                 copy_s / s
@@ -132,7 +135,7 @@ fn main() {
             if let Some(f) = json.as_mut() {
                 writeln!(
                     f,
-                    "{{\"impl\":\"sgd-cuda-{mode}\",\"case\":\"{case}\",\"tensors\":{tensors},\"elements\":{n},\"step_s\":{s:e},\"copy_s\":{copy_s:e},\"device\":\"{name}\"}}"
+                    "{{\"impl\":\"sgd-cuda-{mode}\",\"case\":\"{case}\",\"tensors\":{tensors},\"elements\":{n},\"chunk\":{chunk},\"step_s\":{s:e},\"copy_s\":{copy_s:e},\"device\":\"{name}\"}}"
                 )
                 .unwrap();
             }

@@ -4,6 +4,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::vec::Vec;
 
+use cudarc::driver::sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT;
 use cudarc::driver::sys::{CUgraphInstantiate_flags, CUstreamCaptureMode};
 use cudarc::driver::{
     CudaFunction, CudaGraph, CudaSlice, CudaStream, CudaView, CudaViewMut, DevicePtr, DevicePtrMut,
@@ -41,15 +42,16 @@ pub struct TensorRef {
 /// Launch shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CudaSgdOptions {
-    /// Elements per chunk; one block handles one chunk (default [`table::DEFAULT_CHUNK_ELEMS`]).
-    pub chunk_elems: usize,
-    /// Threads per block, a multiple of 32 in `32..=1024` (default 512).
+    /// Elements per chunk; one block handles one chunk. `None` (the default): chosen from the
+    /// total size and the device's SM count by [`table::auto_chunk_elems`].
+    pub chunk_elems: Option<usize>,
+    /// Threads per block, a multiple of 32 in `32..=1024` (default 256).
     pub block_threads: u32,
 }
 
 impl Default for CudaSgdOptions {
     fn default() -> Self {
-        Self { chunk_elems: table::DEFAULT_CHUNK_ELEMS, block_threads: 512 }
+        Self { chunk_elems: None, block_threads: 256 }
     }
 }
 
@@ -73,6 +75,7 @@ pub struct CudaSgd {
     stream: Arc<CudaStream>,
     func: CudaFunction,
     options: CudaSgdOptions,
+    chunk_elems: usize,
     buffers: Vec<CudaSlice<f32>>,
     tensors: Vec<TensorRef>,
     groups: Vec<SgdConfig>,
@@ -136,13 +139,25 @@ impl CudaSgd {
         validate(&stream, &groups, &buffers, &tensors, &options)?;
         let func = device::function_for(stream.context(), &SGD_MULTI_TENSOR, SGD_KERNEL)?;
         let n_groups = groups.len();
+        let chunk_elems = match options.chunk_elems {
+            Some(c) => c,
+            None => {
+                let sms = stream
+                    .context()
+                    .attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+                    .map_err(CudaSgdError::driver("cuDeviceGetAttribute(SM count)"))?;
+                let total = tensors.iter().map(|t| t.params.len()).sum();
+                table::auto_chunk_elems(total, usize::try_from(sms).unwrap_or(1))
+            }
+        };
         let mut this = Self {
             func,
             options,
+            chunk_elems,
             has_grad: std::vec![true; tensors.len()],
             momentum: (0..n_groups).map(|_| None).collect(),
             momentum_offset: std::vec![0; tensors.len()],
-            table: DeviceTensorTable::build(&[], n_groups, options.chunk_elems)?,
+            table: DeviceTensorTable::build(&[], n_groups, chunk_elems)?,
             d_tensors: upload::<u64>(&stream, &[], "upload tensor table")?,
             d_chunks: upload::<u32>(&stream, &[], "upload chunk list")?,
             d_groups: upload(&stream, &table::group_words(&groups), "upload group table")?,
@@ -195,6 +210,11 @@ impl CudaSgd {
     /// Number of parameter groups.
     pub fn num_groups(&self) -> usize {
         self.groups.len()
+    }
+
+    /// Elements per chunk in use (given, or chosen automatically).
+    pub fn chunk_elems(&self) -> usize {
+        self.chunk_elems
     }
 
     /// Number of chunks (blocks of work) per step.
@@ -440,7 +460,7 @@ impl CudaSgd {
                 has_grad: self.has_grad[i],
             })
             .collect();
-        DeviceTensorTable::build(&specs, self.groups.len(), self.options.chunk_elems)
+        DeviceTensorTable::build(&specs, self.groups.len(), self.chunk_elems)
     }
 
     fn upload_dirty(&mut self) -> Result<(), CudaSgdError> {
@@ -544,15 +564,13 @@ fn validate(
     options: &CudaSgdOptions,
 ) -> Result<(), CudaSgdError> {
     let bt = options.block_threads;
-    if options.chunk_elems == 0
-        || u32::try_from(options.chunk_elems).is_err()
+    let chunk_elems = options.chunk_elems.unwrap_or(table::DEFAULT_CHUNK_ELEMS);
+    if chunk_elems == 0
+        || u32::try_from(chunk_elems).is_err()
         || !(32..=1024).contains(&bt)
         || !bt.is_multiple_of(32)
     {
-        return Err(CudaSgdError::BadLaunchShape {
-            chunk_elems: options.chunk_elems,
-            block_threads: bt,
-        });
+        return Err(CudaSgdError::BadLaunchShape { chunk_elems, block_threads: bt });
     }
     for (i, b) in buffers.iter().enumerate() {
         if b.context() != stream.context() {

@@ -40,8 +40,19 @@ pub const GROUP_NESTEROV: u32 = 4;
 /// Group flag: maximize.
 pub const GROUP_MAXIMIZE: u32 = 8;
 
-/// Default number of elements per chunk (one block handles one chunk).
+/// Largest automatic chunk (torch's `multi_tensor_apply` uses 65536 too).
 pub const DEFAULT_CHUNK_ELEMS: usize = 65_536;
+/// Smallest automatic chunk.
+pub const MIN_AUTO_CHUNK_ELEMS: usize = 4096;
+
+/// Chunk size for `total` elements on a device with `sms` multiprocessors: a power of two in
+/// `MIN_AUTO_CHUNK_ELEMS..=DEFAULT_CHUNK_ELEMS` giving at least about 8 chunks per SM when
+/// the total allows, so small steps still spread over the whole GPU and large ones keep
+/// per-block overhead negligible.
+pub fn auto_chunk_elems(total: usize, sms: usize) -> usize {
+    let per_chunk = total.div_ceil(sms.max(1) * 8).max(1);
+    per_chunk.next_power_of_two().clamp(MIN_AUTO_CHUNK_ELEMS, DEFAULT_CHUNK_ELEMS)
+}
 
 /// One tensor as the kernel sees it: device byte addresses and length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -347,6 +358,20 @@ mod tests {
         let mut out = vec![9.0];
         neg_lrs_into(&[0.5, 0.25], &mut out);
         assert_eq!(out, vec![-0.5, -0.25]);
+    }
+
+    #[test]
+    fn auto_chunk_spreads_small_steps_and_caps_large_ones() {
+        // H100/H200: 132 SMs.
+        assert_eq!(auto_chunk_elems(1 << 20, 132), 4096); // 256 chunks instead of 16
+        assert_eq!(auto_chunk_elems(16 << 20, 132), 16_384); // 1024 chunks
+        assert_eq!(auto_chunk_elems(256 << 20, 132), 65_536);
+        assert_eq!(auto_chunk_elems(0, 132), 4096);
+        assert_eq!(auto_chunk_elems(10, 0), 4096);
+        for (total, sms) in [(12_345_677usize, 7usize), (1, 1), (usize::MAX / 2, 200)] {
+            let c = auto_chunk_elems(total, sms);
+            assert!(c.is_power_of_two() && (4096..=65_536).contains(&c), "{total} {sms}: {c}");
+        }
     }
 
     #[test]

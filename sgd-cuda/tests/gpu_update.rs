@@ -231,7 +231,8 @@ fn small_chunks_and_scalar_only_chunks_match_scalar_reference() {
     // 4096-element chunks (many chunks per tensor, float4 path) and 1001-element chunks
     // (not a multiple of 4: scalar path everywhere), small blocks.
     for (chunk_elems, block_threads) in [(4096, 128), (1001, 64)] {
-        let mut s = setup(&stream, 2, CudaSgdOptions { chunk_elems, block_threads });
+        let mut s =
+            setup(&stream, 2, CudaSgdOptions { chunk_elems: Some(chunk_elems), block_threads });
         run_steps(&mut s, 3);
     }
 }

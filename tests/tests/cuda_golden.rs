@@ -134,7 +134,7 @@ fn check_file(
         run_case(stream, case, CudaSgdOptions::default());
         // Tiny 5-element chunks: every golden tensor spans several chunks (several blocks
         // per tensor, first-step flags per chunk), all on the scalar path.
-        run_case(stream, case, CudaSgdOptions { chunk_elems: 5, block_threads: 32 });
+        run_case(stream, case, CudaSgdOptions { chunk_elems: Some(5), block_threads: 32 });
     }
     eprintln!("{name}: {} cases bitwise equal on the GPU", cases.len());
     cases.len()
