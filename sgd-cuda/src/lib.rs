@@ -10,6 +10,31 @@
 //! * a step can be captured in a CUDA graph and replayed with new learning rates;
 //! * gradient scale and found-inf flag are read on the device (AMP-style skipped steps).
 //!
+//! ```no_run
+//! use sgd_cpu::SgdConfig;
+//! use sgd_cuda::{device, BufferId, CudaSgd, CudaSgdOptions, TensorRef};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let stream = device::open_stream(0)?; // typed error without a driver or GPU
+//! let params = stream.clone_htod(&vec![1.0f32; 1000])?;
+//! let grads = stream.alloc_zeros::<f32>(1000)?;
+//! // Two tensors in one buffer pair, two groups (the second one with momentum).
+//! let tensors = vec![
+//!     TensorRef { group: 0, param_buffer: BufferId(0), params: 0..600, grad_buffer: BufferId(1), grads: 0..600 },
+//!     TensorRef { group: 1, param_buffer: BufferId(0), params: 600..1000, grad_buffer: BufferId(1), grads: 600..1000 },
+//! ];
+//! let groups = vec![SgdConfig { lr: 0.1, ..SgdConfig::default() }, SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() }];
+//! let mut opt = CudaSgd::new(stream.clone(), groups, vec![params, grads], tensors, CudaSgdOptions::default())?;
+//! opt.capture_graph()?; // optional: later steps replay one CUDA graph
+//! for step in 0..10 {
+//!     // ... write gradients into opt.buffer_mut(BufferId(1))? ...
+//!     let lr = 0.1 / (1 + step) as f64; // from a scheduler
+//!     opt.step(&[lr, lr])?; // one H2D copy of the lrs + one launch (or graph replay)
+//! }
+//! let first_tensor = opt.params_to_host(0)?;
+//! # Ok(()) }
+//! ```
+//!
 //! `cudarc` loads `libcuda`/`libnvrtc` at run time, so the crate builds (and its host-side
 //! tests run) on machines without CUDA; opening a device there returns
 //! [`CudaSgdError::DriverLibraryNotFound`] instead of panicking.
