@@ -6,6 +6,7 @@ use std::string::{String, ToString};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use cudarc::driver::{CudaContext, CudaFunction, CudaModule, CudaStream};
+use cudarc::nvrtc::Ptx;
 
 use crate::CudaSgdError;
 use crate::kernels::{self, KernelSource};
@@ -95,13 +96,27 @@ pub fn module_for(
     let arch = kernels::arch_for_compute_capability(major, minor);
     let ptx = kernels::compile(kernel, &arch)?;
     let ctx2 = ctx.clone();
-    let module = no_panic("cuModuleLoadData", move || {
+    let loaded = no_panic("cuModuleLoadData", move || {
         ctx2.load_module(ptx).map_err(|source| CudaSgdError::ModuleLoad {
             kernel: kernel.file,
             arch: arch.clone(),
             source,
         })
-    })?;
+    });
+    let module = match loaded {
+        Ok(m) => m,
+        // PTX newer than the driver (or otherwise not loadable): machine code for the exact
+        // device instead, compiled with the same options.
+        Err(ptx_err @ CudaSgdError::ModuleLoad { .. }) => {
+            let sm = kernels::sm_arch_for_compute_capability(major, minor);
+            let Ok(cubin) = kernels::compile_cubin(kernel, &sm) else { return Err(ptx_err) };
+            let ctx2 = ctx.clone();
+            no_panic("cuModuleLoadData (CUBIN)", move || {
+                ctx2.load_module(Ptx::from_binary(cubin)).map_err(|_| ptx_err)
+            })?
+        }
+        Err(e) => return Err(e),
+    };
     let mut guard = cache().lock().unwrap_or_else(|p| p.into_inner());
     Ok(guard.entry(key).or_insert(module).clone())
 }

@@ -105,6 +105,79 @@ pub fn compile(kernel: &KernelSource, arch: &str) -> Result<Ptx, CudaSgdError> {
     }
 }
 
+/// Real architecture for a compute capability, e.g. `(9, 0)` -> `"sm_90"` (for CUBIN).
+pub fn sm_arch_for_compute_capability(major: i32, minor: i32) -> String {
+    std::format!("sm_{major}{minor}")
+}
+
+/// Compiles `kernel` to a CUBIN (device machine code) for `sm_arch` (e.g. `"sm_90"`), with
+/// the same [`compile_options`] as [`compile`].
+///
+/// Used when the driver rejects the PTX of [`compile`]: PTX from an NVRTC newer than the
+/// driver (e.g. the NVRTC 13.5 wheel with a CUDA 13.0 driver) cannot be JIT-compiled, while
+/// machine code from a newer minor toolkit loads on an older driver of the same major version.
+pub fn compile_cubin(kernel: &KernelSource, sm_arch: &str) -> Result<Vec<u8>, CudaSgdError> {
+    use cudarc::nvrtc::{result, sys};
+    use std::ffi::{CStr, CString};
+
+    if !nvrtc_available() {
+        return Err(CudaSgdError::NvrtcLibraryNotFound);
+    }
+    let options = compile_options(sm_arch);
+    let fail = |log: String| CudaSgdError::Compile {
+        kernel: kernel.file,
+        arch: sm_arch.to_string(),
+        options: options.clone(),
+        log,
+    };
+    let src = CString::new(kernel.source).map_err(|_| fail("NUL byte in the source".into()))?;
+    let name = CString::new(kernel.file).map_err(|_| fail("NUL byte in the name".into()))?;
+    let run = || -> Result<Vec<u8>, CudaSgdError> {
+        let prog = result::create_program(&src, Some(&name))
+            .map_err(|e| fail(std::format!("nvrtcCreateProgram: {:?}", e.0)))?;
+        // SAFETY: `prog` was just created and is destroyed exactly once below; the options are
+        // plain ASCII strings without NUL bytes (`compile_program` converts them to C strings).
+        let compiled = unsafe { result::compile_program(prog, &options) };
+        let out = match compiled {
+            Err(e) => {
+                // SAFETY: `prog` is a valid program; the log is NUL-terminated by NVRTC.
+                let log = unsafe { result::get_program_log(prog) }
+                    .map(|raw| {
+                        // SAFETY: `raw` holds the NUL-terminated log NVRTC wrote.
+                        unsafe { CStr::from_ptr(raw.as_ptr()) }.to_string_lossy().into_owned()
+                    })
+                    .unwrap_or_default();
+                Err(fail(std::format!("{:?}: {log}", e.0)))
+            }
+            Ok(()) => {
+                let mut size = 0usize;
+                // SAFETY: `prog` compiled successfully; `size` is a valid out pointer.
+                let r = unsafe { sys::nvrtcGetCUBINSize(prog, &mut size) };
+                let mut cubin = std::vec![0u8; size];
+                let r = r.result().and_then(|()| {
+                    // SAFETY: `cubin` has the `size` bytes NVRTC reported for this program.
+                    unsafe { sys::nvrtcGetCUBIN(prog, cubin.as_mut_ptr().cast()) }.result()
+                });
+                match r {
+                    Ok(()) if size > 0 => Ok(cubin),
+                    Ok(()) => Err(fail("NVRTC produced no CUBIN".into())),
+                    Err(e) => Err(fail(std::format!("nvrtcGetCUBIN: {:?}", e.0))),
+                }
+            }
+        };
+        // SAFETY: `prog` is valid and not used after this call.
+        let _ = unsafe { result::destroy_program(prog) };
+        out
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(r) => r,
+        Err(panic) => Err(CudaSgdError::LibraryPanic {
+            context: "NVRTC compile (CUBIN)",
+            message: crate::device::panic_message(&panic),
+        }),
+    }
+}
+
 /// NVRTC status plus its log, as text.
 fn compile_log(err: &CompileError) -> String {
     match err {
@@ -121,6 +194,7 @@ mod tests {
 
     #[test]
     fn arch_names() {
+        assert_eq!(sm_arch_for_compute_capability(9, 0), "sm_90");
         assert_eq!(arch_for_compute_capability(9, 0), "compute_90");
         assert_eq!(arch_for_compute_capability(12, 0), "compute_120");
         assert_eq!(arch_for_compute_capability(8, 6), "compute_86");

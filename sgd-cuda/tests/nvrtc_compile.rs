@@ -66,6 +66,26 @@ fn every_kernel_compiles_for_every_arch_with_exact_float_semantics() {
 }
 
 #[test]
+fn every_kernel_compiles_to_machine_code_for_hopper() {
+    if !nvrtc_or_skip() {
+        return;
+    }
+    for k in ALL_KERNELS {
+        for sm in ["sm_80", "sm_90"] {
+            let cubin = kernels::compile_cubin(k, sm).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(&cubin[..4], b"\x7fELF", "{}: CUBIN for {sm} is not an ELF image", k.file);
+            let name = k.entry_points[0].as_bytes();
+            assert!(
+                cubin.windows(name.len()).any(|w| w == name),
+                "{}: no {} symbol",
+                k.file,
+                k.entry_points[0]
+            );
+        }
+    }
+}
+
+#[test]
 fn a_broken_kernel_reports_the_nvrtc_log() {
     if !nvrtc_or_skip() {
         return;
@@ -80,4 +100,6 @@ fn a_broken_kernel_reports_the_nvrtc_log() {
     assert!(text.contains("broken.cu"), "{text}");
     assert!(text.contains("undefined_name"), "NVRTC log missing from: {text}");
     assert!(text.contains("--fmad=false"), "options missing from: {text}");
+    let text = kernels::compile_cubin(&broken, "sm_90").unwrap_err().to_string();
+    assert!(text.contains("undefined_name") && text.contains("sm_90"), "CUBIN path: {text}");
 }
