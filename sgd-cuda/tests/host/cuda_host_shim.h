@@ -1,0 +1,33 @@
+// Just enough of CUDA C++ to run sgd-cuda's kernels on the CPU, one std::thread per CUDA
+// thread and a std::barrier per block for __syncthreads(). Used by tests/kernel_on_host.rs to
+// execute the real kernel source (indexing, float4 and scalar paths, first-step flags) where
+// no GPU is available. Compile with -ffp-contract=off so nothing is fused behind our back.
+#pragma once
+#include <barrier>
+#include <cmath>
+#include <cstdint>
+
+struct float4 {
+    float x, y, z, w;
+};
+static inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
+
+struct dim3 {
+    unsigned int x = 1, y = 1, z = 1;
+};
+
+static thread_local dim3 threadIdx;
+static thread_local dim3 blockIdx;
+static thread_local std::barrier<>* block_barrier = nullptr;
+static dim3 blockDim;
+static dim3 gridDim;
+
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __restrict__ __restrict
+
+static inline float __fmaf_rn(float a, float b, float c) { return std::fmaf(a, b, c); }
+static inline float __fmul_rn(float a, float b) { return a * b; }
+static inline float __fdiv_rn(float a, float b) { return a / b; }
+static inline void __syncthreads() { block_barrier->arrive_and_wait(); }

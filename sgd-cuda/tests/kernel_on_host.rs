@@ -1,0 +1,250 @@
+//! Runs the real kernel source (`kernels/sgd_multi_tensor.cu`) on the CPU through a tiny CUDA
+//! shim (`tests/host/`: one thread per CUDA thread, a barrier per block) on tables built by
+//! `sgd_cuda::table`, and compares with `sgd_cpu::scalar::sgd_update` bit for bit.
+//!
+//! This checks, without a GPU, the parts a GPU run would otherwise be the first to exercise:
+//! the table layouts on both sides, chunk bounds, the grid-stride loop, the `float4` and scalar
+//! paths, per-chunk first-step flags, tensors without gradients, gradient scale and skipped
+//! steps. (Float semantics on the device are covered by the PTX checks and the GPU tests.)
+//! Skips with a message when no C++20 compiler (`$CXX` or `c++`) is found.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use sgd_cpu::scalar::sgd_update;
+use sgd_cpu::{SgdConfig, StepScalars};
+use sgd_cuda::table::{self, DeviceTensorTable, TensorSpec};
+
+fn build_runner() -> Option<PathBuf> {
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".to_string());
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/host");
+    let exe = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sgd_cuda_run_kernel_on_host");
+    let status = Command::new(&cxx)
+        .args(["-std=c++20", "-O1", "-ffp-contract=off", "-pthread", "-Wno-unknown-pragmas"])
+        .arg(format!("{dir}/run_kernel.cpp"))
+        .arg("-o")
+        .arg(&exe)
+        .status();
+    match status {
+        Ok(s) if s.success() => Some(exe),
+        Ok(s) => panic!("{cxx} failed to compile the kernel on the host shim: {s}"),
+        Err(e) => {
+            eprintln!("skipping: no C++ compiler ({cxx}: {e})");
+            None
+        }
+    }
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn value(&mut self) -> f32 {
+        let r = self.next();
+        match r % 32 {
+            0 => -0.0,
+            1 => f32::from_bits((r >> 8) as u32 & 0x007f_ffff),
+            _ => ((r >> 40) as f32 / (1u64 << 24) as f32) * 4.0 - 2.0,
+        }
+    }
+}
+
+/// One scenario: tensors in an arena `[params | grads | momentum]`, offsets in elements.
+struct Scenario {
+    groups: Vec<SgdConfig>,
+    lens: Vec<usize>,
+    tensor_group: Vec<usize>,
+    param_off: Vec<usize>,
+    grad_off: Vec<usize>,
+    mom_off: Vec<Option<usize>>,
+    arena: Vec<f32>,
+}
+
+fn scenario(rng: &mut Rng) -> Scenario {
+    let base = SgdConfig::default();
+    let groups = vec![
+        SgdConfig { momentum: 0.9, dampening: 0.1, weight_decay: 1e-2, ..base },
+        SgdConfig { weight_decay: 0.1, maximize: true, ..base },
+        SgdConfig { momentum: 0.8, nesterov: true, weight_decay: 5e-3, ..base },
+        SgdConfig { momentum: 0.5, maximize: true, ..base },
+    ];
+    let lens = vec![1usize, 3, 4, 5, 63, 64, 65, 130, 257, 1000, 8, 2];
+    let tensor_group: Vec<usize> = (0..lens.len()).map(|i| i % groups.len()).collect();
+    let mut at: usize = 16; // element 0.. reserved: address 0 means "no momentum buffer"
+    let mut alloc = |len: usize, misalign: usize| {
+        let off = at.div_ceil(4) * 4 + misalign;
+        at = off + len;
+        off
+    };
+    let param_off: Vec<usize> = lens.iter().enumerate().map(|(i, &l)| alloc(l, i % 4)).collect();
+    let grad_off: Vec<usize> =
+        lens.iter().enumerate().map(|(i, &l)| alloc(l, (i / 2) % 4)).collect();
+    let mut mom_off = vec![None; lens.len()];
+    for (g, cfg) in groups.iter().enumerate() {
+        if cfg.momentum != 0.0 {
+            let members: Vec<usize> = (0..lens.len()).filter(|&t| tensor_group[t] == g).collect();
+            let (offs, total) =
+                table::packed_offsets(&members.iter().map(|&t| lens[t]).collect::<Vec<_>>());
+            let start = alloc(total, 0);
+            for (&t, o) in members.iter().zip(offs) {
+                mom_off[t] = Some(start + o);
+            }
+        }
+    }
+    let mut arena = vec![f32::NAN; at + 4];
+    for (i, &l) in lens.iter().enumerate() {
+        for k in 0..l {
+            arena[param_off[i] + k] = rng.value();
+        }
+    }
+    Scenario { groups, lens, tensor_group, param_off, grad_off, mom_off, arena }
+}
+
+fn le<T: Copy>(v: &[T], out: &mut Vec<u8>, to: impl Fn(T) -> Vec<u8>) {
+    for &x in v {
+        out.extend(to(x));
+    }
+}
+
+#[test]
+fn kernel_source_on_the_host_matches_scalar_reference() {
+    let Some(runner) = build_runner() else { return };
+    let mut rng = Rng(7);
+    // (chunk, block, grid): float4 chunks, non-multiple-of-4 chunks (scalar only), one big
+    // chunk per tensor; grids smaller than the chunk count exercise the grid-stride loop.
+    for (chunk_elems, block, grid) in [(64usize, 32u64, 5u64), (30, 32, 40), (4096, 64, 3)] {
+        let mut s = scenario(&mut rng);
+        let n = s.lens.len();
+        let mut host_params: Vec<Vec<f32>> =
+            (0..n).map(|i| s.arena[s.param_off[i]..s.param_off[i] + s.lens[i]].to_vec()).collect();
+        let mut host_mom: Vec<Option<Vec<f32>>> = vec![None; n];
+        let mut chunk_first: Option<Vec<u32>> = None;
+        for step in 0..5 {
+            let has_grad: Vec<bool> = (0..n).map(|i| !(i % 5 == step % 5 && step < 3)).collect();
+            let specs: Vec<TensorSpec> = (0..n)
+                .map(|i| TensorSpec {
+                    group: s.tensor_group[i],
+                    len: s.lens[i],
+                    param: 4 * s.param_off[i] as u64,
+                    grad: 4 * s.grad_off[i] as u64,
+                    momentum: s.mom_off[i].map(|o| 4 * o as u64),
+                    has_grad: has_grad[i],
+                })
+                .collect();
+            let t = DeviceTensorTable::build(&specs, s.groups.len(), chunk_elems).unwrap();
+            let first = chunk_first.get_or_insert_with(|| vec![1; t.num_chunks()]);
+            // Step 1 is skipped (found_inf = 1); steps 2.. use a gradient scale.
+            let scaler = match step {
+                0 => None,
+                1 => Some((512.0f32, 1.0f32)),
+                _ => Some((0.5 + step as f32, 0.0)),
+            };
+            let lrs: Vec<f64> =
+                (0..s.groups.len()).map(|g| 0.05 * (g + 1) as f64 / (step + 1) as f64).collect();
+            for i in 0..n {
+                for k in 0..s.lens[i] {
+                    s.arena[s.grad_off[i] + k] = rng.value();
+                }
+            }
+            // Input file.
+            let mut buf = Vec::new();
+            let header = [
+                s.arena.len() as u64,
+                t.tensor_words.len() as u64,
+                t.chunk_words.len() as u64,
+                4 * s.groups.len() as u64,
+                s.groups.len() as u64,
+                grid,
+                block,
+                u64::from(scaler.is_some()),
+                chunk_elems as u64,
+            ];
+            le(&header, &mut buf, |x: u64| x.to_le_bytes().to_vec());
+            le(&s.arena, &mut buf, |x: f32| x.to_le_bytes().to_vec());
+            le(&t.tensor_words, &mut buf, |x: u64| x.to_le_bytes().to_vec());
+            le(&t.chunk_words, &mut buf, |x: u32| x.to_le_bytes().to_vec());
+            le(&table::group_words(&s.groups), &mut buf, |x: u32| x.to_le_bytes().to_vec());
+            let neg: Vec<f32> = lrs.iter().map(|&l| table::neg_lr(l)).collect();
+            le(&neg, &mut buf, |x: f32| x.to_le_bytes().to_vec());
+            le(first, &mut buf, |x: u32| x.to_le_bytes().to_vec());
+            if let Some((sc, fi)) = scaler {
+                le(&[sc, fi], &mut buf, |x: f32| x.to_le_bytes().to_vec());
+            }
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+            let (inp, outp) = (
+                dir.join(format!("host_in_{chunk_elems}")),
+                dir.join(format!("host_out_{chunk_elems}")),
+            );
+            std::fs::write(&inp, &buf).unwrap();
+            let st = Command::new(&runner).arg(&inp).arg(&outp).status().unwrap();
+            assert!(st.success(), "kernel runner failed: {st}");
+            let out = std::fs::read(&outp).unwrap();
+            let words: Vec<u32> =
+                out.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
+            let (arena_bits, flags) = words.split_at(s.arena.len());
+            let before = s.arena.clone();
+            s.arena = arena_bits.iter().map(|&b| f32::from_bits(b)).collect();
+            *first = flags.to_vec();
+
+            // Reference.
+            let what = format!("chunk {chunk_elems} block {block} grid {grid} step {step}");
+            if scaler.is_some_and(|(_, fi)| fi != 0.0) {
+                let same = before.iter().zip(&s.arena).all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same, "{what}: a skipped step wrote memory");
+                continue;
+            }
+            let scale = scaler.map(|(sc, _)| sc);
+            for i in 0..n {
+                if !has_grad[i] {
+                    continue;
+                }
+                let cfg = SgdConfig { lr: lrs[s.tensor_group[i]], ..s.groups[s.tensor_group[i]] };
+                let sc = StepScalars::from_config(&cfg);
+                let g: Vec<f32> = before[s.grad_off[i]..s.grad_off[i] + s.lens[i]].to_vec();
+                if sc.has_momentum {
+                    let firstm = host_mom[i].is_none();
+                    let b = host_mom[i].get_or_insert_with(|| vec![0.0; s.lens[i]]);
+                    sgd_update(
+                        &sc,
+                        &mut host_params[i],
+                        &g,
+                        Some((b.as_mut_slice(), firstm)),
+                        scale,
+                    );
+                } else {
+                    sgd_update(&sc, &mut host_params[i], &g, None, scale);
+                }
+            }
+            for i in 0..n {
+                let got = &s.arena[s.param_off[i]..s.param_off[i] + s.lens[i]];
+                for (k, (a, b)) in got.iter().zip(&host_params[i]).enumerate() {
+                    assert_eq!(
+                        a.to_bits(),
+                        b.to_bits(),
+                        "{what}: tensor {i} param {k}: {a:e} vs {b:e}"
+                    );
+                }
+                if let (Some(o), Some(m)) = (s.mom_off[i], &host_mom[i]) {
+                    let got = &s.arena[o..o + s.lens[i]];
+                    for (k, (a, b)) in got.iter().zip(m).enumerate() {
+                        assert_eq!(a.to_bits(), b.to_bits(), "{what}: tensor {i} momentum {k}");
+                    }
+                }
+                // First-step flags: cleared exactly for the chunks of tensors with momentum
+                // that have taken a step.
+                let chunk_range = t.chunk_start[i]..t.chunk_start[i + 1];
+                let expect = u32::from(host_mom[i].is_none());
+                for c in chunk_range {
+                    assert_eq!(first[c], expect, "{what}: tensor {i} chunk {c} first flag");
+                }
+            }
+        }
+    }
+}
