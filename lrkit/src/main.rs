@@ -1,2 +1,80 @@
-//! Placeholder, replaced by the lrkit CLI.
-fn main() {}
+//! `lrkit`: see a learning-rate schedule, train with it, benchmark fused SGD.
+//!
+//! ```text
+//! lrkit schedule "CosineAnnealingLR(T_max=30, eta_min=0.001)"   # lrs per epoch (table/JSON/SVG)
+//! lrkit train                                                    # MLP on handwritten digits
+//! lrkit bench                                                    # fused SGD GB/s vs. memory bandwidth
+//! ```
+//! Exit codes: 0 success, 1 failure while running, 2 bad command line or spec.
+
+mod args;
+mod error;
+// `plot::training` is wired to `lrkit train` in the next step.
+#[allow(dead_code)]
+mod plot;
+mod schedule;
+mod spec;
+
+use std::process::ExitCode;
+
+use args::Args;
+use error::CliError;
+
+const HELP: &str = "\
+lrkit: see a learning-rate schedule, train with it, benchmark fused SGD
+
+Usage:
+    lrkit schedule SPEC... [--epochs N] [--lr LR] [--json] [--plot FILE.svg]
+    lrkit train [--epochs N] [--schedule SPEC] [--lr LR] [--seed S] [--plot FILE.svg] ...
+    lrkit bench [--quick] [--json]
+    lrkit <command> --help
+
+Commands:
+    schedule   print the learning rate of every epoch of PyTorch-style schedules
+    train      train a small MLP on the bundled handwritten-digits data with fused SGD
+    bench      fused SGD throughput next to a memory-bandwidth baseline
+
+Exit codes: 0 success, 1 failure while running, 2 bad command line or spec.";
+
+/// A command's entry point.
+type Command = fn(Args) -> Result<(), CliError>;
+
+fn run(argv: Vec<String>) -> Result<(), CliError> {
+    let Some((command, rest)) = argv.split_first() else {
+        println!("{HELP}");
+        return Ok(());
+    };
+    let wants_help = rest.iter().take_while(|a| *a != "--").any(|a| a == "--help" || a == "-h");
+    let (help, run): (&str, Command) = match command.as_str() {
+        "schedule" => (schedule::HELP, schedule::run),
+        "-h" | "--help" | "help" => {
+            println!("{HELP}");
+            return Ok(());
+        }
+        "-V" | "--version" => {
+            println!("lrkit {}", env!("CARGO_PKG_VERSION"));
+            return Ok(());
+        }
+        other => {
+            return Err(CliError::Usage(format!(
+                "unknown command {other:?}: expected schedule, train or bench"
+            )));
+        }
+    };
+    if wants_help {
+        println!("{help}");
+        return Ok(());
+    }
+    run(Args::new(rest.to_vec()))
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    match run(argv) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,462 @@
+//! From the syntax tree to a running [`Scheduler`] through `sched_core::spec`, mapping every
+//! typed error back to the part of the spec it is about.
+
+use sched_core::spec::{self, Value};
+use sched_core::{ParamGroup, SchedError, Scheduler};
+
+use super::error::{SpecError, SpecErrorKind};
+use super::lambda;
+use super::syntax::{Arg, Call, Expr, Node, Span};
+
+/// Constructor parameters of every scheduler, in PyTorch's positional order (after
+/// `optimizer`), for positional arguments and for messages.
+const PARAMETERS: &[(&str, &str)] = &[
+    ("StepLR", "step_size, gamma, last_epoch"),
+    ("MultiStepLR", "milestones, gamma, last_epoch"),
+    ("ConstantLR", "factor, total_iters, last_epoch"),
+    ("LinearLR", "start_factor, end_factor, total_iters, last_epoch"),
+    ("ExponentialLR", "gamma, last_epoch"),
+    ("PolynomialLR", "total_iters, power, last_epoch"),
+    ("CosineAnnealingLR", "T_max, eta_min, last_epoch"),
+    ("LambdaLR", "lr_lambda, last_epoch"),
+    ("MultiplicativeLR", "lr_lambda, last_epoch"),
+    ("CosineAnnealingWarmRestarts", "T_0, T_mult, eta_min, last_epoch"),
+    (
+        "CyclicLR",
+        "base_lr, max_lr, step_size_up, step_size_down, mode, gamma, scale_fn, scale_mode, cycle_momentum, base_momentum, max_momentum, last_epoch",
+    ),
+    (
+        "OneCycleLR",
+        "max_lr, total_steps, epochs, steps_per_epoch, pct_start, anneal_strategy, cycle_momentum, base_momentum, max_momentum, div_factor, final_div_factor, three_phase, last_epoch",
+    ),
+    (
+        "ReduceLROnPlateau",
+        "mode, factor, patience, threshold, threshold_mode, cooldown, min_lr, eps",
+    ),
+    ("SequentialLR", "schedulers, milestones, last_epoch"),
+    ("ChainedScheduler", "schedulers"),
+];
+
+/// The parameters of scheduler `kind` (comma-separated), if it is one.
+pub fn parameters(kind: &str) -> Option<&'static str> {
+    PARAMETERS.iter().find(|(k, _)| *k == kind).map(|(_, p)| *p)
+}
+
+/// Names of the optimizer argument PyTorch users write first; accepted and ignored.
+const OPTIMIZER_NAMES: &[&str] = &["optimizer", "optim", "opt"];
+
+/// Builds the scheduler `node` describes on `groups`: children first, in order, on the same
+/// groups, as PyTorch constructs them. Composite children are leaked (`Vec::leak`): they
+/// live as long as the process, which is what a command-line run needs.
+pub fn build(node: &Node, groups: &mut [ParamGroup]) -> Result<Scheduler<'static>, SpecError> {
+    let Expr::Call(call) = &node.expr else {
+        return Err(SpecError::new(
+            SpecErrorKind::Unexpected {
+                found: "a value".into(),
+                expected: "a scheduler such as StepLR(step_size=10)",
+            },
+            node.span,
+        ));
+    };
+    let kind = call.short_name();
+    let Some(param_list) = parameters(kind) else {
+        let kind = if lambda::is_function(kind) {
+            SpecErrorKind::Unexpected {
+                found: format!("the learning-rate function `{kind}`"),
+                expected: "a scheduler such as LambdaLR(lr_lambda=pow(0.95))",
+            }
+        } else {
+            SpecErrorKind::UnknownScheduler { name: kind.to_string() }
+        };
+        return Err(SpecError::new(kind, call.name_span));
+    };
+    let names: Vec<&'static str> = param_list.split(", ").collect();
+    let args = keyword_args(call, &names)?;
+    // Unknown keywords first: a misspelt required one would otherwise read as missing.
+    if let Some(a) = args.iter().find(|a| !names.contains(&a.0.as_str())) {
+        let kind = SpecErrorKind::UnknownParameter {
+            scheduler: kind.to_string(),
+            name: a.0.clone(),
+            accepted: param_list,
+            suggestion: closest(&a.0, &names),
+        };
+        return Err(SpecError::new(kind, a.1));
+    }
+
+    let composite = matches!(kind, "SequentialLR" | "ChainedScheduler");
+    let mut children = Vec::new();
+    let mut rest: Vec<&(String, Span, &Node)> = Vec::new();
+    for a in &args {
+        if composite && a.0 == "schedulers" {
+            let Expr::List(items) = &a.2.expr else {
+                return Err(SpecError::new(
+                    SpecErrorKind::BadSchedulers { callee: kind.to_string() },
+                    a.2.span,
+                ));
+            };
+            for item in items {
+                children.push(build(item, groups)?);
+            }
+        } else {
+            rest.push(a);
+        }
+    }
+    if composite && !args.iter().any(|a| a.0 == "schedulers") {
+        return Err(SpecError::new(
+            SpecErrorKind::BadSchedulers { callee: kind.to_string() },
+            call.close,
+        ));
+    }
+
+    let values: Vec<Value<'_>> = rest.iter().map(|a| value(a.2)).collect::<Result<_, _>>()?;
+    let kwargs: Vec<(&str, Value<'_>)> =
+        rest.iter().zip(values).map(|(a, v)| (a.0.as_str(), v)).collect();
+    let built = match kind {
+        "SequentialLR" => spec::build_sequential(children.leak(), &kwargs, groups),
+        "ChainedScheduler" => spec::build_chained(children.leak(), &kwargs, groups),
+        _ => spec::build(kind, &kwargs, groups),
+    };
+    built.map_err(|error| locate(error, kind, call, &rest, param_list))
+}
+
+/// The arguments as `(keyword, keyword span, value)`: positional ones named by their
+/// position, a leading `optimizer` dropped; repeated keywords are errors.
+fn keyword_args<'n>(
+    call: &'n Call,
+    names: &[&'static str],
+) -> Result<Vec<(String, Span, &'n Node)>, SpecError> {
+    let mut out: Vec<(String, Span, &Node)> = Vec::new();
+    let mut positional = 0;
+    let mut seen_keyword = false;
+    for (i, arg) in call.args.iter().enumerate() {
+        match arg {
+            Arg { name: Some((k, span)), value } => {
+                seen_keyword = true;
+                if out.iter().any(|(o, _, _)| o == k) {
+                    return Err(SpecError::new(
+                        SpecErrorKind::RepeatedKeyword { name: k.clone() },
+                        *span,
+                    ));
+                }
+                out.push((k.clone(), *span, value));
+            }
+            Arg { name: None, value } => {
+                if seen_keyword {
+                    return Err(SpecError::new(SpecErrorKind::PositionalAfterKeyword, value.span));
+                }
+                if i == 0
+                    && matches!(&value.expr, Expr::Name(n) if OPTIMIZER_NAMES.contains(&n.as_str()))
+                {
+                    continue;
+                }
+                let Some(name) = names.get(positional) else {
+                    return Err(SpecError::new(
+                        SpecErrorKind::TooManyPositional {
+                            callee: call.short_name().to_string(),
+                            max: names.len(),
+                        },
+                        value.span,
+                    ));
+                };
+                positional += 1;
+                out.push(((*name).to_string(), value.span, value));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The sched-core value of a node. Lists are leaked: `Value::List` borrows a slice that
+/// must outlive the kwargs, and a command-line run builds a handful of them.
+fn value(node: &Node) -> Result<Value<'_>, SpecError> {
+    Ok(match &node.expr {
+        Expr::Int(i) => Value::Int(*i),
+        Expr::Float(x) => Value::Float(*x),
+        Expr::Str(s) => Value::Str(s),
+        Expr::Bool(b) => Value::Bool(*b),
+        Expr::None => Value::None,
+        Expr::List(items) => {
+            let items: Vec<Value<'_>> = items.iter().map(value).collect::<Result<_, _>>()?;
+            Value::List(items.leak())
+        }
+        Expr::Call(c) if lambda::is_function(c.short_name()) => Value::Lambda(lambda::lambda(c)?),
+        Expr::Call(c) if parameters(c.short_name()).is_some() => {
+            return Err(SpecError::new(
+                SpecErrorKind::Unexpected {
+                    found: format!("the scheduler `{}`", c.short_name()),
+                    expected: "a value (schedulers nest only in SequentialLR/ChainedScheduler)",
+                },
+                c.name_span,
+            ));
+        }
+        Expr::Call(c) => {
+            return Err(SpecError::new(
+                SpecErrorKind::UnknownFunction { name: c.short_name().to_string() },
+                c.name_span,
+            ));
+        }
+        Expr::Name(n) => {
+            return Err(SpecError::new(SpecErrorKind::UnknownName { name: n.clone() }, node.span));
+        }
+    })
+}
+
+/// The parameter closest to `name` (case-insensitive edit distance at most 2), if any.
+fn closest(name: &str, names: &[&'static str]) -> Option<&'static str> {
+    let distance = |a: &str, b: &str| {
+        let (a, b): (Vec<char>, Vec<char>) =
+            (a.to_lowercase().chars().collect(), b.to_lowercase().chars().collect());
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for i in 1..=a.len() {
+            let mut prev = row[0];
+            row[0] = i;
+            for j in 1..=b.len() {
+                let cur = row[j];
+                row[j] =
+                    (row[j] + 1).min(row[j - 1] + 1).min(prev + usize::from(a[i - 1] != b[j - 1]));
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    };
+    names
+        .iter()
+        .map(|n| (distance(name, n), *n))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n)
+}
+
+/// The parameter a sched-core error names, if any.
+fn named_param(e: &SchedError) -> Option<&'static str> {
+    use SchedError as E;
+    match *e {
+        E::NonFinite { param, .. }
+        | E::OutOfRange { param, .. }
+        | E::ZeroPeriod { param }
+        | E::NotAnInteger { param, .. }
+        | E::WrongType { param, .. }
+        | E::UnknownChoice { param, .. }
+        | E::MissingParameter { param }
+        | E::GroupListLength { param, .. }
+        | E::TooManyItems { param, .. } => Some(param),
+        E::UnsortedMilestones { .. } | E::MilestoneCount { .. } => Some("milestones"),
+        E::MissingMomentum { .. } => Some("cycle_momentum"),
+        E::MissingInitialLr { .. } => Some("last_epoch"),
+        _ => None,
+    }
+}
+
+/// Turns a sched-core error into a spec error at the argument it is about: an unknown
+/// keyword at the keyword, a bad value at the value, a missing one at `)`, anything else at
+/// the scheduler's name.
+fn locate(
+    error: SchedError,
+    kind: &str,
+    call: &Call,
+    args: &[&(String, Span, &Node)],
+    accepted: &'static str,
+) -> SpecError {
+    if let SchedError::UnknownParameter { position } = error
+        && let Some(a) = args.get(position)
+    {
+        let kind = SpecErrorKind::UnknownParameter {
+            scheduler: kind.to_string(),
+            name: a.0.clone(),
+            accepted,
+            suggestion: None,
+        };
+        return SpecError::new(kind, a.1);
+    }
+    let span = match named_param(&error) {
+        Some(p) => match args.iter().find(|a| a.0 == p) {
+            Some(a) => a.2.span,
+            None if matches!(error, SchedError::MissingParameter { .. }) => call.close,
+            None => call.name_span,
+        },
+        None => call.name_span,
+    };
+    SpecError::new(SpecErrorKind::Invalid { scheduler: kind.to_string(), error }, span)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure is the assertion
+    use super::*;
+    use crate::spec::parse::parse;
+
+    fn run(text: &str, epochs: usize) -> Result<Vec<f64>, SpecError> {
+        let mut groups = [ParamGroup::new(0.1)];
+        let mut s = build(&parse(text)?, &mut groups)?;
+        let mut out = Vec::new();
+        for _ in 0..epochs {
+            out.push(groups[0].lr);
+            s.step(&mut groups).unwrap();
+        }
+        Ok(out)
+    }
+
+    /// The same schedule built directly with sched-core's kwargs builder.
+    fn direct(kind: &str, kwargs: &[(&str, Value<'_>)], epochs: usize) -> Vec<f64> {
+        let mut groups = [ParamGroup::new(0.1)];
+        let mut s = spec::build(kind, kwargs, &mut groups).unwrap();
+        let mut out = Vec::new();
+        for _ in 0..epochs {
+            out.push(groups[0].lr);
+            s.step(&mut groups).unwrap();
+        }
+        out
+    }
+
+    fn err(text: &str) -> SpecError {
+        let mut groups = [ParamGroup::new(0.1)];
+        match parse(text) {
+            Ok(n) => build(&n, &mut groups).expect_err(text),
+            Err(e) => e,
+        }
+    }
+
+    fn bits(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    #[test]
+    fn leaves_match_sched_core() {
+        let a = run("StepLR(step_size=10, gamma=0.1)", 30).unwrap();
+        assert_eq!(
+            bits(&a),
+            bits(&direct(
+                "StepLR",
+                &[("step_size", Value::Int(10)), ("gamma", Value::Float(0.1))],
+                30
+            ))
+        );
+        let a = run("StepLR(optimizer, 10, 0.5)", 30).unwrap();
+        assert_eq!(
+            bits(&a),
+            bits(&direct(
+                "StepLR",
+                &[("step_size", Value::Int(10)), ("gamma", Value::Float(0.5))],
+                30
+            ))
+        );
+        let a = run("MultiStepLR(milestones=[3, 7], gamma=1e-1)", 10).unwrap();
+        let ms = [Value::Int(3), Value::Int(7)];
+        assert_eq!(
+            bits(&a),
+            bits(&direct(
+                "MultiStepLR",
+                &[("milestones", Value::List(&ms)), ("gamma", Value::Float(0.1))],
+                10
+            ))
+        );
+        let a = run("LambdaLR(lr_lambda=pow(0.95))", 10).unwrap();
+        assert_eq!(
+            bits(&a),
+            bits(&direct(
+                "LambdaLR",
+                &[("lr_lambda", Value::Lambda(sched_core::LrLambda::Pow(0.95)))],
+                10
+            ))
+        );
+        let a = run(
+            "OneCycleLR(max_lr=1.0, total_steps=20, anneal_strategy='linear', three_phase=True)",
+            20,
+        )
+        .unwrap();
+        let kw = [
+            ("max_lr", Value::Float(1.0)),
+            ("total_steps", Value::Int(20)),
+            ("anneal_strategy", Value::Str("linear")),
+            ("three_phase", Value::Bool(true)),
+        ];
+        assert_eq!(bits(&a), bits(&direct("OneCycleLR", &kw, 20)));
+        let a = run("CyclicLR(base_lr=0.01, max_lr=0.1, step_size_up=4, step_size_down=None, mode='triangular2')", 20).unwrap();
+        assert_eq!(a[4], 0.1);
+        assert!(run("CosineAnnealingWarmRestarts(T_0=5, T_mult=2, eta_min=-0.0)", 20).is_ok());
+        assert!(run("lr_scheduler.PolynomialLR(total_iters=4, power=2.0)", 8).is_ok());
+    }
+
+    #[test]
+    fn composites_match_sched_core() {
+        let a = run("SequentialLR([LinearLR(start_factor=0.1, total_iters=5), CosineAnnealingLR(T_max=25)], milestones=[5])", 30).unwrap();
+        let mut groups = [ParamGroup::new(0.1)];
+        let c1 = spec::build(
+            "LinearLR",
+            &[("start_factor", Value::Float(0.1)), ("total_iters", Value::Int(5))],
+            &mut groups,
+        )
+        .unwrap();
+        let c2 =
+            spec::build("CosineAnnealingLR", &[("T_max", Value::Int(25))], &mut groups).unwrap();
+        let ms = [Value::Int(5)];
+        let mut s = spec::build_sequential(
+            vec![c1, c2].leak(),
+            &[("milestones", Value::List(&ms))],
+            &mut groups,
+        )
+        .unwrap();
+        for (e, lr) in a.iter().enumerate() {
+            assert_eq!(lr.to_bits(), groups[0].lr.to_bits(), "epoch {e}");
+            s.step(&mut groups).unwrap();
+        }
+        let a = run("ChainedScheduler(schedulers=[ConstantLR(factor=0.5, total_iters=2), ExponentialLR(gamma=0.9)])", 5).unwrap();
+        assert_eq!(a[0], 0.1 * 0.5);
+    }
+
+    #[test]
+    fn errors_name_the_parameter_and_point_at_it() {
+        let text = "StepLR(step_size=0)";
+        let e = err(text);
+        assert_eq!(e.sched_error(), Some(SchedError::ZeroPeriod { param: "step_size" }));
+        assert_eq!(e.span.start, text.find('0').unwrap());
+        assert!(e.to_string().contains("step_size"));
+
+        let text = "StepLR(step_size=3, gama=0.5)";
+        let e = err(text);
+        assert_eq!(e.span.start, text.find("gama").unwrap());
+        assert!(e.to_string().contains("`gama` is not a parameter of StepLR"), "{e}");
+
+        let text = "CosineAnnealingLR(T_max=2.5)";
+        let e = err(text);
+        assert!(matches!(e.sched_error(), Some(SchedError::NotAnInteger { param: "T_max", .. })));
+        assert_eq!(e.span.start, text.find("2.5").unwrap());
+
+        let text = "ExponentialLR()";
+        let e = err(text);
+        assert_eq!(e.sched_error(), Some(SchedError::MissingParameter { param: "gamma" }));
+        assert_eq!(e.span.start, text.len() - 1);
+
+        let text = "SequentialLR([StepLR(step_size=3), ExponentialLR(gamma=0.9, mode='x')], milestones=[3])";
+        let e = err(text);
+        assert_eq!(e.span.start, text.find("mode").unwrap());
+
+        let text =
+            "SequentialLR([StepLR(step_size=3), ExponentialLR(gamma=0.9)], milestones=[3, 4])";
+        let e = err(text);
+        assert!(matches!(e.sched_error(), Some(SchedError::MilestoneCount { .. })));
+        assert_eq!(e.span.start, text.find("[3, 4]").unwrap());
+
+        let text = "StepLR(step_sz=3)";
+        let e = err(text);
+        assert_eq!(e.span.start, 7);
+        assert!(e.to_string().contains("did you mean `step_size`?"), "{e}");
+
+        let text = "StepLR(step_size=3, step_size=4)";
+        assert_eq!(err(text).span.start, 20);
+        let text = "StepLR(gamma=0.5, 3)";
+        assert_eq!(err(text).kind, SpecErrorKind::PositionalAfterKeyword);
+        let text = "StepLR(3, 0.1, -1, 7)";
+        assert_eq!(err(text).span.start, 19);
+        let text = "StepLr(step_size=3)";
+        assert!(matches!(err(text).kind, SpecErrorKind::UnknownScheduler { .. }));
+        let text = "StepLR(step_size=n)";
+        assert_eq!(err(text).span.start, 17);
+        let text = "LambdaLR(lr_lambda=sqrt(2))";
+        assert_eq!(err(text).span.start, 19);
+        let text = "ChainedScheduler(StepLR(step_size=3))";
+        assert!(matches!(err(text).kind, SpecErrorKind::BadSchedulers { .. }));
+        let text = "SequentialLR([ReduceLROnPlateau(), StepLR(step_size=2)], milestones=[2])";
+        assert!(err(text).sched_error().is_some());
+    }
+}

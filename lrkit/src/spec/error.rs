@@ -1,0 +1,197 @@
+//! Errors of reading and building a spec, each with the span it is about, and their
+//! rendering with a caret under the offending part.
+
+use core::fmt;
+
+use sched_core::SchedError;
+
+use super::syntax::Span;
+
+/// What is wrong with a spec.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum SpecErrorKind {
+    /// The spec is empty.
+    Empty,
+    /// A character that starts no token.
+    UnexpectedChar {
+        /// The character.
+        ch: char,
+    },
+    /// A token other than the grammar allows here.
+    Unexpected {
+        /// What was found, in words.
+        found: String,
+        /// What was expected, in words.
+        expected: &'static str,
+    },
+    /// A string literal without its closing quote.
+    UnterminatedString,
+    /// A malformed number literal.
+    BadNumber {
+        /// The text.
+        text: String,
+    },
+    /// An integer literal outside `i64`.
+    IntOutOfRange {
+        /// The text.
+        text: String,
+    },
+    /// A positional argument after a keyword argument (Python's rule).
+    PositionalAfterKeyword,
+    /// The same keyword twice.
+    RepeatedKeyword {
+        /// The keyword.
+        name: String,
+    },
+    /// More positional arguments than the callee takes.
+    TooManyPositional {
+        /// The callee.
+        callee: String,
+        /// How many it takes.
+        max: usize,
+    },
+    /// A name that is not a scheduler.
+    UnknownScheduler {
+        /// The name.
+        name: String,
+    },
+    /// A name that is not a learning-rate function.
+    UnknownFunction {
+        /// The name.
+        name: String,
+    },
+    /// A bare name where a value is needed.
+    UnknownName {
+        /// The name.
+        name: String,
+    },
+    /// A learning-rate function called with wrong arguments.
+    BadFunctionArgs {
+        /// The function.
+        name: String,
+        /// Its signature.
+        signature: &'static str,
+    },
+    /// A composite's `schedulers` is missing or not a list of schedulers.
+    BadSchedulers {
+        /// The composite.
+        callee: String,
+    },
+    /// A keyword that is not a parameter of the scheduler.
+    UnknownParameter {
+        /// The scheduler.
+        scheduler: String,
+        /// The keyword.
+        name: String,
+        /// Its parameters, comma-separated.
+        accepted: &'static str,
+        /// The parameter that is probably meant.
+        suggestion: Option<&'static str>,
+    },
+    /// sched-core rejected the arguments.
+    Invalid {
+        /// The scheduler.
+        scheduler: String,
+        /// The typed error.
+        error: SchedError,
+    },
+}
+
+/// A spec error and where it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpecError {
+    /// What is wrong.
+    pub kind: SpecErrorKind,
+    /// Where (bytes of the spec text).
+    pub span: Span,
+}
+
+impl SpecError {
+    /// An error of `kind` at `span`.
+    pub fn new(kind: SpecErrorKind, span: Span) -> Self {
+        Self { kind, span }
+    }
+
+    /// The typed sched-core error, if that is what this is.
+    #[cfg(test)]
+    pub fn sched_error(&self) -> Option<SchedError> {
+        match self.kind {
+            SpecErrorKind::Invalid { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The message, then the spec indented by four spaces with a caret line under it:
+    ///
+    /// ```text
+    /// `step_size` must be positive, got 0 (in StepLR)
+    ///     StepLR(step_size=0)
+    ///                      ^
+    /// ```
+    pub fn render(&self, spec: &str) -> String {
+        let line_start = spec[..self.span.start.min(spec.len())].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = spec[line_start..].find('\n').map_or(spec.len(), |i| line_start + i);
+        let line = &spec[line_start..line_end];
+        let col = spec[line_start..self.span.start.min(line_end)].chars().count();
+        let width = spec
+            [self.span.start.min(line_end)..self.span.end.clamp(self.span.start, line_end)]
+            .chars()
+            .count()
+            .max(1);
+        format!("{self}\n    {line}\n    {}^{}", " ".repeat(col), "~".repeat(width - 1))
+    }
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use SpecErrorKind as K;
+        match &self.kind {
+            K::Empty => write!(f, "the spec is empty: write e.g. \"StepLR(step_size=10)\""),
+            K::UnexpectedChar { ch } => write!(f, "unexpected character {ch:?}"),
+            K::Unexpected { found, expected } => write!(f, "expected {expected}, found {found}"),
+            K::UnterminatedString => write!(f, "string literal without closing quote"),
+            K::BadNumber { text } => write!(f, "malformed number `{text}`"),
+            K::IntOutOfRange { text } => write!(f, "integer `{text}` is out of range"),
+            K::PositionalAfterKeyword => write!(f, "positional argument follows keyword argument"),
+            K::RepeatedKeyword { name } => write!(f, "keyword argument repeated: `{name}`"),
+            K::TooManyPositional { callee, max } => {
+                write!(f, "{callee} takes at most {max} positional arguments")
+            }
+            K::UnknownScheduler { name } => write!(
+                f,
+                "unknown scheduler `{name}`: expected one of {}, SequentialLR, ChainedScheduler",
+                sched_core::spec::LEAF_KINDS
+            ),
+            K::UnknownFunction { name } => write!(
+                f,
+                "unknown learning-rate function `{name}`: expected one of {}",
+                super::lambda::SIGNATURES
+            ),
+            K::UnknownName { name } => {
+                write!(
+                    f,
+                    "unknown name `{name}`: expected a number, string, list, True, False or None"
+                )
+            }
+            K::BadFunctionArgs { name, signature } => {
+                write!(f, "wrong arguments for `{name}`: expected {signature}")
+            }
+            K::BadSchedulers { callee } => write!(
+                f,
+                "{callee} needs a list of schedulers as its first argument, e.g. {callee}([StepLR(step_size=3), ExponentialLR(gamma=0.9)]{})",
+                if callee == "SequentialLR" { ", milestones=[3]" } else { "" }
+            ),
+            K::UnknownParameter { scheduler, name, accepted, suggestion } => {
+                write!(f, "`{name}` is not a parameter of {scheduler}")?;
+                match suggestion {
+                    Some(s) => write!(f, ": did you mean `{s}`? (its parameters: {accepted})"),
+                    None => write!(f, " (its parameters: {accepted})"),
+                }
+            }
+            K::Invalid { scheduler, error } => write!(f, "{error} (in {scheduler})"),
+        }
+    }
+}
+
+impl core::error::Error for SpecError {}

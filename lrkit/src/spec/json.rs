@@ -1,0 +1,182 @@
+//! The JSON `spec` format of the golden vectors (`tests/golden/SPEC.md` §1.2), rendered
+//! into the PyTorch notation that [`super::parse`] reads, so that a spec file and a spec
+//! typed on the command line go through the same builder and get the same messages.
+//!
+//! `{"type": "SequentialLR", "kwargs": {"milestones": [3]}, "schedulers": [...]}` becomes
+//! `SequentialLR([...], milestones=[3])`; lambda descriptors (`{"kind": "pow", "base":
+//! 0.9}`) become `pow(0.9)`; `"Compound"` (several schedulers stepped together each
+//! epoch, no `step_plan`) becomes `ChainedScheduler([...])`, which steps the same way. A
+//! whole golden case (an object with a `spec` member) is accepted too.
+
+use serde_json::{Map, Value};
+
+/// Renders a JSON spec document as PyTorch-style text; errors name the JSON path.
+pub fn render(doc: &str) -> Result<String, String> {
+    let v: Value = serde_json::from_str(doc).map_err(|e| format!("not valid JSON: {e}"))?;
+    let spec = match v.get("spec") {
+        Some(s) if v.get("type").is_none() => s,
+        _ => &v,
+    };
+    let mut out = String::new();
+    scheduler(spec, "$", &mut out)?;
+    Ok(out)
+}
+
+fn scheduler(v: &Value, path: &str, out: &mut String) -> Result<(), String> {
+    let obj = v.as_object().ok_or_else(|| {
+        format!("{path}: expected a spec object {{\"type\": ..., \"kwargs\": {{...}}}}")
+    })?;
+    let ty = obj
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{path}.type: expected the scheduler class name as a string"))?;
+    let ty = match ty {
+        "Compound" if obj.contains_key("step_plan") => {
+            return Err(format!(
+                "{path}: a \"Compound\" spec with a \"step_plan\" cannot be drawn as one schedule"
+            ));
+        }
+        "Compound" => "ChainedScheduler",
+        t => t,
+    };
+    out.push_str(ty);
+    out.push('(');
+    let mut first = true;
+    let mut sep = |out: &mut String| {
+        if !std::mem::take(&mut first) {
+            out.push_str(", ");
+        }
+    };
+    if let Some(children) = obj.get("schedulers") {
+        let list =
+            children.as_array().ok_or_else(|| format!("{path}.schedulers: expected a list"))?;
+        sep(out);
+        out.push('[');
+        for (i, c) in list.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            scheduler(c, &format!("{path}.schedulers[{i}]"), out)?;
+        }
+        out.push(']');
+    }
+    let empty = Map::new();
+    let kwargs = match obj.get("kwargs") {
+        None => &empty,
+        Some(k) => k.as_object().ok_or_else(|| format!("{path}.kwargs: expected an object"))?,
+    };
+    for (k, v) in kwargs {
+        sep(out);
+        // The golden error cases spell a non-callable `lr_lambda` as `lr_lambda_raw`.
+        let k = if k == "lr_lambda_raw" { "lr_lambda" } else { k };
+        if !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || k.is_empty() {
+            return Err(format!("{path}.kwargs: {k:?} is not a keyword"));
+        }
+        out.push_str(k);
+        out.push('=');
+        value(v, &format!("{path}.kwargs.{k}"), out)?;
+    }
+    out.push(')');
+    Ok(())
+}
+
+fn value(v: &Value, path: &str, out: &mut String) -> Result<(), String> {
+    match v {
+        Value::Null => out.push_str("None"),
+        Value::Bool(true) => out.push_str("True"),
+        Value::Bool(false) => out.push_str("False"),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => out.push_str(&i.to_string()),
+            // `{:?}` is the shortest round-trip form and always reads back as a float.
+            (None, Some(x)) if n.is_f64() => out.push_str(&format!("{x:?}")),
+            _ => return Err(format!("{path}: integer {n} is out of range")),
+        },
+        Value::String(s) => {
+            out.push('\'');
+            for c in s.chars() {
+                if matches!(c, '\\' | '\'') {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            out.push('\'');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                value(item, &format!("{path}[{i}]"), out)?;
+            }
+            out.push(']');
+        }
+        Value::Object(o) => lambda(o, path, out)?,
+    }
+    Ok(())
+}
+
+/// A lambda descriptor `{"kind": ..., fields}` as a call.
+fn lambda(o: &Map<String, Value>, path: &str, out: &mut String) -> Result<(), String> {
+    let kind = o.get("kind").and_then(Value::as_str).ok_or_else(|| {
+        format!("{path}: expected a learning-rate function descriptor {{\"kind\": \"pow\", \"base\": 0.9}}")
+    })?;
+    let (name, fields): (&str, &[&str]) = match kind {
+        "constant" => ("constant", &["value"]),
+        "pow" => ("pow", &["base"]),
+        "floordiv" => ("floordiv", &["divisor"]),
+        "linear_warmup" => ("warmup", &["warmup"]),
+        "step_pow" => ("step_pow", &["gamma", "every"]),
+        other => return Err(format!("{path}.kind: unknown learning-rate function {other:?}")),
+    };
+    out.push_str(name);
+    out.push('(');
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let v = o.get(*f).ok_or_else(|| format!("{path}: {kind} needs \"{f}\""))?;
+        value(v, &format!("{path}.{f}"), out)?;
+    }
+    out.push(')');
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure is the assertion
+    use super::*;
+
+    #[test]
+    fn renders_leaves_composites_and_lambdas() {
+        let r = render(
+            r#"{"type": "StepLR", "kwargs": {"b": true, "gamma": 0.1, "m": "exp_range", "step_size": 3, "x": null}}"#,
+        );
+        // Keys in sorted order: serde_json keeps them sorted unless `preserve_order` is on.
+        assert_eq!(r.unwrap(), "StepLR(b=True, gamma=0.1, m='exp_range', step_size=3, x=None)");
+        let r = render(
+            r#"{"type": "SequentialLR", "kwargs": {"milestones": [3]}, "schedulers": [
+                {"type": "ExponentialLR", "kwargs": {"gamma": 0.8}},
+                {"type": "LambdaLR", "kwargs": {"lr_lambda": [{"kind": "pow", "base": 0.9, "expr": "0.9 ** epoch"},
+                                                             {"kind": "step_pow", "gamma": 0.5, "every": 2}]}}]}"#,
+        );
+        assert_eq!(
+            r.unwrap(),
+            "SequentialLR([ExponentialLR(gamma=0.8), LambdaLR(lr_lambda=[pow(0.9), step_pow(0.5, 2)])], milestones=[3])"
+        );
+        let r = render(
+            r#"{"id": "x", "spec": {"type": "Compound", "schedulers": [{"type": "ConstantLR", "kwargs": {"eta_min": 1e-10, "f": 1.0}}]}}"#,
+        );
+        assert_eq!(r.unwrap(), "ChainedScheduler([ConstantLR(eta_min=1e-10, f=1.0)])");
+    }
+
+    #[test]
+    fn errors_name_the_path() {
+        assert!(render("{").unwrap_err().contains("not valid JSON"));
+        let e = render(r#"{"type": "LambdaLR", "kwargs": {"lr_lambda": {"kind": "sqrt"}}}"#)
+            .unwrap_err();
+        assert!(e.starts_with("$.kwargs.lr_lambda.kind"), "{e}");
+        let e = render(r#"{"type": "SequentialLR", "schedulers": [{"kwargs": {}}]}"#).unwrap_err();
+        assert!(e.starts_with("$.schedulers[0].type"), "{e}");
+    }
+}

@@ -1,0 +1,126 @@
+//! Learning-rate functions for `LambdaLR(lr_lambda=...)` and `MultiplicativeLR`, written as
+//! calls, mapped to sched-core's built-in [`LrLambda`] kinds (the descriptor kinds of the
+//! golden vectors):
+//!
+//! | written | PyTorch equivalent | sched-core |
+//! |---|---|---|
+//! | `constant(0.9)` | `lambda epoch: 0.9` | `LrLambda::Constant` |
+//! | `pow(0.95)` | `lambda epoch: 0.95 ** epoch` | `LrLambda::Pow` |
+//! | `floordiv(3)` | `lambda epoch: epoch // 3` | `LrLambda::FloorDiv` |
+//! | `warmup(5)` | `lambda epoch: min(1.0, (epoch + 1) / 5)` | `LrLambda::LinearWarmup` |
+//! | `step_pow(0.5, 10)` | `lambda epoch: 0.5 ** (epoch // 10)` | `LrLambda::StepPow` |
+
+use sched_core::LrLambda;
+
+use super::error::{SpecError, SpecErrorKind};
+use super::syntax::{Call, Expr, Node};
+
+/// The functions and their signatures, for messages and `--help`.
+pub const SIGNATURES: &str =
+    "constant(value), pow(base), floordiv(divisor), warmup(iters), step_pow(gamma, every)";
+
+/// Parameter names of each function, in positional order.
+fn params(name: &str) -> Option<(&'static [&'static str], &'static str)> {
+    Some(match name {
+        "constant" => (&["value"], "constant(value: float)"),
+        "pow" => (&["base"], "pow(base: float)"),
+        "floordiv" => (&["divisor"], "floordiv(divisor: int)"),
+        "warmup" | "linear_warmup" => (&["warmup"], "warmup(iters: int)"),
+        "step_pow" => (&["gamma", "every"], "step_pow(gamma: float, every: int)"),
+        _ => return None,
+    })
+}
+
+/// Whether `name` is a learning-rate function.
+pub fn is_function(name: &str) -> bool {
+    params(name).is_some()
+}
+
+/// The [`LrLambda`] a call such as `pow(0.95)` stands for.
+pub fn lambda(call: &Call) -> Result<LrLambda, SpecError> {
+    let name = call.short_name();
+    let Some((names, signature)) = params(name) else {
+        return Err(SpecError::new(
+            SpecErrorKind::UnknownFunction { name: name.to_string() },
+            call.name_span,
+        ));
+    };
+    let bad = |span| {
+        SpecError::new(SpecErrorKind::BadFunctionArgs { name: name.to_string(), signature }, span)
+    };
+    let mut slots: Vec<Option<&Node>> = vec![None; names.len()];
+    for (i, arg) in call.args.iter().enumerate() {
+        let slot = match &arg.name {
+            // `iters` is accepted as the keyword of `warmup` too.
+            Some((k, _)) => names.iter().position(|n| n == k || (*n == "warmup" && k == "iters")),
+            None => Some(i).filter(|&i| i < names.len()),
+        };
+        match slot {
+            Some(s) if slots[s].is_none() => slots[s] = Some(&arg.value),
+            _ => return Err(bad(arg.key_span())),
+        }
+    }
+    let mut got = Vec::with_capacity(names.len());
+    for slot in slots {
+        got.push(slot.ok_or_else(|| bad(call.close))?);
+    }
+    let float = |n: &Node| match n.expr {
+        Expr::Float(x) => Ok(x),
+        #[allow(clippy::cast_precision_loss)] // Python's int -> float, exact for |i| < 2^53
+        Expr::Int(i) => Ok(i as f64),
+        _ => Err(bad(n.span)),
+    };
+    let int = |n: &Node| match n.expr {
+        Expr::Int(i) => Ok(i),
+        _ => Err(bad(n.span)),
+    };
+    Ok(match name {
+        "constant" => LrLambda::Constant(float(got[0])?),
+        "pow" => LrLambda::Pow(float(got[0])?),
+        "floordiv" => LrLambda::FloorDiv(int(got[0])?),
+        "step_pow" => LrLambda::StepPow { gamma: float(got[0])?, every: int(got[1])? },
+        _ => LrLambda::LinearWarmup(int(got[0])?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure is the assertion
+    use super::*;
+    use crate::spec::parse::parse;
+
+    fn lam(text: &str) -> Result<LrLambda, SpecError> {
+        match parse(text).unwrap().expr {
+            Expr::Call(c) => lambda(&c),
+            _ => panic!("not a call"),
+        }
+    }
+
+    #[test]
+    fn every_function() {
+        assert!(matches!(lam("constant(0.9)").unwrap(), LrLambda::Constant(v) if v == 0.9));
+        assert!(matches!(lam("pow(base=0.95)").unwrap(), LrLambda::Pow(v) if v == 0.95));
+        assert!(matches!(lam("floordiv(3)").unwrap(), LrLambda::FloorDiv(3)));
+        assert!(matches!(lam("warmup(5)").unwrap(), LrLambda::LinearWarmup(5)));
+        assert!(matches!(lam("warmup(iters=5)").unwrap(), LrLambda::LinearWarmup(5)));
+        assert!(matches!(
+            lam("step_pow(0.5, every=10)").unwrap(),
+            LrLambda::StepPow { gamma, every: 10 } if gamma == 0.5
+        ));
+        assert!(matches!(lam("pow(1)").unwrap(), LrLambda::Pow(v) if v == 1.0));
+    }
+
+    #[test]
+    fn wrong_arguments_point_at_them() {
+        let e = lam("warmup(2.5)").unwrap_err();
+        assert_eq!(e.span.start, 7);
+        let e = lam("pow()").unwrap_err();
+        assert_eq!(e.span.start, 4);
+        let e = lam("pow(0.9, 3)").unwrap_err();
+        assert_eq!(e.span.start, 9);
+        let e = lam("pow(base=0.9, exp=3)").unwrap_err();
+        assert_eq!(e.span.start, 14);
+        let e = lam("sqrt(2)").unwrap_err();
+        assert!(matches!(e.kind, SpecErrorKind::UnknownFunction { .. }));
+    }
+}

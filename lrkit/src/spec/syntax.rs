@@ -1,0 +1,89 @@
+//! The syntax tree of a schedule spec, with the byte span of every part so that errors can
+//! point at it.
+
+/// Byte range `start..end` in the spec text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// The range `start..end`.
+    pub fn new(start: usize, end: usize) -> Self {
+        Self { start, end }
+    }
+
+    /// The smallest span covering `self` and `other`.
+    pub fn to(self, other: Span) -> Span {
+        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+    }
+}
+
+/// A value with its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// The value.
+    pub expr: Expr,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// A Python-like value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// An `int` literal (`10`, `-3`, `1_000`).
+    Int(i64),
+    /// A `float` literal (`0.1`, `-1e-3`, `5.`).
+    Float(f64),
+    /// A string literal (`'cos'` or `"cos"`).
+    Str(String),
+    /// `True` / `False`.
+    Bool(bool),
+    /// `None`.
+    None,
+    /// A list `[a, b, ...]`.
+    List(Vec<Node>),
+    /// A call `Name(args)`: a scheduler or a learning-rate function.
+    Call(Call),
+    /// A bare name, such as `optimizer` in `StepLR(optimizer, step_size=3)`.
+    Name(String),
+}
+
+/// `Name(arg, ..., key=value, ...)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    /// The callee as written (`StepLR`, `lr_scheduler.StepLR`, `pow`).
+    pub name: String,
+    /// Span of the callee.
+    pub name_span: Span,
+    /// Arguments in order.
+    pub args: Vec<Arg>,
+    /// Span of the closing parenthesis.
+    pub close: Span,
+}
+
+impl Call {
+    /// The callee without a module path (`torch.optim.lr_scheduler.StepLR` -> `StepLR`).
+    pub fn short_name(&self) -> &str {
+        self.name.rsplit('.').next().unwrap_or(&self.name)
+    }
+}
+
+/// One argument: positional (`name == None`) or keyword.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arg {
+    /// The keyword and its span, for `key=value`.
+    pub name: Option<(String, Span)>,
+    /// The value.
+    pub value: Node,
+}
+
+impl Arg {
+    /// Span of the keyword if there is one, else of the value.
+    pub fn key_span(&self) -> Span {
+        self.name.as_ref().map_or(self.value.span, |(_, s)| *s)
+    }
+}

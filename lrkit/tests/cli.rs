@@ -1,0 +1,243 @@
+//! The `lrkit` binary exercised end to end as a process.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure is the assertion
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use sched_core::spec::{Value, build};
+use sched_core::{ParamGroup, SchedError};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// A scheduler case: spec text, kind, kwargs.
+type Case<'a> = (&'a str, &'a str, Vec<(&'a str, Value<'a>)>);
+
+fn lrkit(args: &[&str]) -> Run {
+    let out = cargo_bin_cmd!("lrkit").args(args).output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// The learning rates a PyTorch loop prints (group 0, before each epoch's step), computed
+/// with sched-core directly.
+fn expected(kind: &str, kwargs: &[(&str, Value<'_>)], epochs: usize) -> Vec<f64> {
+    let mut groups = [ParamGroup::new(0.1)];
+    let mut s = build(kind, kwargs, &mut groups).unwrap();
+    let mut out = Vec::new();
+    for _ in 0..epochs {
+        out.push(groups[0].lr);
+        s.step(&mut groups).unwrap();
+    }
+    out
+}
+
+/// Parses `Epoch N, Learning Rate: X` lines, checking that N counts from 1.
+fn printed(stdout: &str) -> Vec<f64> {
+    stdout
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let rest = line.strip_prefix(&format!("Epoch {}, Learning Rate: ", i + 1)).expect(line);
+            rest.parse::<f64>().unwrap()
+        })
+        .collect()
+}
+
+fn assert_bits(got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len());
+    for (e, (g, w)) in got.iter().zip(want).enumerate() {
+        assert_eq!(g.to_bits(), w.to_bits(), "epoch {}: {g} vs {w}", e + 1);
+    }
+}
+
+#[test]
+fn schedule_prints_the_seed_examples_exactly() {
+    let cases: [Case<'_>; 3] = [
+        (
+            "StepLR(step_size=10, gamma=0.1)",
+            "StepLR",
+            vec![("step_size", Value::Int(10)), ("gamma", Value::Float(0.1))],
+        ),
+        ("ExponentialLR(gamma=0.9)", "ExponentialLR", vec![("gamma", Value::Float(0.9))]),
+        ("CosineAnnealingLR(T_max=30)", "CosineAnnealingLR", vec![("T_max", Value::Int(30))]),
+    ];
+    for (text, kind, kwargs) in cases {
+        let r = lrkit(&["schedule", text]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_bits(&printed(&r.stdout), &expected(kind, &kwargs, 30));
+    }
+}
+
+#[test]
+fn schedule_sequential_and_options() {
+    let r = lrkit(&[
+        "schedule",
+        "SequentialLR([LinearLR(start_factor=0.1, total_iters=5), CosineAnnealingLR(T_max=25)], milestones=[5])",
+        "--epochs",
+        "12",
+        "--lr",
+        "0.5",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lrs = printed(&r.stdout);
+    assert_eq!(lrs.len(), 12);
+    assert_eq!(lrs[0].to_bits(), (0.5f64 * 0.1).to_bits()); // start_factor * base lr
+    assert_eq!(lrs[5], 0.5); // cosine restarts at the base lr at the milestone
+    assert!(lrs[11] < lrs[6]);
+}
+
+#[test]
+fn schedule_json_parses_and_matches() {
+    let r = lrkit(&[
+        "schedule",
+        "ExponentialLR(gamma=0.9)",
+        "StepLR(step_size=2)",
+        "--epochs",
+        "6",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["epochs"], 6);
+    let s = v["schedules"].as_array().unwrap();
+    assert_eq!(s.len(), 2);
+    assert_eq!(s[0]["kind"], "ExponentialLR");
+    let lrs: Vec<f64> =
+        s[0]["lrs"].as_array().unwrap().iter().map(|r| r[0].as_f64().unwrap()).collect();
+    assert_bits(&lrs, &expected("ExponentialLR", &[("gamma", Value::Float(0.9))], 6));
+}
+
+#[test]
+fn schedule_reads_a_golden_spec_file() {
+    let dir = std::env::temp_dir().join(format!("lrkit-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("spec.json");
+    std::fs::write(
+        &path,
+        r#"{"type": "SequentialLR", "kwargs": {"milestones": [3]}, "schedulers": [
+            {"type": "ExponentialLR", "kwargs": {"gamma": 0.8}},
+            {"type": "StepLR", "kwargs": {"gamma": 0.1, "step_size": 4}}]}"#,
+    )
+    .unwrap();
+    let r = lrkit(&["schedule", path.to_str().unwrap(), "--epochs", "10"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let same = lrkit(&[
+        "schedule",
+        "SequentialLR([ExponentialLR(gamma=0.8), StepLR(step_size=4, gamma=0.1)], milestones=[3])",
+        "--epochs",
+        "10",
+    ]);
+    assert_eq!(r.stdout, same.stdout);
+    std::fs::write(&path, r#"{"type": "StepLR", "kwargs": {"step_size": 0}}"#).unwrap();
+    let r = lrkit(&["schedule", path.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("step_size") && r.stderr.contains("spec read from"), "{}", r.stderr);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The caret line under the echoed spec: returns the column of `^` within the spec.
+fn caret_column(stderr: &str, spec: &str) -> usize {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let i = lines.iter().position(|l| l.trim_start() == spec && l.ends_with(spec)).expect(stderr);
+    let indent = lines[i].len() - spec.len();
+    lines[i + 1].find('^').expect(stderr) - indent
+}
+
+#[test]
+fn malformed_spec_exits_2_with_a_caret_under_the_error() {
+    let spec = "StepLR(step_size=10 gamma=0.1)";
+    let r = lrkit(&["schedule", spec]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(caret_column(&r.stderr, spec), spec.find("gamma").unwrap());
+    assert!(r.stderr.contains("`gamma`"), "{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"));
+
+    let spec = "CosineAnnealingLR(T_max=30, eta_mni=0.001)";
+    let r = lrkit(&["schedule", spec]);
+    assert_eq!(r.code, 2);
+    assert_eq!(caret_column(&r.stderr, spec), spec.find("eta_mni").unwrap());
+    assert!(r.stderr.contains("did you mean `eta_min`"), "{}", r.stderr);
+}
+
+#[test]
+fn invalid_value_exits_2_naming_the_parameter() {
+    let spec = "StepLR(step_size=0)";
+    let r = lrkit(&["schedule", spec]);
+    assert_eq!(r.code, 2);
+    assert_eq!(caret_column(&r.stderr, spec), spec.find('0').unwrap());
+    // The message is the typed error's own.
+    assert!(
+        r.stderr.contains(&SchedError::ZeroPeriod { param: "step_size" }.to_string()),
+        "{}",
+        r.stderr
+    );
+
+    let spec = "SequentialLR([StepLR(step_size=3), LinearLR(start_factor=1.5)], milestones=[3])";
+    let r = lrkit(&["schedule", spec]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(caret_column(&r.stderr, spec), spec.find("1.5").unwrap());
+    assert!(r.stderr.contains("start_factor"));
+}
+
+#[test]
+fn plateau_needs_metrics() {
+    let r = lrkit(&["schedule", "ReduceLROnPlateau(patience=1)", "--epochs", "4"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--metrics"), "{}", r.stderr);
+    let r = lrkit(&[
+        "schedule",
+        "ReduceLROnPlateau(patience=1)",
+        "--epochs",
+        "4",
+        "--metrics",
+        "1,1,1",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lrs = printed(&r.stdout);
+    assert_eq!(lrs[..3], [0.1, 0.1, 0.1]);
+    assert!(lrs[3] < 0.1);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(lrkit(&["schedule"]).code, 2);
+    assert_eq!(lrkit(&["schedule", "StepLR(step_size=1)", "--bogus"]).code, 2);
+    assert_eq!(lrkit(&["frobnicate"]).code, 2);
+    assert_eq!(lrkit(&["schedule", "StepLR(step_size=1)", "--epochs", "x"]).code, 2);
+}
+
+/// A loose well-formedness check of an SVG document written by plotters.
+fn assert_svg(path: &std::path::Path) {
+    let svg = std::fs::read_to_string(path).unwrap();
+    let head = svg.trim_start();
+    assert!(
+        head.starts_with("<svg") || head.starts_with("<?xml"),
+        "{}",
+        &svg[..svg.len().min(100)]
+    );
+    assert!(svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("<svg").count(), svg.matches("</svg>").count());
+    assert!(svg.contains("<path") || svg.contains("<polyline"));
+    // Every opened text element is closed.
+    assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
+}
+
+#[test]
+fn schedule_plot_writes_an_svg() {
+    let path = std::env::temp_dir().join(format!("lrkit-schedules-{}.svg", std::process::id()));
+    let r = lrkit(&[
+        "schedule",
+        "CosineAnnealingLR(T_max=30)",
+        "OneCycleLR(max_lr=0.1, total_steps=30)",
+        "--plot",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_svg(&path);
+    std::fs::remove_file(&path).unwrap();
+}
