@@ -8,6 +8,9 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use cudarc::driver::CudaStream;
+mod common;
+
+use common::Rng;
 use sgd_cpu::scalar::sgd_update;
 use sgd_cpu::{SgdConfig, StepScalars};
 use sgd_cuda::device::{open_stream, stream_or_skip};
@@ -18,35 +21,6 @@ use sgd_cuda::{BufferId, CudaSgd, CudaSgdError, CudaSgdOptions, TensorRef};
 fn gpu_lock() -> MutexGuard<'static, ()> {
     static GPU: Mutex<()> = Mutex::new(());
     GPU.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// splitmix64: deterministic test data without dependencies.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Mostly ordinary values in [-2, 2), some ±0, subnormals and huge values.
-    fn value(&mut self) -> f32 {
-        let r = self.next();
-        match r % 64 {
-            0 => 0.0,
-            1 => -0.0,
-            2 => f32::from_bits((r >> 8) as u32 & 0x007f_ffff), // subnormal
-            3 => f32::from_bits(0x7e80_0000 | ((r >> 8) as u32 & 0x007f_ffff)), // ~1e38
-            _ => ((r >> 40) as f32 / (1u64 << 24) as f32) * 4.0 - 2.0,
-        }
-    }
-
-    fn vec(&mut self, n: usize) -> Vec<f32> {
-        (0..n).map(|_| self.value()).collect()
-    }
 }
 
 /// Host mirror of one tensor.

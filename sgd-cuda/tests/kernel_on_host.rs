@@ -12,6 +12,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+mod common;
+
+use common::Rng;
 use sgd_cpu::scalar::sgd_update;
 use sgd_cpu::{SgdConfig, StepScalars};
 use sgd_cuda::table::{self, DeviceTensorTable, TensorSpec};
@@ -19,7 +22,13 @@ use sgd_cuda::table::{self, DeviceTensorTable, TensorSpec};
 fn build_runner() -> Option<PathBuf> {
     let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".to_string());
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/host");
-    let exe = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sgd_cuda_run_kernel_on_host");
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    if !PathBuf::from(dir).is_dir() || std::fs::create_dir_all(&tmp).is_err() {
+        // A test executable copied to another machine (device-bin/) without the sources.
+        eprintln!("skipping: kernel sources not found at {dir}");
+        return None;
+    }
+    let exe = tmp.join("sgd_cuda_run_kernel_on_host");
     let status = Command::new(&cxx)
         .args(["-std=c++20", "-O1", "-ffp-contract=off", "-pthread", "-Wno-unknown-pragmas"])
         .arg(format!("{dir}/run_kernel.cpp"))
@@ -32,26 +41,6 @@ fn build_runner() -> Option<PathBuf> {
         Err(e) => {
             eprintln!("skipping: no C++ compiler ({cxx}: {e})");
             None
-        }
-    }
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn value(&mut self) -> f32 {
-        let r = self.next();
-        match r % 32 {
-            0 => -0.0,
-            1 => f32::from_bits((r >> 8) as u32 & 0x007f_ffff),
-            _ => ((r >> 40) as f32 / (1u64 << 24) as f32) * 4.0 - 2.0,
         }
     }
 }
