@@ -7,7 +7,8 @@
 //! scale, a sign flip for `maximize`, FMA where the reference uses `fma` and a separately
 //! rounded multiply for `buf * m`. The ragged end of a tensor (fewer than `LANES` elements) is
 //! copied into a zero-padded register-sized array, run through the same vector code and copied
-//! back, so no scalar code is involved and every element sees identical instructions.
+//! back, so no scalar code is involved and every element sees identical instructions; the same
+//! is done for the head up to the first vector-aligned parameter address.
 use crate::StepScalars;
 
 /// A SIMD register of `LANES` f32 values with the operations the SGD rule needs.
@@ -187,7 +188,7 @@ const MAX_LANES: usize = 16;
 /// (with `MOM`, `buf` counts; without, it is ignored).
 ///
 /// # Safety
-/// The CPU supports `V`'s ISA and `V::LANES <= 16`.
+/// The CPU supports `V`'s ISA.
 #[inline(always)]
 pub(crate) unsafe fn update<
     V: Lanes,
@@ -220,12 +221,20 @@ pub(crate) unsafe fn update<
         }
     };
     let step = lanes_step::<V, SCALE, MAX, WD, MOM, FIRST, NEST>;
+    // Head: up to the first vector-aligned parameter address, so the main loop's loads and
+    // stores of `params` (and of `grads`/`buf` when they share its alignment, as allocations
+    // usually do) never straddle cache lines.
+    let misalign = (params.as_ptr() as usize / size_of::<f32>()) % lanes;
+    let head = if misalign == 0 { 0 } else { (lanes - misalign).min(n) };
+    if head > 0 {
+        padded::<V, SCALE, MAX, WD, MOM, FIRST, NEST>(&c, params, grads, buf, 0..head);
+    }
     let pp = params.as_mut_ptr();
     let gp = grads.as_ptr();
     let bp = buf.as_mut_ptr();
     // Without momentum `bp` is never dereferenced; `wrapping_add` keeps the arithmetic defined.
     let at = |i: usize| (pp.wrapping_add(i), gp.wrapping_add(i), bp.wrapping_add(i));
-    let mut i = 0;
+    let mut i = head;
     while i + 4 * lanes <= n {
         for k in 0..4 {
             let (p, g, b) = at(i + k * lanes);
@@ -240,22 +249,51 @@ pub(crate) unsafe fn update<
         unsafe { step(&c, p, g, b) };
         i += lanes;
     }
-    let rest = n - i;
-    if rest > 0 {
-        // Zero-padded copies: the padding lanes compute on zeros and are discarded.
-        let mut tp = [0.0f32; MAX_LANES];
-        let mut tg = [0.0f32; MAX_LANES];
-        let mut tb = [0.0f32; MAX_LANES];
-        tp[..rest].copy_from_slice(&params[i..n]);
-        tg[..rest].copy_from_slice(&grads[i..n]);
-        if MOM && !FIRST {
-            tb[..rest].copy_from_slice(&buf[i..n]);
-        }
-        // SAFETY: the arrays hold `MAX_LANES >= lanes` elements each.
-        unsafe { step(&c, tp.as_mut_ptr(), tg.as_ptr(), tb.as_mut_ptr()) };
-        params[i..n].copy_from_slice(&tp[..rest]);
-        if MOM {
-            buf[i..n].copy_from_slice(&tb[..rest]);
-        }
+    if i < n {
+        padded::<V, SCALE, MAX, WD, MOM, FIRST, NEST>(&c, params, grads, buf, i..n);
+    }
+}
+
+/// Runs the elements `range` (fewer than `LANES`) through the vector code on zero-padded
+/// copies: the padding lanes compute on zeros and are discarded.
+#[inline(always)]
+fn padded<
+    V: Lanes,
+    const SCALE: bool,
+    const MAX: bool,
+    const WD: bool,
+    const MOM: bool,
+    const FIRST: bool,
+    const NEST: bool,
+>(
+    c: &Consts<V>,
+    params: &mut [f32],
+    grads: &[f32],
+    buf: &mut [f32],
+    range: core::ops::Range<usize>,
+) {
+    const { assert!(V::LANES <= MAX_LANES) };
+    let rest = range.len();
+    let mut tp = [0.0f32; MAX_LANES];
+    let mut tg = [0.0f32; MAX_LANES];
+    let mut tb = [0.0f32; MAX_LANES];
+    tp[..rest].copy_from_slice(&params[range.clone()]);
+    tg[..rest].copy_from_slice(&grads[range.clone()]);
+    if MOM && !FIRST {
+        tb[..rest].copy_from_slice(&buf[range.clone()]);
+    }
+    // SAFETY: the arrays hold `MAX_LANES >= LANES` elements each (checked at compile time
+    // below); a `V` value exists (`c`), so the CPU supports its ISA.
+    unsafe {
+        lanes_step::<V, SCALE, MAX, WD, MOM, FIRST, NEST>(
+            c,
+            tp.as_mut_ptr(),
+            tg.as_ptr(),
+            tb.as_mut_ptr(),
+        );
+    }
+    params[range.clone()].copy_from_slice(&tp[..rest]);
+    if MOM {
+        buf[range].copy_from_slice(&tb[..rest]);
     }
 }

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Peer benchmark: torch.optim.SGD on the cases of benches/benches/sgd_cpu.rs.
+
+Cases: one tensor of 64Ki, 1Mi, 64Mi float32 elements and 1000 tensors of 4096 elements;
+torch.set_num_threads(1) and (2); implementations fused=True, foreach=True and the
+for-loop (foreach=False). Hyper-parameters as the Rust bench: lr=0.01, momentum=0.9
+(buffers initialised by one warm-up step: the steady state). Throughput counts 20 bytes per
+element (read param, grad, buffer; write param, buffer), like the Rust bench.
+
+Usage:  python3 benches/peers/torch_sgd.py [--quick] [--json out.json]
+(--quick skips 64Mi). Timing: per case, repeated batches of steps (each batch >= 0.2 s,
+at least 3 steps), median of the per-step batch means.
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+CASES = [("64K", 1, 64 << 10), ("1M", 1, 1 << 20), ("64M", 1, 64 << 20), ("1000x4096", 1000, 4096)]
+IMPLS = [("fused", dict(fused=True)), ("foreach", dict(foreach=True)), ("for-loop", dict(foreach=False))]
+SGD_BYTES = 20
+
+
+def make_params(tensors, numel):
+    params = []
+    for _ in range(tensors):
+        p = torch.nn.Parameter(torch.ones(numel, dtype=torch.float32))
+        p.grad = torch.full((numel,), 0.01, dtype=torch.float32)
+        params.append(p)
+    return params
+
+
+def time_steps(opt, min_batch_s=0.2, repeats=5):
+    opt.step()  # allocate/initialise momentum buffers
+    t0 = time.perf_counter()
+    opt.step()
+    one = max(time.perf_counter() - t0, 1e-7)
+    steps = max(3, int(min_batch_s / one))
+    means = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            opt.step()
+        means.append((time.perf_counter() - t0) / steps)
+    return statistics.median(means)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="skip the 64Mi case")
+    ap.add_argument("--json", help="also write the results to this file")
+    args = ap.parse_args()
+    print(f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}")
+    results = []
+    for name, tensors, numel in CASES:
+        if args.quick and name == "64M":
+            continue
+        params = make_params(tensors, numel)
+        nbytes = SGD_BYTES * tensors * numel
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            for impl, kwargs in IMPLS:
+                opt = torch.optim.SGD(params, lr=0.01, momentum=0.9, **kwargs)
+                with torch.no_grad():
+                    t = time_steps(opt, min_batch_s=0.5 if name == "64M" else 0.2)
+                results.append(dict(case=name, threads=threads, impl=impl, seconds=t, gbps=nbytes / t / 1e9))
+                print(f"{name:>10} {threads}t {impl:>8}: {t * 1e3:10.4f} ms/step  {nbytes / t / 1e9:7.2f} GB/s", flush=True)
+                del opt
+        del params
+    print()
+    print("| case | threads | fused ms | foreach ms | for-loop ms | fused GB/s |")
+    print("|---|---|---|---|---|---|")
+    for name, _, _ in CASES:
+        for threads in (1, 2):
+            row = {r["impl"]: r for r in results if r["case"] == name and r["threads"] == threads}
+            if not row:
+                continue
+            print(f"| {name} | {threads} | {row['fused']['seconds'] * 1e3:.4f} | {row['foreach']['seconds'] * 1e3:.4f} | "
+                  f"{row['for-loop']['seconds'] * 1e3:.4f} | {row['fused']['gbps']:.2f} |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(torch=torch.__version__, results=results), f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
