@@ -4,6 +4,7 @@
 //! unspecified). Lengths 0..=2*lanes+1 and beyond, unaligned subslices, special values
 //! (NaN, ±inf, subnormals, ±0, huge), every option combination, gradient scale, first and
 //! later steps.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test.
 use sgd_cpu::{Backend, SgdConfig, SgdError, StepScalars, scalar};
 
 /// Deterministic xorshift generator (no external randomness: failures reproduce).
@@ -36,7 +37,7 @@ impl Rng {
             6.1e-5,
         ];
         let r = self.next();
-        if r % 4 == 0 {
+        if r.is_multiple_of(4) {
             SPECIAL[(r >> 8) as usize % SPECIAL.len()]
         } else {
             // Roughly normal-ish magnitudes over many binades, both signs.
