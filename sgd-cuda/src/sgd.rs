@@ -99,6 +99,9 @@ pub struct CudaSgd {
     /// the driver synchronise the stream).
     lr_ring: Vec<PinnedHostSlice<f32>>,
     lr_ring_pos: usize,
+    /// `f32(-lr)` per group last uploaded (the device buffer holds them): an unchanged
+    /// learning rate is not uploaded again.
+    uploaded_neg_lrs: Option<Vec<f32>>,
     /// Kernel arguments (device addresses of the tables), computed once: the tables are
     /// rewritten in place, never reallocated.
     args: KernelArgs,
@@ -169,6 +172,7 @@ impl CudaSgd {
             host_neg_lrs: Vec::with_capacity(n_groups),
             lr_ring: Vec::new(),
             lr_ring_pos: 0,
+            uploaded_neg_lrs: None,
             graph: None,
             args: KernelArgs::default(),
             stream,
@@ -352,14 +356,18 @@ impl CudaSgd {
     /// One optimizer step for every tensor of every group: one kernel launch (or one graph
     /// replay after [`CudaSgd::capture_graph`]). `lrs[g]` is group `g`'s learning rate,
     /// rounded on the host to `f32(-lr)` exactly as `sgd_cpu::StepScalars` does and uploaded
-    /// (the only per-step copy). Not validated, like torch's per-step `lr`.
+    /// when any of them changed (the only per-step copy: 4 bytes per group). Not validated,
+    /// like torch's per-step `lr`.
     pub fn step(&mut self, lrs: &[f64]) -> Result<(), CudaSgdError> {
         if lrs.len() != self.groups.len() {
             return Err(CudaSgdError::LrCount { expected: self.groups.len(), got: lrs.len() });
         }
         self.upload_dirty()?;
         table::neg_lrs_into(lrs, &mut self.host_neg_lrs);
-        if !self.host_neg_lrs.is_empty() {
+        let unchanged = self.uploaded_neg_lrs.as_ref().is_some_and(|u| {
+            u.iter().zip(&self.host_neg_lrs).all(|(a, b)| a.to_bits() == b.to_bits())
+        });
+        if !self.host_neg_lrs.is_empty() && !unchanged {
             let staging = &mut self.lr_ring[self.lr_ring_pos];
             self.lr_ring_pos = (self.lr_ring_pos + 1) % LR_RING;
             // Waits until the copy that last read this staging buffer (LR_RING steps ago) is done.
@@ -369,6 +377,7 @@ impl CudaSgd {
             self.stream
                 .memcpy_htod(&*staging, &mut self.d_neg_lrs)
                 .map_err(CudaSgdError::driver("upload learning rates"))?;
+            self.uploaded_neg_lrs.get_or_insert_with(Vec::new).clone_from(&self.host_neg_lrs);
         }
         if self.table.num_chunks() == 0 {
             return Ok(());
