@@ -1,8 +1,33 @@
 //! A persistent thread pool (std threads, `Mutex` + `Condvar`): workers are started once and
 //! woken for every parallel step; no thread is spawned per step.
+//!
+//! After a job, workers (and the caller waiting for them) spin on an atomic for up to
+//! [`SPIN`] before blocking on the condition variable, so back-to-back steps do not pay a
+//! futex wake-up each (tens of microseconds in a VM).
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long a thread spins for the next event before it blocks.
+const SPIN: Duration = Duration::from_micros(50);
+
+/// Spins until `ready()` or [`SPIN`] has passed; returns whether `ready()` became true.
+fn spin_until(ready: impl Fn() -> bool) -> bool {
+    let start = Instant::now();
+    loop {
+        for _ in 0..64 {
+            if ready() {
+                return true;
+            }
+            core::hint::spin_loop();
+        }
+        if start.elapsed() > SPIN {
+            return ready();
+        }
+    }
+}
 
 use crate::SgdError;
 
@@ -15,18 +40,18 @@ struct Job(*const (dyn Fn(usize) + Sync + 'static));
 unsafe impl Send for Job {}
 
 struct State {
-    /// Incremented for every broadcast; a worker runs each epoch's job once.
-    epoch: u64,
     job: Option<Job>,
-    /// Workers that have not finished the current job.
-    pending: usize,
     /// A worker's call of the current job panicked.
     panicked: bool,
-    shutdown: bool,
 }
 
 struct Shared {
     state: Mutex<State>,
+    /// Incremented (under the lock) for every broadcast; a worker runs each epoch's job once.
+    epoch: AtomicU64,
+    /// Workers that have not finished the current job.
+    pending: AtomicUsize,
+    shutdown: AtomicBool,
     work: Condvar,
     done: Condvar,
 }
@@ -56,13 +81,10 @@ impl Workers {
     /// `threads` participants in total: the caller and `threads - 1` workers.
     pub(crate) fn new(threads: usize) -> Result<Self, SgdError> {
         let shared = Arc::new(Shared {
-            state: Mutex::new(State {
-                epoch: 0,
-                job: None,
-                pending: 0,
-                panicked: false,
-                shutdown: false,
-            }),
+            state: Mutex::new(State { job: None, panicked: false }),
+            epoch: AtomicU64::new(0),
+            pending: AtomicUsize::new(0),
+            shutdown: AtomicBool::new(false),
             work: Condvar::new(),
             done: Condvar::new(),
         });
@@ -103,9 +125,9 @@ impl Workers {
         {
             let mut st = self.shared.lock();
             st.job = Some(job);
-            st.epoch = st.epoch.wrapping_add(1);
-            st.pending = self.handles.len();
             st.panicked = false;
+            self.shared.pending.store(self.handles.len(), Ordering::Release);
+            self.shared.epoch.fetch_add(1, Ordering::AcqRel);
         }
         self.shared.work.notify_all();
         let wait = WaitAll(&self.shared);
@@ -120,9 +142,11 @@ struct WaitAll<'a>(&'a Shared);
 
 impl Drop for WaitAll<'_> {
     fn drop(&mut self) {
-        let mut st = self.0.lock();
-        while st.pending > 0 {
-            st = self.0.done.wait(st).unwrap_or_else(PoisonError::into_inner);
+        let shared = self.0;
+        spin_until(|| shared.pending.load(Ordering::Acquire) == 0);
+        let mut st = shared.lock();
+        while shared.pending.load(Ordering::Acquire) > 0 {
+            st = shared.done.wait(st).unwrap_or_else(PoisonError::into_inner);
         }
         st.job = None;
     }
@@ -131,15 +155,20 @@ impl Drop for WaitAll<'_> {
 fn worker(shared: &Shared, index: usize) {
     let mut seen = 0u64;
     loop {
+        spin_until(|| {
+            shared.epoch.load(Ordering::Acquire) != seen || shared.shutdown.load(Ordering::Acquire)
+        });
         let job = {
             let mut st = shared.lock();
-            while st.epoch == seen && !st.shutdown {
+            while shared.epoch.load(Ordering::Acquire) == seen
+                && !shared.shutdown.load(Ordering::Acquire)
+            {
                 st = shared.work.wait(st).unwrap_or_else(PoisonError::into_inner);
             }
-            if st.shutdown {
+            if shared.shutdown.load(Ordering::Acquire) {
                 return;
             }
-            seen = st.epoch;
+            seen = shared.epoch.load(Ordering::Acquire);
             st.job
         };
         let ok = match job {
@@ -147,10 +176,12 @@ fn worker(shared: &Shared, index: usize) {
             Some(job) => catch_unwind(AssertUnwindSafe(|| unsafe { (*job.0)(index) })).is_ok(),
             None => true,
         };
-        let mut st = shared.lock();
-        st.panicked |= !ok;
-        st.pending -= 1;
-        if st.pending == 0 {
+        if !ok {
+            shared.lock().panicked = true;
+        }
+        if shared.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // Taking the lock orders this notification after a waiter's check of `pending`.
+            drop(shared.lock());
             shared.done.notify_all();
         }
     }
@@ -158,11 +189,61 @@ fn worker(shared: &Shared, index: usize) {
 
 impl Drop for Workers {
     fn drop(&mut self) {
-        self.shared.lock().shutdown = true;
+        {
+            let _st = self.shared.lock();
+            self.shared.shutdown.store(true, Ordering::Release);
+        }
         self.shared.work.notify_all();
         for handle in self.handles.drain(..) {
             // A worker never panics outside `catch_unwind`; nothing to report.
             let _ = handle.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_participant_runs_each_broadcast_exactly_once() {
+        for threads in [1, 2, 3, 5] {
+            let pool = Workers::new(threads).unwrap();
+            assert_eq!(pool.threads(), threads);
+            let counts: Vec<AtomicUsize> = (0..threads).map(|_| AtomicUsize::new(0)).collect();
+            for round in 0..2000 {
+                pool.broadcast(&|k| {
+                    counts[k].fetch_add(1, Ordering::Relaxed);
+                });
+                if round % 500 == 0 {
+                    // Let the workers fall asleep on the condition variable now and then.
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+            for c in &counts {
+                assert_eq!(c.load(Ordering::Relaxed), 2000);
+            }
+        }
+    }
+
+    #[test]
+    fn a_panicking_worker_is_reported_after_all_calls_finish() {
+        let pool = Workers::new(2).unwrap();
+        let finished = AtomicUsize::new(0);
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            pool.broadcast(&|k| {
+                if k == 1 {
+                    panic!("worker fails");
+                }
+                finished.fetch_add(1, Ordering::Relaxed);
+            });
+        }));
+        assert!(r.is_err());
+        assert_eq!(finished.load(Ordering::Relaxed), 1);
+        // The pool still works afterwards.
+        pool.broadcast(&|_| {
+            finished.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(finished.load(Ordering::Relaxed), 3);
     }
 }
