@@ -8,12 +8,15 @@
 //! Exit codes: 0 success, 1 failure while running, 2 bad command line or spec.
 
 mod args;
+mod digits;
 mod error;
-// `plot::training` is wired to `lrkit train` in the next step.
-#[allow(dead_code)]
+mod mlp;
+mod optimizer;
 mod plot;
+mod rng;
 mod schedule;
 mod spec;
+mod train;
 
 use std::process::ExitCode;
 
@@ -47,6 +50,7 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
     let wants_help = rest.iter().take_while(|a| *a != "--").any(|a| a == "--help" || a == "-h");
     let (help, run): (&str, Command) = match command.as_str() {
         "schedule" => (schedule::HELP, schedule::run),
+        "train" => (train::HELP, train::run),
         "-h" | "--help" | "help" => {
             println!("{HELP}");
             return Ok(());

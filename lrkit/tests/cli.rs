@@ -241,3 +241,82 @@ fn schedule_plot_writes_an_svg() {
     assert_svg(&path);
     std::fs::remove_file(&path).unwrap();
 }
+
+fn train_json(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["train", "--json"];
+    all.extend_from_slice(args);
+    let r = lrkit(&all);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+#[test]
+fn short_training_run_learns_the_digits() {
+    let v = train_json(&["--epochs", "5"]);
+    assert_eq!(v["epochs_run"], 5);
+    let acc = v["final_val_acc"].as_f64().unwrap();
+    assert!(acc >= 0.90, "validation accuracy {acc} after 5 epochs");
+    let loss: Vec<f64> =
+        v["train_loss"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    assert!(loss[4] < loss[0] / 5.0, "{loss:?}");
+    // The learning rate of each epoch is the default cosine schedule over the epochs.
+    let lrs: Vec<f64> = v["lr"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    assert_bits(&lrs, &expected("CosineAnnealingLR", &[("T_max", Value::Int(5))], 5));
+}
+
+#[test]
+fn training_is_deterministic_per_seed() {
+    let strip = |mut v: serde_json::Value| {
+        v.as_object_mut().unwrap().remove("seconds");
+        v
+    };
+    let a = strip(train_json(&["--epochs", "2", "--seed", "7"]));
+    let b = strip(train_json(&["--epochs", "2", "--seed", "7"]));
+    let c = strip(train_json(&["--epochs", "2", "--seed", "8"]));
+    assert_eq!(a, b);
+    assert_ne!(a["val_loss"], c["val_loss"]);
+}
+
+#[test]
+fn early_stopping_and_plateau_schedule() {
+    // With patience 1 and a huge min_delta nothing counts as an improvement after epoch 1.
+    let v = train_json(&["--epochs", "10", "--patience", "1", "--min-delta", "100"]);
+    assert_eq!(v["epochs_run"], 2);
+    assert_eq!(v["stopped_early"], true);
+    let v =
+        train_json(&["--epochs", "3", "--schedule", "ReduceLROnPlateau(patience=0, factor=0.5)"]);
+    assert_eq!(v["epochs_run"], 3);
+}
+
+#[test]
+fn train_rejects_a_bad_schedule_with_exit_2() {
+    let spec = "CosineAnnealingLR(T_max=-3)";
+    let r = lrkit(&["train", "--schedule", spec]);
+    assert_eq!(r.code, 2);
+    assert_eq!(caret_column(&r.stderr, spec), spec.find("-3").unwrap());
+    assert!(r.stderr.contains("T_max"));
+}
+
+#[test]
+fn train_on_cuda_or_a_clear_error() {
+    let r = lrkit(&["train", "--epochs", "3", "--device", "cuda", "--json"]);
+    if r.code == 0 {
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert!(v["final_val_acc"].as_f64().unwrap() >= 0.9);
+    } else {
+        eprintln!("no usable GPU here, checking the error instead: {}", r.stderr.trim());
+        assert_eq!(r.code, 1);
+        assert!(r.stderr.contains("--device cuda"), "{}", r.stderr);
+        assert!(!r.stderr.contains("panicked"));
+    }
+}
+
+#[test]
+fn train_plot_writes_an_svg() {
+    let path = std::env::temp_dir().join(format!("lrkit-train-{}.svg", std::process::id()));
+    let r = lrkit(&["train", "--epochs", "3", "--plot", path.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Epoch 3/3"));
+    assert_svg(&path);
+    std::fs::remove_file(&path).unwrap();
+}

@@ -1,0 +1,115 @@
+//! The bundled handwritten-digits data set (UCI "Optical Recognition of Handwritten Digits",
+//! Alpaydin & Kaynak 1998, CC BY 4.0; see `data/README.md`): 1797 8x8 images, 10 classes.
+
+use std::io::Read;
+
+use crate::error::CliError;
+use crate::rng::SplitMix64;
+
+/// The gzip-compressed CSV: 64 pixel counts 0..16, then the label 0..9, per row.
+const GZ: &[u8] = include_bytes!("../data/digits.csv.gz");
+
+/// Pixels per image.
+pub const FEATURES: usize = 64;
+/// Number of classes.
+pub const CLASSES: usize = 10;
+
+/// Images (pixels scaled to `[0, 1]`, row-major, `FEATURES` per sample) and labels.
+#[derive(Clone, Debug, Default)]
+pub struct Dataset {
+    /// `x[i * FEATURES..(i + 1) * FEATURES]` is sample `i`.
+    pub x: Vec<f32>,
+    /// Class of each sample.
+    pub y: Vec<u8>,
+}
+
+impl Dataset {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    /// The samples at `idx`, in that order.
+    pub fn subset(&self, idx: &[usize]) -> Dataset {
+        let mut out = Dataset::default();
+        self.gather(idx, &mut out.x, &mut out.y);
+        out
+    }
+
+    /// Replaces `x` and `y` with the samples at `idx` (a minibatch).
+    pub fn gather(&self, idx: &[usize], x: &mut Vec<f32>, y: &mut Vec<u8>) {
+        x.clear();
+        y.clear();
+        for &i in idx {
+            x.extend_from_slice(&self.x[i * FEATURES..(i + 1) * FEATURES]);
+            y.push(self.y[i]);
+        }
+    }
+}
+
+/// Decodes the bundled file.
+pub fn load() -> Result<Dataset, CliError> {
+    let bad = |m: String| CliError::Runtime(format!("bundled digits data: {m}"));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(GZ).read_to_string(&mut text).map_err(|e| bad(e.to_string()))?;
+    let mut data = Dataset::default();
+    for (row, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let fields: Vec<&str> = line.trim().split(',').collect();
+        if fields.len() != FEATURES + 1 {
+            return Err(bad(format!(
+                "row {row} has {} fields, expected {}",
+                fields.len(),
+                FEATURES + 1
+            )));
+        }
+        for f in &fields[..FEATURES] {
+            let v: f32 =
+                f.trim().parse().map_err(|_| bad(format!("row {row}: bad pixel {f:?}")))?;
+            data.x.push(v / 16.0);
+        }
+        let label: u8 =
+            fields[FEATURES].trim().parse().map_err(|_| bad(format!("row {row}: bad label")))?;
+        if usize::from(label) >= CLASSES {
+            return Err(bad(format!("row {row}: label {label} out of range")));
+        }
+        data.y.push(label);
+    }
+    Ok(data)
+}
+
+/// A deterministic train/validation split: shuffle by `seed`, the first `val_fraction` of
+/// the samples (rounded) validate.
+pub fn split(data: &Dataset, val_fraction: f64, seed: u64) -> (Dataset, Dataset) {
+    let mut idx: Vec<usize> = (0..data.len()).collect();
+    SplitMix64::new(seed ^ 0x5EED_DA7A).shuffle(&mut idx);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    // 0 <= fraction <= 1 and len < 2^53: the product is a small non-negative integer.
+    let n_val = ((data.len() as f64) * val_fraction).round() as usize;
+    let (val, train) = idx.split_at(n_val.min(data.len()));
+    (data.subset(train), data.subset(val))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a failure is the assertion
+    use super::*;
+
+    #[test]
+    fn loads_and_splits_deterministically() {
+        let d = load().unwrap();
+        assert_eq!(d.len(), 1797);
+        assert_eq!(d.x.len(), 1797 * FEATURES);
+        assert!(d.x.iter().all(|&v| (0.0..=1.0).contains(&v)));
+        let mut counts = [0usize; CLASSES];
+        for &y in &d.y {
+            counts[usize::from(y)] += 1;
+        }
+        assert!(counts.iter().all(|&c| c > 150), "{counts:?}");
+        let (t1, v1) = split(&d, 0.2, 3);
+        let (t2, v2) = split(&d, 0.2, 3);
+        assert_eq!((t1.len(), v1.len()), (1438, 359));
+        assert_eq!((&t1.y, &v1.x), (&t2.y, &v2.x));
+        let (_, v3) = split(&d, 0.2, 4);
+        assert_ne!(v1.y, v3.y);
+    }
+}

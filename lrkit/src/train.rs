@@ -1,0 +1,308 @@
+//! `lrkit train`: a multilayer perceptron on the bundled handwritten digits, trained with
+//! the fused SGD of `sgd-cpu` (or `sgd-cuda`) under a sched-core schedule, with early
+//! stopping on the validation loss.
+
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use sched_core::{EarlyStopping, ParamGroup, PlateauMode};
+use sgd_cpu::SgdConfig;
+
+use crate::args::Args;
+use crate::digits::{self, CLASSES, FEATURES};
+use crate::error::CliError;
+use crate::mlp::{self, B1, B2, Shape, Tensors, W1, W2, Workspace};
+use crate::optimizer::{Device, Optimizer};
+use crate::plot::RunSeries;
+use crate::rng::SplitMix64;
+use crate::spec::SpecSource;
+
+/// Help text of the command.
+pub const HELP: &str = "\
+lrkit train [options]
+
+Trains a 64-H-10 multilayer perceptron (ReLU, softmax cross-entropy, f32, hand-written
+backward pass) on the bundled handwritten-digits data set, with minibatch fused SGD
+(momentum) from sgd-cpu, the learning rate of each epoch from a sched-core schedule, and
+early stopping on the validation loss. Prints one line per epoch (a progress bar on a
+terminal). Deterministic for a given --seed.
+
+Options:
+    --epochs N           maximum epochs (default 30)
+    --schedule SPEC      PyTorch-style schedule (default \"CosineAnnealingLR(T_max=<epochs>)\");
+                         ReduceLROnPlateau steps on the validation loss
+    --lr LR              base learning rate (default 0.1)
+    --momentum M         SGD momentum (default 0.9)
+    --weight-decay WD    L2 penalty on the weights, not the biases (default 0)
+    --nesterov           Nesterov momentum
+    --batch-size B       minibatch size (default 32)
+    --hidden H           hidden units (default 128)
+    --val-fraction F     share of the data held out for validation (default 0.2)
+    --seed S             seed of the split, the initialisation and the shuffling (default 0)
+    --patience P         stop after P epochs without improvement of the validation loss
+                         (default 10; 0 disables early stopping)
+    --min-delta D        smallest decrease of the validation loss that counts (default 0)
+    --device cpu|cuda    where the optimizer step runs (default cpu)
+    --plot FILE.svg      draw loss, accuracy and learning rate against the epoch
+    --json               print a JSON summary (per-epoch series included) instead of lines
+
+Data: the UCI \"Optical Recognition of Handwritten Digits\" set, 1797 8x8 images, bundled.
+Alpaydin, E. & Kaynak, C. (1998). Optical Recognition of Handwritten Digits.
+UCI Machine Learning Repository. https://doi.org/10.24432/C50P49 (CC BY 4.0)";
+
+/// Everything a run is configured with.
+#[derive(Clone, Debug)]
+struct Config {
+    epochs: usize,
+    schedule: String,
+    lr: f64,
+    momentum: f64,
+    weight_decay: f64,
+    nesterov: bool,
+    batch: usize,
+    hidden: usize,
+    val_fraction: f64,
+    seed: u64,
+    patience: u64,
+    min_delta: f64,
+    device: Device,
+    plot: Option<String>,
+    json: bool,
+}
+
+impl Config {
+    fn from_args(mut a: Args) -> Result<Config, CliError> {
+        let epochs: usize = a.parsed("--epochs", 30, "a number of epochs")?;
+        let c = Config {
+            schedule: a
+                .value("--schedule")?
+                .unwrap_or_else(|| format!("CosineAnnealingLR(T_max={epochs})")),
+            epochs,
+            lr: a.parsed("--lr", 0.1, "a number")?,
+            momentum: a.parsed("--momentum", 0.9, "a number")?,
+            weight_decay: a.parsed("--weight-decay", 0.0, "a number")?,
+            nesterov: a.flag("--nesterov"),
+            batch: a.parsed("--batch-size", 32, "a positive integer")?,
+            hidden: a.parsed("--hidden", 128, "a positive integer")?,
+            val_fraction: a.parsed("--val-fraction", 0.2, "a number between 0 and 1")?,
+            seed: a.parsed("--seed", 0, "a non-negative integer")?,
+            patience: a.parsed("--patience", 10, "a non-negative integer")?,
+            min_delta: a.parsed("--min-delta", 0.0, "a non-negative number")?,
+            device: Device::parse(&a.value("--device")?.unwrap_or_else(|| "cpu".into()))?,
+            plot: a.value("--plot")?,
+            json: a.flag("--json"),
+        };
+        if let Some(extra) = a.positionals()?.first() {
+            return Err(CliError::Usage(format!(
+                "train takes no positional argument, got {extra:?}"
+            )));
+        }
+        if c.epochs == 0 || c.batch == 0 || c.hidden == 0 {
+            return Err(CliError::Usage(
+                "--epochs, --batch-size and --hidden must be at least 1".into(),
+            ));
+        }
+        if !(c.val_fraction > 0.0 && c.val_fraction < 1.0) {
+            return Err(CliError::Usage(format!(
+                "--val-fraction must be between 0 and 1, got {}",
+                c.val_fraction
+            )));
+        }
+        Ok(c)
+    }
+}
+
+/// One epoch's numbers.
+#[derive(Clone, Copy, Debug)]
+struct Epoch {
+    lr: f64,
+    train_loss: f64,
+    val_loss: f64,
+    val_acc: f64,
+}
+
+#[allow(clippy::cast_precision_loss)] // sample counts are small integers
+fn ratio(a: f64, n: usize) -> f64 {
+    a / n as f64
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> Result<(), CliError> {
+    let c = Config::from_args(args)?;
+    let start = Instant::now();
+    let data = digits::load()?;
+    let (train, val) = digits::split(&data, c.val_fraction, c.seed);
+    let shape = Shape { inputs: FEATURES, hidden: c.hidden, classes: CLASSES };
+    let mut rng = SplitMix64::new(c.seed);
+    let mut params = Tensors::init(shape, &mut rng);
+    let mut grads = Tensors::zeros(shape);
+
+    // Two parameter groups, as a PyTorch user would set them up: weights (with weight
+    // decay) and biases (without). The scheduler drives both.
+    let base =
+        SgdConfig { lr: c.lr, momentum: c.momentum, nesterov: c.nesterov, ..SgdConfig::default() };
+    let configs = [SgdConfig { weight_decay: c.weight_decay, ..base }, base];
+    let order = [W1, W2, B1, B2];
+    let group_of = [0, 0, 1, 1];
+    let initial: Vec<&[f32]> = order.iter().map(|&i| params.t[i].as_slice()).collect();
+    let mut opt = Optimizer::new(c.device, &configs, &initial, &group_of)?;
+
+    let mut groups = [ParamGroup::new(c.lr).with_momentum(c.momentum); 2];
+    let source = SpecSource::from_arg(&c.schedule).map_err(CliError::Spec)?;
+    let mut sched = source.build(&mut groups).map_err(|e| CliError::Spec(source.explain(&e)))?;
+    let plateau = sched.kind() == "ReduceLROnPlateau";
+    let mut stopper = match c.patience {
+        0 => None,
+        p => Some(
+            EarlyStopping::new(PlateauMode::Min, p, c.min_delta)
+                .map_err(|e| CliError::Usage(format!("early stopping: {e}")))?,
+        ),
+    };
+
+    let header = format!(
+        "training 64-{}-10 MLP on {} digits ({} validation), batch {}, SGD momentum {}, schedule {}, device {}",
+        c.hidden,
+        train.len(),
+        val.len(),
+        c.batch,
+        c.momentum,
+        source.text,
+        c.device
+    );
+    let bar = progress_bar(&c);
+    let say = |line: &str| match &bar {
+        Some(b) => b.println(line),
+        None if !c.json => println!("{line}"),
+        None => {}
+    };
+    say(&header);
+
+    let mut ws = Workspace::default();
+    let mut order_idx: Vec<usize> = (0..train.len()).collect();
+    let (mut bx, mut by) = (Vec::new(), Vec::new());
+    let mut history: Vec<Epoch> = Vec::new();
+    let mut stopped_early = None;
+    for epoch in 0..c.epochs {
+        for (g, pg) in groups.iter().enumerate() {
+            opt.set_momentum(g, pg.momentum.unwrap_or(c.momentum))?;
+        }
+        let lrs = [groups[0].lr, groups[1].lr];
+        rng.shuffle(&mut order_idx);
+        let mut loss_sum = 0.0;
+        for chunk in order_idx.chunks(c.batch) {
+            train.gather(chunk, &mut bx, &mut by);
+            loss_sum += mlp::pass(shape, &params, &bx, &by, &mut ws, Some(&mut grads)).loss_sum;
+            let [w1, w2, b1, b2] = &mut params.t;
+            let mut p: [&mut [f32]; 4] = [w1, w2, b1, b2];
+            let g: [&[f32]; 4] = [&grads.t[W1], &grads.t[W2], &grads.t[B1], &grads.t[B2]];
+            opt.step(&lrs, &mut p, &g)?;
+        }
+        let v = mlp::pass(shape, &params, &val.x, &val.y, &mut ws, None);
+        let e = Epoch {
+            lr: lrs[0],
+            train_loss: ratio(loss_sum, train.len()),
+            val_loss: ratio(v.loss_sum, val.len()),
+            #[allow(clippy::cast_precision_loss)] // counts are small integers
+            val_acc: ratio(v.correct as f64, val.len()),
+        };
+        history.push(e);
+        say(&format!(
+            "Epoch {}/{}, train loss {:.4}, val loss {:.4}, val acc {:.2}%, lr {}",
+            epoch + 1,
+            c.epochs,
+            e.train_loss,
+            e.val_loss,
+            100.0 * e.val_acc,
+            e.lr
+        ));
+        if let Some(b) = &bar {
+            b.set_message(format!("val acc {:.2}%", 100.0 * e.val_acc));
+            b.inc(1);
+        }
+        if !e.val_loss.is_finite() {
+            return Err(CliError::Runtime(format!(
+                "training diverged at epoch {} (validation loss {})",
+                epoch + 1,
+                e.val_loss
+            )));
+        }
+        if let Some(s) = &mut stopper
+            && s.update(e.val_loss)
+        {
+            stopped_early = Some((epoch + 1, s.best_epoch(), s.best()));
+            break;
+        }
+        if epoch + 1 < c.epochs {
+            let r = if plateau {
+                sched.step_with_metric(e.val_loss, &mut groups)
+            } else {
+                sched.step(&mut groups)
+            };
+            r.map_err(|err| {
+                CliError::Spec(format!("{}: step after epoch {}: {err}", source.text, epoch + 1))
+            })?;
+        }
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let last = history.last().copied().ok_or_else(|| CliError::Runtime("no epoch ran".into()))?;
+    let best = history.iter().map(|e| e.val_acc).fold(0.0, f64::max);
+    if let Some(path) = &c.plot {
+        let series = RunSeries {
+            train_loss: history.iter().map(|e| e.train_loss).collect(),
+            val_loss: history.iter().map(|e| e.val_loss).collect(),
+            val_acc: history.iter().map(|e| e.val_acc).collect(),
+            lr: history.iter().map(|e| e.lr).collect(),
+        };
+        crate::plot::training(path, &format!("lrkit train: {}", source.text), &series)?;
+    }
+    if c.json {
+        let json = serde_json::json!({
+            "epochs_run": history.len(),
+            "stopped_early": stopped_early.is_some(),
+            "final_val_acc": last.val_acc,
+            "best_val_acc": best,
+            "seconds": seconds,
+            "schedule": source.text,
+            "seed": c.seed,
+            "train_samples": train.len(),
+            "val_samples": val.len(),
+            "train_loss": history.iter().map(|e| e.train_loss).collect::<Vec<_>>(),
+            "val_loss": history.iter().map(|e| e.val_loss).collect::<Vec<_>>(),
+            "val_acc": history.iter().map(|e| e.val_acc).collect::<Vec<_>>(),
+            "lr": history.iter().map(|e| e.lr).collect::<Vec<_>>(),
+        });
+        println!("{json}");
+    } else {
+        if let Some((at, best_epoch, best_loss)) = stopped_early {
+            println!(
+                "early stop after epoch {at}: validation loss {best_loss:.4} at epoch {best_epoch} not improved for {} epochs",
+                c.patience
+            );
+        }
+        println!(
+            "final validation accuracy {:.2}% (best {:.2}%) after {} epochs in {:.2} s",
+            100.0 * last.val_acc,
+            100.0 * best,
+            history.len(),
+            seconds
+        );
+    }
+    Ok(())
+}
+
+/// A progress bar over the epochs when stdout is a terminal (and no JSON is asked for).
+fn progress_bar(c: &Config) -> Option<indicatif::ProgressBar> {
+    if c.json || !std::io::stdout().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(c.epochs as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} epoch {pos}/{len} {msg} [{elapsed}]")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
