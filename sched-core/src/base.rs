@@ -1,7 +1,7 @@
 //! PyTorch's `LRScheduler` base protocol, shared by every epoch-indexed scheduler.
 
-use crate::group::{MAX_GROUPS, ParamGroup, check_groups};
 use crate::SchedError;
+use crate::group::{MAX_GROUPS, ParamGroup, check_groups};
 
 /// How a step is entered, mirroring the three ways PyTorch calls `get_lr()`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,10 +46,10 @@ impl Base {
                 expected: ">= -1",
             });
         }
-        if last_epoch != -1 {
-            if let Some(i) = groups.iter().position(|g| g.initial_lr.is_none()) {
-                return Err(SchedError::MissingInitialLr { group: i });
-            }
+        if let Some(i) =
+            groups.iter().position(|g| g.initial_lr.is_none()).filter(|_| last_epoch != -1)
+        {
+            return Err(SchedError::MissingInitialLr { group: i });
         }
         Ok(())
     }

@@ -21,7 +21,10 @@ pub struct ChainedScheduler<'a> {
 
 impl<'a> ChainedScheduler<'a> {
     /// Chains `children` (built on `groups`, in order).
-    pub fn new(children: &'a mut [Scheduler<'a>], groups: &[ParamGroup]) -> Result<Self, SchedError> {
+    pub fn new(
+        children: &'a mut [Scheduler<'a>],
+        groups: &[ParamGroup],
+    ) -> Result<Self, SchedError> {
         check_children(children, groups)?;
         Ok(Self { children, groups: groups.len() })
     }

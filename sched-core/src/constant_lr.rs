@@ -47,7 +47,11 @@ impl ConstantLr {
             return Err(SchedError::NonFinite { param: "factor", value: factor });
         }
         if !(0.0..=1.0).contains(&factor) {
-            return Err(SchedError::OutOfRange { param: "factor", value: factor, expected: "between 0 and 1" });
+            return Err(SchedError::OutOfRange {
+                param: "factor",
+                value: factor,
+                expected: "between 0 and 1",
+            });
         }
         if factor == 0.0 && config.total_iters > 0 {
             return Err(SchedError::OutOfRange {
@@ -95,7 +99,12 @@ impl ConstantLr {
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
         let e = i64::try_from(epoch).unwrap_or(i64::MAX);
-        Ok(Self::formula(R::from_f64(self.base.base_lrs[group]), R::from_f64(self.factor), self.total_iters, e))
+        Ok(Self::formula(
+            R::from_f64(self.base.base_lrs[group]),
+            R::from_f64(self.factor),
+            self.total_iters,
+            e,
+        ))
     }
 }
 

@@ -44,7 +44,10 @@ impl CosineAnnealingLr {
     /// Builds the scheduler and performs PyTorch's construction step.
     ///
     /// Rejects `T_max == 0`, which PyTorch accepts and fails on at the first step.
-    pub fn new(config: CosineAnnealingLrConfig, groups: &mut [ParamGroup]) -> Result<Self, SchedError> {
+    pub fn new(
+        config: CosineAnnealingLrConfig,
+        groups: &mut [ParamGroup],
+    ) -> Result<Self, SchedError> {
         if config.t_max == 0 {
             return Err(SchedError::ZeroPeriod { param: "T_max" });
         }
@@ -82,7 +85,8 @@ impl CosineAnnealingLr {
                     } else if (e - 1 - t).rem_euclid(2 * t) == 0 {
                         lr + (b - m) * (1.0 - (PI / tf).cos()) / 2.0
                     } else {
-                        (1.0 + (PI * f(e) / tf).cos()) / (1.0 + (PI * f(e - 1) / tf).cos()) * (lr - m)
+                        (1.0 + (PI * f(e) / tf).cos()) / (1.0 + (PI * f(e - 1) / tf).cos())
+                            * (lr - m)
                             + m
                     })
                 })

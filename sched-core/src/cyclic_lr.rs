@@ -112,10 +112,18 @@ impl CyclicLr {
         let up = finite("step_size_up", config.step_size_up)?;
         let down = finite("step_size_down", config.step_size_down.unwrap_or(up))?;
         if up < 0.0 {
-            return Err(SchedError::OutOfRange { param: "step_size_up", value: up, expected: "> 0" });
+            return Err(SchedError::OutOfRange {
+                param: "step_size_up",
+                value: up,
+                expected: "> 0",
+            });
         }
         if down < 0.0 {
-            return Err(SchedError::OutOfRange { param: "step_size_down", value: down, expected: ">= 0" });
+            return Err(SchedError::OutOfRange {
+                param: "step_size_down",
+                value: down,
+                expected: ">= 0",
+            });
         }
         if up == 0.0 {
             // PyTorch: 0/0 (or x/0) at the construction step: ZeroDivisionError.
@@ -175,10 +183,12 @@ impl CyclicLr {
             CyclicMode::Triangular => R::ONE,
             CyclicMode::Triangular2 => R::ONE / R::TWO.pow(cycle - R::ONE),
             CyclicMode::ExpRange { gamma } => R::from_f64(gamma).pow(R::from_i64(e)),
-            CyclicMode::Custom { scale_fn, scale_mode } => R::from_f64(scale_fn(match scale_mode {
-                ScaleMode::Cycle => cycle.to_f64(),
-                ScaleMode::Iterations => f(e),
-            })),
+            CyclicMode::Custom { scale_fn, scale_mode } => {
+                R::from_f64(scale_fn(match scale_mode {
+                    ScaleMode::Cycle => cycle.to_f64(),
+                    ScaleMode::Iterations => f(e),
+                }))
+            }
         };
         (scale, amp)
     }

@@ -31,7 +31,11 @@ impl EarlyStopping {
             return Err(SchedError::NonFinite { param: "min_delta", value: min_delta });
         }
         if min_delta < 0.0 {
-            return Err(SchedError::OutOfRange { param: "min_delta", value: min_delta, expected: ">= 0" });
+            return Err(SchedError::OutOfRange {
+                param: "min_delta",
+                value: min_delta,
+                expected: ">= 0",
+            });
         }
         if patience == 0 {
             return Err(SchedError::ZeroPeriod { param: "patience" });

@@ -212,7 +212,10 @@ impl fmt::Display for SchedError {
                 "cycle_momentum needs a momentum value in every group; param_groups[{group}] has none"
             ),
             Self::UnsortedMilestones { index } => {
-                write!(f, "milestones must be non-decreasing; milestone #{index} is smaller than the one before")
+                write!(
+                    f,
+                    "milestones must be non-decreasing; milestone #{index} is smaller than the one before"
+                )
             }
             Self::ZeroLengthPhase { phase } => write!(f, "phase {phase} has zero length"),
             Self::TotalStepsExceeded { step, total_steps } => write!(
@@ -233,10 +236,9 @@ impl fmt::Display for SchedError {
             Self::MetricRequired => {
                 write!(f, "ReduceLROnPlateau needs a metric: use step_with_metric")
             }
-            Self::EpochNotSupported => write!(
-                f,
-                "an explicit epoch can only be passed to CosineAnnealingWarmRestarts"
-            ),
+            Self::EpochNotSupported => {
+                write!(f, "an explicit epoch can only be passed to CosineAnnealingWarmRestarts")
+            }
             Self::NoClosedForm => write!(f, "this schedule has no closed form"),
             Self::Unsupported { what } => write!(f, "unsupported: {what}"),
             Self::SnapshotMismatch { what } => write!(f, "snapshot does not match: {what}"),

@@ -72,7 +72,11 @@ impl PerGroup {
         groups: usize,
     ) -> Result<[f64; MAX_GROUPS], SchedError> {
         if !self.broadcast && usize::from(self.len) != groups {
-            return Err(SchedError::GroupListLength { param, expected: groups, got: self.len.into() });
+            return Err(SchedError::GroupListLength {
+                param,
+                expected: groups,
+                got: self.len.into(),
+            });
         }
         let mut out = [0.0; MAX_GROUPS];
         for (i, v) in out.iter_mut().enumerate().take(groups) {

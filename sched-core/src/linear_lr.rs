@@ -60,7 +60,11 @@ impl LinearLr {
             });
         }
         if !(0.0..=1.0).contains(&t) {
-            return Err(SchedError::OutOfRange { param: "end_factor", value: t, expected: "between 0 and 1" });
+            return Err(SchedError::OutOfRange {
+                param: "end_factor",
+                value: t,
+                expected: "between 0 and 1",
+            });
         }
         let total_iters = i64::try_from(config.total_iters).unwrap_or(i64::MAX);
         let base = Base::new(groups, config.last_epoch)?;

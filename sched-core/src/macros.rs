@@ -7,7 +7,10 @@ macro_rules! epoch_scheduler_api {
         impl $ty {
             /// One `scheduler.step()`: advances `last_epoch` and writes every group's lr
             /// exactly as PyTorch does. On error nothing is written.
-            pub fn step(&mut self, groups: &mut [$crate::ParamGroup]) -> Result<(), $crate::SchedError> {
+            pub fn step(
+                &mut self,
+                groups: &mut [$crate::ParamGroup],
+            ) -> Result<(), $crate::SchedError> {
                 self.step_mode(groups, $crate::base::StepMode::Normal)
             }
 

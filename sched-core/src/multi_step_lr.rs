@@ -39,22 +39,36 @@ pub struct MultiStepLr {
     milestones: [u64; MAX_MILESTONES],
     len: usize,
     gamma: f64,
+    /// `gamma ** k` for every possible count `k <= len`, computed once with the same
+    /// `pow` (bit-identical, no `pow` per query).
+    powers: [f64; MAX_MILESTONES + 1],
 }
 
 impl MultiStepLr {
     /// Builds the scheduler and performs PyTorch's construction step (milestone `0`
     /// is applied there).
-    pub fn new(config: MultiStepLrConfig<'_>, groups: &mut [ParamGroup]) -> Result<Self, SchedError> {
+    pub fn new(
+        config: MultiStepLrConfig<'_>,
+        groups: &mut [ParamGroup],
+    ) -> Result<Self, SchedError> {
         let len = config.milestones.len();
         if len > MAX_MILESTONES {
-            return Err(SchedError::TooManyItems { param: "milestones", got: len, max: MAX_MILESTONES });
+            return Err(SchedError::TooManyItems {
+                param: "milestones",
+                got: len,
+                max: MAX_MILESTONES,
+            });
         }
         let gamma = finite("gamma", config.gamma)?;
         let mut milestones = [0u64; MAX_MILESTONES];
         milestones[..len].copy_from_slice(config.milestones);
         milestones[..len].sort_unstable();
         let base = Base::new(groups, config.last_epoch)?;
-        let mut s = Self { base, milestones, len, gamma };
+        let mut powers = [1.0; MAX_MILESTONES + 1];
+        for (k, p) in powers.iter_mut().enumerate() {
+            *p = gamma.pow(count_f64(k));
+        }
+        let mut s = Self { base, milestones, len, gamma, powers };
         s.step_mode(groups, StepMode::Initial)?;
         Ok(s)
     }
@@ -83,13 +97,13 @@ impl MultiStepLr {
         }
         self.base.advance(groups, mode, |_, lr, _, e| {
             let n = u64::try_from(e).map_or(0, |e| this.count(e));
-            Ok(if n == 0 { lr } else { lr * this.gamma.pow(count_f64(n)) })
+            Ok(if n == 0 { lr } else { lr * this.powers[n] })
         })
     }
 
     #[inline(always)]
     fn formula<R: Real>(&self, b: R, e: u64) -> R {
-        b * R::from_f64(self.gamma).pow(R::from_f64(count_f64(self.passed(e))))
+        b * R::from_f64(self.powers[self.passed(e)])
     }
 
     #[inline]

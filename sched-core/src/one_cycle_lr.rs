@@ -138,29 +138,60 @@ impl OneCycleLr {
             return Err(SchedError::NonFinite { param: "pct_start", value: p });
         }
         if !(0.0..=1.0).contains(&p) {
-            return Err(SchedError::OutOfRange { param: "pct_start", value: p, expected: "between 0 and 1" });
+            return Err(SchedError::OutOfRange {
+                param: "pct_start",
+                value: p,
+                expected: "between 0 and 1",
+            });
         }
         let max_lrs = config.max_lr.resolve("max_lr", n)?;
         let div = finite("div_factor", config.div_factor)?;
         let final_div = finite("final_div_factor", config.final_div_factor)?;
         if div == 0.0 {
-            return Err(SchedError::OutOfRange { param: "div_factor", value: div, expected: "non-zero" });
+            return Err(SchedError::OutOfRange {
+                param: "div_factor",
+                value: div,
+                expected: "non-zero",
+            });
         }
         if final_div == 0.0 {
-            return Err(SchedError::OutOfRange { param: "final_div_factor", value: final_div, expected: "non-zero" });
+            return Err(SchedError::OutOfRange {
+                param: "final_div_factor",
+                value: final_div,
+                expected: "non-zero",
+            });
         }
         let (ph, n_phases) = if config.three_phase {
             (
                 [
-                    Phase { end: p * t - 1.0, lr: (Level::Initial, Level::Max), momentum: Some(true) },
-                    Phase { end: 2.0 * p * t - 2.0, lr: (Level::Max, Level::Initial), momentum: Some(false) },
+                    Phase {
+                        end: p * t - 1.0,
+                        lr: (Level::Initial, Level::Max),
+                        momentum: Some(true),
+                    },
+                    Phase {
+                        end: 2.0 * p * t - 2.0,
+                        lr: (Level::Max, Level::Initial),
+                        momentum: Some(false),
+                    },
                     Phase { end: t - 1.0, lr: (Level::Initial, Level::Min), momentum: None },
                 ],
                 3,
             )
         } else {
             let last = Phase { end: t - 1.0, lr: (Level::Max, Level::Min), momentum: Some(false) };
-            ([Phase { end: p * t - 1.0, lr: (Level::Initial, Level::Max), momentum: Some(true) }, last, last], 2)
+            (
+                [
+                    Phase {
+                        end: p * t - 1.0,
+                        lr: (Level::Initial, Level::Max),
+                        momentum: Some(true),
+                    },
+                    last,
+                    last,
+                ],
+                2,
+            )
         };
         // A phase that can be entered with zero length divides by zero in PyTorch: the
         // first (at step 0 when p*T == 1) and the last (at step T).
@@ -235,7 +266,8 @@ impl OneCycleLr {
         let mut start = 0.0;
         for (i, ph) in self.phases[..self.n_phases].iter().enumerate() {
             if step <= ph.end || i == self.n_phases - 1 {
-                let pct = (R::from_f64(step) - R::from_f64(start)) / (R::from_f64(ph.end) - R::from_f64(start));
+                let pct = (R::from_f64(step) - R::from_f64(start))
+                    / (R::from_f64(ph.end) - R::from_f64(start));
                 return Ok((i, pct));
             }
             start = ph.end;

@@ -88,10 +88,18 @@ impl ReduceLrOnPlateau {
     pub fn new(config: PlateauConfig, groups: &[ParamGroup]) -> Result<Self, SchedError> {
         let factor = finite("factor", config.factor)?;
         if factor >= 1.0 {
-            return Err(SchedError::OutOfRange { param: "factor", value: factor, expected: "< 1.0" });
+            return Err(SchedError::OutOfRange {
+                param: "factor",
+                value: factor,
+                expected: "< 1.0",
+            });
         }
         if factor < 0.0 {
-            return Err(SchedError::OutOfRange { param: "factor", value: factor, expected: ">= 0" });
+            return Err(SchedError::OutOfRange {
+                param: "factor",
+                value: factor,
+                expected: ">= 0",
+            });
         }
         check_groups(groups)?;
         let min_lrs = config.min_lr.resolve("min_lr", groups.len())?;

@@ -97,10 +97,16 @@ impl Scheduler<'_> {
 
     /// `ReduceLROnPlateau.step(metric)`; any other scheduler returns
     /// [`SchedError::Unsupported`].
-    pub fn step_with_metric(&mut self, metric: f64, groups: &mut [ParamGroup]) -> Result<(), SchedError> {
+    pub fn step_with_metric(
+        &mut self,
+        metric: f64,
+        groups: &mut [ParamGroup],
+    ) -> Result<(), SchedError> {
         match self {
             Self::Plateau(p) => p.step(metric, groups),
-            _ => Err(SchedError::Unsupported { what: "a metric for a scheduler other than ReduceLROnPlateau" }),
+            _ => Err(SchedError::Unsupported {
+                what: "a metric for a scheduler other than ReduceLROnPlateau",
+            }),
         }
     }
 
@@ -128,7 +134,11 @@ impl Scheduler<'_> {
         self.closed::<f32>(group, epoch)
     }
 
-    pub(crate) fn closed<R: crate::math::Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
+    pub(crate) fn closed<R: crate::math::Real>(
+        &self,
+        group: usize,
+        epoch: u64,
+    ) -> Result<R, SchedError> {
         match self {
             Self::Step(s) => s.closed(group, epoch),
             Self::MultiStep(s) => s.closed(group, epoch),
@@ -142,20 +152,30 @@ impl Scheduler<'_> {
             Self::Cyclic(s) => s.closed(group, epoch),
             Self::OneCycle(s) => s.closed(group, epoch),
             Self::Sequential(s) => s.closed(group, epoch),
-            Self::Multiplicative(_) | Self::Plateau(_) | Self::Chained(_) => Err(SchedError::NoClosedForm),
+            Self::Multiplicative(_) | Self::Plateau(_) | Self::Chained(_) => {
+                Err(SchedError::NoClosedForm)
+            }
         }
     }
 
-    pub(crate) fn step_mode(&mut self, groups: &mut [ParamGroup], mode: StepMode) -> Result<(), SchedError> {
+    pub(crate) fn step_mode(
+        &mut self,
+        groups: &mut [ParamGroup],
+        mode: StepMode,
+    ) -> Result<(), SchedError> {
         match self {
             Self::WarmRestarts(s) => s.step_mode(groups, mode, None),
             Self::Plateau(_) => Err(SchedError::MetricRequired),
             Self::Sequential(s) => match mode {
-                StepMode::RestartAtZero => Err(SchedError::Unsupported { what: "SequentialLR restarted by a parent SequentialLR" }),
+                StepMode::RestartAtZero => Err(SchedError::Unsupported {
+                    what: "SequentialLR restarted by a parent SequentialLR",
+                }),
                 StepMode::Initial | StepMode::Normal => s.step(groups),
             },
             Self::Chained(s) => match mode {
-                StepMode::RestartAtZero => Err(SchedError::Unsupported { what: "ChainedScheduler restarted by a SequentialLR" }),
+                StepMode::RestartAtZero => Err(SchedError::Unsupported {
+                    what: "ChainedScheduler restarted by a SequentialLR",
+                }),
                 StepMode::Initial | StepMode::Normal => s.step(groups),
             },
             Self::Step(s) => s.step_mode(groups, mode),

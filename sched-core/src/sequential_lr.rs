@@ -34,10 +34,17 @@ impl<'a> SequentialLr<'a> {
     ) -> Result<Self, SchedError> {
         check_children(children, groups)?;
         if milestones.len() + 1 != children.len() {
-            return Err(SchedError::MilestoneCount { schedulers: children.len(), milestones: milestones.len() });
+            return Err(SchedError::MilestoneCount {
+                schedulers: children.len(),
+                milestones: milestones.len(),
+            });
         }
         if milestones.len() > MAX_MILESTONES {
-            return Err(SchedError::TooManyItems { param: "milestones", got: milestones.len(), max: MAX_MILESTONES });
+            return Err(SchedError::TooManyItems {
+                param: "milestones",
+                got: milestones.len(),
+                max: MAX_MILESTONES,
+            });
         }
         if let Some(i) = milestones.windows(2).position(|w| w[1] < w[0]) {
             return Err(SchedError::UnsortedMilestones { index: i + 1 });
@@ -46,7 +53,11 @@ impl<'a> SequentialLr<'a> {
             return Err(SchedError::MissingInitialLr { group: i });
         }
         if last_epoch < -1 {
-            return Err(SchedError::OutOfRange { param: "last_epoch", value: crate::base::f(last_epoch), expected: ">= -1" });
+            return Err(SchedError::OutOfRange {
+                param: "last_epoch",
+                value: crate::base::f(last_epoch),
+                expected: ">= -1",
+            });
         }
         let mut ms = [0; MAX_MILESTONES];
         ms[..milestones.len()].copy_from_slice(milestones);
@@ -59,7 +70,13 @@ impl<'a> SequentialLr<'a> {
             c.undo();
         }
         children[0].step_mode(groups, StepMode::Initial)?;
-        Ok(Self { children, milestones: ms, n_milestones: milestones.len(), last_epoch: last_epoch + 1, groups: groups.len() })
+        Ok(Self {
+            children,
+            milestones: ms,
+            n_milestones: milestones.len(),
+            last_epoch: last_epoch + 1,
+            groups: groups.len(),
+        })
     }
 
     /// One `scheduler.step()`.
@@ -68,7 +85,8 @@ impl<'a> SequentialLr<'a> {
         let ms = &self.milestones[..self.n_milestones];
         let at = u64::try_from(e).unwrap_or(0);
         let idx = ms.partition_point(|&m| m <= at);
-        let mode = if idx > 0 && ms[idx - 1] == at { StepMode::RestartAtZero } else { StepMode::Normal };
+        let mode =
+            if idx > 0 && ms[idx - 1] == at { StepMode::RestartAtZero } else { StepMode::Normal };
         self.children[idx].step_mode(groups, mode)?;
         self.last_epoch = e;
         Ok(())
@@ -103,7 +121,11 @@ impl<'a> SequentialLr<'a> {
         }
     }
 
-    pub(crate) fn closed<R: crate::math::Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
+    pub(crate) fn closed<R: crate::math::Real>(
+        &self,
+        group: usize,
+        epoch: u64,
+    ) -> Result<R, SchedError> {
         let ms = &self.milestones[..self.n_milestones];
         let idx = ms.partition_point(|&m| m <= epoch);
         let local = if idx == 0 { epoch } else { epoch - ms[idx - 1] };
@@ -113,7 +135,10 @@ impl<'a> SequentialLr<'a> {
 
 /// Checks the children of a composite: at least one, none is ReduceLROnPlateau, all
 /// built for these groups.
-pub(crate) fn check_children(children: &[Scheduler<'_>], groups: &[ParamGroup]) -> Result<(), SchedError> {
+pub(crate) fn check_children(
+    children: &[Scheduler<'_>],
+    groups: &[ParamGroup],
+) -> Result<(), SchedError> {
     if children.is_empty() {
         return Err(SchedError::EmptyComposite);
     }

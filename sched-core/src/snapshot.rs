@@ -79,7 +79,12 @@ fn kind_code(s: &Scheduler<'_>) -> u32 {
 
 #[allow(clippy::cast_possible_wrap)] // counters far below 2^63
 fn own_snapshot(s: &Scheduler<'_>) -> Snapshot {
-    let mut out = Snapshot { version: SNAPSHOT_VERSION, kind: kind_code(s), last_epoch: s.last_epoch(), ..Zeroable::zeroed() };
+    let mut out = Snapshot {
+        version: SNAPSHOT_VERSION,
+        kind: kind_code(s),
+        last_epoch: s.last_epoch(),
+        ..Zeroable::zeroed()
+    };
     macro_rules! base {
         ($x:expr) => {{
             out.step_count = $x.base.step_count;

@@ -10,10 +10,10 @@ use crate::{
     AnnealStrategy, ConstantLr, ConstantLrConfig, CosineAnnealingLr, CosineAnnealingLrConfig,
     CosineAnnealingWarmRestarts, CyclicLr, CyclicLrConfig, CyclicMode, ExponentialLr,
     ExponentialLrConfig, LambdaLr, Lambdas, LinearLr, LinearLrConfig, LrLambda, MAX_GROUPS,
-    MAX_MILESTONES, MultiStepLr, MultiStepLrConfig, MultiplicativeLr, OneCycleLr,
-    OneCycleLrConfig, ParamGroup, PerGroup, PlateauConfig, PlateauMode, PolynomialLr,
-    PolynomialLrConfig, ReduceLrOnPlateau, SchedError, Scheduler, SequentialLr, StepLr,
-    StepLrConfig, ThresholdMode, WarmRestartsConfig,
+    MAX_MILESTONES, MultiStepLr, MultiStepLrConfig, MultiplicativeLr, OneCycleLr, OneCycleLrConfig,
+    ParamGroup, PerGroup, PlateauConfig, PlateauMode, PolynomialLr, PolynomialLrConfig,
+    ReduceLrOnPlateau, SchedError, Scheduler, SequentialLr, StepLr, StepLrConfig, ThresholdMode,
+    WarmRestartsConfig,
 };
 
 /// A keyword-argument value, as Python would pass it.
@@ -89,7 +89,11 @@ impl<'k, 'v> Kwargs<'k, 'v> {
 
     fn uint(&mut self, name: &'static str, default: Option<u64>) -> Result<u64, SchedError> {
         let v = self.int(name, default.map(|d| i64::try_from(d).unwrap_or(i64::MAX)))?;
-        u64::try_from(v).map_err(|_| SchedError::OutOfRange { param: name, value: int_f64(v), expected: ">= 0" })
+        u64::try_from(v).map_err(|_| SchedError::OutOfRange {
+            param: name,
+            value: int_f64(v),
+            expected: ">= 0",
+        })
     }
 
     fn opt_int(&mut self, name: &'static str) -> Result<Option<i64>, SchedError> {
@@ -115,7 +119,11 @@ impl<'k, 'v> Kwargs<'k, 'v> {
         }
     }
 
-    fn per_group(&mut self, name: &'static str, default: Option<f64>) -> Result<PerGroup, SchedError> {
+    fn per_group(
+        &mut self,
+        name: &'static str,
+        default: Option<f64>,
+    ) -> Result<PerGroup, SchedError> {
         match self.get(name) {
             None => default.map(PerGroup::all).ok_or(SchedError::MissingParameter { param: name }),
             Some(Value::List(items)) => {
@@ -159,23 +167,40 @@ fn as_int(name: &'static str, v: Value<'_>) -> Result<i64, SchedError> {
 }
 
 /// Reads a list of non-negative integers (milestones).
-fn milestones(name: &'static str, v: Option<Value<'_>>, out: &mut [u64; MAX_MILESTONES]) -> Result<usize, SchedError> {
+fn milestones(
+    name: &'static str,
+    v: Option<Value<'_>>,
+    out: &mut [u64; MAX_MILESTONES],
+) -> Result<usize, SchedError> {
     let items = match v {
         Some(Value::List(items)) => items,
         None => return Err(SchedError::MissingParameter { param: name }),
-        Some(_) => return Err(SchedError::WrongType { param: name, expected: "a list of integers" }),
+        Some(_) => {
+            return Err(SchedError::WrongType { param: name, expected: "a list of integers" });
+        }
     };
     if items.len() > MAX_MILESTONES {
-        return Err(SchedError::TooManyItems { param: name, got: items.len(), max: MAX_MILESTONES });
+        return Err(SchedError::TooManyItems {
+            param: name,
+            got: items.len(),
+            max: MAX_MILESTONES,
+        });
     }
     for (o, v) in out.iter_mut().zip(items) {
         let i = as_int(name, *v)?;
-        *o = u64::try_from(i).map_err(|_| SchedError::OutOfRange { param: name, value: int_f64(i), expected: ">= 0" })?;
+        *o = u64::try_from(i).map_err(|_| SchedError::OutOfRange {
+            param: name,
+            value: int_f64(i),
+            expected: ">= 0",
+        })?;
     }
     Ok(items.len())
 }
 
-fn lambdas<'a>(v: Option<Value<'_>>, store: &'a mut [LrLambda; MAX_GROUPS]) -> Result<Lambdas<'a>, SchedError> {
+fn lambdas<'a>(
+    v: Option<Value<'_>>,
+    store: &'a mut [LrLambda; MAX_GROUPS],
+) -> Result<Lambdas<'a>, SchedError> {
     match v {
         Some(Value::Lambda(l)) => Ok(Lambdas::All(l)),
         Some(Value::List(items)) => {
@@ -185,7 +210,12 @@ fn lambdas<'a>(v: Option<Value<'_>>, store: &'a mut [LrLambda; MAX_GROUPS]) -> R
             for (o, v) in store.iter_mut().zip(items) {
                 match v {
                     Value::Lambda(l) => *o = *l,
-                    _ => return Err(SchedError::WrongType { param: "lr_lambda", expected: "a function" }),
+                    _ => {
+                        return Err(SchedError::WrongType {
+                            param: "lr_lambda",
+                            expected: "a function",
+                        });
+                    }
                 }
             }
             Ok(Lambdas::PerGroup(&store[..items.len()]))
@@ -197,18 +227,30 @@ fn lambdas<'a>(v: Option<Value<'_>>, store: &'a mut [LrLambda; MAX_GROUPS]) -> R
 
 /// Builds a leaf scheduler `kind` (PyTorch class name) from keyword arguments, on
 /// `groups`, exactly as the PyTorch constructor would (construction step included).
-pub fn build<'a>(kind: &str, kwargs: &[(&str, Value<'_>)], groups: &mut [ParamGroup]) -> Result<Scheduler<'a>, SchedError> {
+pub fn build<'a>(
+    kind: &str,
+    kwargs: &[(&str, Value<'_>)],
+    groups: &mut [ParamGroup],
+) -> Result<Scheduler<'a>, SchedError> {
     let mut k = Kwargs::new(kwargs)?;
     let s: Scheduler<'a> = match kind {
         "StepLR" => {
-            let c = StepLrConfig { step_size: k.uint("step_size", None)?, gamma: k.float("gamma", 0.1)?, last_epoch: k.last_epoch()? };
+            let c = StepLrConfig {
+                step_size: k.uint("step_size", None)?,
+                gamma: k.float("gamma", 0.1)?,
+                last_epoch: k.last_epoch()?,
+            };
             k.finish()?;
             StepLr::new(c, groups)?.into()
         }
         "MultiStepLR" => {
             let mut ms = [0; MAX_MILESTONES];
             let n = milestones("milestones", k.get("milestones"), &mut ms)?;
-            let c = MultiStepLrConfig { milestones: &ms[..n], gamma: k.float("gamma", 0.1)?, last_epoch: k.last_epoch()? };
+            let c = MultiStepLrConfig {
+                milestones: &ms[..n],
+                gamma: k.float("gamma", 0.1)?,
+                last_epoch: k.last_epoch()?,
+            };
             k.finish()?;
             MultiStepLr::new(c, groups)?.into()
         }
@@ -232,7 +274,10 @@ pub fn build<'a>(kind: &str, kwargs: &[(&str, Value<'_>)], groups: &mut [ParamGr
             LinearLr::new(c, groups)?.into()
         }
         "ExponentialLR" => {
-            let c = ExponentialLrConfig { gamma: k.float_required("gamma")?, last_epoch: k.last_epoch()? };
+            let c = ExponentialLrConfig {
+                gamma: k.float_required("gamma")?,
+                last_epoch: k.last_epoch()?,
+            };
             k.finish()?;
             ExponentialLr::new(c, groups)?.into()
         }
@@ -246,7 +291,11 @@ pub fn build<'a>(kind: &str, kwargs: &[(&str, Value<'_>)], groups: &mut [ParamGr
             PolynomialLr::new(c, groups)?.into()
         }
         "CosineAnnealingLR" => {
-            let c = CosineAnnealingLrConfig { t_max: k.uint("T_max", None)?, eta_min: k.float("eta_min", 0.0)?, last_epoch: k.last_epoch()? };
+            let c = CosineAnnealingLrConfig {
+                t_max: k.uint("T_max", None)?,
+                eta_min: k.float("eta_min", 0.0)?,
+                last_epoch: k.last_epoch()?,
+            };
             k.finish()?;
             CosineAnnealingLr::new(c, groups)?.into()
         }
@@ -269,12 +318,18 @@ pub fn build<'a>(kind: &str, kwargs: &[(&str, Value<'_>)], groups: &mut [ParamGr
                 expected: "a positive integer",
             })?;
             let t_mult = k.int("T_mult", Some(1))?;
-            let t_mult = u64::try_from(t_mult).ok().filter(|&t| t >= 1).ok_or(SchedError::OutOfRange {
-                param: "T_mult",
-                value: int_f64(t_mult),
-                expected: "an integer >= 1",
-            })?;
-            let c = WarmRestartsConfig { t_0, t_mult, eta_min: k.float("eta_min", 0.0)?, last_epoch: k.last_epoch()? };
+            let t_mult =
+                u64::try_from(t_mult).ok().filter(|&t| t >= 1).ok_or(SchedError::OutOfRange {
+                    param: "T_mult",
+                    value: int_f64(t_mult),
+                    expected: "an integer >= 1",
+                })?;
+            let c = WarmRestartsConfig {
+                t_0,
+                t_mult,
+                eta_min: k.float("eta_min", 0.0)?,
+                last_epoch: k.last_epoch()?,
+            };
             k.finish()?;
             CosineAnnealingWarmRestarts::new(c, groups)?.into()
         }
@@ -291,12 +346,22 @@ pub fn build<'a>(kind: &str, kwargs: &[(&str, Value<'_>)], groups: &mut [ParamGr
                 "triangular" => CyclicMode::Triangular,
                 "triangular2" => CyclicMode::Triangular2,
                 "exp_range" => CyclicMode::ExpRange { gamma },
-                _ => return Err(SchedError::UnknownChoice { param: "mode", expected: "triangular, triangular2, exp_range" }),
+                _ => {
+                    return Err(SchedError::UnknownChoice {
+                        param: "mode",
+                        expected: "triangular, triangular2, exp_range",
+                    });
+                }
             };
             // scale_mode only matters with a custom scale_fn, which data cannot carry.
             match k.string("scale_mode", "cycle")? {
                 "cycle" | "iterations" => {}
-                _ => return Err(SchedError::UnknownChoice { param: "scale_mode", expected: "cycle, iterations" }),
+                _ => {
+                    return Err(SchedError::UnknownChoice {
+                        param: "scale_mode",
+                        expected: "cycle, iterations",
+                    });
+                }
             }
             let c = CyclicLrConfig {
                 base_lr,
@@ -315,39 +380,57 @@ pub fn build<'a>(kind: &str, kwargs: &[(&str, Value<'_>)], groups: &mut [ParamGr
         "OneCycleLR" => {
             let max_lr = k.per_group("max_lr", None)?;
             let total_steps = match k.opt_int("total_steps")? {
-                Some(t) => u64::try_from(t).ok().filter(|&t| t > 0).ok_or(SchedError::OutOfRange {
-                    param: "total_steps",
-                    value: int_f64(t),
-                    expected: "a positive integer",
-                })?,
+                Some(t) => {
+                    u64::try_from(t).ok().filter(|&t| t > 0).ok_or(SchedError::OutOfRange {
+                        param: "total_steps",
+                        value: int_f64(t),
+                        expected: "a positive integer",
+                    })?
+                }
                 None => {
                     let epochs = k.opt_int("epochs")?;
                     let spe = k.opt_int("steps_per_epoch")?;
                     match (epochs, spe) {
                         (Some(e), Some(s)) => {
                             let pos = |name, v: i64| {
-                                u64::try_from(v).ok().filter(|&v| v > 0).ok_or(SchedError::OutOfRange {
-                                    param: name,
-                                    value: int_f64(v),
-                                    expected: "a positive integer",
-                                })
+                                u64::try_from(v).ok().filter(|&v| v > 0).ok_or(
+                                    SchedError::OutOfRange {
+                                        param: name,
+                                        value: int_f64(v),
+                                        expected: "a positive integer",
+                                    },
+                                )
                             };
                             let (e, s) = (pos("epochs", e)?, pos("steps_per_epoch", s)?);
                             OneCycleLrConfig::with_epochs(0.0, e, s)?.total_steps
                         }
-                        _ => return Err(SchedError::MissingParameter { param: "total_steps (or epochs and steps_per_epoch)" }),
+                        _ => {
+                            return Err(SchedError::MissingParameter {
+                                param: "total_steps (or epochs and steps_per_epoch)",
+                            });
+                        }
                     }
                 }
             };
             let pct_start = match k.get("pct_start") {
                 None => 0.3,
                 Some(Value::Float(p)) => p,
-                Some(_) => return Err(SchedError::WrongType { param: "pct_start", expected: "a float between 0 and 1" }),
+                Some(_) => {
+                    return Err(SchedError::WrongType {
+                        param: "pct_start",
+                        expected: "a float between 0 and 1",
+                    });
+                }
             };
             let anneal_strategy = match k.string("anneal_strategy", "cos")? {
                 "cos" => AnnealStrategy::Cos,
                 "linear" => AnnealStrategy::Linear,
-                _ => return Err(SchedError::UnknownChoice { param: "anneal_strategy", expected: "cos, linear" }),
+                _ => {
+                    return Err(SchedError::UnknownChoice {
+                        param: "anneal_strategy",
+                        expected: "cos, linear",
+                    });
+                }
             };
             let c = OneCycleLrConfig {
                 max_lr,
@@ -375,7 +458,12 @@ pub fn build<'a>(kind: &str, kwargs: &[(&str, Value<'_>)], groups: &mut [ParamGr
             let threshold_mode = match k.string("threshold_mode", "rel")? {
                 "rel" => ThresholdMode::Rel,
                 "abs" => ThresholdMode::Abs,
-                _ => return Err(SchedError::UnknownChoice { param: "threshold_mode", expected: "rel, abs" }),
+                _ => {
+                    return Err(SchedError::UnknownChoice {
+                        param: "threshold_mode",
+                        expected: "rel, abs",
+                    });
+                }
             };
             let c = PlateauConfig {
                 mode,

@@ -35,7 +35,13 @@ pub struct StepLr {
     pub(crate) base: Base,
     step_size: i64,
     gamma: f64,
+    /// `gamma ** k` for the first decays, computed once with the same `pow` (so the
+    /// closed form stays bit-identical and O(1) without a `pow` call per query).
+    powers: [f64; POWERS],
 }
+
+/// Number of precomputed powers of `gamma`.
+const POWERS: usize = 64;
 
 impl StepLr {
     /// Builds the scheduler on `groups` and performs PyTorch's construction step.
@@ -53,7 +59,11 @@ impl StepLr {
         })?;
         let gamma = finite("gamma", config.gamma)?;
         let base = Base::new(groups, config.last_epoch)?;
-        let mut s = Self { base, step_size, gamma };
+        let mut powers = [1.0; POWERS];
+        for (k, p) in powers.iter_mut().enumerate() {
+            *p = gamma.pow(fu(k as u64));
+        }
+        let mut s = Self { base, step_size, gamma, powers };
         s.step_mode(groups, StepMode::Initial)?;
         Ok(s)
     }
@@ -65,23 +75,24 @@ impl StepLr {
     ) -> Result<(), SchedError> {
         let (s, g) = (self.step_size, self.gamma);
         if mode == StepMode::RestartAtZero {
-            return self.base.advance(groups, mode, |_, _, b, _| Ok(Self::formula(b, g, s, 0)));
+            // Closed form at 0: b * gamma ** 0.
+            let g0 = self.powers[0];
+            return self.base.advance(groups, mode, |_, _, b, _| Ok(b * g0));
         }
         self.base.advance(groups, mode, |_, lr, _, e| {
             Ok(if e == 0 || e.rem_euclid(s) != 0 { lr } else { lr * g })
         })
     }
 
-    #[inline(always)]
-    fn formula<R: Real>(b: R, g: R, s: i64, e: i64) -> R {
-        b * g.pow(R::from_i64(e.div_euclid(s)))
-    }
-
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
-        let e = i64::try_from(epoch).unwrap_or(i64::MAX);
-        Ok(Self::formula(R::from_f64(self.base.base_lrs[group]), R::from_f64(self.gamma), self.step_size, e))
+        let k = epoch / self.step_size.unsigned_abs();
+        let g = match self.powers.get(usize::try_from(k).unwrap_or(usize::MAX)) {
+            Some(&p) => R::from_f64(p),
+            None => R::from_f64(self.gamma).pow(R::from_f64(fu(k))),
+        };
+        Ok(R::from_f64(self.base.base_lrs[group]) * g)
     }
 }
 
