@@ -8,6 +8,7 @@
 //! Exit codes: 0 success, 1 failure while running, 2 bad command line or spec.
 
 mod args;
+mod bench;
 mod digits;
 mod error;
 mod mlp;
@@ -51,6 +52,7 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
     let (help, run): (&str, Command) = match command.as_str() {
         "schedule" => (schedule::HELP, schedule::run),
         "train" => (train::HELP, train::run),
+        "bench" => (bench::HELP, bench::run),
         "-h" | "--help" | "help" => {
             println!("{HELP}");
             return Ok(());

@@ -320,3 +320,38 @@ fn train_plot_writes_an_svg() {
     assert_svg(&path);
     std::fs::remove_file(&path).unwrap();
 }
+
+#[test]
+fn bench_quick_json() {
+    let r = lrkit(&["bench", "--quick", "--json", "--threads", "1,2"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    let cpu: Vec<_> = rows.iter().filter(|r| r["device"] == "cpu").collect();
+    // Two quick sizes; the larger one is above the parallel threshold and runs on 2 threads.
+    assert!(cpu.len() >= 3, "{rows:?}");
+    assert!(cpu.iter().any(|r| r["threads"] == 2));
+    for row in &cpu {
+        let n = row["elements"].as_f64().unwrap();
+        assert_eq!(row["bytes_per_step"].as_f64().unwrap(), 20.0 * n);
+        let (gbps, secs) =
+            (row["sgd_gbps"].as_f64().unwrap(), row["sgd_seconds_per_step"].as_f64().unwrap());
+        assert!(gbps > 0.0 && secs > 0.0);
+        assert!((gbps - 20.0 * n / secs / 1e9).abs() <= 1e-9 * gbps);
+        let pct = row["percent_of_baseline"].as_f64().unwrap();
+        let want = 100.0 * gbps / row["baseline_gbps"].as_f64().unwrap();
+        assert!((pct - want).abs() <= 1e-9 * want, "{row}");
+    }
+    if v["gpu_unavailable"].is_string() {
+        eprintln!("no GPU measured: {}", v["gpu_unavailable"]);
+    }
+}
+
+#[test]
+fn bench_table_and_bad_options() {
+    let r = lrkit(&["bench", "--quick", "--sizes", "4096", "--threads", "1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("% of baseline") && r.stdout.contains("4096"), "{}", r.stdout);
+    assert_eq!(lrkit(&["bench", "--sizes", "0"]).code, 2);
+    assert_eq!(lrkit(&["bench", "--backend", "quantum"]).code, 2);
+}
