@@ -15,10 +15,63 @@ pub(crate) enum StepMode {
     RestartAtZero,
 }
 
+/// What a rule sees for one group at one step.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ctx {
+    /// Group index.
+    pub(crate) i: usize,
+    /// The group's current lr (`group["lr"]`).
+    pub(crate) lr: f64,
+    /// `base_lrs[i]`.
+    pub(crate) b: f64,
+    /// The new `last_epoch`.
+    pub(crate) e: i64,
+    /// The lr is an f32 tensor.
+    pub(crate) tensor: bool,
+}
+
+impl Ctx {
+    /// `x * k` with `x` the lr or base lr and `k` a Python float: f64, or the f32 tensor
+    /// operation `f32(x * f32(k))`.
+    #[inline(always)]
+    pub(crate) fn mul(&self, x: f64, k: f64) -> f64 {
+        if self.tensor { t_mul(x, k) } else { x * k }
+    }
+}
+
+/// Rounds to f32 (PyTorch's `Tensor.fill_` on a float32 lr).
+#[inline(always)]
+#[allow(clippy::cast_possible_truncation)] // rounding to f32 is the point
+pub(crate) fn f32r(x: f64) -> f64 {
+    f64::from(x as f32)
+}
+
+// f32 tensor (op) Python-float scalar. The scalar is converted to f32 first; the f64
+// operation on two f32 values, rounded to f32, equals the f32 operation (f64 has more
+// than 2*24+2 bits, so double rounding is innocuous for + - * /).
+#[inline(always)]
+pub(crate) fn t_mul(a: f64, s: f64) -> f64 {
+    f32r(a * f32r(s))
+}
+#[inline(always)]
+pub(crate) fn t_add(a: f64, s: f64) -> f64 {
+    f32r(a + f32r(s))
+}
+#[inline(always)]
+pub(crate) fn t_sub(a: f64, s: f64) -> f64 {
+    f32r(a - f32r(s))
+}
+#[inline(always)]
+pub(crate) fn t_div(a: f64, s: f64) -> f64 {
+    f32r(a / f32r(s))
+}
+
 /// The state every `LRScheduler` keeps: `base_lrs`, `last_epoch`, `_step_count`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Base {
     pub(crate) base_lrs: [f64; MAX_GROUPS],
+    /// Bit `i`: group `i` has a tensor lr (for closed-form queries).
+    pub(crate) tensor: u32,
     pub(crate) groups: usize,
     pub(crate) last_epoch: i64,
     pub(crate) step_count: u64,
@@ -57,11 +110,13 @@ impl Base {
     /// Writing part of [`Base::new`]; call only after [`Base::check_new`] passed.
     pub(crate) fn init(groups: &mut [ParamGroup], last_epoch: i64) -> Self {
         let mut base_lrs = [0.0; MAX_GROUPS];
-        for (b, g) in base_lrs.iter_mut().zip(groups.iter_mut()) {
+        let mut tensor = 0;
+        for (i, (b, g)) in base_lrs.iter_mut().zip(groups.iter_mut()).enumerate() {
             let initial = *g.initial_lr.get_or_insert(g.lr);
             *b = initial;
+            tensor |= u32::from(g.tensor_lr) << i;
         }
-        Self { base_lrs, groups: groups.len(), last_epoch, step_count: 0 }
+        Self { base_lrs, tensor, groups: groups.len(), last_epoch, step_count: 0 }
     }
 
     /// Checks that `step` gets the groups the scheduler was built for.
@@ -84,14 +139,27 @@ impl Base {
         }
     }
 
-    /// One step of a scheduler whose new lr depends only on `(group index, current lr,
-    /// base lr, new last_epoch)`: computes every new lr first (so an error writes
-    /// nothing), then writes them and advances the counters as PyTorch does.
+    /// Whether group `i` had a tensor lr at construction.
+    #[inline(always)]
+    pub(crate) fn is_tensor(&self, i: usize) -> bool {
+        self.tensor >> i & 1 == 1
+    }
+
+    /// The context of a closed-form query for `group` at `e`.
+    #[inline(always)]
+    pub(crate) fn ctx(&self, group: usize, e: i64) -> Ctx {
+        let b = self.base_lrs[group];
+        Ctx { i: group, lr: b, b, e, tensor: self.is_tensor(group) }
+    }
+
+    /// One step of a scheduler whose new lr depends only on the group's [`Ctx`]:
+    /// computes every new lr first (so an error writes nothing), then writes them (rounded
+    /// to f32 for tensor lrs) and advances the counters as PyTorch does.
     pub(crate) fn advance(
         &mut self,
         groups: &mut [ParamGroup],
         mode: StepMode,
-        rule: impl Fn(usize, f64, f64, i64) -> Result<f64, SchedError>,
+        rule: impl Fn(Ctx) -> Result<f64, SchedError>,
     ) -> Result<(), SchedError> {
         self.check_count(groups)?;
         let e = match mode {
@@ -100,7 +168,11 @@ impl Base {
         };
         let mut new = [0.0; MAX_GROUPS];
         for (i, (n, g)) in new.iter_mut().zip(groups.iter()).enumerate() {
-            *n = rule(i, g.lr, self.base_lrs[i], e)?;
+            let c = Ctx { i, lr: g.lr, b: self.base_lrs[i], e, tensor: g.tensor_lr };
+            *n = rule(c)?;
+            if g.tensor_lr {
+                *n = f32r(*n);
+            }
         }
         for (g, n) in groups.iter_mut().zip(new) {
             g.lr = n;

@@ -74,37 +74,36 @@ impl ConstantLr {
     ) -> Result<(), SchedError> {
         let (k, t) = (self.factor, self.total_iters);
         if mode == StepMode::RestartAtZero {
-            return self.base.advance(groups, mode, |_, _, b, _| Ok(Self::formula(b, k, t, 0)));
+            return self.base.advance(groups, mode, |c| Ok(c.mul(c.b, Self::factor(k, t, 0))));
         }
-        self.base.advance(groups, mode, |_, lr, _, e| {
-            Ok(if e == 0 {
-                lr * k
-            } else if e != t {
-                lr
+        self.base.advance(groups, mode, |c| {
+            Ok(if c.e == 0 {
+                c.mul(c.lr, k)
+            } else if c.e != t {
+                c.lr
             } else {
-                lr * (1.0 / k)
+                c.mul(c.lr, 1.0 / k)
             })
         })
     }
 
+    /// Python: `factor + (e >= total_iters) * (1 - factor)`; bool * float is 0.0 or the
+    /// float itself.
     #[inline(always)]
-    fn formula<R: Real>(b: R, k: R, t: i64, e: i64) -> R {
-        // Python: `factor + (e >= total_iters) * (1 - factor)`; bool * float is 0.0 or
-        // the float itself.
+    fn factor<R: Real>(k: R, t: i64, e: i64) -> R {
         let tail = if e >= t { R::ONE - k } else { R::ZERO };
-        b * (k + tail)
+        k + tail
     }
 
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
         let e = i64::try_from(epoch).unwrap_or(i64::MAX);
-        Ok(Self::formula(
-            R::from_f64(self.base.base_lrs[group]),
-            R::from_f64(self.factor),
-            self.total_iters,
-            e,
-        ))
+        let c = self.base.ctx(group, e);
+        if c.tensor {
+            return Ok(R::from_f64(c.mul(c.b, Self::factor(self.factor, self.total_iters, e))));
+        }
+        Ok(R::from_f64(c.b) * Self::factor(R::from_f64(self.factor), self.total_iters, e))
     }
 }
 

@@ -1,6 +1,6 @@
 //! `CosineAnnealingLR`: cosine from `base_lr` down to `eta_min` over `T_max` epochs.
 
-use crate::base::{Base, StepMode, f, finite, fu};
+use crate::base::{Base, Ctx, StepMode, f, f32r, finite, fu, t_add, t_div, t_mul, t_sub};
 use crate::math::{PI, Real};
 use crate::{ParamGroup, SchedError};
 
@@ -70,41 +70,63 @@ impl CosineAnnealingLr {
     ) -> Result<(), SchedError> {
         let (t, m) = (self.t_max, self.eta_min);
         match mode {
-            StepMode::Initial => self.base.advance(groups, mode, |_, lr, _, _| Ok(lr)),
+            StepMode::Initial => self.base.advance(groups, mode, |c| Ok(c.lr)),
             StepMode::RestartAtZero => {
-                self.base.advance(groups, mode, |_, _, b, _| Ok(Self::formula(b, m, t, 0)))
+                self.base.advance(groups, mode, |c| Ok(Self::absolute(c, m, t, 0)))
             }
             StepMode::Normal => {
                 let first = self.base.step_count == 0;
-                self.base.advance(groups, mode, |_, lr, b, e| {
-                    let tf = f(t);
+                self.base.advance(groups, mode, |c| {
+                    let (e, tf) = (c.e, f(t));
                     Ok(if first && e > 0 {
                         // `_step_count == 1 and last_epoch > 0`: unreachable through
                         // PyTorch's public API, kept for fidelity.
-                        m + (b - m) * (1.0 + (f(e) * PI / tf).cos()) / 2.0
+                        Self::absolute(c, m, t, e)
                     } else if (e - 1 - t).rem_euclid(2 * t) == 0 {
-                        lr + (b - m) * (1.0 - (PI / tf).cos()) / 2.0
+                        // lr + (b - m) * (1 - cos(pi / T)) / 2
+                        let k = 1.0 - (PI / tf).cos();
+                        if c.tensor {
+                            f32r(c.lr + t_div(t_mul(t_sub(c.b, m), k), 2.0))
+                        } else {
+                            c.lr + (c.b - m) * k / 2.0
+                        }
                     } else {
-                        (1.0 + (PI * f(e) / tf).cos()) / (1.0 + (PI * f(e - 1) / tf).cos())
-                            * (lr - m)
-                            + m
+                        // (1 + cos(pi e / T)) / (1 + cos(pi (e - 1) / T)) * (lr - m) + m
+                        let ratio =
+                            (1.0 + (PI * f(e) / tf).cos()) / (1.0 + (PI * f(e - 1) / tf).cos());
+                        if c.tensor {
+                            t_add(t_mul(t_sub(c.lr, m), ratio), m)
+                        } else {
+                            ratio * (c.lr - m) + m
+                        }
                     })
                 })
             }
         }
     }
 
+    /// `m + (b - m) * (1 + cos(pi * e / T)) / 2` in PyTorch's arithmetic (f32 tensor ops
+    /// for tensor lrs).
     #[inline(always)]
-    fn formula<R: Real>(b: R, m: R, t: i64, e: i64) -> R {
-        m + (b - m) * (R::ONE + (R::PI * R::from_i64(e) / R::from_i64(t)).cos()) / R::TWO
+    fn absolute(c: Ctx, m: f64, t: i64, e: i64) -> f64 {
+        let k = 1.0 + (PI * f(e) / f(t)).cos();
+        if c.tensor {
+            t_add(t_div(t_mul(t_sub(c.b, m), k), 2.0), m)
+        } else {
+            m + (c.b - m) * k / 2.0
+        }
     }
 
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
         let e = i64::try_from(epoch).unwrap_or(i64::MAX);
-        let b = R::from_f64(self.base.base_lrs[group]);
-        Ok(Self::formula(b, R::from_f64(self.eta_min), self.t_max, e))
+        let c = self.base.ctx(group, e);
+        if c.tensor {
+            return Ok(R::from_f64(Self::absolute(c, self.eta_min, self.t_max, e)));
+        }
+        let (b, m, t) = (R::from_f64(c.b), R::from_f64(self.eta_min), self.t_max);
+        Ok(m + (b - m) * (R::ONE + (R::PI * R::from_i64(e) / R::from_i64(t)).cos()) / R::TWO)
     }
 }
 

@@ -1,6 +1,6 @@
 //! `CyclicLR`: triangular cycles between `base_lr` and `max_lr`.
 
-use crate::base::{Base, StepMode, f, finite};
+use crate::base::{Base, StepMode, f, f32r, finite};
 use crate::group::{PerGroup, check_groups};
 use crate::math::Real;
 use crate::{MAX_GROUPS, ParamGroup, SchedError};
@@ -204,6 +204,9 @@ impl CyclicLr {
         for (i, g) in groups.iter_mut().enumerate() {
             let b = self.base.base_lrs[i];
             g.lr = b + ((self.max_lrs[i] - b) * scale) * amp;
+            if g.tensor_lr {
+                g.lr = f32r(g.lr); // `Tensor.fill_`
+            }
             if self.cycle_momentum {
                 let (lo, hi) = (self.base_momentums[i], self.max_momentums[i]);
                 g.momentum = Some(hi - ((hi - lo) * scale) * amp);

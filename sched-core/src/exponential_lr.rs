@@ -1,6 +1,6 @@
 //! `ExponentialLR`: decay by `gamma` every epoch.
 
-use crate::base::{Base, StepMode, finite};
+use crate::base::{Base, StepMode, f, finite};
 use crate::math::Real;
 use crate::{ParamGroup, SchedError};
 
@@ -50,24 +50,24 @@ impl ExponentialLr {
     ) -> Result<(), SchedError> {
         let g = self.gamma;
         match mode {
+            // Closed form at 0: `b * gamma ** 0`.
             StepMode::RestartAtZero => {
-                self.base.advance(groups, mode, |_, _, b, _| Ok(Self::formula(b, g, 0)))
+                self.base.advance(groups, mode, |c| Ok(c.mul(c.b, g.pow(0.0))))
             }
-            StepMode::Initial => self.base.advance(groups, mode, |_, lr, _, _| Ok(lr)),
-            StepMode::Normal => self.base.advance(groups, mode, |_, lr, _, _| Ok(lr * g)),
+            StepMode::Initial => self.base.advance(groups, mode, |c| Ok(c.lr)),
+            StepMode::Normal => self.base.advance(groups, mode, |c| Ok(c.mul(c.lr, g))),
         }
-    }
-
-    #[inline(always)]
-    fn formula<R: Real>(b: R, g: R, e: i64) -> R {
-        b * g.pow(R::from_i64(e))
     }
 
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
         let e = i64::try_from(epoch).unwrap_or(i64::MAX);
-        Ok(Self::formula(R::from_f64(self.base.base_lrs[group]), R::from_f64(self.gamma), e))
+        let c = self.base.ctx(group, e);
+        if c.tensor {
+            return Ok(R::from_f64(c.mul(c.b, self.gamma.pow(f(e)))));
+        }
+        Ok(R::from_f64(c.b) * R::from_f64(self.gamma).pow(R::from_i64(e)))
     }
 }
 

@@ -21,12 +21,23 @@ pub struct ParamGroup {
     /// `group["momentum"]` (or `betas[0]`): `None` for optimizers without momentum.
     /// Written by CyclicLR and OneCycleLR when they cycle momentum.
     pub momentum: Option<f64>,
+    /// The lr is a 0-dim float32 `Tensor` (`lr=torch.tensor(0.1)`): PyTorch then stores
+    /// every value rounded to f32 and evaluates `lr * factor` as an f32 tensor operation
+    /// (`f32(lr * f32(factor))`). `false` (Python floats) is the usual case.
+    pub tensor_lr: bool,
 }
 
 impl ParamGroup {
     /// A fresh group of `torch.optim.SGD`: the given `lr`, momentum `0.0`, no `initial_lr`.
     pub const fn new(lr: f64) -> Self {
-        Self { lr, initial_lr: None, momentum: Some(0.0) }
+        Self { lr, initial_lr: None, momentum: Some(0.0), tensor_lr: false }
+    }
+
+    /// A group whose lr is a 0-dim float32 tensor (`torch.tensor(lr)`): `lr` is rounded to
+    /// f32 and kept there by every scheduler, as PyTorch does.
+    #[allow(clippy::cast_possible_truncation)] // rounding to f32 is the point
+    pub fn tensor(lr: f64) -> Self {
+        Self { lr: f64::from(lr as f32), initial_lr: None, momentum: Some(0.0), tensor_lr: true }
     }
 
     /// The same group with `momentum` set.

@@ -38,7 +38,7 @@ impl LambdaLr {
         mode: StepMode,
     ) -> Result<(), SchedError> {
         let l = self.lambdas;
-        self.base.advance(groups, mode, |i, _, b, e| Ok(b * l[i].eval(e)))
+        self.base.advance(groups, mode, |c| Ok(c.mul(c.b, l[c.i].eval(c.e))))
     }
 
     #[inline]
@@ -49,7 +49,11 @@ impl LambdaLr {
             return Err(SchedError::NoClosedForm);
         }
         let e = i64::try_from(epoch).unwrap_or(i64::MAX);
-        Ok(R::from_f64(self.base.base_lrs[group]) * l.eval_in::<R>(e))
+        let c = self.base.ctx(group, e);
+        if c.tensor {
+            return Ok(R::from_f64(c.mul(c.b, l.eval(e))));
+        }
+        Ok(R::from_f64(c.b) * l.eval_in::<R>(e))
     }
 }
 
@@ -90,9 +94,9 @@ impl MultiplicativeLr {
     ) -> Result<(), SchedError> {
         let l = self.lambdas;
         if mode == StepMode::Initial {
-            return self.base.advance(groups, mode, |_, lr, _, _| Ok(lr));
+            return self.base.advance(groups, mode, |c| Ok(c.lr));
         }
-        self.base.advance(groups, mode, |i, lr, _, e| Ok(lr * l[i].eval(e)))
+        self.base.advance(groups, mode, |c| Ok(c.mul(c.lr, l[c.i].eval(c.e))))
     }
 }
 

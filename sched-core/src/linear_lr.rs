@@ -80,37 +80,43 @@ impl LinearLr {
     ) -> Result<(), SchedError> {
         let this = *self;
         if mode == StepMode::RestartAtZero {
-            return self.base.advance(groups, mode, |_, _, b, _| Ok(this.formula(b, 0)));
+            return self.base.advance(groups, mode, |c| Ok(c.mul(c.b, this.factor::<f64>(0))));
         }
         let initial = mode == StepMode::Initial;
         let (s, t, n) = (self.start, self.end, self.total_iters);
-        self.base.advance(groups, mode, |_, lr, _, e| {
+        self.base.advance(groups, mode, |c| {
+            let e = c.e;
             Ok(if e == 0 {
-                lr * s
+                c.mul(c.lr, s)
             } else if initial || e > n {
-                lr
+                c.lr
             } else {
-                lr * (1.0 + (t - s) / (f(n) * s + f(e - 1) * (t - s)))
+                c.mul(c.lr, 1.0 + (t - s) / (f(n) * s + f(e - 1) * (t - s)))
             })
         })
     }
 
+    /// `start + (end - start) * min(T, e) / T` (`start` when `T == 0`).
     #[inline(always)]
-    fn formula<R: Real>(&self, b: R, e: i64) -> R {
+    fn factor<R: Real>(&self, e: i64) -> R {
         let (s, t) = (R::from_f64(self.start), R::from_f64(self.end));
         if self.total_iters == 0 {
-            return b * s;
+            return s;
         }
         let n = R::from_i64(self.total_iters);
         let m = R::from_i64(self.total_iters.min(e));
-        b * (s + (t - s) * m / n)
+        s + (t - s) * m / n
     }
 
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
         let e = i64::try_from(epoch).unwrap_or(i64::MAX);
-        Ok(self.formula(R::from_f64(self.base.base_lrs[group]), e))
+        let c = self.base.ctx(group, e);
+        if c.tensor {
+            return Ok(R::from_f64(c.mul(c.b, self.factor::<f64>(e))));
+        }
+        Ok(R::from_f64(c.b) * self.factor::<R>(e))
     }
 }
 

@@ -93,23 +93,27 @@ impl MultiStepLr {
     ) -> Result<(), SchedError> {
         let this = *self;
         if mode == StepMode::RestartAtZero {
-            return self.base.advance(groups, mode, |_, _, b, _| Ok(this.formula(b, 0)));
+            return self.base.advance(
+                groups,
+                mode,
+                |c| Ok(c.mul(c.b, this.powers[this.passed(0)])),
+            );
         }
-        self.base.advance(groups, mode, |_, lr, _, e| {
-            let n = u64::try_from(e).map_or(0, |e| this.count(e));
-            Ok(if n == 0 { lr } else { lr * this.powers[n] })
+        self.base.advance(groups, mode, |c| {
+            let n = u64::try_from(c.e).map_or(0, |e| this.count(e));
+            Ok(if n == 0 { c.lr } else { c.mul(c.lr, this.powers[n]) })
         })
-    }
-
-    #[inline(always)]
-    fn formula<R: Real>(&self, b: R, e: u64) -> R {
-        b * R::from_f64(self.powers[self.passed(e)])
     }
 
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
-        Ok(self.formula(R::from_f64(self.base.base_lrs[group]), epoch))
+        let c = self.base.ctx(group, 0);
+        let k = self.powers[self.passed(epoch)];
+        if c.tensor {
+            return Ok(R::from_f64(c.mul(c.b, k)));
+        }
+        Ok(R::from_f64(c.b) * R::from_f64(k))
     }
 }
 

@@ -1,6 +1,6 @@
 //! `OneCycleLR`: the 1cycle policy (warm up to `max_lr`, anneal far below the start).
 
-use crate::base::{Base, StepMode, f, finite, fu};
+use crate::base::{Base, StepMode, f, f32r, finite, fu};
 use crate::group::{PerGroup, check_groups};
 use crate::math::Real;
 use crate::{MAX_GROUPS, ParamGroup, SchedError};
@@ -306,6 +306,9 @@ impl OneCycleLr {
         let (phase, pct) = self.locate::<f64>(e)?;
         for (i, g) in groups.iter_mut().enumerate() {
             g.lr = self.lr_in(i, phase, pct);
+            if g.tensor_lr {
+                g.lr = f32r(g.lr); // `Tensor.fill_`
+            }
             if self.cycle_momentum {
                 g.momentum = Some(self.momentum_in(i, phase, pct));
             }

@@ -62,33 +62,39 @@ impl PolynomialLr {
     ) -> Result<(), SchedError> {
         let this = *self;
         if mode == StepMode::RestartAtZero {
-            return self.base.advance(groups, mode, |_, _, b, _| Ok(this.formula(b, 0)));
+            return self.base.advance(groups, mode, |c| Ok(c.mul(c.b, this.factor::<f64>(0))));
         }
         let initial = mode == StepMode::Initial;
         let (t, p) = (self.total_iters, self.power);
-        self.base.advance(groups, mode, |_, lr, _, e| {
+        self.base.advance(groups, mode, |c| {
+            let e = c.e;
             if initial || e > t {
-                return Ok(lr);
+                return Ok(c.lr);
             }
             let tf = f(t);
-            Ok(lr * ((1.0 - f(e) / tf) / (1.0 - f(e - 1) / tf)).pow(p))
+            Ok(c.mul(c.lr, ((1.0 - f(e) / tf) / (1.0 - f(e - 1) / tf)).pow(p)))
         })
     }
 
+    /// `(1.0 - min(T, e) / T) ** power` (1 when `T == 0`).
     #[inline(always)]
-    fn formula<R: Real>(&self, b: R, e: i64) -> R {
+    fn factor<R: Real>(&self, e: i64) -> R {
         if self.total_iters == 0 {
-            return b;
+            return R::ONE;
         }
         let t = R::from_i64(self.total_iters);
-        b * (R::ONE - R::from_i64(self.total_iters.min(e)) / t).pow(R::from_f64(self.power))
+        (R::ONE - R::from_i64(self.total_iters.min(e)) / t).pow(R::from_f64(self.power))
     }
 
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
         let e = i64::try_from(epoch).unwrap_or(i64::MAX);
-        Ok(self.formula(R::from_f64(self.base.base_lrs[group]), e))
+        let c = self.base.ctx(group, e);
+        if c.tensor {
+            return Ok(R::from_f64(c.mul(c.b, self.factor::<f64>(e))));
+        }
+        Ok(R::from_f64(c.b) * self.factor::<R>(e))
     }
 }
 

@@ -1,6 +1,6 @@
 //! `StepLR`: decay by `gamma` every `step_size` epochs.
 
-use crate::base::{Base, StepMode, finite, fu};
+use crate::base::{Base, StepMode, finite, fu, t_mul};
 use crate::math::Real;
 use crate::{ParamGroup, SchedError};
 
@@ -77,10 +77,10 @@ impl StepLr {
         if mode == StepMode::RestartAtZero {
             // Closed form at 0: b * gamma ** 0.
             let g0 = self.powers[0];
-            return self.base.advance(groups, mode, |_, _, b, _| Ok(b * g0));
+            return self.base.advance(groups, mode, |c| Ok(c.mul(c.b, g0)));
         }
-        self.base.advance(groups, mode, |_, lr, _, e| {
-            Ok(if e == 0 || e.rem_euclid(s) != 0 { lr } else { lr * g })
+        self.base.advance(groups, mode, |c| {
+            Ok(if c.e == 0 || c.e.rem_euclid(s) != 0 { c.lr } else { c.mul(c.lr, g) })
         })
     }
 
@@ -92,7 +92,11 @@ impl StepLr {
             Some(&p) => R::from_f64(p),
             None => R::from_f64(self.gamma).pow(R::from_f64(fu(k))),
         };
-        Ok(R::from_f64(self.base.base_lrs[group]) * g)
+        let b = self.base.base_lrs[group];
+        if self.base.is_tensor(group) {
+            return Ok(R::from_f64(t_mul(b, g.to_f64())));
+        }
+        Ok(R::from_f64(b) * g)
     }
 }
 

@@ -1,6 +1,6 @@
 //! `CosineAnnealingWarmRestarts` (SGDR).
 
-use crate::base::{Base, StepMode, f, finite};
+use crate::base::{Base, StepMode, f, finite, t_add, t_div, t_mul, t_sub};
 use crate::math::{PI, Real};
 use crate::{MAX_GROUPS, ParamGroup, SchedError};
 
@@ -141,9 +141,17 @@ impl CosineAnnealingWarmRestarts {
             }
         }
         let m = self.eta_min;
+        let k = 1.0 + (PI * t_cur / f(t_i)).cos();
         let mut new = [0.0; MAX_GROUPS];
-        for (n, b) in new.iter_mut().zip(&self.base.base_lrs[..self.base.groups]) {
-            *n = m + (b - m) * (1.0 + (PI * t_cur / f(t_i)).cos()) / 2.0;
+        for ((n, b), g) in
+            new.iter_mut().zip(&self.base.base_lrs[..self.base.groups]).zip(groups.iter())
+        {
+            // eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2
+            *n = if g.tensor_lr {
+                t_add(t_div(t_mul(t_sub(*b, m), k), 2.0), m)
+            } else {
+                m + (b - m) * k / 2.0
+            };
         }
         for (g, n) in groups.iter_mut().zip(new) {
             g.lr = n;

@@ -161,6 +161,21 @@ proptest! {
     }
 
     #[test]
+    fn tensor_lrs_stay_f32((kind, kwargs) in leaf_strategy(), lrs in prop::collection::vec(1e-5f64..1.0, 1..4)) {
+        // 0-dim float32 Tensor lrs: every value PyTorch writes is an f32.
+        let mut groups: Vec<ParamGroup> = lrs.into_iter().map(ParamGroup::tensor).collect();
+        let mut s = build(kind, &kwargs, &mut groups).unwrap();
+        for _ in 0..100 {
+            if s.step(&mut groups).is_err() {
+                break;
+            }
+            for g in &groups {
+                prop_assert_eq!(f64::from(g.lr as f32).to_bits(), g.lr.to_bits(), "{} wrote a non-f32 lr", kind);
+            }
+        }
+    }
+
+    #[test]
     fn snapshot_resumes_exactly((kind, kwargs) in leaf_strategy(), groups in groups_strategy(), at in 0usize..100, more in 1usize..100) {
         let mut g1 = groups.clone();
         let mut a = build(kind, &kwargs, &mut g1).unwrap();

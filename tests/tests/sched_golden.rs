@@ -116,6 +116,8 @@ fn build_spec(spec: &J, groups: &mut [ParamGroup]) -> Result<Scheduler<'static>,
 fn case_groups(case: &J) -> Vec<ParamGroup> {
     let default_m =
         case.get("optimizer").and_then(|o| o.get("momentum")).and_then(J::as_f64).unwrap_or(0.0);
+    // 0-dim float32 Tensor lrs (SPEC §3.3): f32 scheduler arithmetic.
+    let tensor = case.get("lr_is_tensor").and_then(J::as_bool).unwrap_or(false);
     case["groups"]
         .as_array()
         .unwrap()
@@ -127,11 +129,11 @@ fn case_groups(case: &J) -> Vec<ParamGroup> {
                     .map(f64_bits)
                     .or_else(|| g.get(name).and_then(J::as_f64))
             };
-            ParamGroup {
-                lr: num("lr").unwrap(),
-                initial_lr: num("initial_lr"),
-                momentum: Some(num("momentum").unwrap_or(default_m)),
-            }
+            let lr = num("lr").unwrap();
+            let mut group = if tensor { ParamGroup::tensor(lr) } else { ParamGroup::new(lr) };
+            group.initial_lr = num("initial_lr");
+            group.momentum = Some(num("momentum").unwrap_or(default_m));
+            group
         })
         .collect()
 }
@@ -193,7 +195,7 @@ struct Tally {
     max_ulp: u64,
     values: usize,
     closed_vs_chain: BTreeMap<String, u64>,
-    tensor_lr_cases: Vec<String>,
+    tensor_lr_cases: usize,
 }
 
 /// Compares one value; returns its ulp distance.
@@ -204,8 +206,10 @@ fn cmp(
     what: &dyn Fn() -> String,
     lr_is_tensor: bool,
 ) -> u64 {
-    let want = if lr_is_tensor { f64::from(want as f32) } else { want };
-    let got = if lr_is_tensor { f64::from(got as f32) } else { got };
+    if lr_is_tensor {
+        // PyTorch stores tensor lrs in f32: so must we (bitwise, no rounding here).
+        assert_eq!(f64::from(got as f32).to_bits(), got.to_bits(), "{}: not an f32 value", what());
+    }
     let d = ulp_distance(got, want);
     *tally_ulp = (*tally_ulp).max(d);
     let budget = if STD_MATH { 0 } else { NO_STD_ULP_BUDGET };
@@ -254,13 +258,7 @@ fn check_case(case: &J, tally: &mut Tally) {
         assert!(CASE_FIELDS.contains(&key.as_str()), "{id}: unknown case field {key}");
     }
     let tensor = case.get("lr_is_tensor").and_then(J::as_bool).unwrap_or(false);
-    if tensor {
-        // 0-dim f32 Tensor learning rates (SPEC §3.3): PyTorch then multiplies in f32
-        // (`f32(lr * f32(gamma))`); sched-core models Python-float lrs only. Counted and
-        // reported, never silently dropped.
-        tally.tensor_lr_cases.push(id);
-        return;
-    }
+    tally.tensor_lr_cases += usize::from(tensor);
     let mut case_ulp = 0u64;
     let mut groups = case_groups(case);
     let mut run =
@@ -341,7 +339,8 @@ fn check_case(case: &J, tally: &mut Tally) {
 }
 
 /// Cases where stepping and the closed form describe the same schedule (fresh groups,
-/// no resume offset, no explicit epochs, no compound use, no `total_iters = 0` quirk),
+/// no resume offset, no explicit epochs, no compound use, no `total_iters = 0` quirk,
+/// Python-float lrs),
 /// so their distance measures rounding only.
 fn clean_for_ulp_stats(case: &J) -> bool {
     let spec = &case["spec"];
@@ -350,7 +349,13 @@ fn clean_for_ulp_stats(case: &J) -> bool {
     let resumed = kw.and_then(|k| k.get("last_epoch")).is_some();
     let quirk = spec["type"] == "ConstantLR"
         && kw.and_then(|k| k.get("total_iters")).and_then(J::as_i64) == Some(0);
-    fresh && !resumed && !quirk && spec["type"] != "Compound" && case.get("step_epochs").is_none()
+    let tensor = case.get("lr_is_tensor").and_then(J::as_bool).unwrap_or(false);
+    fresh
+        && !resumed
+        && !quirk
+        && !tensor
+        && spec["type"] != "Compound"
+        && case.get("step_epochs").is_none()
 }
 
 /// Runs `at` steps, snapshots, rebuilds afresh, restores groups + snapshot, continues.
@@ -569,12 +574,10 @@ fn golden_scheduler_vectors() {
             probe_ulp,
             if STD_MATH { "std" } else { "libm" }
         );
-        if !tally.tensor_lr_cases.is_empty() {
-            println!(
-                "  not modelled (tensor lr, f32 arithmetic): {}",
-                tally.tensor_lr_cases.join(", ")
-            );
-        }
+        println!(
+            "  of which {} with 0-dim float32 Tensor lrs (f32 scheduler arithmetic)",
+            tally.tensor_lr_cases
+        );
         for (kind, ulp) in &tally.closed_vs_chain {
             println!("  closed form vs stepping, {kind}: max {ulp} ulp");
         }
