@@ -355,3 +355,21 @@ fn bench_table_and_bad_options() {
     assert_eq!(lrkit(&["bench", "--sizes", "0"]).code, 2);
     assert_eq!(lrkit(&["bench", "--backend", "quantum"]).code, 2);
 }
+
+#[test]
+fn schedule_accepts_python_lambdas_and_function_calls() {
+    let want =
+        expected("LambdaLR", &[("lr_lambda", Value::Lambda(sched_core::LrLambda::Pow(0.95)))], 30);
+    for spec in [
+        "LambdaLR(optimizer, lr_lambda=lambda epoch: 0.95 ** epoch)",
+        "LambdaLR(lr_lambda=pow(0.95))",
+    ] {
+        let r = lrkit(&["schedule", spec]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_bits(&printed(&r.stdout), &want);
+    }
+    let spec = "LambdaLR(lr_lambda=lambda e: math.cos(e))";
+    let r = lrkit(&["schedule", spec]);
+    assert_eq!(r.code, 2);
+    assert_eq!(caret_column(&r.stderr, spec), spec.find("math").unwrap());
+}

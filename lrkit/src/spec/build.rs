@@ -180,6 +180,9 @@ fn value(node: &Node) -> Result<Value<'_>, SpecError> {
             Value::List(items.leak())
         }
         Expr::Call(c) if lambda::is_function(c.short_name()) => Value::Lambda(lambda::lambda(c)?),
+        Expr::Lambda { var, body, body_span } => {
+            Value::Lambda(lambda::from_python(var, body, *body_span)?)
+        }
         Expr::Call(c) if parameters(c.short_name()).is_some() => {
             return Err(SpecError::new(
                 SpecErrorKind::Unexpected {
@@ -350,7 +353,7 @@ mod tests {
                 10
             ))
         );
-        let a = run("LambdaLR(lr_lambda=pow(0.95))", 10).unwrap();
+        let a = run("LambdaLR(lr_lambda=lambda epoch: 0.95 ** epoch)", 10).unwrap();
         assert_eq!(
             bits(&a),
             bits(&direct(

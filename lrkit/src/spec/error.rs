@@ -73,6 +73,11 @@ pub enum SpecErrorKind {
         /// Its signature.
         signature: &'static str,
     },
+    /// A Python lambda whose body has no exact built-in equivalent.
+    UnsupportedLambda {
+        /// The supported bodies.
+        forms: &'static str,
+    },
     /// A composite's `schedulers` is missing or not a list of schedulers.
     BadSchedulers {
         /// The composite.
@@ -177,6 +182,11 @@ impl fmt::Display for SpecError {
             K::BadFunctionArgs { name, signature } => {
                 write!(f, "wrong arguments for `{name}`: expected {signature}")
             }
+            K::UnsupportedLambda { forms } => write!(
+                f,
+                "unsupported lambda body: the supported forms are {forms} (e = the lambda's parameter; or write {})",
+                super::lambda::SIGNATURES
+            ),
             K::BadSchedulers { callee } => write!(
                 f,
                 "{callee} needs a list of schedulers as its first argument, e.g. {callee}([StepLR(step_size=3), ExponentialLR(gamma=0.9)]{})",

@@ -9,11 +9,14 @@
 //! | `floordiv(3)` | `lambda epoch: epoch // 3` | `LrLambda::FloorDiv` |
 //! | `warmup(5)` | `lambda epoch: min(1.0, (epoch + 1) / 5)` | `LrLambda::LinearWarmup` |
 //! | `step_pow(0.5, 10)` | `lambda epoch: 0.5 ** (epoch // 10)` | `LrLambda::StepPow` |
+//!
+//! The Python lambdas of the middle column are accepted as written too (any parameter
+//! name, any spacing); other bodies are errors, since they cannot be evaluated exactly.
 
 use sched_core::LrLambda;
 
 use super::error::{SpecError, SpecErrorKind};
-use super::syntax::{Call, Expr, Node};
+use super::syntax::{Call, Expr, Node, Span};
 
 /// The functions and their signatures, for messages and `--help`.
 pub const SIGNATURES: &str =
@@ -34,6 +37,49 @@ fn params(name: &str) -> Option<(&'static [&'static str], &'static str)> {
 /// Whether `name` is a learning-rate function.
 pub fn is_function(name: &str) -> bool {
     params(name).is_some()
+}
+
+/// The Python lambda bodies that have a built-in equivalent.
+pub const PYTHON_FORMS: &str = "C, B ** e, e // D, min(1.0, (e + 1) / W), G ** (e // N)";
+
+/// The [`LrLambda`] of `lambda VAR: BODY`, for the forms of [`PYTHON_FORMS`].
+pub fn from_python(var: &str, body: &str, body_span: Span) -> Result<LrLambda, SpecError> {
+    let bad =
+        || SpecError::new(SpecErrorKind::UnsupportedLambda { forms: PYTHON_FORMS }, body_span);
+    // Normalise: no spaces, the parameter renamed `e` (whole words only).
+    let mut norm = String::new();
+    let mut word = String::new();
+    for c in body.chars().chain([' ']) {
+        if c.is_ascii_alphanumeric() || c == '_' || (c == '.' && !word.is_empty()) {
+            word.push(c);
+            continue;
+        }
+        norm.push_str(if word == var { "e" } else { &word });
+        word.clear();
+        if !c.is_whitespace() {
+            norm.push(c);
+        }
+    }
+    let float = |s: &str| {
+        s.parse::<f64>().ok().filter(|x| {
+            x.is_finite() && s.bytes().all(|b| b.is_ascii_digit() || b".eE+-_".contains(&b))
+        })
+    };
+    let int = |s: &str| s.parse::<i64>().ok();
+    let l = if let Some(base) = norm.strip_suffix("**e") {
+        LrLambda::Pow(float(base).ok_or_else(bad)?)
+    } else if let Some(d) = norm.strip_prefix("e//") {
+        LrLambda::FloorDiv(int(d).ok_or_else(bad)?)
+    } else if let Some(w) =
+        norm.strip_prefix("min(1.0,(e+1)/").or_else(|| norm.strip_prefix("min(1,(e+1)/"))
+    {
+        LrLambda::LinearWarmup(w.strip_suffix(')').and_then(int).ok_or_else(bad)?)
+    } else if let Some((g, n)) = norm.strip_suffix(')').and_then(|r| r.split_once("**(e//")) {
+        LrLambda::StepPow { gamma: float(g).ok_or_else(bad)?, every: int(n).ok_or_else(bad)? }
+    } else {
+        LrLambda::Constant(float(&norm).ok_or_else(bad)?)
+    };
+    Ok(l)
 }
 
 /// The [`LrLambda`] a call such as `pow(0.95)` stands for.
@@ -108,6 +154,31 @@ mod tests {
             LrLambda::StepPow { gamma, every: 10 } if gamma == 0.5
         ));
         assert!(matches!(lam("pow(1)").unwrap(), LrLambda::Pow(v) if v == 1.0));
+    }
+
+    #[test]
+    fn python_lambda_forms() {
+        let py = |body: &str| from_python("epoch", body, Span::new(0, body.len()));
+        assert!(matches!(py("0.95 ** epoch").unwrap(), LrLambda::Pow(v) if v == 0.95));
+        assert!(matches!(py("epoch // 3").unwrap(), LrLambda::FloorDiv(3)));
+        assert!(matches!(py("min(1.0, (epoch + 1) / 5)").unwrap(), LrLambda::LinearWarmup(5)));
+        assert!(matches!(py("min(1, (epoch+1)/8)").unwrap(), LrLambda::LinearWarmup(8)));
+        assert!(
+            matches!(py("0.5 ** (epoch // 10)").unwrap(), LrLambda::StepPow { gamma, every: 10 } if gamma == 0.5)
+        );
+        assert!(matches!(py("1e-1").unwrap(), LrLambda::Constant(v) if v == 0.1));
+        // `epochs` is another name, not the parameter.
+        for bad in [
+            "epochs // 3",
+            "math.cos(epoch)",
+            "0.9 ** epoch ** 2",
+            "epoch // 2.5",
+            "inf",
+            "2 * epoch",
+        ] {
+            let e = py(bad).unwrap_err();
+            assert!(matches!(e.kind, SpecErrorKind::UnsupportedLambda { .. }), "{bad}");
+        }
     }
 
     #[test]

@@ -113,6 +113,7 @@ impl Parser<'_> {
                     "True" => Expr::Bool(true),
                     "False" => Expr::Bool(false),
                     "None" => Expr::None,
+                    "lambda" => return self.lambda(start),
                     _ => {
                         self.skip_ws();
                         if self.peek() == Some('(') {
@@ -127,6 +128,42 @@ impl Parser<'_> {
             _ => Err(self
                 .unexpected("a value (number, string, list, True, False, None or Scheduler(...))")),
         }
+    }
+
+    /// `lambda VAR: BODY`, the body running to the next `,`, `)` or `]` outside brackets.
+    fn lambda(&mut self, start: usize) -> Result<Node, SpecError> {
+        self.skip_ws();
+        if !self.peek().is_some_and(is_name_start) {
+            return Err(self.unexpected("the lambda's parameter name"));
+        }
+        let var = self.name();
+        if !self.eat(':') {
+            return Err(self.unexpected("`:`"));
+        }
+        self.skip_ws();
+        let body_start = self.pos;
+        let mut depth = 0usize;
+        for (i, c) in self.text[body_start..].char_indices() {
+            match c {
+                '(' | '[' => depth += 1,
+                ')' | ']' | ',' if depth == 0 => {
+                    self.pos = body_start + i;
+                    break;
+                }
+                ')' | ']' => depth -= 1,
+                _ => {}
+            }
+            self.pos = body_start + i + c.len_utf8();
+        }
+        let body = self.text[body_start..self.pos].trim_end().to_string();
+        let body_span = Span::new(body_start, body_start + body.len());
+        if body.is_empty() {
+            return Err(self.unexpected("the lambda's body"));
+        }
+        Ok(Node {
+            expr: Expr::Lambda { var, body, body_span },
+            span: Span::new(start, body_span.end),
+        })
     }
 
     fn name(&mut self) -> String {
@@ -401,6 +438,25 @@ mod tests {
         let n = parse("torch.optim.lr_scheduler.StepLR(opt, 3)").unwrap();
         assert_eq!(call(&n).short_name(), "StepLR");
         assert!(call(&n).args.iter().all(|a| a.name.is_none()));
+    }
+
+    #[test]
+    fn python_lambdas() {
+        let text = "LambdaLR(lr_lambda=lambda epoch: 0.95 ** epoch, last_epoch=-1)";
+        let n = parse(text).unwrap();
+        let c = call(&n);
+        let Expr::Lambda { var, body, body_span } = &c.args[0].value.expr else { panic!() };
+        assert_eq!((var.as_str(), body.as_str()), ("epoch", "0.95 ** epoch"));
+        assert_eq!(&text[body_span.start..body_span.end], "0.95 ** epoch");
+        assert_eq!(c.args[1].value.expr, Expr::Int(-1));
+        let n = parse("F([lambda e: min(1.0, (e + 1) / 5), lambda e: e // 2])").unwrap();
+        let Expr::List(items) = &call(&n).args[0].value.expr else { panic!() };
+        assert!(
+            matches!(&items[0].expr, Expr::Lambda { body, .. } if body == "min(1.0, (e + 1) / 5)")
+        );
+        assert!(matches!(&items[1].expr, Expr::Lambda { body, .. } if body == "e // 2"));
+        assert_eq!(err("F(f=lambda: 1)").span.start, 10);
+        assert_eq!(err("F(f=lambda e 1)").span.start, 13);
     }
 
     #[test]

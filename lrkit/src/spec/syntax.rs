@@ -50,6 +50,15 @@ pub enum Expr {
     Call(Call),
     /// A bare name, such as `optimizer` in `StepLR(optimizer, step_size=3)`.
     Name(String),
+    /// A Python `lambda VAR: BODY`, kept as text (see `spec::lambda::from_python`).
+    Lambda {
+        /// The parameter name.
+        var: String,
+        /// The body as written.
+        body: String,
+        /// Where the body is.
+        body_span: Span,
+    },
 }
 
 /// `Name(arg, ..., key=value, ...)`.
