@@ -7,12 +7,16 @@ for-loop (foreach=False). Hyper-parameters as the Rust bench: lr=0.01, momentum=
 (buffers initialised by one warm-up step: the steady state). Throughput counts 20 bytes per
 element (read param, grad, buffer; write param, buffer), like the Rust bench.
 
-Usage:  python3 benches/peers/torch_sgd.py [--quick] [--json out.json]
-(--quick skips 64Mi). Timing: per case, repeated batches of steps (each batch >= 0.2 s,
+Usage:  python3 benches/peers/torch_sgd.py [--quick] [--json out.json] [--ours CRITERION_DIR]
+(--quick skips 64Mi). With --ours (criterion's output directory of the Rust bench, e.g.
+target/criterion after `cargo bench -p lrkit-benches --bench sgd_cpu`) a side-by-side table
+is printed: our time and GB/s, our share of the triad and axpy baselines, torch's times, and
+torch fused / ours. Timing: per case, repeated batches of steps (each batch >= 0.2 s,
 at least 3 steps), median of the per-step batch means.
 """
 import argparse
 import json
+import os
 import statistics
 import time
 
@@ -47,11 +51,47 @@ def time_steps(opt, min_batch_s=0.2, repeats=5):
     return statistics.median(means)
 
 
+def criterion_seconds(root, group, bench):
+    """Criterion's point estimate (slope if sampled linearly, else mean) in seconds, or None."""
+    path = os.path.join(root, group, bench, "new", "estimates.json")
+    if not os.path.exists(path):
+        return None
+    est = json.load(open(path))
+    key = "slope" if est.get("slope") else "mean"
+    return est[key]["point_estimate"] * 1e-9
+
+
+def side_by_side(root, results):
+    print()
+    print("| case | threads | ours ms | ours GB/s | % of triad | % of axpy | torch fused ms | torch foreach ms "
+          "| torch for-loop ms | fused / ours |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, tensors, numel in CASES:
+        nbytes = SGD_BYTES * tensors * numel
+        for threads in (1, 2):
+            group = f"sgd_cpu_{name}"
+            ours = criterion_seconds(root, group, f"sgd_{threads}t")
+            triad = criterion_seconds(root, group, f"triad_{threads}t")
+            axpy = criterion_seconds(root, group, f"axpy_{threads}t")
+            row = {r["impl"]: r["seconds"] for r in results if r["case"] == name and r["threads"] == threads}
+            if ours is None or not row:
+                continue
+            print(f"| {name} | {threads} | {ours * 1e3:.4f} | {nbytes / ours / 1e9:.1f} | {100 * triad / ours:.0f}% "
+                  f"| {100 * axpy / ours:.0f}% | {row['fused'] * 1e3:.4f} | {row['foreach'] * 1e3:.4f} "
+                  f"| {row['for-loop'] * 1e3:.4f} | {row['fused'] / ours:.2f}x |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="skip the 64Mi case")
     ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--ours", help="criterion directory of the Rust bench: print a side-by-side table")
+    ap.add_argument("--load", help="read torch results from this --json file instead of measuring")
     args = ap.parse_args()
+    if args.load:
+        results = json.load(open(args.load))["results"]
+        side_by_side(args.ours, results)
+        return
     print(f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}")
     results = []
     for name, tensors, numel in CASES:
@@ -82,6 +122,8 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(torch=torch.__version__, results=results), f, indent=1)
+    if args.ours:
+        side_by_side(args.ours, results)
 
 
 if __name__ == "__main__":
