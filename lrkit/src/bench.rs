@@ -85,8 +85,9 @@ fn best_time(min_time: Duration, mut f: impl FnMut()) -> f64 {
 fn baseline_pass_generic(p: &mut [f32], m: &mut [f32], g: &[f32], s: f32) {
     let one = |p: &mut f32, m: &mut f32, g: f32| {
         let d = s * g;
-        *m += d;
-        *p += d;
+        let (pv, mv) = (*p, *m);
+        *m = mv + d;
+        *p = pv + d;
     };
     // Fixed-size blocks of 64 (no bounds checks inside, fully vectorisable), then the tail.
     let mut pc = p.chunks_exact_mut(64);
