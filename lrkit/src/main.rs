@@ -38,7 +38,10 @@ Commands:
     train      train a small MLP on the bundled handwritten-digits data with fused SGD
     bench      fused SGD throughput next to a memory-bandwidth baseline
 
-Exit codes: 0 success, 1 failure while running, 2 bad command line or spec.";
+Exit codes: 0 success, 1 failure while running, 2 bad command line or spec.
+
+Bundled data (lrkit train): Alpaydin, E. & Kaynak, C. (1998). Optical Recognition of
+Handwritten Digits. UCI Machine Learning Repository. https://doi.org/10.24432/C50P49 (CC BY 4.0)";
 
 /// A command's entry point.
 type Command = fn(Args) -> Result<(), CliError>;
