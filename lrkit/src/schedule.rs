@@ -1,10 +1,10 @@
 //! `lrkit schedule SPEC...`: the learning rate of every epoch, as a PyTorch loop prints it.
 
-use sched_core::{ParamGroup, Scheduler};
+use sched_core::ParamGroup;
 
 use crate::args::Args;
 use crate::error::CliError;
-use crate::spec::SpecSource;
+use crate::spec::{Schedule, SpecSource};
 
 /// Help text of the command.
 pub const HELP: &str = "\
@@ -69,27 +69,22 @@ pub fn trace(
 
 /// One `scheduler.step()` after 0-based `epoch`; ReduceLROnPlateau takes `metrics[epoch]`.
 fn step(
-    sched: &mut Scheduler<'static>,
+    sched: &mut Schedule,
     groups: &mut [ParamGroup],
     epoch: usize,
     metrics: Option<&[f64]>,
 ) -> Result<(), String> {
-    let r = if sched.kind() == "ReduceLROnPlateau" {
-        let Some(m) = metrics else {
-            return Err("ReduceLROnPlateau steps on a validation metric: give one per epoch with --metrics 1.0,0.9,...".into());
-        };
-        let Some(&metric) = m.get(epoch) else {
-            return Err(format!(
+    let metric = match metrics {
+        Some(m) if sched.needs_metric() => Some(*m.get(epoch).ok_or_else(|| {
+            format!(
                 "--metrics has {} values, but stepping after epoch {} needs one more (give epochs - 1 values)",
                 m.len(),
                 epoch + 1
-            ));
-        };
-        sched.step_with_metric(metric, groups)
-    } else {
-        sched.step(groups)
+            )
+        })?),
+        _ => None,
     };
-    r.map_err(|e| format!("step after epoch {}: {e}", epoch + 1))
+    sched.step(epoch, metric, groups).map_err(|e| format!("step after epoch {}: {e}", epoch + 1))
 }
 
 /// Runs the command.

@@ -150,7 +150,6 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let mut groups = [ParamGroup::new(c.lr).with_momentum(c.momentum); 2];
     let source = SpecSource::from_arg(&c.schedule).map_err(CliError::Spec)?;
     let mut sched = source.build(&mut groups).map_err(|e| CliError::Spec(source.explain(&e)))?;
-    let plateau = sched.kind() == "ReduceLROnPlateau";
     let mut stopper = match c.patience {
         0 => None,
         p => Some(
@@ -233,11 +232,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
             break;
         }
         if epoch + 1 < c.epochs {
-            let r = if plateau {
-                sched.step_with_metric(e.val_loss, &mut groups)
-            } else {
-                sched.step(&mut groups)
-            };
+            let r = sched.step(epoch, Some(e.val_loss), &mut groups);
             r.map_err(|err| {
                 CliError::Spec(format!("{}: step after epoch {}: {err}", source.text, epoch + 1))
             })?;

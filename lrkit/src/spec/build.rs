@@ -6,6 +6,7 @@ use sched_core::{ParamGroup, SchedError, Scheduler};
 
 use super::error::{SpecError, SpecErrorKind};
 use super::lambda;
+use super::schedule::Schedule;
 use super::syntax::{Arg, Call, Expr, Node, Span};
 
 /// Constructor parameters of every scheduler, in PyTorch's positional order (after
@@ -45,6 +46,81 @@ pub fn parameters(kind: &str) -> Option<&'static str> {
 /// Names of the optimizer argument PyTorch users write first; accepted and ignored.
 const OPTIMIZER_NAMES: &[&str] = &["optimizer", "optim", "opt"];
 
+/// Builds what `node` describes on `groups`: a scheduler, or at the top level a
+/// `Compound([...], step_plan=[[...], ...])` of several.
+pub fn build_schedule(node: &Node, groups: &mut [ParamGroup]) -> Result<Schedule, SpecError> {
+    let Expr::Call(call) = &node.expr else {
+        return build(node, groups).map(|s| Schedule::One(Box::new(s)));
+    };
+    if call.short_name() != "Compound" {
+        return build(node, groups).map(|s| Schedule::One(Box::new(s)));
+    }
+    let args = keyword_args(call, &["schedulers", "step_plan"])?;
+    let mut parts = Vec::new();
+    let mut plan = None;
+    for (name, span, value) in &args {
+        match (name.as_str(), &value.expr) {
+            ("schedulers", Expr::List(items)) => {
+                for item in items {
+                    parts.push(build(item, groups)?);
+                }
+            }
+            ("step_plan", Expr::List(rows)) => plan = Some(rows),
+            ("schedulers" | "step_plan", _) => {
+                return Err(SpecError::new(
+                    SpecErrorKind::BadSchedulers { callee: "Compound".into() },
+                    value.span,
+                ));
+            }
+            _ => {
+                let kind = SpecErrorKind::UnknownParameter {
+                    scheduler: "Compound".into(),
+                    name: name.clone(),
+                    accepted: "schedulers, step_plan",
+                    suggestion: None,
+                };
+                return Err(SpecError::new(kind, *span));
+            }
+        }
+    }
+    if parts.is_empty() {
+        return Err(SpecError::new(
+            SpecErrorKind::BadSchedulers { callee: "Compound".into() },
+            call.close,
+        ));
+    }
+    let plan = match plan {
+        None => None,
+        Some(rows) => Some(step_plan(rows, parts.len())?),
+    };
+    Ok(Schedule::Compound { parts, plan })
+}
+
+/// Reads `step_plan`: one list of scheduler indices (below `parts`) per step.
+fn step_plan(rows: &[Node], parts: usize) -> Result<Vec<Vec<usize>>, SpecError> {
+    let bad = |span| {
+        let kind = SpecErrorKind::Unexpected {
+            found: "this".into(),
+            expected: "a list of scheduler indices per step, e.g. step_plan=[[0, 1], [1]]",
+        };
+        SpecError::new(kind, span)
+    };
+    rows.iter()
+        .map(|row| {
+            let Expr::List(items) = &row.expr else { return Err(bad(row.span)) };
+            items
+                .iter()
+                .map(|n| match n.expr {
+                    Expr::Int(i) => {
+                        usize::try_from(i).ok().filter(|&i| i < parts).ok_or_else(|| bad(n.span))
+                    }
+                    _ => Err(bad(n.span)),
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Builds the scheduler `node` describes on `groups`: children first, in order, on the same
 /// groups, as PyTorch constructs them. Composite children are leaked (`Vec::leak`): they
 /// live as long as the process, which is what a command-line run needs.
@@ -60,7 +136,12 @@ pub fn build(node: &Node, groups: &mut [ParamGroup]) -> Result<Scheduler<'static
     };
     let kind = call.short_name();
     let Some(param_list) = parameters(kind) else {
-        let kind = if lambda::is_function(kind) {
+        let kind = if kind == "Compound" {
+            SpecErrorKind::Unexpected {
+                found: "`Compound`".into(),
+                expected: "a scheduler (Compound is only allowed as the whole spec)",
+            }
+        } else if lambda::is_function(kind) {
             SpecErrorKind::Unexpected {
                 found: format!("the learning-rate function `{kind}`"),
                 expected: "a scheduler such as LambdaLR(lr_lambda=pow(0.95))",
@@ -405,6 +486,28 @@ mod tests {
         }
         let a = run("ChainedScheduler(schedulers=[ConstantLR(factor=0.5, total_iters=2), ExponentialLR(gamma=0.9)])", 5).unwrap();
         assert_eq!(a[0], 0.1 * 0.5);
+    }
+
+    #[test]
+    fn compound_steps_every_part_or_the_plan() {
+        let text = "Compound([StepLR(step_size=2), ReduceLROnPlateau(patience=0)], step_plan=[[0], [1], [0, 1]])";
+        let mut groups = [ParamGroup::new(1.0)];
+        let mut s = build_schedule(&parse(text).unwrap(), &mut groups).unwrap();
+        assert_eq!(s.kind(), "Compound");
+        assert!(s.needs_metric());
+        s.step(0, Some(1.0), &mut groups).unwrap(); // StepLR: epoch 1, no decay yet
+        assert_eq!(groups[0].lr, 1.0);
+        s.step(1, Some(1.0), &mut groups).unwrap(); // plateau: first metric is the best
+        assert_eq!(groups[0].lr, 1.0);
+        s.step(2, Some(1.0), &mut groups).unwrap(); // StepLR epoch 2: x0.1, plateau: no improvement, x0.1
+        assert!((groups[0].lr - 0.01).abs() < 1e-15, "{}", groups[0].lr);
+        assert!(s.step(3, Some(1.0), &mut groups).is_err()); // the plan has 3 entries
+        let bad = "Compound([StepLR(step_size=2)], step_plan=[[1]])";
+        let e = build_schedule(&parse(bad).unwrap(), &mut groups).unwrap_err();
+        assert_eq!(e.span.start, bad.find("[1]").unwrap() + 1);
+        let nested = "SequentialLR([Compound([StepLR(step_size=2)])], milestones=[])";
+        let e = build_schedule(&parse(nested).unwrap(), &mut groups).unwrap_err();
+        assert_eq!(e.span.start, 14);
     }
 
     #[test]

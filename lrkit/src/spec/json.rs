@@ -4,9 +4,9 @@
 //!
 //! `{"type": "SequentialLR", "kwargs": {"milestones": [3]}, "schedulers": [...]}` becomes
 //! `SequentialLR([...], milestones=[3])`; lambda descriptors (`{"kind": "pow", "base":
-//! 0.9}`) become `pow(0.9)`; `"Compound"` (several schedulers stepped together each
-//! epoch, no `step_plan`) becomes `ChainedScheduler([...])`, which steps the same way. A
-//! whole golden case (an object with a `spec` member) is accepted too.
+//! 0.9}`) become `pow(0.9)`; `"Compound"` (several schedulers built in order on the same
+//! optimizer and stepped together) becomes `Compound([...], step_plan=[...])`. A whole golden
+//! case (an object with a `spec` member) is accepted too.
 
 use serde_json::{Map, Value};
 
@@ -30,15 +30,6 @@ fn scheduler(v: &Value, path: &str, out: &mut String) -> Result<(), String> {
         .get("type")
         .and_then(Value::as_str)
         .ok_or_else(|| format!("{path}.type: expected the scheduler class name as a string"))?;
-    let ty = match ty {
-        "Compound" if obj.contains_key("step_plan") => {
-            return Err(format!(
-                "{path}: a \"Compound\" spec with a \"step_plan\" cannot be drawn as one schedule"
-            ));
-        }
-        "Compound" => "ChainedScheduler",
-        t => t,
-    };
     out.push_str(ty);
     out.push('(');
     let mut first = true;
@@ -59,6 +50,11 @@ fn scheduler(v: &Value, path: &str, out: &mut String) -> Result<(), String> {
             scheduler(c, &format!("{path}.schedulers[{i}]"), out)?;
         }
         out.push(']');
+    }
+    if let Some(plan) = obj.get("step_plan") {
+        sep(out);
+        out.push_str("step_plan=");
+        value(plan, &format!("{path}.step_plan"), out)?;
     }
     let empty = Map::new();
     let kwargs = match obj.get("kwargs") {
@@ -167,7 +163,11 @@ mod tests {
         let r = render(
             r#"{"id": "x", "spec": {"type": "Compound", "schedulers": [{"type": "ConstantLR", "kwargs": {"eta_min": 1e-10, "f": 1.0}}]}}"#,
         );
-        assert_eq!(r.unwrap(), "ChainedScheduler([ConstantLR(eta_min=1e-10, f=1.0)])");
+        assert_eq!(r.unwrap(), "Compound([ConstantLR(eta_min=1e-10, f=1.0)])");
+        let r = render(
+            r#"{"type": "Compound", "step_plan": [[0], []], "schedulers": [{"type": "StepLR"}]}"#,
+        );
+        assert_eq!(r.unwrap(), "Compound([StepLR()], step_plan=[[0], []])");
     }
 
     #[test]

@@ -7,13 +7,15 @@ pub mod error;
 pub mod json;
 pub mod lambda;
 pub mod parse;
+pub mod schedule;
 pub mod syntax;
 
 use std::path::Path;
 
-use sched_core::{ParamGroup, Scheduler};
+use sched_core::ParamGroup;
 
 pub use error::SpecError;
+pub use schedule::Schedule;
 
 /// A spec as given on the command line, and its text in PyTorch notation.
 #[derive(Clone, Debug)]
@@ -39,9 +41,9 @@ impl SpecSource {
         Ok(Self { text, file: Some(arg.to_string()) })
     }
 
-    /// Parses and builds the scheduler on `groups`.
-    pub fn build(&self, groups: &mut [ParamGroup]) -> Result<Scheduler<'static>, SpecError> {
-        build::build(&parse::parse(&self.text)?, groups)
+    /// Parses and builds the schedule on `groups`.
+    pub fn build(&self, groups: &mut [ParamGroup]) -> Result<Schedule, SpecError> {
+        build::build_schedule(&parse::parse(&self.text)?, groups)
     }
 
     /// The message for `e`: the error, the spec with a caret under the offending part, and

@@ -1,0 +1,98 @@
+//! Every golden scheduler case that `lrkit schedule` can express, run through the binary with
+//! its spec written to a JSON file: the printed learning rates must equal the recorded ones bit
+//! for bit. Reads `tests/golden/sched_public.json` and every `sched_*.json` in `$GOLDEN_DIR`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure is the assertion
+
+use std::path::PathBuf;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use serde_json::Value;
+
+fn golden_files() -> Vec<PathBuf> {
+    let mut files =
+        vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/sched_public.json")];
+    if let Ok(dir) = std::env::var("GOLDEN_DIR") {
+        let mut extra: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("GOLDEN_DIR={dir}: {e}"))
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                name.starts_with("sched") && name.ends_with(".json")
+            })
+            .collect();
+        extra.sort();
+        files.extend(extra);
+    }
+    files
+}
+
+/// Why a case cannot be run as `lrkit schedule` (it needs what the command does not offer).
+fn unsupported(case: &Value) -> Option<&'static str> {
+    if case["lr_is_tensor"].as_bool() == Some(true) {
+        Some("0-dim tensor learning rates")
+    } else if case.get("step_epochs").is_some_and(|v| !v.is_null()) {
+        Some("explicit epochs in step()")
+    } else if !case["error"].is_null() {
+        Some("a step that raises")
+    } else if case["groups"].as_array().unwrap().iter().any(|g| g.get("initial_lr").is_some()) {
+        Some("preset initial_lr")
+    } else {
+        None
+    }
+}
+
+fn bits(s: &Value) -> u64 {
+    u64::from_str_radix(s.as_str().unwrap(), 16).unwrap()
+}
+
+#[test]
+fn golden_specs_print_the_recorded_learning_rates() {
+    let dir = std::env::temp_dir().join(format!("lrkit-golden-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut ran, mut skipped) = (0, 0);
+    for file in golden_files() {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        for case in doc["cases"].as_array().unwrap() {
+            let id = case["id"].as_str().unwrap();
+            if unsupported(case).is_some() {
+                skipped += 1;
+                continue;
+            }
+            let path = dir.join(format!("{id}.json"));
+            std::fs::write(&path, case["spec"].to_string()).unwrap();
+            let lrs: Vec<String> = case["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| format!("{:?}", f64::from_bits(bits(&g["lr_bits"]))))
+                .collect();
+            let steps = case["steps"].as_u64().unwrap();
+            let epochs = (steps + 1).to_string();
+            let mut args = vec!["schedule".to_string(), path.to_str().unwrap().to_string()];
+            args.extend(["--lr".into(), lrs.join(","), "--epochs".into(), epochs, "--json".into()]);
+            if let Some(m) = case["metrics_bits"].as_array() {
+                let m: Vec<String> =
+                    m.iter().map(|b| format!("{:?}", f64::from_bits(bits(b)))).collect();
+                args.extend(["--metrics".into(), m.join(",")]);
+            }
+            let out = cargo_bin_cmd!("lrkit").args(&args).output().unwrap();
+            assert!(out.status.success(), "{id}: {}", String::from_utf8_lossy(&out.stderr));
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let got = v["schedules"][0]["lrs"].as_array().unwrap();
+            let want = case["records"]["lrs_bits"].as_array().unwrap();
+            assert_eq!(got.len(), want.len(), "{id}");
+            for (r, (g, w)) in got.iter().zip(want).enumerate() {
+                let g: Vec<u64> =
+                    g.as_array().unwrap().iter().map(|x| x.as_f64().unwrap().to_bits()).collect();
+                let w: Vec<u64> = w.as_array().unwrap().iter().map(bits).collect();
+                assert_eq!(g, w, "{id} row {r}");
+            }
+            ran += 1;
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    eprintln!(
+        "{ran} golden cases checked through the CLI, {skipped} need what `schedule` does not offer"
+    );
+    assert!(ran >= 150, "only {ran} cases ran");
+}
