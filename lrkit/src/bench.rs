@@ -376,11 +376,11 @@ pub fn run(mut a: Args) -> Result<(), CliError> {
     }
     let gpu_note = gpu.err();
     if json {
-        println!("{}", to_json(&rows, gpu_note.as_deref(), cores));
+        crate::output::print_line(&to_json(&rows, gpu_note.as_deref(), cores));
     } else {
-        println!("{}", to_table(&rows, cores));
+        crate::output::print_line(&to_table(&rows, cores));
         if let Some(note) = gpu_note {
-            println!("GPU: not measured ({note})");
+            crate::output::print_line(&format!("GPU: not measured ({note})"));
         }
     }
     Ok(())

@@ -13,6 +13,7 @@ mod digits;
 mod error;
 mod mlp;
 mod optimizer;
+mod output;
 mod plot;
 mod rng;
 mod schedule;
@@ -48,7 +49,7 @@ type Command = fn(Args) -> Result<(), CliError>;
 
 fn run(argv: Vec<String>) -> Result<(), CliError> {
     let Some((command, rest)) = argv.split_first() else {
-        println!("{HELP}");
+        output::print_line(HELP);
         return Ok(());
     };
     let wants_help = rest.iter().take_while(|a| *a != "--").any(|a| a == "--help" || a == "-h");
@@ -57,11 +58,11 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
         "train" => (train::HELP, train::run),
         "bench" => (bench::HELP, bench::run),
         "-h" | "--help" | "help" => {
-            println!("{HELP}");
+            output::print_line(HELP);
             return Ok(());
         }
         "-V" | "--version" => {
-            println!("lrkit {}", env!("CARGO_PKG_VERSION"));
+            output::print_line(&format!("lrkit {}", env!("CARGO_PKG_VERSION")));
             return Ok(());
         }
         other => {
@@ -71,15 +72,21 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
         }
     };
     if wants_help {
-        println!("{help}");
+        output::print_line(help);
         return Ok(());
     }
     run(Args::new(rest.to_vec()))
 }
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    match run(argv) {
+    let argv: Result<Vec<String>, CliError> = std::env::args_os()
+        .skip(1)
+        .map(|a| {
+            a.into_string()
+                .map_err(|a| CliError::Usage(format!("argument {a:?} is not valid UTF-8")))
+        })
+        .collect();
+    match argv.and_then(run) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

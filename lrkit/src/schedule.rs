@@ -112,7 +112,7 @@ pub fn run(mut args: Args) -> Result<(), CliError> {
         crate::plot::schedules(path, &traces)?;
     }
     let out = if json { to_json(&traces, &base_lrs, epochs) } else { to_table(&traces) };
-    println!("{out}");
+    crate::output::print_line(&out);
     Ok(())
 }
 

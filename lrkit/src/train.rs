@@ -171,7 +171,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let bar = progress_bar(&c);
     let say = |line: &str| match &bar {
         Some(b) => b.println(line),
-        None if !c.json => println!("{line}"),
+        None if !c.json => crate::output::print_line(line),
         None => {}
     };
     say(&header);
@@ -269,21 +269,21 @@ pub fn run(args: Args) -> Result<(), CliError> {
             "val_acc": history.iter().map(|e| e.val_acc).collect::<Vec<_>>(),
             "lr": history.iter().map(|e| e.lr).collect::<Vec<_>>(),
         });
-        println!("{json}");
+        crate::output::print_line(&json.to_string());
     } else {
         if let Some((at, best_epoch, best_loss)) = stopped_early {
-            println!(
+            crate::output::print_line(&format!(
                 "early stop after epoch {at}: validation loss {best_loss:.4} at epoch {best_epoch} not improved for {} epochs",
                 c.patience
-            );
+            ));
         }
-        println!(
+        crate::output::print_line(&format!(
             "final validation accuracy {:.2}% (best {:.2}%) after {} epochs in {:.2} s",
             100.0 * last.val_acc,
             100.0 * best,
             history.len(),
-            seconds
-        );
+            seconds,
+        ));
     }
     Ok(())
 }

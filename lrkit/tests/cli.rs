@@ -373,3 +373,21 @@ fn schedule_accepts_python_lambdas_and_function_calls() {
     assert_eq!(r.code, 2);
     assert_eq!(caret_column(&r.stderr, spec), spec.find("math").unwrap());
 }
+
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("lrkit"))
+        .args(["schedule", "StepLR(step_size=3)", "--epochs", "300000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then the pipe closes
+    assert_eq!(&first, b"Epoch 1, Learnin");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
