@@ -56,3 +56,81 @@ impl SpecSource {
         msg
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Specs built from valid pieces, then cut and spliced: mostly malformed, sometimes valid.
+    fn specish() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "StepLR(",
+            "SequentialLR([",
+            "Compound([",
+            "LambdaLR(lr_lambda=",
+            "lambda e: ",
+            "0.95 ** e",
+            "step_size=",
+            "gamma=",
+            "milestones=[",
+            "T_max=",
+            "mode=",
+            "'exp_range'",
+            "\"x\"",
+            "1e-3",
+            "-2",
+            "10",
+            "0.1",
+            ".5",
+            "True",
+            "None",
+            "pow(",
+            "warmup(5)",
+            ", ",
+            ")",
+            "]",
+            "[",
+            "=",
+            "é",
+            "§",
+            " ",
+            "optimizer, ",
+            "step_plan=[[0]]",
+            "\n",
+            "'",
+            "1_0",
+            "99999999999999999999",
+        ]);
+        prop::collection::vec(pieces, 0..14).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_parses_or_errors_inside_it(text in "\\PC{0,40}") {
+            check(&text);
+        }
+
+        #[test]
+        fn spliced_specs_parse_or_error_inside_them(text in specish()) {
+            check(&text);
+        }
+    }
+
+    /// Building never panics, and an error's span lies on character boundaries of the text
+    /// and renders with a caret.
+    fn check(text: &str) {
+        let source = SpecSource { text: text.to_string(), file: None };
+        let mut groups = [ParamGroup::new(0.1), ParamGroup::new(0.2)];
+        if let Err(e) = source.build(&mut groups) {
+            assert!(e.span.start <= e.span.end && e.span.end <= text.len(), "{e:?} in {text:?}");
+            assert!(
+                text.is_char_boundary(e.span.start) && text.is_char_boundary(e.span.end),
+                "{e:?}"
+            );
+            let shown = source.explain(&e);
+            assert!(shown.contains('^'), "{shown}");
+        }
+    }
+}
