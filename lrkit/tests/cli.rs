@@ -391,3 +391,16 @@ fn a_closed_pipe_is_not_a_panic() {
     assert_eq!(out.status.code(), Some(0));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+#[test]
+fn help_names_the_commands_and_credits_the_data() {
+    for args in [&["--help"][..], &["train", "--help"], &["schedule", "-h"], &["bench", "--help"]] {
+        let r = lrkit(args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert!(r.stdout.contains("lrkit"), "{args:?}");
+    }
+    for args in [&["--help"][..], &["train", "--help"]] {
+        let r = lrkit(args);
+        assert!(r.stdout.contains("Alpaydin") && r.stdout.contains("CC BY 4.0"), "{args:?}");
+    }
+}

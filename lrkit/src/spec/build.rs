@@ -213,6 +213,10 @@ fn keyword_args<'n>(
         match arg {
             Arg { name: Some((k, span)), value } => {
                 seen_keyword = true;
+                // `optimizer=opt` names the optimizer the schedule drives: implicit here.
+                if k == "optimizer" && matches!(value.expr, Expr::Name(_)) {
+                    continue;
+                }
                 if out.iter().any(|(o, _, _)| o == k) {
                     return Err(SpecError::new(
                         SpecErrorKind::RepeatedKeyword { name: k.clone() },
@@ -416,6 +420,8 @@ mod tests {
             ))
         );
         let a = run("StepLR(optimizer, 10, 0.5)", 30).unwrap();
+        let b = run("StepLR(optimizer=opt, step_size=10, gamma=0.5)", 30).unwrap();
+        assert_eq!(bits(&a), bits(&b));
         assert_eq!(
             bits(&a),
             bits(&direct(
