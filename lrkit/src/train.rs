@@ -293,7 +293,11 @@ fn progress_bar(c: &Config) -> Option<indicatif::ProgressBar> {
     if c.json || !std::io::stdout().is_terminal() {
         return None;
     }
-    let bar = indicatif::ProgressBar::new(c.epochs as u64);
+    // On stdout, like the epoch lines it prints above itself (`println` goes to the bar's target).
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(c.epochs as u64),
+        indicatif::ProgressDrawTarget::stdout(),
+    );
     if let Ok(style) =
         indicatif::ProgressStyle::with_template("{bar:40} epoch {pos}/{len} {msg} [{elapsed}]")
     {
