@@ -22,7 +22,6 @@ pub struct GroupSpec {
 /// and so on (torch's flattened `param_groups`). Each step makes one fused pass over every
 /// tensor that has a gradient, on the calling thread or (with `std`) split across a
 /// persistent pool ([`Sgd::set_threads`]).
-#[derive(Debug)]
 pub struct Sgd {
     configs: Vec<SgdConfig>,
     /// `group_end[g]`: one past the last tensor index of group `g`.
@@ -304,6 +303,21 @@ impl Sgd {
                 tensor += 1;
             }
         }
+    }
+}
+
+impl core::fmt::Debug for Sgd {
+    /// Options and sizes, not the buffer contents.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut d = f.debug_struct("Sgd");
+        d.field("configs", &self.configs)
+            .field("group_end", &self.group_end)
+            .field("numels", &self.numels)
+            .field("initialized", &self.initialized)
+            .field("backend", &self.backend);
+        #[cfg(feature = "std")]
+        d.field("threads", &self.threads());
+        d.finish()
     }
 }
 

@@ -428,3 +428,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn optimizer_and_pool_can_move_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Sgd>();
+    send_sync::<ThreadPool>();
+    send_sync::<SgdError>();
+    let mut sgd = Sgd::new(vec![GroupSpec { config: MOMENTUM, numels: vec![3] }]).unwrap();
+    sgd.set_threads(2).unwrap();
+    let handle = std::thread::spawn(move || {
+        let mut p = [1.0f32; 3];
+        sgd.step(&mut [&mut p], &[Some(&[1.0; 3])]).unwrap();
+        p
+    });
+    assert!(handle.join().unwrap().iter().all(|&x| x < 1.0));
+}
