@@ -142,14 +142,14 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let base =
         SgdConfig { lr: c.lr, momentum: c.momentum, nesterov: c.nesterov, ..SgdConfig::default() };
     let configs = [SgdConfig { weight_decay: c.weight_decay, ..base }, base];
-    let order = [W1, W2, B1, B2];
-    let group_of = [0, 0, 1, 1];
-    let initial: Vec<&[f32]> = order.iter().map(|&i| params.t[i].as_slice()).collect();
-    let mut opt = Optimizer::new(c.device, &configs, &initial, &group_of)?;
-
+    // The schedule first: a bad spec is bad input (exit 2) whatever the device.
     let mut groups = [ParamGroup::new(c.lr).with_momentum(c.momentum); 2];
     let source = SpecSource::from_arg(&c.schedule).map_err(CliError::Spec)?;
     let mut sched = source.build(&mut groups).map_err(|e| CliError::Spec(source.explain(&e)))?;
+    // Tensors in `Tensors` order (W1, W2: group 0; b1, b2: group 1).
+    let group_of = [0, 0, 1, 1];
+    let initial: Vec<&[f32]> = params.t.iter().map(Vec::as_slice).collect();
+    let mut opt = Optimizer::new(c.device, &configs, &initial, &group_of)?;
     let mut stopper = match c.patience {
         0 => None,
         p => Some(
