@@ -189,6 +189,13 @@ pub fn build(node: &Node, groups: &mut [ParamGroup]) -> Result<Scheduler<'static
         ));
     }
 
+    // CyclicLR's `scale_fn` is a Python function: only its default, None, can be written.
+    if let Some(a) = rest.iter().find(|a| a.0 == "scale_fn") {
+        if a.2.expr != Expr::None {
+            return Err(SpecError::new(SpecErrorKind::CustomScaleFn, a.2.span));
+        }
+        rest.retain(|a| a.0 != "scale_fn");
+    }
     let values: Vec<Value<'_>> = rest.iter().map(|a| value(a.2)).collect::<Result<_, _>>()?;
     let kwargs: Vec<(&str, Value<'_>)> =
         rest.iter().zip(values).map(|(a, v)| (a.0.as_str(), v)).collect();
@@ -553,6 +560,11 @@ mod tests {
         let e = err(text);
         assert_eq!(e.span.start, 7);
         assert!(e.to_string().contains("did you mean `step_size`?"), "{e}");
+
+        let text = "CyclicLR(base_lr=0.01, max_lr=0.1, scale_fn=lambda x: 1.0)";
+        assert_eq!(err(text).kind, SpecErrorKind::CustomScaleFn);
+        assert_eq!(err(text).span.start, text.find("lambda").unwrap());
+        assert!(run("CyclicLR(base_lr=0.01, max_lr=0.1, scale_fn=None)", 3).is_ok());
 
         let text = "StepLR(step_size=3, step_size=4)";
         assert_eq!(err(text).span.start, 20);

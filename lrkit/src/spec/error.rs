@@ -73,6 +73,8 @@ pub enum SpecErrorKind {
         /// Its signature.
         signature: &'static str,
     },
+    /// CyclicLR's `scale_fn` given as something other than None.
+    CustomScaleFn,
     /// A Python lambda whose body has no exact built-in equivalent.
     UnsupportedLambda {
         /// The supported bodies.
@@ -182,6 +184,10 @@ impl fmt::Display for SpecError {
             K::BadFunctionArgs { name, signature } => {
                 write!(f, "wrong arguments for `{name}`: expected {signature}")
             }
+            K::CustomScaleFn => write!(
+                f,
+                "a custom `scale_fn` cannot be written in a spec: use mode='triangular', 'triangular2' or 'exp_range' (with gamma)"
+            ),
             K::UnsupportedLambda { forms } => write!(
                 f,
                 "unsupported lambda body: the supported forms are {forms} (e = the lambda's parameter; or write {})",
