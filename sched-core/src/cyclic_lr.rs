@@ -181,7 +181,9 @@ impl CyclicLr {
         let scale = if x <= ratio { x / ratio } else { (x - R::ONE) / (ratio - R::ONE) };
         let amp = match self.mode {
             CyclicMode::Triangular => R::ONE,
-            CyclicMode::Triangular2 => R::ONE / R::TWO.pow(cycle - R::ONE),
+            // `1 / 2.0 ** (cycle - 1)`: the power of two is exact (pow returns it exactly),
+            // so build it from its bits instead of calling pow.
+            CyclicMode::Triangular2 => R::ONE / exp2_exact::<R>(cycle - R::ONE),
             CyclicMode::ExpRange { gamma } => R::from_f64(gamma).pow(R::from_i64(e)),
             CyclicMode::Custom { scale_fn, scale_mode } => {
                 R::from_f64(scale_fn(match scale_mode {
@@ -230,6 +232,21 @@ impl CyclicLr {
         let (scale, amp) = self.phase::<R>(i64::try_from(epoch).unwrap_or(i64::MAX));
         let b = R::from_f64(self.base.base_lrs[group]);
         Ok(b + ((R::from_f64(self.max_lrs[group]) - b) * scale) * amp)
+    }
+}
+
+/// `2 ** k` for an integral `k >= 0`, exactly as `pow(2.0, k)` returns it (`inf` past the
+/// largest exponent of `R`).
+#[inline(always)]
+fn exp2_exact<R: Real>(k: R) -> R {
+    let k64 = k.to_f64();
+    if (0.0..=1023.0).contains(&k64) {
+        // k64 is an integer in 0..=1023: the biased exponent field of 2^k.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let biased = (k64 as u64) + 1023;
+        R::from_f64(f64::from_bits(biased << 52))
+    } else {
+        R::TWO.pow(k)
     }
 }
 

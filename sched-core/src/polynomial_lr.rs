@@ -83,7 +83,9 @@ impl PolynomialLr {
             return R::ONE;
         }
         let t = R::from_i64(self.total_iters);
-        (R::ONE - R::from_i64(self.total_iters.min(e)) / t).pow(R::from_f64(self.power))
+        let x = R::ONE - R::from_i64(self.total_iters.min(e)) / t;
+        // `x ** 1.0` is `x` exactly: skip the pow call for PyTorch's default power.
+        if self.power == 1.0 { x } else { x.pow(R::from_f64(self.power)) }
     }
 
     #[inline]

@@ -182,23 +182,41 @@ impl CosineAnnealingWarmRestarts {
     }
 
     /// `(T_cur, T_i)` after `epoch` plain steps from construction, in exact integers.
+    ///
+    /// Cycle `n` starts at `T_0 (m^n - 1) / (m - 1)`, so the cycle of `e` is the largest
+    /// `n` with `m^n <= floor(e (m - 1) / T_0) + 1`: an integer logarithm, no loop over
+    /// cycles and no floating-point rounding.
     fn cycle_of_step(&self, epoch: u64) -> (i64, i64) {
         let e = i64::try_from(epoch).unwrap_or(i64::MAX);
         if self.t_mult == 1 {
             return (e % self.t_0, self.t_0);
         }
-        let (mut start, mut len) = (0i64, self.t_0);
-        while e - start >= len {
-            start += len;
-            len = len.saturating_mul(self.t_mult);
+        // t_0 > 0 and t_mult > 1 were validated at construction.
+        let (t0, m) = (self.t_0.unsigned_abs(), self.t_mult.unsigned_abs());
+        let clamp = |v: u128| i64::try_from(v).unwrap_or(i64::MAX);
+        // Fast path in u64 (no 128-bit division); exact fallback in u128.
+        if let Some(x) = epoch.checked_mul(m - 1).map(|p| p / t0 + 1) {
+            let n = if m == 2 { x.ilog2() } else { x.ilog(m) };
+            if let Some(mn) = m.checked_pow(n).filter(|mn| mn.checked_mul(t0).is_some()) {
+                let start = t0 * (mn - 1) / (m - 1);
+                return (clamp(u128::from(epoch - start)), clamp(u128::from(t0 * mn)));
+            }
         }
-        (e - start, len)
+        let x = u128::from(epoch) * u128::from(m - 1) / u128::from(t0) + 1;
+        let mn = u128::from(m).saturating_pow(x.ilog(u128::from(m)));
+        let start = u128::from(t0) * (mn - 1) / u128::from(m - 1);
+        (clamp(u128::from(epoch) - start), clamp(u128::from(t0).saturating_mul(mn)))
     }
 
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
         let (t_cur, t_i) = self.cycle_of_step(epoch);
+        if self.base.is_tensor(group) {
+            let (b, m) = (self.base.base_lrs[group], self.eta_min);
+            let k = 1.0 + (PI * f(t_cur) / f(t_i)).cos();
+            return Ok(R::from_f64(t_add(t_div(t_mul(t_sub(b, m), k), 2.0), m)));
+        }
         let (b, m) = (R::from_f64(self.base.base_lrs[group]), R::from_f64(self.eta_min));
         Ok(m + (b - m) * (R::ONE + (R::PI * R::from_i64(t_cur) / R::from_i64(t_i)).cos()) / R::TWO)
     }
