@@ -182,6 +182,7 @@ mod tests {
             (&[5][..], 4),
             (&[640, 640, 640][..], 3),
             (&[1 << 20][..], 7),
+            (&[1 << 20, 4096, 4096, 100, 1 << 16][..], 40),
         ] {
             let mut data: Vec<Vec<f32>> = lens.iter().map(|&n| vec![0.0; n]).collect();
             let grads: Vec<Vec<f32>> = lens.iter().map(|&n| vec![0.0; n]).collect();
