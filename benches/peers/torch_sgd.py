@@ -74,28 +74,10 @@ def criterion_best(root, group, bench):
     return min(t / n for t, n in zip(sample["times"], sample["iters"])) * 1e-9
 
 
-def side_by_side(root, results):
+def comparison_table(title, root, results, ours_time, torch_key):
+    """One markdown table; `ours_time(root, group, bench)` reads our side, `torch_key` torch's."""
     print()
-    print("Estimates (criterion's point estimate; torch: median batch):")
-    print()
-    print("| case | threads | ours ms | ours GB/s | % of triad | % of axpy | torch fused ms | torch foreach ms "
-          "| torch for-loop ms | fused / ours |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for name, tensors, numel in CASES:
-        nbytes = SGD_BYTES * tensors * numel
-        for threads in (1, 2):
-            group = f"sgd_cpu_{name}"
-            ours = criterion_seconds(root, group, f"sgd_{threads}t")
-            triad = criterion_seconds(root, group, f"triad_{threads}t")
-            axpy = criterion_seconds(root, group, f"axpy_{threads}t")
-            row = {r["impl"]: r["seconds"] for r in results if r["case"] == name and r["threads"] == threads}
-            if ours is None or len(row) < len(IMPLS):
-                continue
-            print(f"| {name} | {threads} | {ours * 1e3:.4f} | {nbytes / ours / 1e9:.1f} | {100 * triad / ours:.0f}% "
-                  f"| {100 * axpy / ours:.0f}% | {row['fused'] * 1e3:.4f} | {row['foreach'] * 1e3:.4f} "
-                  f"| {row['for-loop'] * 1e3:.4f} | {row['fused'] / ours:.2f}x |")
-    print()
-    print("Best (fastest criterion sample; torch: fastest batch):")
+    print(title)
     print()
     print("| case | threads | ours ms | ours GB/s | % of triad | % of axpy | torch fused ms | torch foreach ms "
           "| torch for-loop ms | fused / ours |")
@@ -104,16 +86,23 @@ def side_by_side(root, results):
         nbytes = SGD_BYTES * tensors * numel
         for threads in (1, 2):
             group = f"sgd_cpu_{name}"
-            ours = criterion_best(root, group, f"sgd_{threads}t")
-            triad = criterion_best(root, group, f"triad_{threads}t")
-            axpy = criterion_best(root, group, f"axpy_{threads}t")
-            row = {r["impl"]: r.get("best", r["seconds"]) for r in results
+            ours = ours_time(root, group, f"sgd_{threads}t")
+            triad = ours_time(root, group, f"triad_{threads}t")
+            axpy = ours_time(root, group, f"axpy_{threads}t")
+            row = {r["impl"]: r.get(torch_key, r["seconds"]) for r in results
                    if r["case"] == name and r["threads"] == threads}
             if ours is None or len(row) < len(IMPLS):
                 continue
             print(f"| {name} | {threads} | {ours * 1e3:.4f} | {nbytes / ours / 1e9:.1f} | {100 * triad / ours:.0f}% "
                   f"| {100 * axpy / ours:.0f}% | {row['fused'] * 1e3:.4f} | {row['foreach'] * 1e3:.4f} "
                   f"| {row['for-loop'] * 1e3:.4f} | {row['fused'] / ours:.2f}x |")
+
+
+def side_by_side(root, results):
+    comparison_table("Estimates (criterion's point estimate; torch: median batch):", root, results,
+                     criterion_seconds, "seconds")
+    comparison_table("Best (fastest criterion sample; torch: fastest batch):", root, results,
+                     criterion_best, "best")
 
 
 def main():
