@@ -44,54 +44,51 @@ pub(crate) trait Lanes: Copy {
     fn neg(self) -> Self;
 }
 
-/// Which optional parts of the rule run; each combination is its own monomorphised loop.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Flags {
+/// Option bits: which optional parts of the rule run. Each combination is its own
+/// monomorphised loop (`const F: u8`).
+pub(crate) mod bit {
     /// Divide the gradient by the gradient scale.
-    pub scale: bool,
+    pub(crate) const SCALE: u8 = 1;
     /// Negate the gradient.
-    pub maximize: bool,
+    pub(crate) const MAXIMIZE: u8 = 2;
     /// Add weight decay.
-    pub weight_decay: bool,
+    pub(crate) const WEIGHT_DECAY: u8 = 4;
     /// Update a momentum buffer.
-    pub momentum: bool,
+    pub(crate) const MOMENTUM: u8 = 8;
     /// The buffer is initialised with the gradient (first step of this parameter).
-    pub first: bool,
+    pub(crate) const FIRST: u8 = 16;
     /// Nesterov momentum.
-    pub nesterov: bool,
+    pub(crate) const NESTEROV: u8 = 32;
 }
 
-impl Flags {
-    /// The flags of one tensor update; `first` and `nesterov` only count with momentum.
-    pub(crate) fn new(s: &StepScalars, momentum: Option<bool>, scale: bool) -> Self {
-        let momentum_first = if s.has_momentum { momentum } else { None };
-        Self {
-            scale,
-            maximize: s.maximize,
-            weight_decay: s.has_weight_decay,
-            momentum: momentum_first.is_some(),
-            first: momentum_first.unwrap_or(false),
-            nesterov: momentum_first.is_some() && s.nesterov,
-        }
+/// The option bits of one tensor update; `FIRST` and `NESTEROV` only count with momentum.
+pub(crate) fn flags(s: &StepScalars, momentum: Option<bool>, scale: bool) -> u8 {
+    let on = |cond: bool, b: u8| if cond { b } else { 0 };
+    let mut f = on(scale, bit::SCALE)
+        | on(s.maximize, bit::MAXIMIZE)
+        | on(s.has_weight_decay, bit::WEIGHT_DECAY);
+    if let (true, Some(first)) = (s.has_momentum, momentum) {
+        f |= bit::MOMENTUM | on(first, bit::FIRST) | on(s.nesterov, bit::NESTEROV);
     }
+    f
 }
 
-/// Calls `$f::<$v, SCALE, MAXIMIZE, WD, MOMENTUM, FIRST, NESTEROV>($args)` with the const
-/// flags taken from a [`Flags`] value.
+/// Calls `$f::<$v, F>($args)` with the const option bits `F` equal to the run-time `$bits`
+/// (one branch per bit, 64 instantiations).
 macro_rules! dispatch_flags {
-    ($f:ident::<$v:ty> $args:tt, $flags:expr) => {{
-        let f: $crate::backend::lanes::Flags = $flags;
-        dispatch_flags!(@ $f, $v, $args,
-            [(f.scale) (f.maximize) (f.weight_decay) (f.momentum) (f.first) (f.nesterov)], [])
+    ($f:ident::<$v:ty> $args:tt, $bits:expr) => {{
+        let bits: u8 = $bits;
+        // The values of the `bit` constants.
+        dispatch_flags!(@ $f, $v, $args, bits, [1 2 4 8 16 32], [0])
     }};
-    (@ $f:ident, $v:ty, $args:tt, [], [$($done:tt)*]) => {
-        $f::<$v $(, $done)*> $args
+    (@ $f:ident, $v:ty, $args:tt, $bits:ident, [], [$($acc:tt)*]) => {
+        $f::<$v, { $($acc)* }> $args
     };
-    (@ $f:ident, $v:ty, $args:tt, [$head:tt $($rest:tt)*], [$($done:tt)*]) => {
-        if $head {
-            dispatch_flags!(@ $f, $v, $args, [$($rest)*], [$($done)* true])
+    (@ $f:ident, $v:ty, $args:tt, $bits:ident, [$b:literal $($rest:literal)*], [$($acc:tt)*]) => {
+        if $bits & $b != 0 {
+            dispatch_flags!(@ $f, $v, $args, $bits, [$($rest)*], [$($acc)* + $b])
         } else {
-            dispatch_flags!(@ $f, $v, $args, [$($rest)*], [$($done)* false])
+            dispatch_flags!(@ $f, $v, $args, $bits, [$($rest)*], [$($acc)*])
         }
     };
 }
@@ -113,9 +110,9 @@ macro_rules! simd_entry {
             momentum_buffer: Option<(&mut [f32], bool)>,
             grad_scale: Option<f32>,
         ) {
-            use $crate::backend::lanes::{Flags, dispatch_flags, update as run};
+            use $crate::backend::lanes::{dispatch_flags, flags, update as run};
             let first = momentum_buffer.as_ref().map(|(_, first)| *first);
-            let flags = Flags::new(s, first, grad_scale.is_some());
+            let flags = flags(s, first, grad_scale.is_some());
             let buf = momentum_buffer.map_or(&mut [][..], |(b, _)| b);
             let scale = grad_scale.unwrap_or(1.0);
             // SAFETY: this function's target features are the ISA of the lane type.
@@ -138,44 +135,35 @@ struct Consts<V> {
 /// The rule for `LANES` elements at `p`, `g`, `b` (see the scalar reference).
 ///
 /// # Safety
-/// `p` and `g` are valid for `LANES` reads (and `p` for writes); with `MOM`, `b` too.
+/// `p` and `g` are valid for `LANES` reads (and `p` for writes); with momentum, `b` too.
 #[inline(always)]
-#[allow(clippy::fn_params_excessive_bools)] // The flags are const generics, one per option.
-unsafe fn lanes_step<
-    V: Lanes,
-    const SCALE: bool,
-    const MAX: bool,
-    const WD: bool,
-    const MOM: bool,
-    const FIRST: bool,
-    const NEST: bool,
->(
+unsafe fn lanes_step<V: Lanes, const F: u8>(
     c: &Consts<V>,
     p: *mut f32,
     g: *const f32,
     b: *mut f32,
 ) {
-    // SAFETY: the caller guarantees `p`, `g` (and `b` with `MOM`) cover `LANES` elements.
+    // SAFETY: the caller guarantees `p`, `g` (and `b` with momentum) cover `LANES` elements.
     unsafe {
         let param = V::load(p);
         let mut grad = V::load(g);
-        if SCALE {
+        if F & bit::SCALE != 0 {
             grad = grad.div(c.scale);
         }
-        if MAX {
+        if F & bit::MAXIMIZE != 0 {
             grad = grad.neg();
         }
-        if WD {
+        if F & bit::WEIGHT_DECAY != 0 {
             grad = param.mul_add(c.weight_decay, grad);
         }
-        if MOM {
-            let buf = if FIRST {
+        if F & bit::MOMENTUM != 0 {
+            let buf = if F & bit::FIRST != 0 {
                 grad
             } else {
                 grad.mul_add(c.one_minus_dampening, V::load(b).mul(c.momentum))
             };
             buf.store(b);
-            grad = if NEST { buf.mul_add(c.momentum, grad) } else { buf };
+            grad = if F & bit::NESTEROV != 0 { buf.mul_add(c.momentum, grad) } else { buf };
         }
         grad.mul_add(c.neg_lr, param).store(p);
     }
@@ -184,21 +172,13 @@ unsafe fn lanes_step<
 /// Largest lane count of any backend: the size of the padded tail arrays.
 const MAX_LANES: usize = 16;
 
-/// Updates `params[..n]` (and `buf[..n]` with `MOM`), `n` = the shortest slice length
-/// (with `MOM`, `buf` counts; without, it is ignored).
+/// Updates `params[..n]` (and `buf[..n]` with momentum), `n` = the shortest slice length
+/// (with momentum, `buf` counts; without, it is ignored).
 ///
 /// # Safety
 /// The CPU supports `V`'s ISA.
 #[inline(always)]
-pub(crate) unsafe fn update<
-    V: Lanes,
-    const SCALE: bool,
-    const MAX: bool,
-    const WD: bool,
-    const MOM: bool,
-    const FIRST: bool,
-    const NEST: bool,
->(
+pub(crate) unsafe fn update<V: Lanes, const F: u8>(
     s: &StepScalars,
     params: &mut [f32],
     grads: &[f32],
@@ -207,7 +187,7 @@ pub(crate) unsafe fn update<
 ) {
     let lanes = V::LANES;
     let mut n = params.len().min(grads.len());
-    if MOM {
+    if F & bit::MOMENTUM != 0 {
         n = n.min(buf.len());
     }
     // SAFETY: the caller guarantees the ISA.
@@ -220,14 +200,14 @@ pub(crate) unsafe fn update<
             scale: V::splat(scale),
         }
     };
-    let step = lanes_step::<V, SCALE, MAX, WD, MOM, FIRST, NEST>;
+    let step = lanes_step::<V, F>;
     // Head: up to the first vector-aligned parameter address, so the main loop's loads and
     // stores of `params` (and of `grads`/`buf` when they share its alignment, as allocations
     // usually do) never straddle cache lines.
     let misalign = (params.as_ptr() as usize / size_of::<f32>()) % lanes;
     let head = if misalign == 0 { 0 } else { (lanes - misalign).min(n) };
     if head > 0 {
-        padded::<V, SCALE, MAX, WD, MOM, FIRST, NEST>(&c, params, grads, buf, 0..head);
+        padded::<V, F>(&c, params, grads, buf, 0..head);
     }
     let pp = params.as_mut_ptr();
     let gp = grads.as_ptr();
@@ -250,22 +230,14 @@ pub(crate) unsafe fn update<
         i += lanes;
     }
     if i < n {
-        padded::<V, SCALE, MAX, WD, MOM, FIRST, NEST>(&c, params, grads, buf, i..n);
+        padded::<V, F>(&c, params, grads, buf, i..n);
     }
 }
 
 /// Runs the elements `range` (fewer than `LANES`) through the vector code on zero-padded
 /// copies: the padding lanes compute on zeros and are discarded.
 #[inline(always)]
-fn padded<
-    V: Lanes,
-    const SCALE: bool,
-    const MAX: bool,
-    const WD: bool,
-    const MOM: bool,
-    const FIRST: bool,
-    const NEST: bool,
->(
+fn padded<V: Lanes, const F: u8>(
     c: &Consts<V>,
     params: &mut [f32],
     grads: &[f32],
@@ -279,21 +251,16 @@ fn padded<
     let mut tb = [0.0f32; MAX_LANES];
     tp[..rest].copy_from_slice(&params[range.clone()]);
     tg[..rest].copy_from_slice(&grads[range.clone()]);
-    if MOM && !FIRST {
+    if F & (bit::MOMENTUM | bit::FIRST) == bit::MOMENTUM {
         tb[..rest].copy_from_slice(&buf[range.clone()]);
     }
     // SAFETY: the arrays hold `MAX_LANES >= LANES` elements each (checked at compile time
     // below); a `V` value exists (`c`), so the CPU supports its ISA.
     unsafe {
-        lanes_step::<V, SCALE, MAX, WD, MOM, FIRST, NEST>(
-            c,
-            tp.as_mut_ptr(),
-            tg.as_ptr(),
-            tb.as_mut_ptr(),
-        );
+        lanes_step::<V, F>(c, tp.as_mut_ptr(), tg.as_ptr(), tb.as_mut_ptr());
     }
     params[range.clone()].copy_from_slice(&tp[..rest]);
-    if MOM {
+    if F & bit::MOMENTUM != 0 {
         buf[range].copy_from_slice(&tb[..rest]);
     }
 }
