@@ -1,4 +1,5 @@
 //! Multi-threaded steps: the work of all tensors split into one contiguous share per thread.
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::vec::Vec;
 
@@ -16,16 +17,19 @@ pub const PARALLEL_THRESHOLD: usize = 256 * 1024;
 pub const CHUNK_ALIGN: usize = 64;
 
 /// Largest unit of work a thread takes at a time (elements; 640 KiB of traffic with
-/// momentum). Threads take the units in order from a shared queue, so a thread that is
-/// descheduled (a busy machine) does not hold up the step with a fixed share.
+/// momentum). A thread that is descheduled (a busy machine) holds up a step by at most one
+/// such unit: the others take the rest of its range.
 const MAX_BATCH: usize = 32 * 1024;
 
 /// A persistent pool for fused steps over caller-owned tensors.
 ///
 /// Work is split across tensors and within large tensors (at multiples of [`CHUNK_ALIGN`]
-/// elements) into contiguous batches of at most 32 Ki elements (at least four per thread),
-/// which the threads, the calling thread included, take in order from a shared queue. The
-/// update is elementwise, so results are bitwise identical for every thread count.
+/// elements) into contiguous batches of at most 32 Ki elements (at least four per thread).
+/// Each thread, the calling thread included, owns a contiguous range of batches and works
+/// through it from the front (one memory stream per thread, as a static split); a thread
+/// that is done takes batches from the back of the other ranges (work stealing), so a thread
+/// the OS has not scheduled does not hold up the step. The update is elementwise, so results
+/// are bitwise identical for every thread count.
 #[derive(Debug)]
 pub struct ThreadPool {
     workers: Workers,
@@ -99,17 +103,76 @@ impl ThreadPool {
         elements: usize,
         grad_scale: Option<f32>,
     ) {
-        let batch = elements.div_ceil(4 * self.threads()).clamp(CHUNK_ALIGN, MAX_BATCH);
-        let queue = Mutex::new(partition(pieces, elements.div_ceil(batch), elements).into_iter());
-        self.workers.broadcast(&|_| {
-            loop {
-                let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
-                let Some(share) = next else { return };
-                for piece in share {
-                    piece.run(kernel, grad_scale);
+        let threads = self.threads();
+        let batch = elements.div_ceil(4 * threads).clamp(CHUNK_ALIGN, MAX_BATCH);
+        let batches: Vec<Mutex<Vec<Piece<'_>>>> =
+            partition(pieces, elements.div_ceil(batch), elements)
+                .into_iter()
+                .map(Mutex::new)
+                .collect();
+        let ranges = Ranges::new(batches.len(), threads);
+        let run_batch = |i: usize| {
+            let share =
+                core::mem::take(&mut *batches[i].lock().unwrap_or_else(PoisonError::into_inner));
+            for piece in share {
+                piece.run(kernel, grad_scale);
+            }
+        };
+        self.workers.broadcast(&|k| {
+            // Own range from the front (one contiguous stream per thread), then the others'
+            // ranges from the back.
+            while let Some(i) = ranges.take_front(k) {
+                run_batch(i);
+            }
+            for other in (0..threads).map(|d| (k + d) % threads) {
+                while let Some(i) = ranges.take_back(other) {
+                    run_batch(i);
                 }
             }
         });
+    }
+}
+
+/// Per thread a contiguous range of batch indices, taken by its owner from the front and by
+/// the others from the back; each range is one atomic word `front << 32 | back`.
+struct Ranges(Vec<AtomicU64>);
+
+impl Ranges {
+    fn new(batches: usize, threads: usize) -> Self {
+        let per = batches.div_ceil(threads.max(1));
+        Ranges(
+            (0..threads)
+                .map(|k| {
+                    let (front, back) = ((k * per).min(batches), ((k + 1) * per).min(batches));
+                    AtomicU64::new(((front as u64) << 32) | back as u64)
+                })
+                .collect(),
+        )
+    }
+
+    fn take(&self, owner: usize, from_front: bool) -> Option<usize> {
+        let word = self.0.get(owner)?;
+        let mut now = word.load(Ordering::Acquire);
+        loop {
+            let (front, back) = (now >> 32, now & 0xffff_ffff);
+            if front >= back {
+                return None;
+            }
+            let (next, taken) =
+                if from_front { (now + (1 << 32), front) } else { (now - 1, back - 1) };
+            match word.compare_exchange_weak(now, next, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return usize::try_from(taken).ok(),
+                Err(seen) => now = seen,
+            }
+        }
+    }
+
+    fn take_front(&self, owner: usize) -> Option<usize> {
+        self.take(owner, true)
+    }
+
+    fn take_back(&self, owner: usize) -> Option<usize> {
+        self.take(owner, false)
     }
 }
 

@@ -6,8 +6,8 @@
 //! futex wake-up each (tens of microseconds in a VM).
 //!
 //! A job is *optional* for the workers: the caller closes it when its own call returns, and a
-//! worker that had not entered it by then skips it. Callers split their work through a shared
-//! queue that the caller drains too, so a worker that is not scheduled in time (a busy
+//! worker that had not entered it by then skips it. Callers split their work so that the
+//! caller can do all of it (work stealing), so a worker that is not scheduled in time (a busy
 //! machine) never holds up a step; only workers already inside the job are waited for.
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -155,7 +155,7 @@ impl Workers {
     /// Calls `f(0)` on the calling thread and offers `f(1..threads)` to the workers; returns
     /// when `f(0)` has returned and every worker that entered the job has left it. A worker
     /// calls `f(k)` at most once per broadcast, and not at all if it arrives after `f(0)` has
-    /// returned, so `f(0)` must be able to do all the work (e.g. drain a shared queue).
+    /// returned, so `f(0)` must be able to do all the work (e.g. steal every unit left).
     ///
     /// # Panics
     /// If a call of `f` panicked (after every entered call has finished).
