@@ -238,6 +238,40 @@ mod tests {
     use crate::{SgdConfig, StepScalars};
 
     #[test]
+    fn every_batch_is_taken_exactly_once_under_stealing() {
+        for (batches, threads) in [(1000, 3), (7, 4), (0, 2), (1, 1), (5, 8)] {
+            let ranges = Ranges::new(batches, threads);
+            let taken: Vec<Vec<usize>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|k| {
+                        let ranges = &ranges;
+                        scope.spawn(move || {
+                            let mut mine = Vec::new();
+                            while let Some(i) = ranges.take_front(k) {
+                                mine.push(i);
+                            }
+                            for other in (0..threads).map(|d| (k + d) % threads) {
+                                while let Some(i) = ranges.take_back(other) {
+                                    mine.push(i);
+                                }
+                            }
+                            mine
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let mut all: Vec<usize> = taken.into_iter().flatten().collect();
+            all.sort_unstable();
+            assert_eq!(
+                all,
+                (0..batches).collect::<Vec<_>>(),
+                "{batches} batches, {threads} threads"
+            );
+        }
+    }
+
+    #[test]
     fn partition_covers_everything_in_order_with_aligned_cuts() {
         let s = StepScalars::from_config(&SgdConfig::default());
         for &(lens, parts) in &[
