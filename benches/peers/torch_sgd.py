@@ -25,7 +25,8 @@ import time
 
 import torch
 
-CASES = [("64K", 1, 64 << 10), ("1M", 1, 1 << 20), ("64M", 1, 64 << 20), ("1000x4096", 1000, 4096)]
+# Same order as the Rust bench (64M last).
+CASES = [("64K", 1, 64 << 10), ("1M", 1, 1 << 20), ("1000x4096", 1000, 4096), ("64M", 1, 64 << 20)]
 IMPLS = [("fused", dict(fused=True)), ("foreach", dict(foreach=True)), ("for-loop", dict(foreach=False))]
 SGD_BYTES = 20
 
