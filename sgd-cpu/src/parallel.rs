@@ -105,17 +105,17 @@ impl ThreadPool {
     ) {
         let threads = self.threads();
         let batch = elements.div_ceil(4 * threads).clamp(CHUNK_ALIGN, MAX_BATCH);
-        let batches: Vec<Mutex<Vec<Piece<'_>>>> =
-            partition(pieces, elements.div_ceil(batch), elements)
-                .into_iter()
-                .map(Mutex::new)
-                .collect();
-        let ranges = Ranges::new(batches.len(), threads);
+        let (pieces, ends) = partition(pieces, elements.div_ceil(batch), elements);
+        let pieces: Vec<Mutex<Option<Piece<'_>>>> =
+            pieces.into_iter().map(|p| Mutex::new(Some(p))).collect();
+        let ranges = Ranges::new(ends.len(), threads);
         let run_batch = |i: usize| {
-            let share =
-                core::mem::take(&mut *batches[i].lock().unwrap_or_else(PoisonError::into_inner));
-            for piece in share {
-                piece.run(kernel, grad_scale);
+            let start = if i == 0 { 0 } else { ends[i - 1] };
+            for slot in &pieces[start..ends[i]] {
+                let piece = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+                if let Some(piece) = piece {
+                    piece.run(kernel, grad_scale);
+                }
             }
         };
         self.workers.broadcast(&|k| {
@@ -197,39 +197,44 @@ impl Piece<'_> {
 
 /// Splits `pieces` (in order) into at most `parts` contiguous shares of about
 /// `elements / parts` elements each; a tensor is cut only at multiples of [`CHUNK_ALIGN`]
-/// elements from its start.
-fn partition(pieces: Vec<Piece<'_>>, parts: usize, elements: usize) -> Vec<Vec<Piece<'_>>> {
+/// elements from its start. Returns the pieces in order (cut where needed) and the end index
+/// of each share in that list (one allocation each, not one per share).
+fn partition(
+    pieces: Vec<Piece<'_>>,
+    parts: usize,
+    elements: usize,
+) -> (Vec<Piece<'_>>, Vec<usize>) {
     let per = elements.div_ceil(parts.max(1)).next_multiple_of(CHUNK_ALIGN).max(CHUNK_ALIGN);
-    let mut shares: Vec<Vec<Piece<'_>>> = Vec::with_capacity(parts);
-    let mut current: Vec<Piece<'_>> = Vec::new();
+    let mut out: Vec<Piece<'_>> = Vec::with_capacity(pieces.len() + parts);
+    let mut ends: Vec<usize> = Vec::with_capacity(parts);
     let mut room = per;
     for piece in pieces {
         let mut piece = piece;
         loop {
-            let last = shares.len() + 1 == parts;
+            let last = ends.len() + 1 == parts;
             let cut = room.next_multiple_of(CHUNK_ALIGN);
             if last || piece.len() <= cut {
                 room = room.saturating_sub(piece.len());
-                current.push(piece);
+                out.push(piece);
                 break;
             }
             let (head, tail) = piece.split_at(cut);
             if !head.param.is_empty() {
-                current.push(head);
+                out.push(head);
             }
-            shares.push(core::mem::take(&mut current));
+            ends.push(out.len());
             room = per;
             piece = tail;
         }
-        if room == 0 && shares.len() + 1 < parts {
-            shares.push(core::mem::take(&mut current));
+        if room == 0 && ends.len() + 1 < parts {
+            ends.push(out.len());
             room = per;
         }
     }
-    if !current.is_empty() {
-        shares.push(current);
+    if ends.last().copied().unwrap_or(0) < out.len() {
+        ends.push(out.len());
     }
-    shares
+    (out, ends)
 }
 
 #[cfg(test)]
@@ -289,12 +294,13 @@ mod tests {
                 .map(|(p, g)| Piece { s, param: p, grad: g, buf: None })
                 .collect();
             let total: usize = lens.iter().sum();
-            let shares = partition(pieces, parts, total);
-            assert!(shares.len() <= parts);
+            let (flat, ends) = partition(pieces, parts, total);
+            assert!(ends.len() <= parts);
+            assert!(ends.windows(2).all(|w| w[0] < w[1]) && ends.last() == Some(&flat.len()));
             // Walk the shares: they must tile each tensor from 0 to its end, cuts aligned.
             let mut tensor = 0;
             let mut offset = 0;
-            for piece in shares.iter().flatten() {
+            for piece in &flat {
                 if offset == lens[tensor] {
                     tensor += 1;
                     offset = 0;
