@@ -53,7 +53,7 @@ if [ -n "$nvrtc_dir" ]; then
 fi
 say "libnvrtc from: ${nvrtc_dir:-<not found>}"
 export SGD_CUDA_REQUIRE_GPU=1 SGD_CUDA_REQUIRE_NVRTC=1
-if [ -d "$here/../tests/golden" ]; then export SGD_GOLDEN_DIR="$here/../tests/golden"; fi
+if [ -d "$here/../tests/golden" ]; then export GOLDEN_DIR="$here/../tests/golden"; fi
 
 # 1. Tests.
 shopt -s nullglob

@@ -2,7 +2,7 @@
 //! bitwise, every case, every step: parameters and momentum buffers.
 //!
 //! The public file is compiled in; every `sgd_*.json` in the directory named by
-//! `SGD_GOLDEN_DIR` (if set) is checked too. Without a GPU the test prints why it skips
+//! `GOLDEN_DIR` (if set, as for the other parity tests) is checked too. Without a GPU the test prints why it skips
 //! (`SGD_CUDA_REQUIRE_GPU=1` turns that into a failure).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test.
 
@@ -144,7 +144,7 @@ fn check_file(
 fn gpu_matches_every_golden_sgd_case_bitwise() {
     let Some(stream) = stream_or_skip("gpu_matches_every_golden_sgd_case_bitwise") else { return };
     assert!(check_file(&stream, PUBLIC, "sgd_public.json") > 0);
-    if let Some(dir) = std::env::var_os("SGD_GOLDEN_DIR") {
+    if let Some(dir) = std::env::var_os("GOLDEN_DIR") {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
