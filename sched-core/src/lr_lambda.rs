@@ -41,14 +41,14 @@ impl LrLambda {
         match *self {
             Self::Constant(v) => R::from_f64(v),
             Self::Pow(base) => R::from_f64(base).pow(R::from_i64(e)),
-            Self::FloorDiv(d) => R::from_i64(e.div_euclid(d)),
+            Self::FloorDiv(d) => R::from_i64(floor_div(e, d)),
             Self::LinearWarmup(w) => {
                 let x = R::from_f64(f(e + 1) / f(w));
                 // Python's min(1.0, x) returns 1.0 unless x < 1.0.
                 if x < R::ONE { x } else { R::ONE }
             }
             Self::StepPow { gamma, every } => {
-                R::from_f64(gamma).pow(R::from_i64(e.div_euclid(every)))
+                R::from_f64(gamma).pow(R::from_i64(floor_div(e, every)))
             }
             Self::Custom(func) => R::from_f64(func(e)),
         }
@@ -71,6 +71,22 @@ impl LrLambda {
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// Python's `a // b` (floor division); unsigned when both are non-negative, the usual
+/// case, which is cheaper than a signed division.
+#[inline(always)]
+fn floor_div(a: i64, b: i64) -> i64 {
+    match (u64::try_from(a), u64::try_from(b)) {
+        // The quotient of two non-negative i64 fits an i64.
+        (Ok(a), Ok(b)) if b != 0 => i64::try_from(a / b).unwrap_or(i64::MAX),
+        // Floor, not Euclid: Python rounds towards negative infinity (`7 // -3 == -3`).
+        _ if b != 0 => {
+            let q = a.wrapping_div(b);
+            if a.wrapping_rem(b) != 0 && ((a < 0) != (b < 0)) { q - 1 } else { q }
+        }
+        _ => 0, // b == 0 is rejected when the lambda is validated
     }
 }
 
@@ -116,5 +132,18 @@ impl Lambdas<'_> {
 impl From<LrLambda> for Lambdas<'_> {
     fn from(l: LrLambda) -> Self {
         Self::All(l)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn floor_div_is_pythons() {
+        // Python: 7 // 3, -7 // 3, 7 // -3, -7 // -3, 6 // -3, 0 // -5
+        for (a, b, want) in
+            [(7, 3, 2), (-7, 3, -3), (7, -3, -3), (-7, -3, 2), (6, -3, -2), (0, -5, 0)]
+        {
+            assert_eq!(super::floor_div(a, b), want, "{a} // {b}");
+        }
     }
 }

@@ -198,7 +198,7 @@ impl CosineAnnealingWarmRestarts {
         if let Some(x) = epoch.checked_mul(m - 1).map(|p| p / t0 + 1) {
             let n = if m == 2 { x.ilog2() } else { x.ilog(m) };
             if let Some(mn) = m.checked_pow(n).filter(|mn| mn.checked_mul(t0).is_some()) {
-                let start = t0 * (mn - 1) / (m - 1);
+                let start = if m == 2 { t0 * (mn - 1) } else { t0 * (mn - 1) / (m - 1) };
                 return (clamp(u128::from(epoch - start)), clamp(u128::from(t0 * mn)));
             }
         }
