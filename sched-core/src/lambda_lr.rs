@@ -24,9 +24,7 @@ impl LambdaLr {
         last_epoch: i64,
         groups: &mut [ParamGroup],
     ) -> Result<Self, SchedError> {
-        check_groups(groups)?;
-        let lambdas = lr_lambda.resolve(groups.len())?;
-        let base = Base::new(groups, last_epoch)?;
+        let (base, lambdas) = lambda_state(lr_lambda, last_epoch, groups)?;
         let mut s = Self { base, lambdas };
         s.step_mode(groups, StepMode::Initial)?;
         Ok(s)
@@ -57,6 +55,17 @@ impl LambdaLr {
     }
 }
 
+/// The base state and one validated λ per group, shared by both constructors.
+fn lambda_state(
+    lr_lambda: Lambdas<'_>,
+    last_epoch: i64,
+    groups: &mut [ParamGroup],
+) -> Result<(Base, [LrLambda; MAX_GROUPS]), SchedError> {
+    check_groups(groups)?;
+    let lambdas = lr_lambda.resolve(groups.len())?;
+    Ok((Base::new(groups, last_epoch)?, lambdas))
+}
+
 crate::macros::epoch_scheduler_api!(LambdaLr);
 crate::macros::closed_form_via_inherent!(LambdaLr);
 
@@ -79,9 +88,7 @@ impl MultiplicativeLr {
         last_epoch: i64,
         groups: &mut [ParamGroup],
     ) -> Result<Self, SchedError> {
-        check_groups(groups)?;
-        let lambdas = lr_lambda.resolve(groups.len())?;
-        let base = Base::new(groups, last_epoch)?;
+        let (base, lambdas) = lambda_state(lr_lambda, last_epoch, groups)?;
         let mut s = Self { base, lambdas };
         s.step_mode(groups, StepMode::Initial)?;
         Ok(s)
