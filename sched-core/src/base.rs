@@ -2,6 +2,7 @@
 
 use crate::SchedError;
 use crate::group::{MAX_GROUPS, ParamGroup, check_groups};
+use crate::math::Real;
 
 /// How a step is entered, mirroring the three ways PyTorch calls `get_lr()`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,11 +146,23 @@ impl Base {
         self.tensor >> i & 1 == 1
     }
 
-    /// The context of a closed-form query for `group` at `e`.
+    /// The context of a closed-form query for `group` at `e` (the lr is the base lr).
     #[inline(always)]
     pub(crate) fn ctx(&self, group: usize, e: i64) -> Ctx {
         let b = self.base_lrs[group];
         Ctx { i: group, lr: b, b, e, tensor: self.is_tensor(group) }
+    }
+
+    /// The closed form of a multiplicative schedule, `base_lrs[group] * factor`: Python
+    /// `base_lr * <float>`, or the f32 tensor operation for tensor lrs.
+    #[inline(always)]
+    pub(crate) fn times_base<R: Real>(&self, group: usize, factor: R) -> R {
+        let b = self.base_lrs[group];
+        if self.is_tensor(group) {
+            R::from_f64(t_mul(b, factor.to_f64()))
+        } else {
+            R::from_f64(b) * factor
+        }
     }
 
     /// One step of a scheduler whose new lr depends only on the group's [`Ctx`]:
@@ -191,6 +204,12 @@ impl Base {
             StepMode::RestartAtZero => {}
         }
     }
+}
+
+/// A closed-form epoch as PyTorch's `last_epoch` (saturating at `i64::MAX`).
+#[inline(always)]
+pub(crate) fn epoch_i64(epoch: u64) -> i64 {
+    i64::try_from(epoch).unwrap_or(i64::MAX)
 }
 
 /// Converts an epoch count to `f64` the way Python's `float(int)` does.

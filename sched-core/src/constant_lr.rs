@@ -1,6 +1,6 @@
 //! `ConstantLR`: a constant factor until `total_iters`.
 
-use crate::base::{Base, StepMode};
+use crate::base::{Base, StepMode, epoch_i64};
 use crate::math::Real;
 use crate::{ParamGroup, SchedError};
 
@@ -98,12 +98,8 @@ impl ConstantLr {
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
-        let e = i64::try_from(epoch).unwrap_or(i64::MAX);
-        let c = self.base.ctx(group, e);
-        if c.tensor {
-            return Ok(R::from_f64(c.mul(c.b, Self::factor(self.factor, self.total_iters, e))));
-        }
-        Ok(R::from_f64(c.b) * Self::factor(R::from_f64(self.factor), self.total_iters, e))
+        let k = Self::factor(R::from_f64(self.factor), self.total_iters, epoch_i64(epoch));
+        Ok(self.base.times_base(group, k))
     }
 }
 

@@ -1,6 +1,8 @@
 //! `CosineAnnealingLR`: cosine from `base_lr` down to `eta_min` over `T_max` epochs.
 
-use crate::base::{Base, Ctx, StepMode, f, f32r, finite, fu, t_add, t_div, t_mul, t_sub};
+use crate::base::{
+    Base, Ctx, StepMode, epoch_i64, f, f32r, finite, fu, t_add, t_div, t_mul, t_sub,
+};
 use crate::math::{PI, Real};
 use crate::{ParamGroup, SchedError};
 
@@ -120,7 +122,7 @@ impl CosineAnnealingLr {
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
-        let e = i64::try_from(epoch).unwrap_or(i64::MAX);
+        let e = epoch_i64(epoch);
         let c = self.base.ctx(group, e);
         if c.tensor {
             return Ok(R::from_f64(Self::absolute(c, self.eta_min, self.t_max, e)));

@@ -1,6 +1,6 @@
 //! `CyclicLR`: triangular cycles between `base_lr` and `max_lr`.
 
-use crate::base::{Base, StepMode, f, f32r, finite};
+use crate::base::{Base, StepMode, epoch_i64, f, f32r, finite};
 use crate::group::{PerGroup, check_groups};
 use crate::math::Real;
 use crate::{MAX_GROUPS, ParamGroup, SchedError};
@@ -221,7 +221,7 @@ impl CyclicLr {
     /// The momentum of `group` at iteration `epoch` (when momentum is cycled).
     pub fn momentum_at(&self, group: usize, epoch: u64) -> Result<f64, SchedError> {
         self.base.check_group(group)?;
-        let (scale, amp) = self.phase::<f64>(i64::try_from(epoch).unwrap_or(i64::MAX));
+        let (scale, amp) = self.phase::<f64>(epoch_i64(epoch));
         let (lo, hi) = (self.base_momentums[group], self.max_momentums[group]);
         Ok(hi - ((hi - lo) * scale) * amp)
     }
@@ -229,7 +229,7 @@ impl CyclicLr {
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
-        let (scale, amp) = self.phase::<R>(i64::try_from(epoch).unwrap_or(i64::MAX));
+        let (scale, amp) = self.phase::<R>(epoch_i64(epoch));
         let b = R::from_f64(self.base.base_lrs[group]);
         Ok(b + ((R::from_f64(self.max_lrs[group]) - b) * scale) * amp)
     }

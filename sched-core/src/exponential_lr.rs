@@ -1,6 +1,6 @@
 //! `ExponentialLR`: decay by `gamma` every epoch.
 
-use crate::base::{Base, StepMode, f, finite};
+use crate::base::{Base, StepMode, epoch_i64, finite};
 use crate::math::Real;
 use crate::{ParamGroup, SchedError};
 
@@ -62,12 +62,8 @@ impl ExponentialLr {
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
-        let e = i64::try_from(epoch).unwrap_or(i64::MAX);
-        let c = self.base.ctx(group, e);
-        if c.tensor {
-            return Ok(R::from_f64(c.mul(c.b, self.gamma.pow(f(e)))));
-        }
-        Ok(R::from_f64(c.b) * R::from_f64(self.gamma).pow(R::from_i64(e)))
+        let k = R::from_f64(self.gamma).pow(R::from_i64(epoch_i64(epoch)));
+        Ok(self.base.times_base(group, k))
     }
 }
 

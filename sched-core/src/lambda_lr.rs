@@ -1,6 +1,6 @@
 //! `LambdaLR` and `MultiplicativeLR`: user functions of the epoch.
 
-use crate::base::{Base, StepMode};
+use crate::base::{Base, StepMode, epoch_i64};
 use crate::group::check_groups;
 use crate::lr_lambda::{Lambdas, LrLambda};
 use crate::math::Real;
@@ -46,12 +46,7 @@ impl LambdaLr {
         if !l.is_builtin() {
             return Err(SchedError::NoClosedForm);
         }
-        let e = i64::try_from(epoch).unwrap_or(i64::MAX);
-        let c = self.base.ctx(group, e);
-        if c.tensor {
-            return Ok(R::from_f64(c.mul(c.b, l.eval(e))));
-        }
-        Ok(R::from_f64(c.b) * l.eval_in::<R>(e))
+        Ok(self.base.times_base(group, l.eval_in::<R>(epoch_i64(epoch))))
     }
 }
 

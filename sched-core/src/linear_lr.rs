@@ -1,6 +1,6 @@
 //! `LinearLR`: a linear ramp of the factor from `start_factor` to `end_factor`.
 
-use crate::base::{Base, StepMode, f};
+use crate::base::{Base, StepMode, epoch_i64, f};
 use crate::math::Real;
 use crate::{ParamGroup, SchedError};
 
@@ -111,12 +111,7 @@ impl LinearLr {
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
-        let e = i64::try_from(epoch).unwrap_or(i64::MAX);
-        let c = self.base.ctx(group, e);
-        if c.tensor {
-            return Ok(R::from_f64(c.mul(c.b, self.factor::<f64>(e))));
-        }
-        Ok(R::from_f64(c.b) * self.factor::<R>(e))
+        Ok(self.base.times_base(group, self.factor::<R>(epoch_i64(epoch))))
     }
 }
 

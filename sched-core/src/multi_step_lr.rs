@@ -108,12 +108,7 @@ impl MultiStepLr {
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
-        let c = self.base.ctx(group, 0);
-        let k = self.powers[self.passed(epoch)];
-        if c.tensor {
-            return Ok(R::from_f64(c.mul(c.b, k)));
-        }
-        Ok(R::from_f64(c.b) * R::from_f64(k))
+        Ok(self.base.times_base(group, R::from_f64(self.powers[self.passed(epoch)])))
     }
 }
 

@@ -1,6 +1,6 @@
 //! `OneCycleLR`: the 1cycle policy (warm up to `max_lr`, anneal far below the start).
 
-use crate::base::{Base, StepMode, f, f32r, finite, fu};
+use crate::base::{Base, StepMode, epoch_i64, f, f32r, finite, fu};
 use crate::group::{PerGroup, check_groups};
 use crate::math::Real;
 use crate::{MAX_GROUPS, ParamGroup, SchedError};
@@ -320,14 +320,14 @@ impl OneCycleLr {
     /// The momentum of `group` at step `epoch` (when momentum is cycled).
     pub fn momentum_at(&self, group: usize, epoch: u64) -> Result<f64, SchedError> {
         self.base.check_group(group)?;
-        let (phase, pct) = self.locate::<f64>(i64::try_from(epoch).unwrap_or(i64::MAX))?;
+        let (phase, pct) = self.locate::<f64>(epoch_i64(epoch))?;
         Ok(self.momentum_in(group, phase, pct))
     }
 
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
-        let (phase, pct) = self.locate::<R>(i64::try_from(epoch).unwrap_or(i64::MAX))?;
+        let (phase, pct) = self.locate::<R>(epoch_i64(epoch))?;
         Ok(self.lr_in(group, phase, pct))
     }
 }

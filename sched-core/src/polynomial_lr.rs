@@ -1,6 +1,6 @@
 //! `PolynomialLR`: polynomial decay to zero over `total_iters`.
 
-use crate::base::{Base, StepMode, f, finite};
+use crate::base::{Base, StepMode, epoch_i64, f, finite};
 use crate::math::Real;
 use crate::{ParamGroup, SchedError};
 
@@ -91,12 +91,7 @@ impl PolynomialLr {
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
-        let e = i64::try_from(epoch).unwrap_or(i64::MAX);
-        let c = self.base.ctx(group, e);
-        if c.tensor {
-            return Ok(R::from_f64(c.mul(c.b, self.factor::<f64>(e))));
-        }
-        Ok(R::from_f64(c.b) * self.factor::<R>(e))
+        Ok(self.base.times_base(group, self.factor::<R>(epoch_i64(epoch))))
     }
 }
 

@@ -1,6 +1,6 @@
 //! [`Scheduler`]: any scheduler, so that composites can hold them without a heap.
 
-use crate::base::StepMode;
+use crate::base::{Base, StepMode};
 use crate::{
     ChainedScheduler, ConstantLr, CosineAnnealingLr, CosineAnnealingWarmRestarts, CyclicLr,
     ExponentialLr, LambdaLr, LinearLr, MultiStepLr, MultiplicativeLr, OneCycleLr, ParamGroup,
@@ -195,6 +195,17 @@ impl Scheduler<'_> {
     /// SequentialLR's `recursive_undo`: every leaf's `last_epoch -= 1`.
     pub(crate) fn undo(&mut self) {
         leaf!(self, s => s.base.last_epoch -= 1, plateau p => p.last_epoch -= 1, composite c => c.undo())
+    }
+
+    /// The `LRScheduler` base state of an epoch-indexed scheduler (`None` for
+    /// ReduceLROnPlateau and the composites).
+    pub(crate) fn base_state(&self) -> Option<&Base> {
+        leaf!(self, s => Some(&s.base), plateau _p => None, composite _c => None)
+    }
+
+    /// Mutable [`Scheduler::base_state`].
+    pub(crate) fn base_state_mut(&mut self) -> Option<&mut Base> {
+        leaf!(self, s => Some(&mut s.base), plateau _p => None, composite _c => None)
     }
 
     /// Number of parameter groups the scheduler was built for.

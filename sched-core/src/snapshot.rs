@@ -85,25 +85,11 @@ fn own_snapshot(s: &Scheduler<'_>) -> Snapshot {
         last_epoch: s.last_epoch(),
         ..Zeroable::zeroed()
     };
-    macro_rules! base {
-        ($x:expr) => {{
-            out.step_count = $x.base.step_count;
-        }};
+    if let Some(base) = s.base_state() {
+        out.step_count = base.step_count;
     }
     match s {
-        Scheduler::Step(x) => base!(x),
-        Scheduler::MultiStep(x) => base!(x),
-        Scheduler::Constant(x) => base!(x),
-        Scheduler::Linear(x) => base!(x),
-        Scheduler::Exponential(x) => base!(x),
-        Scheduler::Polynomial(x) => base!(x),
-        Scheduler::CosineAnnealing(x) => base!(x),
-        Scheduler::Lambda(x) => base!(x),
-        Scheduler::Multiplicative(x) => base!(x),
-        Scheduler::Cyclic(x) => base!(x),
-        Scheduler::OneCycle(x) => base!(x),
         Scheduler::WarmRestarts(x) => {
-            base!(x);
             out.real = x.t_cur;
             out.int0 = x.t_i;
         }
@@ -112,7 +98,7 @@ fn own_snapshot(s: &Scheduler<'_>) -> Snapshot {
             out.int0 = p.num_bad_epochs as i64;
             out.int1 = p.cooldown_counter as i64;
         }
-        Scheduler::Sequential(_) | Scheduler::Chained(_) => {}
+        _ => {}
     }
     out
 }
@@ -175,27 +161,13 @@ impl<'a> Scheduler<'a> {
     #[allow(clippy::cast_sign_loss)] // written from u64 counters by `snapshot`
     fn apply(&mut self, snaps: &[Snapshot]) -> usize {
         let own = snaps[0];
-        macro_rules! base {
-            ($x:expr) => {{
-                $x.base.last_epoch = own.last_epoch;
-                $x.base.step_count = own.step_count;
-            }};
+        if let Some(base) = self.base_state_mut() {
+            base.last_epoch = own.last_epoch;
+            base.step_count = own.step_count;
         }
         let mut n = 1;
         match self {
-            Scheduler::Step(x) => base!(x),
-            Scheduler::MultiStep(x) => base!(x),
-            Scheduler::Constant(x) => base!(x),
-            Scheduler::Linear(x) => base!(x),
-            Scheduler::Exponential(x) => base!(x),
-            Scheduler::Polynomial(x) => base!(x),
-            Scheduler::CosineAnnealing(x) => base!(x),
-            Scheduler::Lambda(x) => base!(x),
-            Scheduler::Multiplicative(x) => base!(x),
-            Scheduler::Cyclic(x) => base!(x),
-            Scheduler::OneCycle(x) => base!(x),
             Scheduler::WarmRestarts(x) => {
-                base!(x);
                 x.t_cur = own.real;
                 x.t_i = own.int0;
             }
@@ -216,6 +188,7 @@ impl<'a> Scheduler<'a> {
                     n += c.apply(&snaps[n..]);
                 }
             }
+            _ => {}
         }
         n
     }

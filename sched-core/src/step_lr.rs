@@ -1,6 +1,6 @@
 //! `StepLR`: decay by `gamma` every `step_size` epochs.
 
-use crate::base::{Base, StepMode, finite, fu, t_mul};
+use crate::base::{Base, StepMode, finite, fu};
 use crate::math::Real;
 use crate::{ParamGroup, SchedError};
 
@@ -92,11 +92,7 @@ impl StepLr {
             Some(&p) => R::from_f64(p),
             None => R::from_f64(self.gamma).pow(R::from_f64(fu(k))),
         };
-        let b = self.base.base_lrs[group];
-        if self.base.is_tensor(group) {
-            return Ok(R::from_f64(t_mul(b, g.to_f64())));
-        }
-        Ok(R::from_f64(b) * g)
+        Ok(self.base.times_base(group, g))
     }
 }
 

@@ -1,6 +1,6 @@
 //! `CosineAnnealingWarmRestarts` (SGDR).
 
-use crate::base::{Base, StepMode, f, finite, t_add, t_div, t_mul, t_sub};
+use crate::base::{Base, StepMode, epoch_i64, f, finite, t_add, t_div, t_mul, t_sub};
 use crate::math::{PI, Real};
 use crate::{MAX_GROUPS, ParamGroup, SchedError};
 
@@ -187,7 +187,7 @@ impl CosineAnnealingWarmRestarts {
     /// `n` with `m^n <= floor(e (m - 1) / T_0) + 1`: an integer logarithm, no loop over
     /// cycles and no floating-point rounding.
     fn cycle_of_step(&self, epoch: u64) -> (i64, i64) {
-        let e = i64::try_from(epoch).unwrap_or(i64::MAX);
+        let e = epoch_i64(epoch);
         if self.t_mult == 1 {
             return (e % self.t_0, self.t_0);
         }
