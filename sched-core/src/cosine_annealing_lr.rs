@@ -71,47 +71,51 @@ impl CosineAnnealingLr {
         mode: StepMode,
     ) -> Result<(), SchedError> {
         let (t, m) = (self.t_max, self.eta_min);
-        match mode {
-            StepMode::Initial => self.base.advance(groups, mode, |c| Ok(c.lr)),
-            StepMode::RestartAtZero => {
-                self.base.advance(groups, mode, |c| Ok(Self::absolute(c, m, t, 0)))
-            }
-            StepMode::Normal => {
-                let first = self.base.step_count == 0;
-                self.base.advance(groups, mode, |c| {
-                    let (e, tf) = (c.e, f(t));
-                    Ok(if first && e > 0 {
-                        // `_step_count == 1 and last_epoch > 0`: unreachable through
-                        // PyTorch's public API, kept for fidelity.
-                        Self::absolute(c, m, t, e)
-                    } else if (e - 1 - t).rem_euclid(2 * t) == 0 {
-                        // lr + (b - m) * (1 - cos(pi / T)) / 2
-                        let k = 1.0 - (PI / tf).cos();
-                        if c.tensor {
-                            f32r(c.lr + t_div(t_mul(t_sub(c.b, m), k), 2.0))
-                        } else {
-                            c.lr + (c.b - m) * k / 2.0
-                        }
-                    } else {
-                        // (1 + cos(pi e / T)) / (1 + cos(pi (e - 1) / T)) * (lr - m) + m
-                        let ratio =
-                            (1.0 + (PI * f(e) / tf).cos()) / (1.0 + (PI * f(e - 1) / tf).cos());
-                        if c.tensor {
-                            t_add(t_mul(t_sub(c.lr, m), ratio), m)
-                        } else {
-                            ratio * (c.lr - m) + m
-                        }
-                    })
-                })
-            }
+        let e = match mode {
+            StepMode::Initial => return self.base.advance(groups, mode, |c| Ok(c.lr)),
+            StepMode::RestartAtZero => 0,
+            StepMode::Normal => self.base.last_epoch + 1,
+        };
+        // Every branch depends on the epoch only: its cosines are computed once per step.
+        let tf = f(t);
+        if mode == StepMode::RestartAtZero || (self.base.step_count == 0 && e > 0) {
+            // The closed form (the second case is `_step_count == 1 and last_epoch > 0`:
+            // unreachable through PyTorch's public API, kept for fidelity).
+            let k = Self::cos_term(e, t);
+            return self.base.advance(groups, mode, |c| Ok(Self::absolute(c, m, k)));
         }
+        if (e - 1 - t).rem_euclid(2 * t) == 0 {
+            // lr + (b - m) * (1 - cos(pi / T)) / 2
+            let k = 1.0 - (PI / tf).cos();
+            return self.base.advance(groups, mode, |c| {
+                Ok(if c.tensor {
+                    f32r(c.lr + t_div(t_mul(t_sub(c.b, m), k), 2.0))
+                } else {
+                    c.lr + (c.b - m) * k / 2.0
+                })
+            });
+        }
+        // (1 + cos(pi e / T)) / (1 + cos(pi (e - 1) / T)) * (lr - m) + m
+        let ratio = (1.0 + (PI * f(e) / tf).cos()) / (1.0 + (PI * f(e - 1) / tf).cos());
+        self.base.advance(groups, mode, |c| {
+            Ok(if c.tensor {
+                t_add(t_mul(t_sub(c.lr, m), ratio), m)
+            } else {
+                ratio * (c.lr - m) + m
+            })
+        })
     }
 
-    /// `m + (b - m) * (1 + cos(pi * e / T)) / 2` in PyTorch's arithmetic (f32 tensor ops
-    /// for tensor lrs).
+    /// `1 + cos(pi * e / T)`.
     #[inline(always)]
-    fn absolute(c: Ctx, m: f64, t: i64, e: i64) -> f64 {
-        let k = 1.0 + (PI * f(e) / f(t)).cos();
+    fn cos_term(e: i64, t: i64) -> f64 {
+        1.0 + (PI * f(e) / f(t)).cos()
+    }
+
+    /// `m + (b - m) * k / 2` with `k = 1 + cos(pi * e / T)`, in PyTorch's arithmetic (f32
+    /// tensor ops for tensor lrs).
+    #[inline(always)]
+    fn absolute(c: Ctx, m: f64, k: f64) -> f64 {
         if c.tensor {
             t_add(t_div(t_mul(t_sub(c.b, m), k), 2.0), m)
         } else {
@@ -125,7 +129,7 @@ impl CosineAnnealingLr {
         let e = epoch_i64(epoch);
         let c = self.base.ctx(group, e);
         if c.tensor {
-            return Ok(R::from_f64(Self::absolute(c, self.eta_min, self.t_max, e)));
+            return Ok(R::from_f64(Self::absolute(c, self.eta_min, Self::cos_term(e, self.t_max))));
         }
         let (b, m, t) = (R::from_f64(c.b), R::from_f64(self.eta_min), self.t_max);
         Ok(m + (b - m) * (R::ONE + (R::PI * R::from_i64(e) / R::from_i64(t)).cos()) / R::TWO)

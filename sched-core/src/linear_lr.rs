@@ -78,22 +78,21 @@ impl LinearLr {
         groups: &mut [ParamGroup],
         mode: StepMode,
     ) -> Result<(), SchedError> {
-        let this = *self;
         if mode == StepMode::RestartAtZero {
-            return self.base.advance(groups, mode, |c| Ok(c.mul(c.b, this.factor::<f64>(0))));
+            let k0 = self.factor::<f64>(0);
+            return self.base.advance(groups, mode, |c| Ok(c.mul(c.b, k0)));
         }
-        let initial = mode == StepMode::Initial;
+        // The factor depends on the epoch only: computed once per step (`None` keeps lr).
+        let e = self.base.last_epoch + 1;
         let (s, t, n) = (self.start, self.end, self.total_iters);
-        self.base.advance(groups, mode, |c| {
-            let e = c.e;
-            Ok(if e == 0 {
-                c.mul(c.lr, s)
-            } else if initial || e > n {
-                c.lr
-            } else {
-                c.mul(c.lr, 1.0 + (t - s) / (f(n) * s + f(e - 1) * (t - s)))
-            })
-        })
+        let factor = if e == 0 {
+            Some(s)
+        } else if mode == StepMode::Initial || e > n {
+            None
+        } else {
+            Some(1.0 + (t - s) / (f(n) * s + f(e - 1) * (t - s)))
+        };
+        self.base.advance(groups, mode, |c| Ok(factor.map_or(c.lr, |k| c.mul(c.lr, k))))
     }
 
     /// `start + (end - start) * min(T, e) / T` (`start` when `T == 0`).

@@ -91,18 +91,14 @@ impl MultiStepLr {
         groups: &mut [ParamGroup],
         mode: StepMode,
     ) -> Result<(), SchedError> {
-        let this = *self;
         if mode == StepMode::RestartAtZero {
-            return self.base.advance(
-                groups,
-                mode,
-                |c| Ok(c.mul(c.b, this.powers[this.passed(0)])),
-            );
+            let k0 = self.powers[self.passed(0)];
+            return self.base.advance(groups, mode, |c| Ok(c.mul(c.b, k0)));
         }
-        self.base.advance(groups, mode, |c| {
-            let n = u64::try_from(c.e).map_or(0, |e| this.count(e));
-            Ok(if n == 0 { c.lr } else { c.mul(c.lr, this.powers[n]) })
-        })
+        // The same epoch for every group: count its milestones once.
+        let n = u64::try_from(self.base.last_epoch + 1).map_or(0, |e| self.count(e));
+        let k = self.powers[n];
+        self.base.advance(groups, mode, |c| Ok(if n == 0 { c.lr } else { c.mul(c.lr, k) }))
     }
 
     #[inline]

@@ -60,20 +60,18 @@ impl PolynomialLr {
         groups: &mut [ParamGroup],
         mode: StepMode,
     ) -> Result<(), SchedError> {
-        let this = *self;
         if mode == StepMode::RestartAtZero {
-            return self.base.advance(groups, mode, |c| Ok(c.mul(c.b, this.factor::<f64>(0))));
+            let k0 = self.factor::<f64>(0);
+            return self.base.advance(groups, mode, |c| Ok(c.mul(c.b, k0)));
         }
-        let initial = mode == StepMode::Initial;
+        // The factor depends on the epoch only: computed once per step (`None` keeps lr).
+        let e = self.base.last_epoch + 1;
         let (t, p) = (self.total_iters, self.power);
-        self.base.advance(groups, mode, |c| {
-            let e = c.e;
-            if initial || e > t {
-                return Ok(c.lr);
-            }
+        let factor = (mode != StepMode::Initial && e <= t).then(|| {
             let tf = f(t);
-            Ok(c.mul(c.lr, ((1.0 - f(e) / tf) / (1.0 - f(e - 1) / tf)).pow(p)))
-        })
+            ((1.0 - f(e) / tf) / (1.0 - f(e - 1) / tf)).pow(p)
+        });
+        self.base.advance(groups, mode, |c| Ok(factor.map_or(c.lr, |k| c.mul(c.lr, k))))
     }
 
     /// `(1.0 - min(T, e) / T) ** power` (1 when `T == 0`).
