@@ -144,7 +144,15 @@ fn every_backend_matches_the_scalar_reference() {
     println!("available backends: {backends:?}; active: {}", Backend::active());
     let max_lanes = backends.iter().map(|b| b.lanes()).max().unwrap_or(1);
     let mut lengths: Vec<usize> = (0..=2 * max_lanes + 1).collect();
+    // Around every multiple of two vectors up to 18 vectors: the pipelined main loop runs
+    // blocks of two or four vectors and needs two blocks for its steady state.
+    for m in 1..=9 {
+        let k = 2 * max_lanes * m;
+        lengths.extend([k - 1, k, k + 1]);
+    }
     lengths.extend([63, 64, 65, 127, 200, 1000, 4099]);
+    lengths.sort_unstable();
+    lengths.dedup();
     let mut runs = 0;
     for backend in backends {
         for (ci, config) in configs().iter().enumerate() {

@@ -8,7 +8,9 @@
 //! rounded multiply for `buf * m`. The ragged end of a tensor (fewer than `LANES` elements) is
 //! copied into a zero-padded register-sized array, run through the same vector code and copied
 //! back, so no scalar code is involved and every element sees identical instructions; the same
-//! is done for the head up to the first vector-aligned parameter address.
+//! is done for the head up to the first vector-aligned parameter address. The main loop is
+//! software-pipelined (the next block's loads before this block's stores, see [`pipelined`]),
+//! which only reorders memory operations on disjoint slices.
 use crate::StepScalars;
 
 /// A SIMD register of `LANES` f32 values with the operations the SGD rule needs.
@@ -19,6 +21,9 @@ use crate::StepScalars;
 pub(crate) trait Lanes: Copy {
     /// Number of f32 lanes.
     const LANES: usize;
+    /// Vectors per block of the pipelined main loop, 2 or 4: two blocks of three inputs are
+    /// live at once, so 4 (24 registers) where the ISA has 32 vector registers, 2 with 16.
+    const BLOCK: usize;
     /// Loads `LANES` values from `ptr` (no alignment needed).
     ///
     /// # Safety
@@ -132,7 +137,74 @@ struct Consts<V> {
     scale: V,
 }
 
-/// The rule for `LANES` elements at `p`, `g`, `b` (see the scalar reference).
+/// The inputs of `LANES` elements: parameters, gradients and (with momentum, after the first
+/// step) the old momentum buffer. `buf` is unused otherwise.
+#[derive(Clone, Copy)]
+struct Loaded<V> {
+    param: V,
+    grad: V,
+    buf: V,
+}
+
+/// Loads the inputs of `LANES` elements at `p`, `g`, `b`.
+///
+/// # Safety
+/// `p` and `g` are valid for `LANES` reads; with momentum and not `FIRST`, `b` too. The CPU
+/// supports `V`'s ISA (a [`Consts`] value exists).
+#[inline(always)]
+unsafe fn load<V: Lanes, const F: u8>(
+    c: &Consts<V>,
+    p: *const f32,
+    g: *const f32,
+    b: *const f32,
+) -> Loaded<V> {
+    // SAFETY: the caller guarantees the pointers cover `LANES` elements.
+    unsafe {
+        Loaded {
+            param: V::load(p),
+            grad: V::load(g),
+            buf: if F & (bit::MOMENTUM | bit::FIRST) == bit::MOMENTUM {
+                V::load(b)
+            } else {
+                c.scale
+            },
+        }
+    }
+}
+
+/// The rule (see the scalar reference) on loaded inputs; stores the new parameters at `p` and,
+/// with momentum, the new buffer at `b`.
+///
+/// # Safety
+/// `p` is valid for `LANES` writes; with momentum, `b` too.
+#[inline(always)]
+unsafe fn finish<V: Lanes, const F: u8>(c: &Consts<V>, x: Loaded<V>, p: *mut f32, b: *mut f32) {
+    let mut grad = x.grad;
+    if F & bit::SCALE != 0 {
+        grad = grad.div(c.scale);
+    }
+    if F & bit::MAXIMIZE != 0 {
+        grad = grad.neg();
+    }
+    if F & bit::WEIGHT_DECAY != 0 {
+        grad = x.param.mul_add(c.weight_decay, grad);
+    }
+    // SAFETY: the caller guarantees `p` (and `b` with momentum) cover `LANES` elements.
+    unsafe {
+        if F & bit::MOMENTUM != 0 {
+            let buf = if F & bit::FIRST != 0 {
+                grad
+            } else {
+                grad.mul_add(c.one_minus_dampening, x.buf.mul(c.momentum))
+            };
+            buf.store(b);
+            grad = if F & bit::NESTEROV != 0 { buf.mul_add(c.momentum, grad) } else { buf };
+        }
+        grad.mul_add(c.neg_lr, x.param).store(p);
+    }
+}
+
+/// The rule for `LANES` elements at `p`, `g`, `b`: [`load`] then [`finish`].
 ///
 /// # Safety
 /// `p` and `g` are valid for `LANES` reads (and `p` for writes); with momentum, `b` too.
@@ -143,30 +215,8 @@ unsafe fn lanes_step<V: Lanes, const F: u8>(
     g: *const f32,
     b: *mut f32,
 ) {
-    // SAFETY: the caller guarantees `p`, `g` (and `b` with momentum) cover `LANES` elements.
-    unsafe {
-        let param = V::load(p);
-        let mut grad = V::load(g);
-        if F & bit::SCALE != 0 {
-            grad = grad.div(c.scale);
-        }
-        if F & bit::MAXIMIZE != 0 {
-            grad = grad.neg();
-        }
-        if F & bit::WEIGHT_DECAY != 0 {
-            grad = param.mul_add(c.weight_decay, grad);
-        }
-        if F & bit::MOMENTUM != 0 {
-            let buf = if F & bit::FIRST != 0 {
-                grad
-            } else {
-                grad.mul_add(c.one_minus_dampening, V::load(b).mul(c.momentum))
-            };
-            buf.store(b);
-            grad = if F & bit::NESTEROV != 0 { buf.mul_add(c.momentum, grad) } else { buf };
-        }
-        grad.mul_add(c.neg_lr, param).store(p);
-    }
+    // SAFETY: forwarded from the caller.
+    unsafe { finish::<V, F>(c, load::<V, F>(c, p, g, b), p, b) }
 }
 
 /// Largest lane count of any backend: the size of the padded tail arrays.
@@ -214,15 +264,16 @@ pub(crate) unsafe fn update<V: Lanes, const F: u8>(
     let bp = buf.as_mut_ptr();
     // Without momentum `bp` is never dereferenced; `wrapping_add` keeps the arithmetic defined.
     let at = |i: usize| (pp.wrapping_add(i), gp.wrapping_add(i), bp.wrapping_add(i));
+    // Main loop, software-pipelined over blocks of `V::BLOCK` vectors (see [`pipelined`]).
     let mut i = head;
-    while i + 4 * lanes <= n {
-        for k in 0..4 {
-            let (p, g, b) = at(i + k * lanes);
-            // SAFETY: `i + 4 * lanes <= n` and every slice has at least `n` elements.
-            unsafe { step(&c, p, g, b) };
+    // SAFETY: `head <= n` and every slice has at least `n` elements (with momentum; without,
+    // `buf` is never dereferenced), so the pointers at `i` are valid for `n - i` elements.
+    i += unsafe {
+        match V::BLOCK {
+            2 => pipelined::<V, F, 2>(&c, pp.add(i), gp.add(i), bp.wrapping_add(i), n - i),
+            _ => pipelined::<V, F, 4>(&c, pp.add(i), gp.add(i), bp.wrapping_add(i), n - i),
         }
-        i += 4 * lanes;
-    }
+    };
     while i + lanes <= n {
         let (p, g, b) = at(i);
         // SAFETY: `i + lanes <= n` and every slice has at least `n` elements.
@@ -232,6 +283,68 @@ pub(crate) unsafe fn update<V: Lanes, const F: u8>(
     if i < n {
         padded::<V, F>(&c, params, grads, buf, i..n);
     }
+}
+
+/// The main loop over whole blocks of `B` vectors from `p`, `g`, `b`, at most `n` elements;
+/// returns the number of elements done (a multiple of `B * LANES`).
+///
+/// Software pipelining: the loads of block k+1 are issued before the stores of block k, so no
+/// load follows, closely in program order, a store to an address equal modulo 4096. On x86
+/// such "4K aliasing" makes the load wait for the unrelated store: with the parameters one
+/// vector ahead of the gradients modulo 4096 the plain loop (load, compute, store per vector)
+/// ran 1.6x slower at 1 Mi elements, and even with all three arrays page-aligned this order
+/// is 1.2x faster with AVX-512. It only reorders independent memory operations (the slices
+/// are disjoint), so results are unchanged.
+///
+/// # Safety
+/// `p` and `g` are valid for `n` reads (`p` for writes); with momentum, `b` for `n` reads and
+/// writes. The CPU supports `V`'s ISA (a [`Consts`] value exists).
+#[inline(always)]
+unsafe fn pipelined<V: Lanes, const F: u8, const B: usize>(
+    c: &Consts<V>,
+    p: *mut f32,
+    g: *const f32,
+    b: *mut f32,
+    n: usize,
+) -> usize {
+    let lanes = V::LANES;
+    let block = B * lanes;
+    if n < block {
+        return 0;
+    }
+    let mut i = 0;
+    // Placeholder contents, overwritten before use.
+    let mut current = [Loaded { param: c.scale, grad: c.scale, buf: c.scale }; B];
+    let mut next = current;
+    // SAFETY (loads and stores below): every block starts at `i` with `i + block <= n`, and its
+    // vector `k` covers `i + k * lanes .. i + (k + 1) * lanes`, inside every slice (the
+    // caller's contract). Without momentum `b` is never dereferenced; `wrapping_add` keeps the
+    // pointer arithmetic defined.
+    for (k, x) in current.iter_mut().enumerate() {
+        let j = i + k * lanes;
+        // SAFETY: see above.
+        *x = unsafe { load::<V, F>(c, p.add(j), g.add(j), b.wrapping_add(j)) };
+    }
+    while i + 2 * block <= n {
+        for (k, x) in next.iter_mut().enumerate() {
+            let j = i + block + k * lanes;
+            // SAFETY: see above (`i + 2 * block <= n`).
+            *x = unsafe { load::<V, F>(c, p.add(j), g.add(j), b.wrapping_add(j)) };
+        }
+        for (k, x) in current.iter().enumerate() {
+            let j = i + k * lanes;
+            // SAFETY: see above.
+            unsafe { finish::<V, F>(c, *x, p.add(j), b.wrapping_add(j)) };
+        }
+        current = next;
+        i += block;
+    }
+    for (k, x) in current.iter().enumerate() {
+        let j = i + k * lanes;
+        // SAFETY: see above.
+        unsafe { finish::<V, F>(c, *x, p.add(j), b.wrapping_add(j)) };
+    }
+    i + block
 }
 
 /// Runs the elements `range` (fewer than `LANES`) through the vector code on zero-padded
