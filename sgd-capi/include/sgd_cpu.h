@@ -1,0 +1,95 @@
+/* sgd_cpu.h: C ABI of sgd-cpu, fused multi-tensor torch.optim.SGD for CPUs.
+ *
+ * Build: cargo build --release -p sgd-cpu-capi  ->  target/release/libsgd_cpu_capi.so
+ * Link:  cc trainer.c -Isgd-capi/include -Ltarget/release -lsgd_cpu_capi
+ *
+ * One call updates every tensor of every group in one fused pass with the semantics of
+ * torch.optim.SGD.step() (lr, momentum, dampening, weight_decay, nesterov, maximize per
+ * group; torch's fused grad_scale / found_inf), bit for bit as the Rust crate.
+ * Everything is validated before anything is written; a negative status means nothing was
+ * written, and sgd_last_error_message() names the bad value.
+ */
+#ifndef SGD_CPU_H
+#define SGD_CPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes (int32_t). >= 0: success; < 0: rejected, nothing written. */
+#define SGD_OK 0
+#define SGD_SKIPPED_FOUND_INF 1
+#define SGD_ERR_NULL_POINTER (-1)
+#define SGD_ERR_MISALIGNED (-2)
+#define SGD_ERR_TOO_LARGE (-3)
+#define SGD_ERR_OVERLAP (-4)
+#define SGD_ERR_INVALID_CONFIG (-10)
+#define SGD_ERR_MISSING_MOMENTUM_BUFFER (-11)
+#define SGD_ERR_INVALID_GRAD_SCALE (-12)
+#define SGD_ERR_THREAD_SPAWN_FAILED (-13)
+#define SGD_ERR_OTHER (-98)
+#define SGD_ERR_PANIC (-99)
+
+/* Options of one parameter group, as torch.optim.SGD takes them. */
+typedef struct sgd_config {
+    double lr;
+    double momentum;     /* 0: no momentum buffer */
+    double dampening;
+    double weight_decay;
+    uint32_t nesterov;   /* non-zero = true */
+    uint32_t maximize;   /* non-zero = true */
+} sgd_config;
+
+/* One parameter tensor, flattened to float32. A tensor with grad == NULL is skipped and its
+ * other pointers are not used. Written regions (param, momentum_buffer, initialized) must not
+ * overlap anything else in the call (checked: SGD_ERR_OVERLAP). Float pointers are 4-byte
+ * aligned (checked). */
+typedef struct sgd_tensor {
+    float *param;             /* numel floats, updated in place */
+    const float *grad;        /* numel floats, read only; NULL = no gradient this step */
+    float *momentum_buffer;   /* numel floats; required if the group has momentum */
+    uint8_t *initialized;     /* required with a buffer: 0 before the tensor's first step
+                                 with momentum (the buffer is then set to the gradient),
+                                 set to 1 by the step */
+    size_t numel;
+} sgd_tensor;
+
+/* One parameter group: options for this step (set lr from a scheduler) and its tensors. */
+typedef struct sgd_group {
+    sgd_config config;
+    const sgd_tensor *tensors;
+    size_t n_tensors;
+} sgd_group;
+
+/* A persistent thread pool (workers started once). */
+typedef struct sgd_pool sgd_pool;
+
+/* A pool of `threads` threads in total, the calling thread included (0 = one per core).
+ * NULL on failure (see sgd_last_error_message). */
+sgd_pool *sgd_pool_new(size_t threads);
+/* Stops the workers and frees the pool; NULL is ignored. */
+void sgd_pool_free(sgd_pool *pool);
+/* Threads taking part in a step (0 for NULL). */
+size_t sgd_pool_threads(const sgd_pool *pool);
+
+/* One fused step over `n_groups` groups, on `pool` (NULL = the calling thread only).
+ * grad_scale: NULL or one float dividing every gradient inside the pass.
+ * found_inf: non-zero skips the step after validation (returns SGD_SKIPPED_FOUND_INF). */
+int32_t sgd_step(const sgd_pool *pool, const sgd_group *groups, size_t n_groups,
+                 const float *grad_scale, uint32_t found_inf);
+
+/* The message of the last error on this thread ("" after a success), NUL-terminated and
+ * truncated to len - 1 bytes; returns its full length (like snprintf). */
+size_t sgd_last_error_message(char *buf, size_t len);
+
+/* The SIMD backend in use: "avx512", "avx2", "neon" or "scalar". */
+const char *sgd_backend_name(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SGD_CPU_H */

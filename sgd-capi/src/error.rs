@@ -1,0 +1,227 @@
+//! Status codes, the typed error behind each, and the last error message per thread.
+use std::cell::RefCell;
+use std::fmt;
+
+use sgd_cpu::SgdError;
+
+/// `sgd_status`: what an entry point returns. `0` and positive values are success; negative
+/// values are errors, and then nothing was written.
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SgdStatus {
+    /// The step ran.
+    Ok = 0,
+    /// `found_inf` was set: the step was skipped, nothing was written.
+    SkippedFoundInf = 1,
+    /// A pointer that must point at data is null.
+    NullPointer = -1,
+    /// A float pointer is not 4-byte aligned.
+    Misaligned = -2,
+    /// A tensor's size in bytes exceeds `isize::MAX`.
+    TooLarge = -3,
+    /// A written region overlaps another region of the step.
+    Overlap = -4,
+    /// Invalid hyper-parameter (lr, momentum, dampening, weight decay, nesterov rule).
+    InvalidConfig = -10,
+    /// A tensor of a group with momentum has a gradient but no momentum buffer.
+    MissingMomentumBuffer = -11,
+    /// The gradient scale is zero, NaN or infinite.
+    InvalidGradScale = -12,
+    /// The thread pool could not start its threads.
+    ThreadSpawnFailed = -13,
+    /// Any other error of `sgd-cpu` (see the message).
+    Other = -98,
+    /// A bug: a panic was caught at the boundary (see the message).
+    Panic = -99,
+}
+
+/// Which pointer of a tensor (or of the call) an error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PointerField {
+    /// The `groups` array of the call.
+    Groups,
+    /// A group's `tensors` array.
+    Tensors,
+    /// A tensor's `param`.
+    Param,
+    /// A tensor's `grad`.
+    Grad,
+    /// A tensor's `momentum_buffer`.
+    MomentumBuffer,
+    /// A tensor's `initialized` flag.
+    Initialized,
+    /// The pool handle.
+    Pool,
+}
+
+impl fmt::Display for PointerField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PointerField::Groups => "groups",
+            PointerField::Tensors => "tensors",
+            PointerField::Param => "param",
+            PointerField::Grad => "grad",
+            PointerField::MomentumBuffer => "momentum_buffer",
+            PointerField::Initialized => "initialized",
+            PointerField::Pool => "pool",
+        })
+    }
+}
+
+/// Why a C call refused its input: the pointer checks of this crate, or an [`SgdError`].
+/// Tensor indices count over all groups, in order (as in [`SgdError`]).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum CapiError {
+    /// A null pointer where data is needed (`tensor` is `None` for call-level pointers).
+    NullPointer {
+        /// Group index, where the pointer belongs to a group or tensor.
+        group: Option<usize>,
+        /// Tensor index, where the pointer belongs to a tensor.
+        tensor: Option<usize>,
+        /// Which pointer.
+        field: PointerField,
+    },
+    /// A float pointer not aligned to 4 bytes.
+    Misaligned {
+        /// Tensor index.
+        tensor: usize,
+        /// Which pointer.
+        field: PointerField,
+        /// The address.
+        address: usize,
+    },
+    /// `numel * 4` exceeds `isize::MAX`.
+    TooLarge {
+        /// Tensor index.
+        tensor: usize,
+        /// Elements given.
+        numel: usize,
+    },
+    /// A written region overlaps another region of the step.
+    Overlap {
+        /// First tensor and pointer.
+        a: (usize, PointerField),
+        /// Second tensor and pointer.
+        b: (usize, PointerField),
+    },
+    /// Rejected by `sgd-cpu`.
+    Sgd(SgdError),
+    /// A panic caught at the boundary (a bug).
+    Panic(String),
+}
+
+impl CapiError {
+    /// The status code of this error.
+    pub fn status(&self) -> SgdStatus {
+        match self {
+            CapiError::NullPointer { .. } => SgdStatus::NullPointer,
+            CapiError::Misaligned { .. } => SgdStatus::Misaligned,
+            CapiError::TooLarge { .. } => SgdStatus::TooLarge,
+            CapiError::Overlap { .. } => SgdStatus::Overlap,
+            CapiError::Panic(_) => SgdStatus::Panic,
+            CapiError::Sgd(e) => match e {
+                SgdError::NegativeLearningRate { .. }
+                | SgdError::NonFiniteLearningRate { .. }
+                | SgdError::InvalidMomentum { .. }
+                | SgdError::InvalidWeightDecay { .. }
+                | SgdError::InvalidDampening { .. }
+                | SgdError::NesterovRequiresMomentumAndZeroDampening { .. } => {
+                    SgdStatus::InvalidConfig
+                }
+                SgdError::MissingMomentumBuffer { .. } => SgdStatus::MissingMomentumBuffer,
+                SgdError::InvalidGradScale { .. } => SgdStatus::InvalidGradScale,
+                SgdError::ThreadSpawnFailed { .. } => SgdStatus::ThreadSpawnFailed,
+                _ => SgdStatus::Other,
+            },
+        }
+    }
+}
+
+impl fmt::Display for CapiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CapiError::NullPointer { group, tensor, field } => {
+                write!(f, "null pointer: {field}")?;
+                if let Some(t) = tensor {
+                    write!(f, " of tensor {t}")?;
+                }
+                if let Some(g) = group {
+                    write!(f, " (group {g})")?;
+                }
+                Ok(())
+            }
+            CapiError::Misaligned { tensor, field, address } => write!(
+                f,
+                "tensor {tensor}: {field} at {address:#x} is not aligned to 4 bytes (f32)"
+            ),
+            CapiError::TooLarge { tensor, numel } => {
+                write!(f, "tensor {tensor}: numel {numel} is too large (over isize::MAX bytes)")
+            }
+            CapiError::Overlap { a, b } => write!(
+                f,
+                "tensor {} {} overlaps tensor {} {} (a written region must not share memory)",
+                a.0, a.1, b.0, b.1
+            ),
+            CapiError::Sgd(e) => e.fmt(f),
+            CapiError::Panic(msg) => write!(f, "internal error (panic): {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for CapiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CapiError::Sgd(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<SgdError> for CapiError {
+    fn from(e: SgdError) -> Self {
+        CapiError::Sgd(e)
+    }
+}
+
+thread_local! {
+    /// The message of the last error on this thread ("" after a success).
+    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Records the outcome of a call on this thread and returns its status code.
+pub(crate) fn record(result: Result<SgdStatus, CapiError>) -> i32 {
+    let (status, message) = match result {
+        Ok(status) => (status, String::new()),
+        Err(e) => (e.status(), e.to_string()),
+    };
+    LAST_ERROR.with(|m| *m.borrow_mut() = message);
+    status as i32
+}
+
+/// `size_t sgd_last_error_message(char *buf, size_t len)`: copies the message of the last
+/// error on this thread ("" after a success) into `buf` as a NUL-terminated string, truncated
+/// to `len - 1` bytes, and returns the full length (without the NUL), like `snprintf`. With
+/// `buf` null or `len` 0 nothing is written.
+///
+/// # Safety
+/// `buf` is null or valid for `len` bytes of writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sgd_last_error_message(buf: *mut u8, len: usize) -> usize {
+    LAST_ERROR.with(|m| {
+        let m = m.borrow();
+        let bytes = m.as_bytes();
+        if !buf.is_null() && len > 0 {
+            let n = bytes.len().min(len - 1);
+            // SAFETY: the caller guarantees `buf` is valid for `len > n` bytes; the message is
+            // a separate Rust allocation, so the regions do not overlap.
+            unsafe {
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, n);
+                *buf.add(n) = 0;
+            }
+        }
+        bytes.len()
+    })
+}

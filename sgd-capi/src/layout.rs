@@ -1,0 +1,104 @@
+//! Pointer checks of a C step: nulls, alignment, sizes and overlaps, before any reference
+//! is formed.
+use crate::{CapiError, PointerField, SgdTensorC};
+
+/// One memory region of a step.
+#[derive(Clone, Copy, Debug)]
+struct Region {
+    start: usize,
+    end: usize,
+    writes: bool,
+    tensor: usize,
+    field: PointerField,
+}
+
+/// Collects the regions of a step and checks each tensor's pointers on the way.
+#[derive(Default)]
+pub(crate) struct Layout {
+    regions: Vec<Region>,
+}
+
+impl Layout {
+    /// Checks tensor `tensor` (of group `group`) and records its regions. A tensor without a
+    /// gradient is skipped: the step never touches it, so its other pointers are not checked.
+    pub(crate) fn add(
+        &mut self,
+        group: usize,
+        tensor: usize,
+        t: &SgdTensorC,
+    ) -> Result<(), CapiError> {
+        if t.grad.is_null() {
+            return Ok(());
+        }
+        let bytes = t
+            .numel
+            .checked_mul(size_of::<f32>())
+            .filter(|&b| isize::try_from(b).is_ok())
+            .ok_or(CapiError::TooLarge { tensor, numel: t.numel })?;
+        let null =
+            |field| CapiError::NullPointer { group: Some(group), tensor: Some(tensor), field };
+        let floats = [
+            (t.param as usize, PointerField::Param, true),
+            (t.grad as usize, PointerField::Grad, false),
+            (t.momentum_buffer as usize, PointerField::MomentumBuffer, true),
+        ];
+        for (address, field, _) in floats {
+            if address % align_of::<f32>() != 0 {
+                return Err(CapiError::Misaligned { tensor, field, address });
+            }
+        }
+        if t.param.is_null() && t.numel > 0 {
+            return Err(null(PointerField::Param));
+        }
+        if !t.momentum_buffer.is_null() && t.initialized.is_null() {
+            return Err(null(PointerField::Initialized));
+        }
+        for (address, field, writes) in floats {
+            if address != 0 && bytes > 0 {
+                self.regions.push(Region {
+                    start: address,
+                    end: address + bytes,
+                    writes,
+                    tensor,
+                    field,
+                });
+            }
+        }
+        if !t.momentum_buffer.is_null() {
+            let start = t.initialized as usize;
+            self.regions.push(Region {
+                start,
+                end: start + 1,
+                writes: true,
+                tensor,
+                field: PointerField::Initialized,
+            });
+        }
+        Ok(())
+    }
+
+    /// Fails if a written region overlaps any other region (reads may share memory).
+    pub(crate) fn check_overlaps(mut self) -> Result<(), CapiError> {
+        self.regions.sort_unstable_by_key(|r| r.start);
+        // The region reaching furthest so far, among all and among written ones.
+        let mut any: Option<Region> = None;
+        let mut written: Option<Region> = None;
+        for r in self.regions {
+            let hit = match (written, any) {
+                (Some(w), _) if r.start < w.end => Some(w),
+                (_, Some(a)) if r.writes && r.start < a.end => Some(a),
+                _ => None,
+            };
+            if let Some(o) = hit {
+                return Err(CapiError::Overlap { a: (o.tensor, o.field), b: (r.tensor, r.field) });
+            }
+            if any.is_none_or(|a| r.end > a.end) {
+                any = Some(r);
+            }
+            if r.writes && written.is_none_or(|w| r.end > w.end) {
+                written = Some(r);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,63 @@
+//! The `#[repr(C)]` structs of the header (`include/sgd_cpu.h`).
+use sgd_cpu::SgdConfig;
+
+/// `sgd_config`: the options of one parameter group, as `torch.optim.SGD` takes them.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SgdConfigC {
+    /// `lr`.
+    pub lr: f64,
+    /// `momentum` (`0` = no momentum buffer).
+    pub momentum: f64,
+    /// `dampening`.
+    pub dampening: f64,
+    /// `weight_decay`.
+    pub weight_decay: f64,
+    /// `nesterov` (non-zero = true).
+    pub nesterov: u32,
+    /// `maximize` (non-zero = true).
+    pub maximize: u32,
+}
+
+impl From<SgdConfigC> for SgdConfig {
+    fn from(c: SgdConfigC) -> Self {
+        SgdConfig {
+            lr: c.lr,
+            momentum: c.momentum,
+            dampening: c.dampening,
+            weight_decay: c.weight_decay,
+            nesterov: c.nesterov != 0,
+            maximize: c.maximize != 0,
+        }
+    }
+}
+
+/// `sgd_tensor`: one parameter tensor (flattened f32) and its state.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SgdTensorC {
+    /// `numel` floats, updated in place (may be null when `numel == 0`).
+    pub param: *mut f32,
+    /// `numel` floats, read only; null = no gradient this step (the tensor is skipped).
+    pub grad: *const f32,
+    /// `numel` floats; null = no buffer (required when the group has momentum and the tensor a
+    /// gradient).
+    pub momentum_buffer: *mut f32,
+    /// One byte: non-zero once the buffer holds a momentum value; set to 1 by a step that
+    /// updated the tensor with momentum. Required with a buffer.
+    pub initialized: *mut u8,
+    /// Elements of the tensor.
+    pub numel: usize,
+}
+
+/// `sgd_group`: one parameter group, its options for this step and its tensors.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SgdGroupC {
+    /// The group's options (set `lr` from a scheduler every step).
+    pub config: SgdConfigC,
+    /// `n_tensors` tensors (may be null when `n_tensors == 0`).
+    pub tensors: *const SgdTensorC,
+    /// Number of tensors.
+    pub n_tensors: usize,
+}
