@@ -8,6 +8,7 @@ for-loop (foreach=False). Hyper-parameters as the Rust bench: lr=0.01, momentum=
 element (read param, grad, buffer; write param, buffer), like the Rust bench.
 
 Usage:  python3 benches/peers/torch_sgd.py [--quick] [--json out.json] [--ours CRITERION_DIR]
+        python3 benches/peers/torch_sgd.py --same-tensors target/release/libsgd_cpu_capi.so
 (--quick skips 64Mi). With --ours (criterion's output directory of the Rust bench, e.g.
 target/criterion after `cargo bench -p lrkit-benches --bench sgd_cpu`) a side-by-side table
 is printed: our time and GB/s, our share of the triad and axpy baselines, torch's times, and
@@ -18,6 +19,7 @@ side-by-side table therefore shows both, and our side likewise shows criterion's
 its fastest sample.
 """
 import argparse
+import ctypes
 import json
 import os
 import statistics
@@ -106,6 +108,122 @@ def side_by_side(root, results):
                      criterion_best, "best")
 
 
+class SgdConfig(ctypes.Structure):
+    _fields_ = [("lr", ctypes.c_double), ("momentum", ctypes.c_double), ("dampening", ctypes.c_double),
+                ("weight_decay", ctypes.c_double), ("nesterov", ctypes.c_uint32), ("maximize", ctypes.c_uint32)]
+
+
+class SgdTensor(ctypes.Structure):
+    _fields_ = [("param", ctypes.c_void_p), ("grad", ctypes.c_void_p), ("momentum_buffer", ctypes.c_void_p),
+                ("initialized", ctypes.c_void_p), ("numel", ctypes.c_size_t)]
+
+
+class SgdGroup(ctypes.Structure):
+    _fields_ = [("config", SgdConfig), ("tensors", ctypes.POINTER(SgdTensor)), ("n_tensors", ctypes.c_size_t)]
+
+
+def load_capi(path):
+    """sgd-cpu's C ABI (sgd-capi/include/sgd_cpu.h) through ctypes."""
+    lib = ctypes.CDLL(os.path.abspath(path))
+    lib.sgd_pool_new.restype = ctypes.c_void_p
+    lib.sgd_pool_new.argtypes = [ctypes.c_size_t]
+    lib.sgd_pool_free.argtypes = [ctypes.c_void_p]
+    lib.sgd_step.restype = ctypes.c_int32
+    lib.sgd_step.argtypes = [ctypes.c_void_p, ctypes.POINTER(SgdGroup), ctypes.c_size_t, ctypes.c_void_p,
+                             ctypes.c_uint32]
+    lib.sgd_backend_name.restype = ctypes.c_char_p
+    lib.sgd_last_error_message.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+    return lib
+
+
+def same_tensors(args):
+    """Ours (through the C ABI) and torch's fused SGD on the very same tensors, interleaved.
+
+    Per case and thread count, both step the same parameters, gradients and momentum buffers
+    (torch's own, from its optimizer state): same memory, same addresses, same cache state.
+    Rounds alternate which side goes first; in each round a side runs 2 untimed steps (its
+    threads wake, its data is hot) and then `steps` timed ones, each timed on its own. The
+    result per side is the median step time over all rounds, and torch / ours is their ratio;
+    the spread is the range of the per-round ratios of medians. Both are called from Python,
+    so the call overhead (ctypes for ours) is included on both sides.
+    """
+    lib = load_capi(args.same_tensors)
+    print(f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}; "
+          f"ours: {lib.sgd_backend_name().decode()} through {args.same_tensors}")
+    rows = []
+    for name, tensors, numel in CASES:
+        if (args.quick and name == "64M") or (args.cases and name not in args.cases.split(",")):
+            continue
+        params = make_params(tensors, numel)
+        nbytes = SGD_BYTES * tensors * numel
+        for threads in (1, 2):
+            if args.threads and str(threads) not in args.threads.split(","):
+                continue
+            torch.set_num_threads(threads)
+            opt = torch.optim.SGD(params, lr=0.01, momentum=0.9, fused=True)
+            with torch.no_grad():
+                opt.step()  # allocates torch's momentum buffers: the steady state from here on
+            flags = (ctypes.c_uint8 * tensors)(*([1] * tensors))
+            table = (SgdTensor * tensors)()
+            for i, p in enumerate(params):
+                buf = opt.state[p]["momentum_buffer"]
+                table[i] = SgdTensor(p.data_ptr(), p.grad.data_ptr(), buf.data_ptr(),
+                                     ctypes.addressof(flags) + i, numel)
+            group = SgdGroup(SgdConfig(0.01, 0.9, 0.0, 0.0, 0, 0), table, tensors)
+            pool = lib.sgd_pool_new(threads)
+            group_ref = ctypes.byref(group)
+
+            def ours():
+                status = lib.sgd_step(pool, group_ref, 1, None, 0)
+                if status != 0:
+                    msg = ctypes.create_string_buffer(256)
+                    lib.sgd_last_error_message(msg, 256)
+                    raise RuntimeError(f"sgd_step: {status} {msg.value.decode()}")
+
+            steps = max(5, min(200, int(0.05 / max(nbytes / 30e9, 1e-6))))
+            times = {"torch": [], "ours": []}
+            round_ratios = []
+            with torch.no_grad():
+                for r in range(args.rounds):
+                    order = [("torch", opt.step), ("ours", ours)]
+                    if r % 2:
+                        order.reverse()
+                    medians = {}
+                    for side, fn in order:
+                        fn()
+                        fn()
+                        ts = []
+                        for _ in range(steps):
+                            t0 = time.perf_counter()
+                            fn()
+                            ts.append(time.perf_counter() - t0)
+                        times[side] += ts
+                        medians[side] = statistics.median(ts)
+                    round_ratios.append(medians["torch"] / medians["ours"])
+            lib.sgd_pool_free(pool)
+            t_med, o_med = statistics.median(times["torch"]), statistics.median(times["ours"])
+            row = dict(case=name, threads=threads, torch_fused=t_med, ours=o_med, ratio=t_med / o_med,
+                       ratio_min=min(round_ratios), ratio_max=max(round_ratios), steps=steps, rounds=args.rounds)
+            rows.append(row)
+            print(f"{name:>10} {threads}t  torch fused {t_med * 1e3:9.4f} ms  ours {o_med * 1e3:9.4f} ms "
+                  f"({nbytes / o_med / 1e9:6.1f} GB/s)  torch/ours {t_med / o_med:5.2f}x "
+                  f"(rounds {min(round_ratios):.2f}-{max(round_ratios):.2f})", flush=True)
+            del opt
+        del params
+    print()
+    print(f"Same tensors, interleaved ({args.rounds} rounds; median step time; torch {torch.__version__}):")
+    print()
+    print("| case | threads | torch fused ms | ours ms | ours GB/s | torch fused / ours | per-round range |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        nbytes = SGD_BYTES * next(t * n for c, t, n in CASES if c == r["case"])
+        print(f"| {r['case']} | {r['threads']} | {r['torch_fused'] * 1e3:.4f} | {r['ours'] * 1e3:.4f} | "
+              f"{nbytes / r['ours'] / 1e9:.1f} | {r['ratio']:.2f}x | {r['ratio_min']:.2f}-{r['ratio_max']:.2f}x |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(torch=torch.__version__, mode="same-tensors", results=rows), f, indent=1)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="skip the 64Mi case")
@@ -114,7 +232,13 @@ def main():
     ap.add_argument("--load", help="read torch results from this --json file instead of measuring")
     ap.add_argument("--cases", help="comma-separated subset of cases, e.g. 64M,1M")
     ap.add_argument("--threads", help="comma-separated subset of thread counts, e.g. 1")
+    ap.add_argument("--same-tensors", metavar="LIB",
+                    help="path of libsgd_cpu_capi.so: run ours and torch fused on the same tensors, interleaved")
+    ap.add_argument("--rounds", type=int, default=10, help="rounds of the --same-tensors mode")
     args = ap.parse_args()
+    if args.same_tensors:
+        same_tensors(args)
+        return
     if args.load:
         results = json.load(open(args.load))["results"]
         side_by_side(args.ours, results)

@@ -78,12 +78,16 @@ impl Layout {
     }
 
     /// Fails if a written region overlaps any other region (reads may share memory).
-    pub(crate) fn check_overlaps(mut self) -> Result<(), CapiError> {
-        self.regions.sort_unstable_by_key(|r| r.start);
+    pub(crate) fn check_overlaps(self) -> Result<(), CapiError> {
+        // Sorted by start through 16-byte keys (start, index): cheaper to move than regions.
+        let mut order: Vec<(usize, usize)> =
+            self.regions.iter().enumerate().map(|(i, r)| (r.start, i)).collect();
+        order.sort_unstable();
         // The region reaching furthest so far, among all and among written ones.
         let mut any: Option<Region> = None;
         let mut written: Option<Region> = None;
-        for r in self.regions {
+        for (_, i) in order {
+            let r = self.regions[i];
             let hit = match (written, any) {
                 (Some(w), _) if r.start < w.end => Some(w),
                 (_, Some(a)) if r.writes && r.start < a.end => Some(a),
