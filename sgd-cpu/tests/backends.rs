@@ -145,7 +145,7 @@ fn every_backend_matches_the_scalar_reference() {
     let max_lanes = backends.iter().map(|b| b.lanes()).max().unwrap_or(1);
     let mut lengths: Vec<usize> = (0..=2 * max_lanes + 1).collect();
     // Around every multiple of two vectors up to 18 vectors: the pipelined main loop runs
-    // blocks of two or four vectors and needs two blocks for its steady state.
+    // spans of four vectors and needs two spans to start.
     for m in 1..=9 {
         let k = 2 * max_lanes * m;
         lengths.extend([k - 1, k, k + 1]);

@@ -13,7 +13,6 @@ pub(crate) struct F32x8(__m256);
 
 impl Lanes for F32x8 {
     const LANES: usize = 8;
-    const BLOCK: usize = 2;
 
     #[inline(always)]
     unsafe fn load(ptr: *const f32) -> Self {

@@ -14,7 +14,6 @@ pub(crate) struct F32x16(__m512);
 
 impl Lanes for F32x16 {
     const LANES: usize = 16;
-    const BLOCK: usize = 4;
 
     #[inline(always)]
     unsafe fn load(ptr: *const f32) -> Self {

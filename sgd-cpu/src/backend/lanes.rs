@@ -9,8 +9,8 @@
 //! copied into a zero-padded register-sized array, run through the same vector code and copied
 //! back, so no scalar code is involved and every element sees identical instructions; the same
 //! is done for the head up to the first vector-aligned parameter address. The main loop is
-//! software-pipelined (the next block's loads before this block's stores, see [`pipelined`]),
-//! which only reorders memory operations on disjoint slices.
+//! software-pipelined (loads run [`AHEAD`] vectors ahead of stores, see [`pipelined`]), which
+//! only reorders memory operations on disjoint slices.
 use crate::StepScalars;
 
 /// A SIMD register of `LANES` f32 values with the operations the SGD rule needs.
@@ -21,9 +21,6 @@ use crate::StepScalars;
 pub(crate) trait Lanes: Copy {
     /// Number of f32 lanes.
     const LANES: usize;
-    /// Vectors per block of the pipelined main loop, 2 or 4: two blocks of three inputs are
-    /// live at once, so 4 (24 registers) where the ISA has 32 vector registers, 2 with 16.
-    const BLOCK: usize;
     /// Loads `LANES` values from `ptr` (no alignment needed).
     ///
     /// # Safety
@@ -264,16 +261,11 @@ pub(crate) unsafe fn update<V: Lanes, const F: u8>(
     let bp = buf.as_mut_ptr();
     // Without momentum `bp` is never dereferenced; `wrapping_add` keeps the arithmetic defined.
     let at = |i: usize| (pp.wrapping_add(i), gp.wrapping_add(i), bp.wrapping_add(i));
-    // Main loop, software-pipelined over blocks of `V::BLOCK` vectors (see [`pipelined`]).
+    // Main loop, software-pipelined (see [`pipelined`]).
     let mut i = head;
     // SAFETY: `head <= n` and every slice has at least `n` elements (with momentum; without,
     // `buf` is never dereferenced), so the pointers at `i` are valid for `n - i` elements.
-    i += unsafe {
-        match V::BLOCK {
-            2 => pipelined::<V, F, 2>(&c, pp.add(i), gp.add(i), bp.wrapping_add(i), n - i),
-            _ => pipelined::<V, F, 4>(&c, pp.add(i), gp.add(i), bp.wrapping_add(i), n - i),
-        }
-    };
+    i += unsafe { pipelined::<V, F>(&c, pp.add(i), gp.add(i), bp.wrapping_add(i), n - i) };
     while i + lanes <= n {
         let (p, g, b) = at(i);
         // SAFETY: `i + lanes <= n` and every slice has at least `n` elements.
@@ -285,22 +277,28 @@ pub(crate) unsafe fn update<V: Lanes, const F: u8>(
     }
 }
 
-/// The main loop over whole blocks of `B` vectors from `p`, `g`, `b`, at most `n` elements;
-/// returns the number of elements done (a multiple of `B * LANES`).
+/// How many vectors the loads of [`pipelined`] run ahead of the stores.
+const AHEAD: usize = 4;
+
+/// The main loop over whole vectors from `p`, `g`, `b`, at most `n` elements; returns the
+/// number of elements done (a multiple of `AHEAD * LANES`, or 0 below two such spans).
 ///
-/// Software pipelining: the loads of block k+1 are issued before the stores of block k, so no
-/// load follows, closely in program order, a store to an address equal modulo 4096. On x86
-/// such "4K aliasing" makes the load wait for the unrelated store: with the parameters one
-/// vector ahead of the gradients modulo 4096 the plain loop (load, compute, store per vector)
-/// ran 1.6x slower at 1 Mi elements, and even with all three arrays page-aligned this order
-/// is 1.2x faster with AVX-512. It only reorders independent memory operations (the slices
-/// are disjoint), so results are unchanged.
+/// Software-pipelined through a ring of [`AHEAD`] loaded vectors: the inputs of vector
+/// `j + AHEAD` are loaded just before vector `j` is computed and stored. A load therefore
+/// never follows, closely in program order, a store to an address equal to it modulo 4096:
+/// on x86 such "4K aliasing" makes the load wait for the unrelated store. With the parameters
+/// one or two vectors ahead of the gradients modulo 4096, the plain loop (load, compute, store
+/// one vector at a time) ran 1.4x slower at 1 Mi elements; this one runs at the speed of the
+/// best layout. Loads running further ahead (blocks of 4 loaded before 4 stored, or a ring of
+/// 8) made the single-thread pass at DRAM bandwidth (64 Mi elements) 15% slower, so the ring
+/// stays short (256 bytes ahead with AVX-512). Only independent memory operations are
+/// reordered (the slices are disjoint), so results are unchanged.
 ///
 /// # Safety
 /// `p` and `g` are valid for `n` reads (`p` for writes); with momentum, `b` for `n` reads and
 /// writes. The CPU supports `V`'s ISA (a [`Consts`] value exists).
 #[inline(always)]
-unsafe fn pipelined<V: Lanes, const F: u8, const B: usize>(
+unsafe fn pipelined<V: Lanes, const F: u8>(
     c: &Consts<V>,
     p: *mut f32,
     g: *const f32,
@@ -308,43 +306,39 @@ unsafe fn pipelined<V: Lanes, const F: u8, const B: usize>(
     n: usize,
 ) -> usize {
     let lanes = V::LANES;
-    let block = B * lanes;
-    if n < block {
+    let span = AHEAD * lanes;
+    if n < 2 * span {
         return 0;
     }
-    let mut i = 0;
-    // Placeholder contents, overwritten before use.
-    let mut current = [Loaded { param: c.scale, grad: c.scale, buf: c.scale }; B];
-    let mut next = current;
-    // SAFETY (loads and stores below): every block starts at `i` with `i + block <= n`, and its
-    // vector `k` covers `i + k * lanes .. i + (k + 1) * lanes`, inside every slice (the
-    // caller's contract). Without momentum `b` is never dereferenced; `wrapping_add` keeps the
-    // pointer arithmetic defined.
-    for (k, x) in current.iter_mut().enumerate() {
-        let j = i + k * lanes;
+    // SAFETY (every load and store below): vector `j` covers `j .. j + lanes` with
+    // `j + lanes <= n`, inside every slice (the caller's contract). Without momentum `b` is
+    // never dereferenced; `wrapping_add` keeps its pointer arithmetic defined.
+    let load_at = |j: usize| {
         // SAFETY: see above.
-        *x = unsafe { load::<V, F>(c, p.add(j), g.add(j), b.wrapping_add(j)) };
+        unsafe { load::<V, F>(c, p.add(j), g.add(j), b.wrapping_add(j)) }
+    };
+    let mut ring = [Loaded { param: c.scale, grad: c.scale, buf: c.scale }; AHEAD];
+    for (k, x) in ring.iter_mut().enumerate() {
+        *x = load_at(k * lanes);
     }
-    while i + 2 * block <= n {
-        for (k, x) in next.iter_mut().enumerate() {
-            let j = i + block + k * lanes;
-            // SAFETY: see above (`i + 2 * block <= n`).
-            *x = unsafe { load::<V, F>(c, p.add(j), g.add(j), b.wrapping_add(j)) };
-        }
-        for (k, x) in current.iter().enumerate() {
+    let mut i = 0;
+    // Invariant: `ring[k]` holds the inputs of vector `i + k * lanes`.
+    while i + 2 * span <= n {
+        for (k, x) in ring.iter_mut().enumerate() {
             let j = i + k * lanes;
+            let ahead = load_at(j + span);
             // SAFETY: see above.
             unsafe { finish::<V, F>(c, *x, p.add(j), b.wrapping_add(j)) };
+            *x = ahead;
         }
-        current = next;
-        i += block;
+        i += span;
     }
-    for (k, x) in current.iter().enumerate() {
+    for (k, x) in ring.iter().enumerate() {
         let j = i + k * lanes;
         // SAFETY: see above.
         unsafe { finish::<V, F>(c, *x, p.add(j), b.wrapping_add(j)) };
     }
-    i + block
+    i + span
 }
 
 /// Runs the elements `range` (fewer than `LANES`) through the vector code on zero-padded

@@ -13,7 +13,6 @@ pub(crate) struct F32x4(float32x4_t);
 
 impl Lanes for F32x4 {
     const LANES: usize = 4;
-    const BLOCK: usize = 4;
 
     #[inline(always)]
     unsafe fn load(ptr: *const f32) -> Self {
