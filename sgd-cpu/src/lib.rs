@@ -40,6 +40,8 @@ mod group;
 mod optimizer;
 #[cfg(feature = "std")]
 mod parallel;
+#[cfg(feature = "alloc")]
+mod placed;
 #[cfg(feature = "std")]
 mod pool;
 pub mod scalar;

@@ -2,6 +2,7 @@
 use alloc::vec::Vec;
 
 use crate::backend::Kernel;
+use crate::placed::PlacedBuffer;
 use crate::step::{self, Piece, Plan};
 use crate::{Backend, SgdConfig, SgdError, StepOptions, StepOutcome, StepScalars};
 
@@ -27,7 +28,7 @@ pub struct Sgd {
     /// `group_end[g]`: one past the last tensor index of group `g`.
     group_end: Vec<usize>,
     numels: Vec<usize>,
-    buffers: Vec<Vec<f32>>,
+    buffers: Vec<PlacedBuffer>,
     initialized: Vec<bool>,
     backend: Option<Backend>,
     #[cfg(feature = "std")]
@@ -58,7 +59,7 @@ impl Sgd {
             sgd.numels.extend_from_slice(&spec.numels);
             sgd.group_end.push(sgd.numels.len());
         }
-        sgd.buffers = (0..sgd.numels.len()).map(|_| Vec::new()).collect();
+        sgd.buffers = (0..sgd.numels.len()).map(|_| PlacedBuffer::default()).collect();
         sgd.initialized = alloc::vec![false; sgd.numels.len()];
         Ok(sgd)
     }
@@ -117,7 +118,7 @@ impl Sgd {
     /// (torch: `state[p].get("momentum_buffer")`).
     pub fn momentum_buffer(&self, tensor: usize) -> Option<&[f32]> {
         match self.initialized.get(tensor) {
-            Some(true) => self.buffers.get(tensor).map(Vec::as_slice),
+            Some(true) => self.buffers.get(tensor).map(PlacedBuffer::as_slice),
             _ => None,
         }
     }
@@ -185,7 +186,7 @@ impl Sgd {
     ) -> Result<StepOutcome, SgdError> {
         let opts = StepOptions { backend: opts.backend.or(self.backend), ..*opts };
         let plan = self.validate(params, grads, &opts)?;
-        self.allocate_buffers(grads)?;
+        self.allocate_buffers(params, grads)?;
         if opts.found_inf {
             return Ok(StepOutcome::SkippedFoundInf);
         }
@@ -248,8 +249,13 @@ impl Sgd {
         Ok(plan)
     }
 
-    /// Allocates the buffer of every tensor about to take its first momentum step.
-    fn allocate_buffers(&mut self, grads: &[Option<&[f32]>]) -> Result<(), SgdError> {
+    /// Allocates the buffer of every tensor about to take its first momentum step (placed
+    /// relative to the parameter and gradient, see [`PlacedBuffer::allocate`]).
+    fn allocate_buffers(
+        &mut self,
+        params: &[&mut [f32]],
+        grads: &[Option<&[f32]>],
+    ) -> Result<(), SgdError> {
         for (g, range) in self.group_ranges().enumerate() {
             if self.configs[g].momentum == 0.0 {
                 continue;
@@ -257,10 +263,11 @@ impl Sgd {
             for tensor in range {
                 let buf = &mut self.buffers[tensor];
                 let numel = self.numels[tensor];
-                if grads[tensor].is_some() && buf.len() != numel {
-                    buf.try_reserve_exact(numel)
+                if let Some(grad) = grads[tensor]
+                    && buf.len() != numel
+                {
+                    buf.allocate(numel, params[tensor].as_ptr(), grad.as_ptr())
                         .map_err(|_| SgdError::AllocationFailed { tensor, elements: numel })?;
-                    buf.resize(numel, 0.0);
                 }
             }
         }
@@ -297,7 +304,8 @@ impl Sgd {
             while tensor < end {
                 let (Some(param), Some(buf)) = (params.next(), buffers.next()) else { return };
                 if let Some(grad) = grads[tensor] {
-                    let buf = s.has_momentum.then(|| (&mut buf[..], !parts.initialized[tensor]));
+                    let buf =
+                        s.has_momentum.then(|| (buf.as_mut_slice(), !parts.initialized[tensor]));
                     f(Piece { s, param, grad, buf });
                 }
                 tensor += 1;
@@ -325,6 +333,6 @@ impl core::fmt::Debug for Sgd {
 struct Parts<'a> {
     configs: &'a [SgdConfig],
     group_end: &'a [usize],
-    buffers: &'a mut [Vec<f32>],
+    buffers: &'a mut [PlacedBuffer],
     initialized: &'a [bool],
 }
