@@ -54,6 +54,8 @@ pub enum PointerField {
     Initialized,
     /// The pool handle.
     Pool,
+    /// The gradient scale.
+    GradScale,
 }
 
 impl fmt::Display for PointerField {
@@ -66,6 +68,7 @@ impl fmt::Display for PointerField {
             PointerField::MomentumBuffer => "momentum_buffer",
             PointerField::Initialized => "initialized",
             PointerField::Pool => "pool",
+            PointerField::GradScale => "grad_scale",
         })
     }
 }
@@ -93,6 +96,13 @@ pub enum CapiError {
         /// The address.
         address: usize,
     },
+    /// An array argument (`groups` or a group's `tensors`) of more than `isize::MAX` bytes.
+    CountTooLarge {
+        /// Which array.
+        field: PointerField,
+        /// Elements given.
+        count: usize,
+    },
     /// `numel * 4` exceeds `isize::MAX`.
     TooLarge {
         /// Tensor index.
@@ -100,12 +110,13 @@ pub enum CapiError {
         /// Elements given.
         numel: usize,
     },
-    /// A written region overlaps another region of the step.
+    /// A written region overlaps another region of the step (the call's own `groups` and
+    /// `tensors` arrays and `grad_scale` count as read regions, with no tensor index).
     Overlap {
-        /// First tensor and pointer.
-        a: (usize, PointerField),
-        /// Second tensor and pointer.
-        b: (usize, PointerField),
+        /// First region: tensor index (if a tensor's) and pointer.
+        a: (Option<usize>, PointerField),
+        /// Second region: tensor index (if a tensor's) and pointer.
+        b: (Option<usize>, PointerField),
     },
     /// Rejected by `sgd-cpu`.
     Sgd(SgdError),
@@ -119,7 +130,7 @@ impl CapiError {
         match self {
             CapiError::NullPointer { .. } => SgdStatus::NullPointer,
             CapiError::Misaligned { .. } => SgdStatus::Misaligned,
-            CapiError::TooLarge { .. } => SgdStatus::TooLarge,
+            CapiError::TooLarge { .. } | CapiError::CountTooLarge { .. } => SgdStatus::TooLarge,
             CapiError::Overlap { .. } => SgdStatus::Overlap,
             CapiError::Panic(_) => SgdStatus::Panic,
             CapiError::Sgd(e) => match e {
@@ -157,14 +168,25 @@ impl fmt::Display for CapiError {
                 f,
                 "tensor {tensor}: {field} at {address:#x} is not aligned to 4 bytes (f32)"
             ),
+            CapiError::CountTooLarge { field, count } => {
+                write!(f, "{field}: count {count} is too large (over isize::MAX bytes)")
+            }
             CapiError::TooLarge { tensor, numel } => {
                 write!(f, "tensor {tensor}: numel {numel} is too large (over isize::MAX bytes)")
             }
-            CapiError::Overlap { a, b } => write!(
-                f,
-                "tensor {} {} overlaps tensor {} {} (a written region must not share memory)",
-                a.0, a.1, b.0, b.1
-            ),
+            CapiError::Overlap { a, b } => {
+                let region =
+                    |f: &mut fmt::Formatter<'_>, (tensor, field): (Option<usize>, PointerField)| {
+                        match tensor {
+                            Some(t) => write!(f, "tensor {t} {field}"),
+                            None => write!(f, "the {field} argument"),
+                        }
+                    };
+                region(f, *a)?;
+                f.write_str(" overlaps ")?;
+                region(f, *b)?;
+                f.write_str(" (a written region must not share memory)")
+            }
             CapiError::Sgd(e) => e.fmt(f),
             CapiError::Panic(msg) => write!(f, "internal error (panic): {msg}"),
         }

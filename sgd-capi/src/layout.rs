@@ -8,7 +8,7 @@ struct Region {
     start: usize,
     end: usize,
     writes: bool,
-    tensor: usize,
+    tensor: Option<usize>,
     field: PointerField,
 }
 
@@ -59,7 +59,7 @@ impl Layout {
                     start: address,
                     end: address + bytes,
                     writes,
-                    tensor,
+                    tensor: Some(tensor),
                     field,
                 });
             }
@@ -70,11 +70,26 @@ impl Layout {
                 start,
                 end: start + 1,
                 writes: true,
-                tensor,
+                tensor: Some(tensor),
                 field: PointerField::Initialized,
             });
         }
         Ok(())
+    }
+
+    /// Records `bytes` bytes at `start` that the call reads but that belong to no tensor (the
+    /// `groups` and `tensors` arrays, the gradient scale): a written region must not overlap
+    /// them either.
+    pub(crate) fn add_read(&mut self, start: usize, bytes: usize, field: PointerField) {
+        if start != 0 && bytes > 0 {
+            self.regions.push(Region {
+                start,
+                end: start + bytes,
+                writes: false,
+                tensor: None,
+                field,
+            });
+        }
     }
 
     /// Fails if a written region overlaps any other region (reads may share memory).

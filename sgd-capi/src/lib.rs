@@ -9,7 +9,8 @@
 //! Beyond what [`sgd_cpu::fused_step`] checks, the C side's pointers are checked: null
 //! pointers where data is needed, float pointers not 4-byte aligned, sizes past `isize::MAX`
 //! bytes, and any overlap between a written region (parameter, momentum buffer, flag) and any
-//! other region of the step, which the Rust API rules out by borrowing.
+//! other region of the step (the `groups` and `tensors` arrays and `grad_scale` included),
+//! which the Rust API rules out by borrowing.
 //!
 //! ```c
 //! sgd_tensor t = { w, g, buf, &initialized, n };

@@ -62,6 +62,14 @@ pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
+/// Fails unless `count` values of `T` fit in `isize::MAX` bytes (a slice's limit).
+fn check_count<T>(count: usize, field: PointerField) -> Result<(), CapiError> {
+    match count.checked_mul(size_of::<T>()).map(isize::try_from) {
+        Some(Ok(_)) => Ok(()),
+        _ => Err(CapiError::CountTooLarge { field, count }),
+    }
+}
+
 /// A slice of `n` elements at `ptr`, empty when `n == 0` (where `ptr` may be null).
 ///
 /// # Safety
@@ -104,10 +112,13 @@ unsafe fn step(
     if groups.is_null() && n_groups > 0 {
         return Err(null(PointerField::Groups));
     }
+    check_count::<SgdGroupC>(n_groups, PointerField::Groups)?;
     // SAFETY: non-null (or empty), and the caller guarantees `n_groups` groups.
     let groups = unsafe { slice_or_empty(groups, n_groups) };
     // Pass 1: every pointer is checked before any reference to tensor memory is formed.
     let mut layout = Layout::default();
+    layout.add_read(groups.as_ptr() as usize, size_of_val(groups), PointerField::Groups);
+    layout.add_read(grad_scale as usize, size_of::<f32>(), PointerField::GradScale);
     let mut tensor_lists: Vec<&[SgdTensorC]> = Vec::with_capacity(groups.len());
     let mut index = 0;
     for (g, group) in groups.iter().enumerate() {
@@ -118,8 +129,10 @@ unsafe fn step(
                 field: PointerField::Tensors,
             });
         }
+        check_count::<SgdTensorC>(group.n_tensors, PointerField::Tensors)?;
         // SAFETY: non-null (or empty), and the caller guarantees `n_tensors` tensors.
         let tensors = unsafe { slice_or_empty(group.tensors, group.n_tensors) };
+        layout.add_read(tensors.as_ptr() as usize, size_of_val(tensors), PointerField::Tensors);
         for t in tensors {
             layout.add(g, index, t)?;
             index += 1;

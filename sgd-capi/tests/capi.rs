@@ -242,6 +242,14 @@ fn bad_input_gets_a_status_a_message_naming_it_and_writes_nothing() {
     rejects(SgdStatus::Overlap, "tensor 5 param overlaps tensor 5 grad", |l, _| {
         l[2][0].grad = l[2][0].param;
     });
+    rejects(SgdStatus::Overlap, "the tensors argument overlaps tensor 3 param", |l, _| {
+        // A parameter placed over the tensor table itself.
+        l[1][0].param = l[1].as_mut_ptr().cast();
+        l[1][0].numel = 4;
+    });
+    rejects(SgdStatus::TooLarge, "tensors: count 1152921504606846976 is too large", |_, g| {
+        g[1].n_tensors = 1 << 60
+    });
     rejects(SgdStatus::MissingMomentumBuffer, "tensor 6: the group has momentum", |l, _| {
         l[3][0].momentum_buffer = ptr::null_mut()
     });
