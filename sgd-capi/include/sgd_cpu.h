@@ -7,7 +7,9 @@
  * torch.optim.SGD.step() (lr, momentum, dampening, weight_decay, nesterov, maximize per
  * group; torch's fused grad_scale / found_inf), bit for bit as the Rust crate.
  * Everything is validated before anything is written; a negative status means nothing was
- * written, and sgd_last_error_message() names the bad value.
+ * written (except SGD_ERR_PANIC, a bug, after which parameters may be partly updated), and
+ * sgd_last_error_message() names the bad value. No other thread may access the memory of a
+ * call while it runs.
  */
 #ifndef SGD_CPU_H
 #define SGD_CPU_H
@@ -19,11 +21,12 @@
 extern "C" {
 #endif
 
-/* Status codes (int32_t). >= 0: success; < 0: rejected, nothing written. */
+/* Status codes (int32_t). >= 0: success; < 0: rejected, nothing written (but see
+ * SGD_ERR_PANIC). */
 #define SGD_OK 0
 #define SGD_SKIPPED_FOUND_INF 1
 #define SGD_ERR_NULL_POINTER (-1)
-#define SGD_ERR_MISALIGNED (-2)
+#define SGD_ERR_MISALIGNED (-2)     /* floats: 4 bytes; groups/tensors arrays: their type's */
 #define SGD_ERR_TOO_LARGE (-3)
 #define SGD_ERR_OVERLAP (-4)
 #define SGD_ERR_INVALID_CONFIG (-10)
@@ -31,7 +34,7 @@ extern "C" {
 #define SGD_ERR_INVALID_GRAD_SCALE (-12)
 #define SGD_ERR_THREAD_SPAWN_FAILED (-13)
 #define SGD_ERR_OTHER (-98)
-#define SGD_ERR_PANIC (-99)
+#define SGD_ERR_PANIC (-99)         /* a bug; parameters may be partly updated */
 
 /* Options of one parameter group, as torch.optim.SGD takes them. */
 typedef struct sgd_config {
@@ -76,6 +79,8 @@ void sgd_pool_free(sgd_pool *pool);
 size_t sgd_pool_threads(const sgd_pool *pool);
 
 /* One fused step over `n_groups` groups, on `pool` (NULL = the calling thread only).
+ * `groups` and every group's `tensors` are naturally aligned arrays (checked). No pointer of
+ * the call may point into the pool. 
  * grad_scale: NULL or one float dividing every gradient inside the pass.
  * found_inf: non-zero skips the step after validation (returns SGD_SKIPPED_FOUND_INF). */
 int32_t sgd_step(const sgd_pool *pool, const sgd_group *groups, size_t n_groups,
@@ -85,7 +90,8 @@ int32_t sgd_step(const sgd_pool *pool, const sgd_group *groups, size_t n_groups,
  * truncated to len - 1 bytes; returns its full length (like snprintf). */
 size_t sgd_last_error_message(char *buf, size_t len);
 
-/* The SIMD backend in use: "avx512", "avx2", "neon" or "scalar". */
+/* The SIMD backend in use: "avx512", "avx2", "neon" or "scalar" ("unknown" for a backend
+ * added after this header). */
 const char *sgd_backend_name(void);
 
 #ifdef __cplusplus

@@ -87,14 +87,19 @@ pub enum CapiError {
         /// Which pointer.
         field: PointerField,
     },
-    /// A float pointer not aligned to 4 bytes.
+    /// A pointer not aligned for its type (4 bytes for floats, 8 for the `groups` and
+    /// `tensors` arrays on 64-bit targets).
     Misaligned {
-        /// Tensor index.
-        tensor: usize,
+        /// Group index, where the pointer belongs to a group or tensor.
+        group: Option<usize>,
+        /// Tensor index, where the pointer belongs to a tensor.
+        tensor: Option<usize>,
         /// Which pointer.
         field: PointerField,
         /// The address.
         address: usize,
+        /// The alignment required.
+        align: usize,
     },
     /// An array argument (`groups` or a group's `tensors`) of more than `isize::MAX` bytes.
     CountTooLarge {
@@ -164,10 +169,15 @@ impl fmt::Display for CapiError {
                 }
                 Ok(())
             }
-            CapiError::Misaligned { tensor, field, address } => write!(
-                f,
-                "tensor {tensor}: {field} at {address:#x} is not aligned to 4 bytes (f32)"
-            ),
+            CapiError::Misaligned { group, tensor, field, address, align } => {
+                write!(f, "{field} at {address:#x} is not aligned to {align} bytes")?;
+                if let Some(t) = tensor {
+                    write!(f, " (tensor {t})")?;
+                } else if let Some(g) = group {
+                    write!(f, " (group {g})")?;
+                }
+                Ok(())
+            }
             CapiError::CountTooLarge { field, count } => {
                 write!(f, "{field}: count {count} is too large (over isize::MAX bytes)")
             }
@@ -219,7 +229,8 @@ pub(crate) fn record(result: Result<SgdStatus, CapiError>) -> i32 {
         Ok(status) => (status, String::new()),
         Err(e) => (e.status(), e.to_string()),
     };
-    LAST_ERROR.with(|m| *m.borrow_mut() = message);
+    // `try_with`: during thread teardown the slot may be gone; the status still reports.
+    let _ = LAST_ERROR.try_with(|m| *m.borrow_mut() = message);
     status as i32
 }
 
@@ -232,7 +243,7 @@ pub(crate) fn record(result: Result<SgdStatus, CapiError>) -> i32 {
 /// `buf` is null or valid for `len` bytes of writes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sgd_last_error_message(buf: *mut u8, len: usize) -> usize {
-    LAST_ERROR.with(|m| {
+    let copied = LAST_ERROR.try_with(|m| {
         let m = m.borrow();
         let bytes = m.as_bytes();
         if !buf.is_null() && len > 0 {
@@ -245,5 +256,6 @@ pub unsafe extern "C" fn sgd_last_error_message(buf: *mut u8, len: usize) -> usi
             }
         }
         bytes.len()
-    })
+    });
+    copied.unwrap_or(0)
 }

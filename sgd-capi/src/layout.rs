@@ -44,7 +44,17 @@ impl Layout {
         ];
         for (address, field, _) in floats {
             if address % align_of::<f32>() != 0 {
-                return Err(CapiError::Misaligned { tensor, field, address });
+                return Err(CapiError::Misaligned {
+                    group: Some(group),
+                    tensor: Some(tensor),
+                    field,
+                    address,
+                    align: align_of::<f32>(),
+                });
+            }
+            // A region must not wrap around the address space.
+            if address.checked_add(bytes).is_none() {
+                return Err(CapiError::TooLarge { tensor, numel: t.numel });
             }
         }
         if t.param.is_null() && t.numel > 0 {
@@ -66,6 +76,9 @@ impl Layout {
         }
         if !t.momentum_buffer.is_null() {
             let start = t.initialized as usize;
+            if start == usize::MAX {
+                return Err(CapiError::TooLarge { tensor, numel: t.numel });
+            }
             self.regions.push(Region {
                 start,
                 end: start + 1,
@@ -80,6 +93,7 @@ impl Layout {
     /// Records `bytes` bytes at `start` that the call reads but that belong to no tensor (the
     /// `groups` and `tensors` arrays, the gradient scale): a written region must not overlap
     /// them either.
+    /// The caller has checked that `start + bytes` does not overflow.
     pub(crate) fn add_read(&mut self, start: usize, bytes: usize, field: PointerField) {
         if start != 0 && bytes > 0 {
             self.regions.push(Region {

@@ -62,10 +62,31 @@ pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
-/// Fails unless `count` values of `T` fit in `isize::MAX` bytes (a slice's limit).
-fn check_count<T>(count: usize, field: PointerField) -> Result<(), CapiError> {
-    match count.checked_mul(size_of::<T>()).map(isize::try_from) {
-        Some(Ok(_)) => Ok(()),
+/// Checks an array argument of `count` values of `T` at `ptr` (null is checked by the
+/// caller): aligned for `T`, at most `isize::MAX` bytes, not wrapping the address space.
+fn check_array<T>(
+    ptr: *const T,
+    count: usize,
+    group: Option<usize>,
+    field: PointerField,
+) -> Result<(), CapiError> {
+    if count == 0 {
+        return Ok(());
+    }
+    let address = ptr as usize;
+    if !ptr.is_aligned() {
+        return Err(CapiError::Misaligned {
+            group,
+            tensor: None,
+            field,
+            address,
+            align: align_of::<T>(),
+        });
+    }
+    match count.checked_mul(size_of::<T>()) {
+        Some(bytes) if isize::try_from(bytes).is_ok() && address.checked_add(bytes).is_some() => {
+            Ok(())
+        }
         _ => Err(CapiError::CountTooLarge { field, count }),
     }
 }
@@ -112,12 +133,16 @@ unsafe fn step(
     if groups.is_null() && n_groups > 0 {
         return Err(null(PointerField::Groups));
     }
-    check_count::<SgdGroupC>(n_groups, PointerField::Groups)?;
-    // SAFETY: non-null (or empty), and the caller guarantees `n_groups` groups.
+    check_array(groups, n_groups, None, PointerField::Groups)?;
+    // SAFETY: non-null, aligned and within isize::MAX bytes (or empty), checked above; the
+    // caller guarantees `n_groups` groups there.
     let groups = unsafe { slice_or_empty(groups, n_groups) };
     // Pass 1: every pointer is checked before any reference to tensor memory is formed.
     let mut layout = Layout::default();
     layout.add_read(groups.as_ptr() as usize, size_of_val(groups), PointerField::Groups);
+    if (grad_scale as usize).checked_add(size_of::<f32>()).is_none() {
+        return Err(CapiError::CountTooLarge { field: PointerField::GradScale, count: 1 });
+    }
     layout.add_read(grad_scale as usize, size_of::<f32>(), PointerField::GradScale);
     let mut tensor_lists: Vec<&[SgdTensorC]> = Vec::with_capacity(groups.len());
     let mut index = 0;
@@ -129,8 +154,9 @@ unsafe fn step(
                 field: PointerField::Tensors,
             });
         }
-        check_count::<SgdTensorC>(group.n_tensors, PointerField::Tensors)?;
-        // SAFETY: non-null (or empty), and the caller guarantees `n_tensors` tensors.
+        check_array(group.tensors, group.n_tensors, Some(g), PointerField::Tensors)?;
+        // SAFETY: non-null, aligned and within isize::MAX bytes (or empty), checked above; the
+        // caller guarantees `n_tensors` tensors there.
         let tensors = unsafe { slice_or_empty(group.tensors, group.n_tensors) };
         layout.add_read(tensors.as_ptr() as usize, size_of_val(tensors), PointerField::Tensors);
         for t in tensors {

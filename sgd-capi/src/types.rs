@@ -61,3 +61,11 @@ pub struct SgdGroupC {
     /// Number of tensors.
     pub n_tensors: usize,
 }
+
+// The header's layout on 64-bit targets (the C test compares it with a compiled program too).
+#[cfg(target_pointer_width = "64")]
+const _: () = {
+    assert!(size_of::<SgdConfigC>() == 40);
+    assert!(size_of::<SgdTensorC>() == 40 && core::mem::offset_of!(SgdTensorC, numel) == 32);
+    assert!(size_of::<SgdGroupC>() == 56 && core::mem::offset_of!(SgdGroupC, n_tensors) == 48);
+};

@@ -124,7 +124,11 @@ impl Model {
                 param: self.params[i].as_mut_ptr(),
                 grad: if has_grad { self.grads[i].as_ptr() } else { ptr::null() },
                 momentum_buffer: if momentum { self.bufs[i].as_mut_ptr() } else { ptr::null_mut() },
-                initialized: if momentum { &mut self.init[i] } else { ptr::null_mut() },
+                initialized: if momentum {
+                    self.init.as_mut_ptr().wrapping_add(i)
+                } else {
+                    ptr::null_mut()
+                },
                 numel,
             });
         }
@@ -230,7 +234,7 @@ fn bad_input_gets_a_status_a_message_naming_it_and_writes_nothing() {
         l[0][0].initialized = ptr::null_mut()
     });
     rejects(SgdStatus::NullPointer, "tensors (group 3)", |_, g| g[3].tensors = ptr::null());
-    rejects(SgdStatus::Misaligned, "tensor 3: grad at 0x", |l, _| {
+    rejects(SgdStatus::Misaligned, "grad at 0x", |l, _| {
         l[1][0].grad = l[1][0].grad.cast::<u8>().wrapping_add(2).cast();
     });
     rejects(SgdStatus::TooLarge, "tensor 5: numel 2305843009213693952", |l, _| {
@@ -249,6 +253,28 @@ fn bad_input_gets_a_status_a_message_naming_it_and_writes_nothing() {
     });
     rejects(SgdStatus::TooLarge, "tensors: count 1152921504606846976 is too large", |_, g| {
         g[1].n_tensors = 1 << 60
+    });
+    rejects(SgdStatus::Misaligned, "param at 0x", |l, _| {
+        l[3][0].param = l[3][0].param.cast::<u8>().wrapping_add(1).cast();
+    });
+    rejects(SgdStatus::Misaligned, "momentum_buffer at 0x", |l, _| {
+        l[0][0].momentum_buffer = l[0][0].momentum_buffer.cast::<u8>().wrapping_add(2).cast();
+    });
+    rejects(
+        SgdStatus::Overlap,
+        "tensor 0 momentum_buffer overlaps tensor 0 initialized",
+        |l, _| {
+            l[0][0].initialized = l[0][0].momentum_buffer.cast::<u8>().wrapping_add(5);
+        },
+    );
+    rejects(SgdStatus::Overlap, "the groups argument overlaps tensor 3 param", |l, g| {
+        l[1][0].param = g.as_mut_ptr().cast();
+        l[1][0].numel = 4;
+    });
+    rejects(SgdStatus::TooLarge, "tensor 0: numel 8 is too large", |l, _| {
+        // A region that would wrap around the address space.
+        l[0][0].param = (usize::MAX - 15) as *mut f32;
+        l[0][0].numel = 8;
     });
     rejects(SgdStatus::MissingMomentumBuffer, "tensor 6: the group has momentum", |l, _| {
         l[3][0].momentum_buffer = ptr::null_mut()
@@ -278,6 +304,21 @@ fn null_groups_grad_scale_and_found_inf() {
     let status = unsafe { sgd_step(ptr::null(), groups.as_ptr(), groups.len(), ptr::null(), 1) };
     assert_eq!(status, SgdStatus::SkippedFoundInf as i32);
     assert!(m.state() == before, "found_inf wrote something");
+    // Validation still comes first with found_inf, on the pool path too.
+    let mut bad = groups.clone();
+    bad[0].config.lr = -1.0;
+    let pool = sgd_pool_new(2);
+    // SAFETY: as above; `pool` is live until freed below.
+    unsafe {
+        for p in [ptr::null(), pool.cast_const()] {
+            let status = sgd_step(p, bad.as_ptr(), bad.len(), ptr::null(), 1);
+            assert_eq!(status, SgdStatus::InvalidConfig as i32);
+            let status = sgd_step(p, groups.as_ptr(), groups.len(), ptr::null(), 1);
+            assert_eq!(status, SgdStatus::SkippedFoundInf as i32);
+        }
+        sgd_pool_free(pool);
+    }
+    assert!(m.state() == before, "found_inf wrote something");
 }
 
 #[test]
@@ -290,6 +331,12 @@ fn shared_gradients_are_allowed_and_messages_truncate_like_snprintf() {
     // SAFETY: pointers into `m`; the shared gradient is only read.
     let status = unsafe { sgd_step(ptr::null(), groups.as_ptr(), groups.len(), ptr::null(), 0) };
     assert_eq!(status, 0, "{}", last_message());
+    // The same step in Rust, tensor 4 reading the first 16 gradient values of tensor 0.
+    let mut rust = Model::new();
+    let shared: Vec<f32> = rust.grads[0][..16].to_vec();
+    rust.grads[4] = shared;
+    rust.step_rust(&StepOptions::default());
+    assert!(rust.state() == m.state(), "shared-gradient step differs from Rust");
 
     let mut g = groups.clone();
     g[0].config.lr = f64::INFINITY;
@@ -308,6 +355,33 @@ fn shared_gradients_are_allowed_and_messages_truncate_like_snprintf() {
     assert_eq!((n, n_null), (full.len(), full.len()));
     assert_eq!(&small[..7], &full.as_bytes()[..7]);
     assert_eq!(small[7], 0);
+}
+
+#[test]
+fn misaligned_arrays_and_a_grad_scale_under_a_parameter_are_rejected() {
+    let mut m = Model::new();
+    let before = m.state();
+    let lists = m.tensors_c();
+    let groups = m.groups_c(&lists);
+    // The groups array at an address 4 bytes past its alignment.
+    let mut raw = vec![0u8; size_of_val(&groups[..]) + 8];
+    let at = raw.as_mut_ptr().align_offset(align_of::<SgdGroupC>()) + 4;
+    // SAFETY: `raw` has room for the copy at `at`; the bytes are only read through the call,
+    // which must refuse the misaligned pointer before reading them.
+    let status = unsafe {
+        let dst = raw.as_mut_ptr().add(at);
+        ptr::copy_nonoverlapping(groups.as_ptr().cast::<u8>(), dst, size_of_val(&groups[..]));
+        sgd_step(ptr::null(), dst.cast(), groups.len(), ptr::null(), 0)
+    };
+    assert_eq!(status, SgdStatus::Misaligned as i32);
+    assert!(last_message().starts_with("groups at 0x"), "{}", last_message());
+    // A grad_scale that lives inside a parameter (written by the step).
+    let scale = lists[0][0].param.cast_const();
+    // SAFETY: pointers into `m`; the overlap must be refused before anything is written.
+    let status = unsafe { sgd_step(ptr::null(), groups.as_ptr(), groups.len(), scale, 0) };
+    assert_eq!(status, SgdStatus::Overlap as i32);
+    assert!(last_message().contains("the grad_scale argument"), "{}", last_message());
+    assert!(m.state() == before);
 }
 
 #[test]
