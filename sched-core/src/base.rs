@@ -194,6 +194,23 @@ impl Base {
         Ok(())
     }
 
+    /// A restart at epoch 0 (a SequentialLR milestone): `lr = base_lr * k0` for every group,
+    /// `k0` being the schedule's closed-form factor at 0.
+    pub(crate) fn restart(&mut self, groups: &mut [ParamGroup], k0: f64) -> Result<(), SchedError> {
+        self.advance(groups, StepMode::RestartAtZero, |c| Ok(c.mul(c.b, k0)))
+    }
+
+    /// A chainable step by one factor of the epoch for every group: `lr' = lr * k`, or `lr`
+    /// kept where `factor` is `None` (the factor is computed once per step, not per group).
+    pub(crate) fn scale_by(
+        &mut self,
+        groups: &mut [ParamGroup],
+        mode: StepMode,
+        factor: Option<f64>,
+    ) -> Result<(), SchedError> {
+        self.advance(groups, mode, |c| Ok(factor.map_or(c.lr, |k| c.mul(c.lr, k))))
+    }
+
     /// Advances `last_epoch` / `_step_count` after a successful step.
     #[inline]
     pub(crate) fn commit(&mut self, mode: StepMode, e: i64) {

@@ -62,9 +62,7 @@ impl ConstantLr {
         }
         let total_iters = i64::try_from(config.total_iters).unwrap_or(i64::MAX);
         let base = Base::new(groups, config.last_epoch)?;
-        let mut s = Self { base, factor, total_iters };
-        s.step_mode(groups, StepMode::Initial)?;
-        Ok(s)
+        Self { base, factor, total_iters }.constructed(groups)
     }
 
     pub(crate) fn step_mode(
@@ -74,17 +72,17 @@ impl ConstantLr {
     ) -> Result<(), SchedError> {
         let (k, t) = (self.factor, self.total_iters);
         if mode == StepMode::RestartAtZero {
-            return self.base.advance(groups, mode, |c| Ok(c.mul(c.b, Self::factor(k, t, 0))));
+            return self.base.restart(groups, Self::factor(k, t, 0));
         }
-        self.base.advance(groups, mode, |c| {
-            Ok(if c.e == 0 {
-                c.mul(c.lr, k)
-            } else if c.e != t {
-                c.lr
-            } else {
-                c.mul(c.lr, 1.0 / k)
-            })
-        })
+        let e = self.base.last_epoch + 1;
+        let factor = if e == 0 {
+            Some(k)
+        } else if e != t {
+            None
+        } else {
+            Some(1.0 / k)
+        };
+        self.base.scale_by(groups, mode, factor)
     }
 
     /// Python: `factor + (e >= total_iters) * (1 - factor)`; bool * float is 0.0 or the

@@ -60,9 +60,7 @@ impl CosineAnnealingLr {
         })?;
         let eta_min = finite("eta_min", config.eta_min)?;
         let base = Base::new(groups, config.last_epoch)?;
-        let mut s = Self { base, t_max, eta_min };
-        s.step_mode(groups, StepMode::Initial)?;
-        Ok(s)
+        Self { base, t_max, eta_min }.constructed(groups)
     }
 
     pub(crate) fn step_mode(

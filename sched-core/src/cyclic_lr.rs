@@ -163,10 +163,10 @@ impl CyclicLr {
             step_ratio: up / total_size,
             mode: config.mode,
             cycle_momentum: config.cycle_momentum,
-        };
+        }
         // The construction step runs with base_lrs = initial_lr (which an earlier
         // scheduler may have set), then PyTorch replaces base_lrs with base_lr.
-        s.step_mode(groups, StepMode::Initial)?;
+        .constructed(groups)?;
         s.base.base_lrs = base_lrs;
         Ok(s)
     }

@@ -38,9 +38,7 @@ impl ExponentialLr {
     pub fn new(config: ExponentialLrConfig, groups: &mut [ParamGroup]) -> Result<Self, SchedError> {
         let gamma = finite("gamma", config.gamma)?;
         let base = Base::new(groups, config.last_epoch)?;
-        let mut s = Self { base, gamma };
-        s.step_mode(groups, StepMode::Initial)?;
-        Ok(s)
+        Self { base, gamma }.constructed(groups)
     }
 
     pub(crate) fn step_mode(
@@ -48,14 +46,11 @@ impl ExponentialLr {
         groups: &mut [ParamGroup],
         mode: StepMode,
     ) -> Result<(), SchedError> {
-        let g = self.gamma;
         match mode {
             // Closed form at 0: `b * gamma ** 0`.
-            StepMode::RestartAtZero => {
-                self.base.advance(groups, mode, |c| Ok(c.mul(c.b, g.pow(0.0))))
-            }
-            StepMode::Initial => self.base.advance(groups, mode, |c| Ok(c.lr)),
-            StepMode::Normal => self.base.advance(groups, mode, |c| Ok(c.mul(c.lr, g))),
+            StepMode::RestartAtZero => self.base.restart(groups, self.gamma.pow(0.0)),
+            StepMode::Initial => self.base.scale_by(groups, mode, None),
+            StepMode::Normal => self.base.scale_by(groups, mode, Some(self.gamma)),
         }
     }
 

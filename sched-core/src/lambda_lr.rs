@@ -25,9 +25,7 @@ impl LambdaLr {
         groups: &mut [ParamGroup],
     ) -> Result<Self, SchedError> {
         let (base, lambdas) = lambda_state(lr_lambda, last_epoch, groups)?;
-        let mut s = Self { base, lambdas };
-        s.step_mode(groups, StepMode::Initial)?;
-        Ok(s)
+        Self { base, lambdas }.constructed(groups)
     }
 
     pub(crate) fn step_mode(
@@ -84,9 +82,7 @@ impl MultiplicativeLr {
         groups: &mut [ParamGroup],
     ) -> Result<Self, SchedError> {
         let (base, lambdas) = lambda_state(lr_lambda, last_epoch, groups)?;
-        let mut s = Self { base, lambdas };
-        s.step_mode(groups, StepMode::Initial)?;
-        Ok(s)
+        Self { base, lambdas }.constructed(groups)
     }
 
     pub(crate) fn step_mode(

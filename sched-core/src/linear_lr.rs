@@ -68,9 +68,7 @@ impl LinearLr {
         }
         let total_iters = i64::try_from(config.total_iters).unwrap_or(i64::MAX);
         let base = Base::new(groups, config.last_epoch)?;
-        let mut l = Self { base, start: s, end: t, total_iters };
-        l.step_mode(groups, StepMode::Initial)?;
-        Ok(l)
+        Self { base, start: s, end: t, total_iters }.constructed(groups)
     }
 
     pub(crate) fn step_mode(
@@ -79,8 +77,7 @@ impl LinearLr {
         mode: StepMode,
     ) -> Result<(), SchedError> {
         if mode == StepMode::RestartAtZero {
-            let k0 = self.factor::<f64>(0);
-            return self.base.advance(groups, mode, |c| Ok(c.mul(c.b, k0)));
+            return self.base.restart(groups, self.factor::<f64>(0));
         }
         // The factor depends on the epoch only: computed once per step (`None` keeps lr).
         let e = self.base.last_epoch + 1;
@@ -92,7 +89,7 @@ impl LinearLr {
         } else {
             Some(1.0 + (t - s) / (f(n) * s + f(e - 1) * (t - s)))
         };
-        self.base.advance(groups, mode, |c| Ok(factor.map_or(c.lr, |k| c.mul(c.lr, k))))
+        self.base.scale_by(groups, mode, factor)
     }
 
     /// `start + (end - start) * min(T, e) / T` (`start` when `T == 0`).

@@ -28,6 +28,16 @@ macro_rules! epoch_scheduler_api {
             pub fn groups(&self) -> usize {
                 self.base.groups
             }
+
+            /// Performs PyTorch's construction step on a freshly built scheduler (the tail
+            /// of every constructor).
+            pub(crate) fn constructed(
+                mut self,
+                groups: &mut [$crate::ParamGroup],
+            ) -> Result<Self, $crate::SchedError> {
+                self.step_mode(groups, $crate::base::StepMode::Initial)?;
+                Ok(self)
+            }
         }
     };
 }

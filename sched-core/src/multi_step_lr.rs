@@ -68,9 +68,7 @@ impl MultiStepLr {
         for (k, p) in powers.iter_mut().enumerate() {
             *p = gamma.pow(count_f64(k));
         }
-        let mut s = Self { base, milestones, len, gamma, powers };
-        s.step_mode(groups, StepMode::Initial)?;
-        Ok(s)
+        Self { base, milestones, len, gamma, powers }.constructed(groups)
     }
 
     /// Number of milestones `<= e` (`bisect_right`).
@@ -92,13 +90,11 @@ impl MultiStepLr {
         mode: StepMode,
     ) -> Result<(), SchedError> {
         if mode == StepMode::RestartAtZero {
-            let k0 = self.powers[self.passed(0)];
-            return self.base.advance(groups, mode, |c| Ok(c.mul(c.b, k0)));
+            return self.base.restart(groups, self.powers[self.passed(0)]);
         }
         // The same epoch for every group: count its milestones once.
         let n = u64::try_from(self.base.last_epoch + 1).map_or(0, |e| self.count(e));
-        let k = self.powers[n];
-        self.base.advance(groups, mode, |c| Ok(if n == 0 { c.lr } else { c.mul(c.lr, k) }))
+        self.base.scale_by(groups, mode, (n != 0).then_some(self.powers[n]))
     }
 
     #[inline]

@@ -229,7 +229,7 @@ impl OneCycleLr {
             }
         }
         let base = Base::init(groups, config.last_epoch);
-        let mut s = Self {
+        Self {
             base,
             levels,
             momenta,
@@ -238,9 +238,8 @@ impl OneCycleLr {
             total_steps: config.total_steps,
             anneal: config.anneal_strategy,
             cycle_momentum: config.cycle_momentum,
-        };
-        s.step_mode(groups, StepMode::Initial)?;
-        Ok(s)
+        }
+        .constructed(groups)
     }
 
     /// Total number of steps `T` (valid epochs are `0..=T`).

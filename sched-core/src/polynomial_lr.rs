@@ -50,9 +50,7 @@ impl PolynomialLr {
         }
         let total_iters = i64::try_from(config.total_iters).unwrap_or(i64::MAX);
         let base = Base::new(groups, config.last_epoch)?;
-        let mut s = Self { base, total_iters, power };
-        s.step_mode(groups, StepMode::Initial)?;
-        Ok(s)
+        Self { base, total_iters, power }.constructed(groups)
     }
 
     pub(crate) fn step_mode(
@@ -61,8 +59,7 @@ impl PolynomialLr {
         mode: StepMode,
     ) -> Result<(), SchedError> {
         if mode == StepMode::RestartAtZero {
-            let k0 = self.factor::<f64>(0);
-            return self.base.advance(groups, mode, |c| Ok(c.mul(c.b, k0)));
+            return self.base.restart(groups, self.factor::<f64>(0));
         }
         // The factor depends on the epoch only: computed once per step (`None` keeps lr).
         let e = self.base.last_epoch + 1;
@@ -71,7 +68,7 @@ impl PolynomialLr {
             let tf = f(t);
             ((1.0 - f(e) / tf) / (1.0 - f(e - 1) / tf)).pow(p)
         });
-        self.base.advance(groups, mode, |c| Ok(factor.map_or(c.lr, |k| c.mul(c.lr, k))))
+        self.base.scale_by(groups, mode, factor)
     }
 
     /// `(1.0 - min(T, e) / T) ** power` (1 when `T == 0`).

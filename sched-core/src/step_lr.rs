@@ -63,9 +63,7 @@ impl StepLr {
         for (k, p) in powers.iter_mut().enumerate() {
             *p = gamma.pow(fu(k as u64));
         }
-        let mut s = Self { base, step_size, gamma, powers };
-        s.step_mode(groups, StepMode::Initial)?;
-        Ok(s)
+        Self { base, step_size, gamma, powers }.constructed(groups)
     }
 
     pub(crate) fn step_mode(
@@ -73,15 +71,13 @@ impl StepLr {
         groups: &mut [ParamGroup],
         mode: StepMode,
     ) -> Result<(), SchedError> {
-        let (s, g) = (self.step_size, self.gamma);
         if mode == StepMode::RestartAtZero {
             // Closed form at 0: b * gamma ** 0.
-            let g0 = self.powers[0];
-            return self.base.advance(groups, mode, |c| Ok(c.mul(c.b, g0)));
+            return self.base.restart(groups, self.powers[0]);
         }
-        self.base.advance(groups, mode, |c| {
-            Ok(if c.e == 0 || c.e.rem_euclid(s) != 0 { c.lr } else { c.mul(c.lr, g) })
-        })
+        let e = self.base.last_epoch + 1;
+        let decays = e != 0 && e.rem_euclid(self.step_size) == 0;
+        self.base.scale_by(groups, mode, decays.then_some(self.gamma))
     }
 
     #[inline]
