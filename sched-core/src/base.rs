@@ -175,10 +175,7 @@ impl Base {
         rule: impl Fn(Ctx) -> Result<f64, SchedError>,
     ) -> Result<(), SchedError> {
         self.check_count(groups)?;
-        let e = match mode {
-            StepMode::RestartAtZero => 0,
-            StepMode::Initial | StepMode::Normal => self.last_epoch + 1,
-        };
+        let e = self.next_epoch(mode);
         let mut new = [0.0; MAX_GROUPS];
         for (i, (n, g)) in new.iter_mut().zip(groups.iter()).enumerate() {
             let c = Ctx { i, lr: g.lr, b: self.base_lrs[i], e, tensor: g.tensor_lr };
@@ -192,6 +189,15 @@ impl Base {
         }
         self.commit(mode, e);
         Ok(())
+    }
+
+    /// The epoch a step in `mode` writes: 0 for a restart, else `last_epoch + 1`.
+    #[inline]
+    pub(crate) fn next_epoch(&self, mode: StepMode) -> i64 {
+        match mode {
+            StepMode::RestartAtZero => 0,
+            StepMode::Initial | StepMode::Normal => self.last_epoch + 1,
+        }
     }
 
     /// A restart at epoch 0 (a SequentialLR milestone): `lr = base_lr * k0` for every group,

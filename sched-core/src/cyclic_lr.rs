@@ -201,7 +201,7 @@ impl CyclicLr {
         mode: StepMode,
     ) -> Result<(), SchedError> {
         self.base.check_count(groups)?;
-        let e = if mode == StepMode::RestartAtZero { 0 } else { self.base.last_epoch + 1 };
+        let e = self.base.next_epoch(mode);
         let (scale, amp) = self.phase::<f64>(e);
         for (i, g) in groups.iter_mut().enumerate() {
             let b = self.base.base_lrs[i];
