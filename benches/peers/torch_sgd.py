@@ -42,6 +42,19 @@ def make_params(tensors, numel):
     return params
 
 
+def selected_cases(args):
+    """(name, tensors, numel, params) of each case that --quick / --cases keep, in order."""
+    for name, tensors, numel in CASES:
+        if (args.quick and name == "64M") or (args.cases and name not in args.cases.split(",")):
+            continue
+        yield name, tensors, numel, make_params(tensors, numel)
+
+
+def selected_threads(args):
+    """The thread counts that --threads keeps."""
+    return [t for t in (1, 2) if not args.threads or str(t) in args.threads.split(",")]
+
+
 def time_steps(opt, min_batch_s=0.1, repeats=10):
     """(median, min) over `repeats` batches of the per-step batch mean."""
     opt.step()  # allocate/initialise momentum buffers
@@ -151,14 +164,9 @@ def same_tensors(args):
     print(f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}; "
           f"ours: {lib.sgd_backend_name().decode()} through {args.same_tensors}")
     rows = []
-    for name, tensors, numel in CASES:
-        if (args.quick and name == "64M") or (args.cases and name not in args.cases.split(",")):
-            continue
-        params = make_params(tensors, numel)
+    for name, tensors, numel, params in selected_cases(args):
         nbytes = SGD_BYTES * tensors * numel
-        for threads in (1, 2):
-            if args.threads and str(threads) not in args.threads.split(","):
-                continue
+        for threads in selected_threads(args):
             torch.set_num_threads(threads)
             opt = torch.optim.SGD(params, lr=0.01, momentum=0.9, fused=True)
             with torch.no_grad():
@@ -245,14 +253,9 @@ def main():
         return
     print(f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}")
     results = []
-    for name, tensors, numel in CASES:
-        if (args.quick and name == "64M") or (args.cases and name not in args.cases.split(",")):
-            continue
-        params = make_params(tensors, numel)
+    for name, tensors, numel, params in selected_cases(args):
         nbytes = SGD_BYTES * tensors * numel
-        for threads in (1, 2):
-            if args.threads and str(threads) not in args.threads.split(","):
-                continue
+        for threads in selected_threads(args):
             torch.set_num_threads(threads)
             for impl, kwargs in IMPLS:
                 opt = torch.optim.SGD(params, lr=0.01, momentum=0.9, **kwargs)
