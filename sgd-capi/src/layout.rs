@@ -18,6 +18,28 @@ pub(crate) struct Layout {
     regions: Vec<Region>,
 }
 
+/// Why `count` values at a pointer cannot be viewed as a slice.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum SpanError {
+    /// More than `isize::MAX` bytes, or past the end of the address space.
+    TooLarge,
+    /// Not aligned for the type.
+    Misaligned,
+}
+
+/// The size in bytes of `count` values of `T` at `ptr`, if they could form a slice: at most
+/// `isize::MAX` bytes, `ptr` aligned for `T`, and not wrapping around the address space.
+pub(crate) fn span<T>(ptr: *const T, count: usize) -> Result<usize, SpanError> {
+    let bytes = count
+        .checked_mul(size_of::<T>())
+        .filter(|&b| isize::try_from(b).is_ok())
+        .ok_or(SpanError::TooLarge)?;
+    if !ptr.is_aligned() {
+        return Err(SpanError::Misaligned);
+    }
+    (ptr as usize).checked_add(bytes).map(|_| bytes).ok_or(SpanError::TooLarge)
+}
+
 impl Layout {
     /// Checks tensor `tensor` (of group `group`) and records its regions. A tensor without a
     /// gradient is skipped: the step never touches it, so its other pointers are not checked.
@@ -30,40 +52,35 @@ impl Layout {
         if t.grad.is_null() {
             return Ok(());
         }
-        let bytes = t
-            .numel
-            .checked_mul(size_of::<f32>())
-            .filter(|&b| isize::try_from(b).is_ok())
-            .ok_or(CapiError::TooLarge { tensor, numel: t.numel })?;
         let null =
             |field| CapiError::NullPointer { group: Some(group), tensor: Some(tensor), field };
         let floats = [
-            (t.param as usize, PointerField::Param, true),
-            (t.grad as usize, PointerField::Grad, false),
-            (t.momentum_buffer as usize, PointerField::MomentumBuffer, true),
+            (t.param.cast_const(), PointerField::Param, true),
+            (t.grad, PointerField::Grad, false),
+            (t.momentum_buffer.cast_const(), PointerField::MomentumBuffer, true),
         ];
-        for (address, field, _) in floats {
-            if address % align_of::<f32>() != 0 {
-                return Err(CapiError::Misaligned {
+        for (ptr, field, _) in floats {
+            span(ptr, t.numel).map_err(|e| match e {
+                SpanError::TooLarge => CapiError::TooLarge { tensor, numel: t.numel },
+                SpanError::Misaligned => CapiError::Misaligned {
                     group: Some(group),
                     tensor: Some(tensor),
                     field,
-                    address,
+                    address: ptr as usize,
                     align: align_of::<f32>(),
-                });
-            }
-            // A region must not wrap around the address space.
-            if address.checked_add(bytes).is_none() {
-                return Err(CapiError::TooLarge { tensor, numel: t.numel });
-            }
+                },
+            })?;
         }
+        // Cannot overflow: `span` checked it.
+        let bytes = t.numel * size_of::<f32>();
         if t.param.is_null() && t.numel > 0 {
             return Err(null(PointerField::Param));
         }
         if !t.momentum_buffer.is_null() && t.initialized.is_null() {
             return Err(null(PointerField::Initialized));
         }
-        for (address, field, writes) in floats {
+        for (ptr, field, writes) in floats {
+            let address = ptr as usize;
             if address != 0 && bytes > 0 {
                 self.regions.push(Region {
                     start: address,
@@ -76,9 +93,8 @@ impl Layout {
         }
         if !t.momentum_buffer.is_null() {
             let start = t.initialized as usize;
-            if start == usize::MAX {
-                return Err(CapiError::TooLarge { tensor, numel: t.numel });
-            }
+            span(t.initialized.cast_const(), 1)
+                .map_err(|_| CapiError::TooLarge { tensor, numel: t.numel })?;
             self.regions.push(Region {
                 start,
                 end: start + 1,

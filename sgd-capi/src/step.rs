@@ -6,7 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use sgd_cpu::{Backend, ParamGroup, StepOptions, StepOutcome, TensorSlot};
 
 use crate::error::record;
-use crate::layout::Layout;
+use crate::layout::{Layout, SpanError, span};
 use crate::{CapiError, PointerField, SgdGroupC, SgdPool, SgdStatus, SgdTensorC};
 
 /// `int32_t sgd_step(const sgd_pool *pool, const sgd_group *groups, size_t n_groups,
@@ -63,7 +63,7 @@ pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
 }
 
 /// Checks an array argument of `count` values of `T` at `ptr` (null is checked by the
-/// caller): aligned for `T`, at most `isize::MAX` bytes, not wrapping the address space.
+/// caller) with [`span`].
 fn check_array<T>(
     ptr: *const T,
     count: usize,
@@ -73,22 +73,16 @@ fn check_array<T>(
     if count == 0 {
         return Ok(());
     }
-    let address = ptr as usize;
-    if !ptr.is_aligned() {
-        return Err(CapiError::Misaligned {
+    span(ptr, count).map(drop).map_err(|e| match e {
+        SpanError::Misaligned => CapiError::Misaligned {
             group,
             tensor: None,
             field,
-            address,
+            address: ptr as usize,
             align: align_of::<T>(),
-        });
-    }
-    match count.checked_mul(size_of::<T>()) {
-        Some(bytes) if isize::try_from(bytes).is_ok() && address.checked_add(bytes).is_some() => {
-            Ok(())
-        }
-        _ => Err(CapiError::CountTooLarge { field, count }),
-    }
+        },
+        SpanError::TooLarge => CapiError::CountTooLarge { field, count },
+    })
 }
 
 /// A slice of `n` elements at `ptr`, empty when `n == 0` (where `ptr` may be null).
@@ -140,9 +134,9 @@ unsafe fn step(
     // Pass 1: every pointer is checked before any reference to tensor memory is formed.
     let mut layout = Layout::default();
     layout.add_read(groups.as_ptr() as usize, size_of_val(groups), PointerField::Groups);
-    if (grad_scale as usize).checked_add(size_of::<f32>()).is_none() {
-        return Err(CapiError::CountTooLarge { field: PointerField::GradScale, count: 1 });
-    }
+    // Read unaligned (below), so only its extent is checked.
+    span(grad_scale.cast::<[u8; 4]>(), 1)
+        .map_err(|_| CapiError::CountTooLarge { field: PointerField::GradScale, count: 1 })?;
     layout.add_read(grad_scale as usize, size_of::<f32>(), PointerField::GradScale);
     let mut tensor_lists: Vec<&[SgdTensorC]> = Vec::with_capacity(groups.len());
     let mut index = 0;
