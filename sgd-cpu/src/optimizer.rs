@@ -190,26 +190,20 @@ impl Sgd {
         if opts.found_inf {
             return Ok(StepOutcome::SkippedFoundInf);
         }
-        #[cfg(feature = "std")]
-        if let Some(pool) = self.pool.as_ref().filter(|p| !p.stays_on_caller(plan.elements)) {
-            let mut pieces = Vec::with_capacity(plan.tensors);
-            let parts = Parts {
-                configs: &self.configs,
-                group_end: &self.group_end,
-                buffers: &mut self.buffers,
-                initialized: &self.initialized,
-            };
-            Self::for_each_piece(parts, params, grads, |piece| pieces.push(piece));
-            pool.run(plan.kernel, pieces, plan.elements, opts.grad_scale);
-            self.mark_initialized(grads);
-            return Ok(plan.outcome());
-        }
         let parts = Parts {
             configs: &self.configs,
             group_end: &self.group_end,
             buffers: &mut self.buffers,
             initialized: &self.initialized,
         };
+        #[cfg(feature = "std")]
+        if let Some(pool) = self.pool.as_ref().filter(|p| !p.stays_on_caller(plan.elements)) {
+            let mut pieces = Vec::with_capacity(plan.tensors);
+            Self::for_each_piece(parts, params, grads, |piece| pieces.push(piece));
+            pool.run(plan.kernel, pieces, plan.elements, opts.grad_scale);
+            self.mark_initialized(grads);
+            return Ok(plan.outcome());
+        }
         Self::for_each_piece(parts, params, grads, |piece| {
             piece.run(plan.kernel, opts.grad_scale);
         });
