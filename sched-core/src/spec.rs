@@ -119,6 +119,22 @@ impl<'k, 'v> Kwargs<'k, 'v> {
         }
     }
 
+    /// A string keyword that must be one of `options` (`expected` lists them for the error).
+    fn choice<T: Copy>(
+        &mut self,
+        name: &'static str,
+        default: &'v str,
+        options: &[(&str, T)],
+        expected: &'static str,
+    ) -> Result<T, SchedError> {
+        let given = self.string(name, default)?;
+        options
+            .iter()
+            .find(|(key, _)| *key == given)
+            .map(|&(_, value)| value)
+            .ok_or(SchedError::UnknownChoice { param: name, expected })
+    }
+
     fn per_group(
         &mut self,
         name: &'static str,
@@ -342,27 +358,23 @@ pub fn build<'a>(
                 Some(v) => Some(as_float("step_size_down", v)?),
             };
             let gamma = k.float("gamma", 1.0)?;
-            let mode = match k.string("mode", "triangular")? {
-                "triangular" => CyclicMode::Triangular,
-                "triangular2" => CyclicMode::Triangular2,
-                "exp_range" => CyclicMode::ExpRange { gamma },
-                _ => {
-                    return Err(SchedError::UnknownChoice {
-                        param: "mode",
-                        expected: "triangular, triangular2, exp_range",
-                    });
-                }
-            };
+            let mode = k.choice(
+                "mode",
+                "triangular",
+                &[
+                    ("triangular", CyclicMode::Triangular),
+                    ("triangular2", CyclicMode::Triangular2),
+                    ("exp_range", CyclicMode::ExpRange { gamma }),
+                ],
+                "triangular, triangular2, exp_range",
+            )?;
             // scale_mode only matters with a custom scale_fn, which data cannot carry.
-            match k.string("scale_mode", "cycle")? {
-                "cycle" | "iterations" => {}
-                _ => {
-                    return Err(SchedError::UnknownChoice {
-                        param: "scale_mode",
-                        expected: "cycle, iterations",
-                    });
-                }
-            }
+            k.choice(
+                "scale_mode",
+                "cycle",
+                &[("cycle", ()), ("iterations", ())],
+                "cycle, iterations",
+            )?;
             let c = CyclicLrConfig {
                 base_lr,
                 max_lr,
@@ -422,16 +434,12 @@ pub fn build<'a>(
                     });
                 }
             };
-            let anneal_strategy = match k.string("anneal_strategy", "cos")? {
-                "cos" => AnnealStrategy::Cos,
-                "linear" => AnnealStrategy::Linear,
-                _ => {
-                    return Err(SchedError::UnknownChoice {
-                        param: "anneal_strategy",
-                        expected: "cos, linear",
-                    });
-                }
-            };
+            let anneal_strategy = k.choice(
+                "anneal_strategy",
+                "cos",
+                &[("cos", AnnealStrategy::Cos), ("linear", AnnealStrategy::Linear)],
+                "cos, linear",
+            )?;
             let c = OneCycleLrConfig {
                 max_lr,
                 total_steps,
@@ -450,21 +458,18 @@ pub fn build<'a>(
         }
         "ReduceLROnPlateau" => {
             let factor = k.float("factor", 0.1)?;
-            let mode = match k.string("mode", "min")? {
-                "min" => PlateauMode::Min,
-                "max" => PlateauMode::Max,
-                _ => return Err(SchedError::UnknownChoice { param: "mode", expected: "min, max" }),
-            };
-            let threshold_mode = match k.string("threshold_mode", "rel")? {
-                "rel" => ThresholdMode::Rel,
-                "abs" => ThresholdMode::Abs,
-                _ => {
-                    return Err(SchedError::UnknownChoice {
-                        param: "threshold_mode",
-                        expected: "rel, abs",
-                    });
-                }
-            };
+            let mode = k.choice(
+                "mode",
+                "min",
+                &[("min", PlateauMode::Min), ("max", PlateauMode::Max)],
+                "min, max",
+            )?;
+            let threshold_mode = k.choice(
+                "threshold_mode",
+                "rel",
+                &[("rel", ThresholdMode::Rel), ("abs", ThresholdMode::Abs)],
+                "rel, abs",
+            )?;
             let c = PlateauConfig {
                 mode,
                 factor,
