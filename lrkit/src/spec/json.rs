@@ -42,14 +42,7 @@ fn scheduler(v: &Value, path: &str, out: &mut String) -> Result<(), String> {
         let list =
             children.as_array().ok_or_else(|| format!("{path}.schedulers: expected a list"))?;
         sep(out);
-        out.push('[');
-        for (i, c) in list.iter().enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
-            scheduler(c, &format!("{path}.schedulers[{i}]"), out)?;
-        }
-        out.push(']');
+        list_of(list, &format!("{path}.schedulers"), out, scheduler)?;
     }
     if let Some(plan) = obj.get("step_plan") {
         sep(out);
@@ -97,22 +90,31 @@ fn value(v: &Value, path: &str, out: &mut String) -> Result<(), String> {
             }
             out.push('\'');
         }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                value(item, &format!("{path}[{i}]"), out)?;
-            }
-            out.push(']');
-        }
+        Value::Array(items) => list_of(items, path, out, value)?,
         Value::Object(o) => lambda(o, path, out)?,
     }
     Ok(())
 }
 
 /// A lambda descriptor `{"kind": ..., fields}` as a call.
+/// `[a, b, ...]`, each item written by `item` with its path `{path}[i]`.
+fn list_of(
+    items: &[Value],
+    path: &str,
+    out: &mut String,
+    item: fn(&Value, &str, &mut String) -> Result<(), String>,
+) -> Result<(), String> {
+    out.push('[');
+    for (i, v) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        item(v, &format!("{path}[{i}]"), out)?;
+    }
+    out.push(']');
+    Ok(())
+}
+
 fn lambda(o: &Map<String, Value>, path: &str, out: &mut String) -> Result<(), String> {
     let kind = o.get("kind").and_then(Value::as_str).ok_or_else(|| {
         format!("{path}: expected a learning-rate function descriptor {{\"kind\": \"pow\", \"base\": 0.9}}")
