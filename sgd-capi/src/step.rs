@@ -208,7 +208,7 @@ unsafe fn step(
         .zip(slots.iter_mut())
         .map(|(g, list)| ParamGroup { config: g.config.into(), tensors: list })
         .collect();
-    let opts = StepOptions { grad_scale, found_inf, backend: None };
+    let opts = StepOptions { grad_scale, found_inf, ..StepOptions::default() };
     let outcome = match pool {
         Some(pool) => pool.0.fused_step(&mut param_groups, &opts)?,
         None => sgd_cpu::fused_step(&mut param_groups, &opts)?,

@@ -44,6 +44,7 @@ mod parallel;
 mod placed;
 #[cfg(feature = "std")]
 mod pool;
+mod prefetch;
 pub mod scalar;
 mod step;
 
@@ -55,4 +56,5 @@ pub use group::{MomentumSlot, ParamGroup, TensorSlot};
 pub use optimizer::{GroupSpec, Sgd};
 #[cfg(feature = "std")]
 pub use parallel::{CHUNK_ALIGN, PARALLEL_THRESHOLD, ThreadPool};
+pub use prefetch::{PREFETCH_AHEAD, PREFETCH_THRESHOLD, Prefetch};
 pub use step::{StepOptions, StepOutcome, fused_step};

@@ -1,6 +1,6 @@
 //! The fused step over caller-owned tensors: validation first, then one pass over memory.
 use crate::backend::Kernel;
-use crate::{Backend, ParamGroup, SgdError, StepScalars};
+use crate::{Backend, ParamGroup, Prefetch, SgdError, StepScalars};
 
 /// Per-step options besides the group hyper-parameters.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -15,6 +15,9 @@ pub struct StepOptions {
     pub found_inf: bool,
     /// Backend to use instead of [`Backend::active`] (tests and benches force one this way).
     pub backend: Option<Backend>,
+    /// Whether the SIMD main loop prefetches; [`Prefetch::Auto`] decides by the working set of
+    /// the whole step (all tensors with a gradient), whatever the thread count.
+    pub prefetch: Prefetch,
 }
 
 /// What a successful step did.
@@ -93,6 +96,7 @@ pub(crate) fn validate_groups(
 ) -> Result<Plan, SgdError> {
     let kernel = validate_options(opts)?;
     let mut plan = Plan { kernel, tensors: 0, elements: 0 };
+    let mut working_set = 0usize;
     let mut tensor = 0;
     for (gi, group) in groups.iter().enumerate() {
         group.config.validate_values(gi)?;
@@ -117,10 +121,13 @@ pub(crate) fn validate_groups(
                 }
                 plan.tensors += 1;
                 plan.elements += params;
+                working_set =
+                    working_set.saturating_add(Prefetch::working_set(params, has_momentum));
             }
             tensor += 1;
         }
     }
+    plan.kernel = kernel.with_prefetch(opts.prefetch.applies(working_set));
     Ok(plan)
 }
 

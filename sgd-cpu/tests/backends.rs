@@ -5,7 +5,7 @@
 //! (NaN, ±inf, subnormals, ±0, huge), every option combination, gradient scale, first and
 //! later steps.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test.
-use sgd_cpu::{Backend, SgdConfig, SgdError, StepScalars, scalar};
+use sgd_cpu::{Backend, Prefetch, SgdConfig, SgdError, StepScalars, scalar};
 
 /// Deterministic xorshift generator (no external randomness: failures reproduce).
 struct Rng(u64);
@@ -98,6 +98,7 @@ fn configs() -> Vec<SgdConfig> {
 /// slices starting `offset` elements into their allocations, and compares after every step.
 fn check(
     backend: Backend,
+    prefetch: Prefetch,
     config: &SgdConfig,
     n: usize,
     offset: usize,
@@ -115,7 +116,8 @@ fn check(
         let grads = rng.fill(n + offset);
         let g = &grads[offset..];
         let first = step == 0;
-        let ctx = format!("n={n} offset={offset} step={step} scale={scale:?} {config:?}");
+        let ctx =
+            format!("n={n} offset={offset} step={step} scale={scale:?} {prefetch:?} {config:?}");
         let with_buf = config.momentum != 0.0;
         scalar::sgd_update(
             &s,
@@ -125,7 +127,8 @@ fn check(
             scale,
         );
         backend
-            .update(
+            .update_with(
+                prefetch,
                 &s,
                 &mut p_sim[offset..],
                 g,
@@ -159,9 +162,11 @@ fn every_backend_matches_the_scalar_reference() {
             for &n in &lengths {
                 for offset in [0, 1, 3] {
                     for scale in [None, Some(1024.0), Some(0.3)] {
-                        let seed = (ci as u64) << 32 ^ (n as u64) << 8 ^ offset as u64;
-                        check(backend, config, n, offset, scale, seed);
-                        runs += 1;
+                        for prefetch in [Prefetch::Never, Prefetch::Always] {
+                            let seed = (ci as u64) << 32 ^ (n as u64) << 8 ^ offset as u64;
+                            check(backend, prefetch, config, n, offset, scale, seed);
+                            runs += 1;
+                        }
                     }
                 }
             }

@@ -30,8 +30,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 use sgd_cpu::{
-    Backend, GroupSpec, ParamGroup, Sgd, SgdConfig, SgdError, StepOptions, TensorSlot, ThreadPool,
-    fused_step,
+    Backend, GroupSpec, ParamGroup, Prefetch, Sgd, SgdConfig, SgdError, StepOptions, TensorSlot,
+    ThreadPool, fused_step,
 };
 
 const PUBLIC: &str = include_str!("../golden/sgd_public.json");
@@ -329,7 +329,12 @@ fn run_owned(case: &Case, backend: Backend, threads: usize) -> Result<(), String
 }
 
 /// Through [`fused_step`] / [`ThreadPool::fused_step`] over caller-owned buffers.
-fn run_borrowed(case: &Case, backend: Backend, pool: Option<&ThreadPool>) -> Result<(), String> {
+fn run_borrowed(
+    case: &Case,
+    backend: Backend,
+    pool: Option<&ThreadPool>,
+    prefetch: Prefetch,
+) -> Result<(), String> {
     let mut params = case.init.clone();
     let mut buffers: Vec<Vec<f32>> = case.init.iter().map(|p| vec![0.0; p.len()]).collect();
     let mut init_flags = vec![false; params.len()];
@@ -350,7 +355,7 @@ fn run_borrowed(case: &Case, backend: Backend, pool: Option<&ThreadPool>) -> Res
             rest = tail;
             groups.push(ParamGroup { config, tensors: mine });
         }
-        let opts = StepOptions { backend: Some(backend), ..StepOptions::default() };
+        let opts = StepOptions { backend: Some(backend), prefetch, ..StepOptions::default() };
         match pool {
             Some(pool) => pool.fused_step(&mut groups, &opts),
             None => fused_step(&mut groups, &opts),
@@ -443,9 +448,13 @@ fn check_file(name: &str, text: &str) -> (usize, usize) {
         let mut errors = Vec::new();
         for &backend in &backends {
             let mut runs = vec![
-                ("fused_step", run_borrowed(&case, backend, None)),
-                ("ThreadPool(2)", run_borrowed(&case, backend, Some(&pool))),
-                ("ThreadPool(3, split all)", run_borrowed(&case, backend, Some(&split_pool))),
+                ("fused_step", run_borrowed(&case, backend, None, Prefetch::Never)),
+                ("fused_step, prefetch", run_borrowed(&case, backend, None, Prefetch::Always)),
+                ("ThreadPool(2)", run_borrowed(&case, backend, Some(&pool), Prefetch::Auto)),
+                (
+                    "ThreadPool(3, split all, prefetch)",
+                    run_borrowed(&case, backend, Some(&split_pool), Prefetch::Always),
+                ),
             ];
             if case.quirk {
                 let specs = case.groups.iter().map(|&config| GroupSpec { config, numels: vec![] });

@@ -7,6 +7,7 @@ use core::arch::x86_64::{
 };
 
 use super::lanes::{Lanes, simd_entry};
+use super::x86::prefetch_t1;
 
 /// Sixteen f32 lanes; only constructed where AVX-512F is available (see [`Lanes`]).
 #[derive(Clone, Copy)]
@@ -60,6 +61,11 @@ impl Lanes for F32x16 {
                 _mm512_set1_epi32(i32::MIN),
             ))
         })
+    }
+
+    #[inline(always)]
+    fn prefetch_l2(ptr: *const f32) {
+        prefetch_t1(ptr);
     }
 }
 

@@ -11,7 +11,7 @@
 //! is done for the head up to the first vector-aligned parameter address. The main loop is
 //! software-pipelined (loads run [`AHEAD`] vectors ahead of stores, see [`pipelined`]), which
 //! only reorders memory operations on disjoint slices.
-use crate::StepScalars;
+use crate::{PREFETCH_AHEAD, StepScalars};
 
 /// A SIMD register of `LANES` f32 values with the operations the SGD rule needs.
 ///
@@ -44,6 +44,12 @@ pub(crate) trait Lanes: Copy {
     fn mul_add(self, b: Self, c: Self) -> Self;
     /// Sign flip of every lane.
     fn neg(self) -> Self;
+    /// Asks for the cache line holding `ptr` to be brought into L2: a hint without
+    /// architectural effect, for any address. The default emits nothing.
+    #[inline(always)]
+    fn prefetch_l2(ptr: *const f32) {
+        let _ = ptr;
+    }
 }
 
 /// Option bits: which optional parts of the rule run. Each combination is its own
@@ -100,7 +106,8 @@ pub(crate) use dispatch_flags;
 /// instantiates [`update`] for the lane type with the flags of the call.
 macro_rules! simd_entry {
     ($lanes:ty, $features:literal, $isa:literal) => {
-        /// Updates one tensor (see [`crate::scalar::sgd_update`] for the contract).
+        /// Updates one tensor (see [`crate::scalar::sgd_update`] for the contract); `prefetch`
+        /// selects the main loop that prefetches (see [`crate::Prefetch`]).
         ///
         /// # Safety
         #[doc = concat!("The CPU supports ", $isa, ".")]
@@ -111,6 +118,7 @@ macro_rules! simd_entry {
             grads: &[f32],
             momentum_buffer: Option<(&mut [f32], bool)>,
             grad_scale: Option<f32>,
+            prefetch: bool,
         ) {
             use $crate::backend::lanes::{dispatch_flags, flags, update as run};
             let first = momentum_buffer.as_ref().map(|(_, first)| *first);
@@ -118,7 +126,7 @@ macro_rules! simd_entry {
             let buf = momentum_buffer.map_or(&mut [][..], |(b, _)| b);
             let scale = grad_scale.unwrap_or(1.0);
             // SAFETY: this function's target features are the ISA of the lane type.
-            unsafe { dispatch_flags!(run::<$lanes>(s, params, grads, buf, scale), flags) }
+            unsafe { dispatch_flags!(run::<$lanes>(s, params, grads, buf, scale, prefetch), flags) }
         }
     };
 }
@@ -219,8 +227,12 @@ unsafe fn lanes_step<V: Lanes, const F: u8>(
 /// Largest lane count of any backend: the size of the padded tail arrays.
 const MAX_LANES: usize = 16;
 
+/// f32 elements per 64-byte cache line: the prefetching loop issues one prefetch per line.
+const LINE: usize = 16;
+
 /// Updates `params[..n]` (and `buf[..n]` with momentum), `n` = the shortest slice length
-/// (with momentum, `buf` counts; without, it is ignored).
+/// (with momentum, `buf` counts; without, it is ignored); the main loop prefetches when
+/// `prefetch` (see [`pipelined`]).
 ///
 /// # Safety
 /// The CPU supports `V`'s ISA.
@@ -231,6 +243,7 @@ pub(crate) unsafe fn update<V: Lanes, const F: u8>(
     grads: &[f32],
     buf: &mut [f32],
     scale: f32,
+    prefetch: bool,
 ) {
     let lanes = V::LANES;
     let mut n = params.len().min(grads.len());
@@ -263,9 +276,16 @@ pub(crate) unsafe fn update<V: Lanes, const F: u8>(
     let at = |i: usize| (pp.wrapping_add(i), gp.wrapping_add(i), bp.wrapping_add(i));
     // Main loop, software-pipelined (see [`pipelined`]).
     let mut i = head;
+    let (p, g, b) = at(i);
     // SAFETY: `head <= n` and every slice has at least `n` elements (with momentum; without,
     // `buf` is never dereferenced), so the pointers at `i` are valid for `n - i` elements.
-    i += unsafe { pipelined::<V, F>(&c, pp.add(i), gp.add(i), bp.wrapping_add(i), n - i) };
+    i += unsafe {
+        if prefetch {
+            pipelined::<V, F, true>(&c, p, g, b, n - i)
+        } else {
+            pipelined::<V, F, false>(&c, p, g, b, n - i)
+        }
+    };
     while i + lanes <= n {
         let (p, g, b) = at(i);
         // SAFETY: `i + lanes <= n` and every slice has at least `n` elements.
@@ -283,6 +303,10 @@ const AHEAD: usize = 4;
 /// The main loop over whole vectors from `p`, `g`, `b`, at most `n` elements; returns the
 /// number of elements done (a multiple of `AHEAD * LANES`, or 0 below two such spans).
 ///
+/// With `PREFETCH`, the load of every vector that starts a 64-byte line of the parameters
+/// (each line once: 16 elements) also prefetches the line [`PREFETCH_AHEAD`] bytes further of
+/// each stream it reads into L2 ([`Lanes::prefetch_l2`]), while that stays inside the slices.
+///
 /// Software-pipelined through a ring of [`AHEAD`] loaded vectors: the inputs of vector
 /// `j + AHEAD` are loaded just before vector `j` is computed and stored. A load therefore
 /// never follows, closely in program order, a store to an address equal to it modulo 4096:
@@ -298,7 +322,7 @@ const AHEAD: usize = 4;
 /// `p` and `g` are valid for `n` reads (`p` for writes); with momentum, `b` for `n` reads and
 /// writes. The CPU supports `V`'s ISA (a [`Consts`] value exists).
 #[inline(always)]
-unsafe fn pipelined<V: Lanes, const F: u8>(
+unsafe fn pipelined<V: Lanes, const F: u8, const PREFETCH: bool>(
     c: &Consts<V>,
     p: *mut f32,
     g: *const f32,
@@ -313,7 +337,15 @@ unsafe fn pipelined<V: Lanes, const F: u8>(
     // SAFETY (every load and store below): vector `j` covers `j .. j + lanes` with
     // `j + lanes <= n`, inside every slice (the caller's contract). Without momentum `b` is
     // never dereferenced; `wrapping_add` keeps its pointer arithmetic defined.
+    let ahead = PREFETCH_AHEAD / size_of::<f32>();
     let load_at = |j: usize| {
+        if PREFETCH && j.is_multiple_of(LINE) && j + ahead < n {
+            V::prefetch_l2(p.wrapping_add(j + ahead));
+            V::prefetch_l2(g.wrapping_add(j + ahead));
+            if F & (bit::MOMENTUM | bit::FIRST) == bit::MOMENTUM {
+                V::prefetch_l2(b.wrapping_add(j + ahead));
+            }
+        }
         // SAFETY: see above.
         unsafe { load::<V, F>(c, p.add(j), g.add(j), b.wrapping_add(j)) }
     };

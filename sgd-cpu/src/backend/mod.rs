@@ -23,10 +23,12 @@ mod avx2;
 mod avx512;
 #[cfg(target_arch = "aarch64")]
 mod neon;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 use core::fmt;
 
-use crate::{SgdError, StepScalars, scalar};
+use crate::{Prefetch, SgdError, StepScalars, scalar};
 
 /// An implementation of the update kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -100,13 +102,30 @@ impl Backend {
 
     /// Runs one tensor update on this backend after checking lengths and availability:
     /// `params`, `grads` and the momentum buffer must have equal lengths (reported as tensor 0).
-    /// Same contract as [`crate::scalar::sgd_update`].
+    /// Same contract as [`crate::scalar::sgd_update`]. Prefetches as [`Prefetch::Auto`] decides
+    /// for this tensor's working set.
     ///
     /// # Errors
     /// [`SgdError::BackendUnavailable`], [`SgdError::LengthMismatch`],
     /// [`SgdError::MomentumBufferLength`]; nothing is written then.
     pub fn update(
         self,
+        s: &StepScalars,
+        params: &mut [f32],
+        grads: &[f32],
+        momentum_buffer: Option<(&mut [f32], bool)>,
+        grad_scale: Option<f32>,
+    ) -> Result<(), SgdError> {
+        self.update_with(Prefetch::Auto, s, params, grads, momentum_buffer, grad_scale)
+    }
+
+    /// [`Backend::update`] with the prefetch mode given (tests run both main loops this way).
+    ///
+    /// # Errors
+    /// As [`Backend::update`].
+    pub fn update_with(
+        self,
+        prefetch: Prefetch,
         s: &StepScalars,
         params: &mut [f32],
         grads: &[f32],
@@ -130,7 +149,14 @@ impl Backend {
                 buffer: buf.len(),
             });
         }
-        kernel.run(s, params, grads, momentum_buffer, grad_scale);
+        let set = Prefetch::working_set(params.len(), momentum_buffer.is_some());
+        kernel.with_prefetch(prefetch.applies(set)).run(
+            s,
+            params,
+            grads,
+            momentum_buffer,
+            grad_scale,
+        );
         Ok(())
     }
 }
@@ -191,23 +217,32 @@ fn active_cached() -> Backend {
     Backend::best()
 }
 
-/// A backend checked to be available: the only way to reach the `unsafe` SIMD entry points.
+/// A backend checked to be available (the only way to reach the `unsafe` SIMD entry points),
+/// and whether its main loop prefetches (see [`Prefetch`]).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Kernel(Backend);
+pub(crate) struct Kernel {
+    backend: Backend,
+    prefetch: bool,
+}
 
 impl Kernel {
-    /// Checks that `backend` can run here.
+    /// Checks that `backend` can run here; no prefetching.
     pub(crate) fn new(backend: Backend) -> Result<Kernel, SgdError> {
         if backend.is_available() {
-            Ok(Kernel(backend))
+            Ok(Kernel { backend, prefetch: false })
         } else {
             Err(SgdError::BackendUnavailable { backend })
         }
     }
 
+    /// This kernel, prefetching or not.
+    pub(crate) fn with_prefetch(self, prefetch: bool) -> Kernel {
+        Kernel { prefetch, ..self }
+    }
+
     /// The backend this kernel runs.
     pub(crate) fn backend(self) -> Backend {
-        self.0
+        self.backend
     }
 
     /// Updates one tensor (lengths already validated; see [`crate::scalar::sgd_update`]).
@@ -220,18 +255,23 @@ impl Kernel {
         momentum_buffer: Option<(&mut [f32], bool)>,
         grad_scale: Option<f32>,
     ) {
-        match self.0 {
+        let prefetch = self.prefetch;
+        match self.backend {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Kernel::new` checked that AVX-512F is available.
             Backend::Avx512 => unsafe {
-                avx512::update(s, params, grads, momentum_buffer, grad_scale)
+                avx512::update(s, params, grads, momentum_buffer, grad_scale, prefetch)
             },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Kernel::new` checked that AVX2 and FMA are available.
-            Backend::Avx2 => unsafe { avx2::update(s, params, grads, momentum_buffer, grad_scale) },
+            Backend::Avx2 => unsafe {
+                avx2::update(s, params, grads, momentum_buffer, grad_scale, prefetch)
+            },
             #[cfg(target_arch = "aarch64")]
             // SAFETY: `Kernel::new` checked that NEON is available.
-            Backend::Neon => unsafe { neon::update(s, params, grads, momentum_buffer, grad_scale) },
+            Backend::Neon => unsafe {
+                neon::update(s, params, grads, momentum_buffer, grad_scale, prefetch)
+            },
             // The scalar reference (other backends never pass `Kernel::new` on this target).
             _ => scalar::sgd_update(s, params, grads, momentum_buffer, grad_scale),
         }
