@@ -152,17 +152,21 @@ def load_capi(path):
 def same_tensors(args):
     """Ours (through the C ABI) and torch's fused SGD on the very same tensors, interleaved.
 
-    Per case and thread count, both step the same parameters, gradients and momentum buffers
-    (torch's own, from its optimizer state): same memory, same addresses, same cache state.
-    Rounds alternate which side goes first; in each round a side runs 2 untimed steps (its
-    threads wake, its data is hot) and then `steps` timed ones, each timed on its own. The
-    result per side is the median step time over all rounds, and torch / ours is their ratio;
-    the spread is the range of the per-round ratios of medians. Both are called from Python,
-    so the call overhead (ctypes for ours) is included on both sides.
+    Per case and thread count, every side steps the same parameters, gradients and momentum
+    buffers (torch's own, from its optimizer state): same memory, same addresses, same cache
+    state. The sides are torch and one per library given (several builds of ours can be
+    compared this way, A/B, in one process). Rounds rotate which side goes first; in each
+    round a side runs 3 untimed steps (its threads wake, the caches hold its working set as
+    after its own steps) and then `steps` timed ones, each timed on its own. The result per
+    side is the median step time over all rounds, and torch / ours is their ratio; the
+    spread is the range of the per-round ratios of medians. All sides are called from Python,
+    so the call overhead (ctypes for ours) is included everywhere.
     """
-    lib = load_capi(args.same_tensors)
+    paths = args.same_tensors.split(",")
+    libs = [load_capi(p) for p in paths]
+    names = ["ours"] if len(libs) == 1 else [f"ours{k}" for k in range(len(libs))]
     print(f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}; "
-          f"ours: {lib.sgd_backend_name().decode()} through {args.same_tensors}")
+          f"ours: {libs[0].sgd_backend_name().decode()}; " + ", ".join(f"{n} = {p}" for n, p in zip(names, paths)))
     rows = []
     for name, tensors, numel, params in selected_cases(args):
         nbytes = SGD_BYTES * tensors * numel
@@ -178,28 +182,29 @@ def same_tensors(args):
                 table[i] = SgdTensor(p.data_ptr(), p.grad.data_ptr(), buf.data_ptr(),
                                      ctypes.addressof(flags) + i, numel)
             group = SgdGroup(SgdConfig(0.01, 0.9, 0.0, 0.0, 0, 0), table, tensors)
-            pool = lib.sgd_pool_new(threads)
             group_ref = ctypes.byref(group)
+            pools = [lib.sgd_pool_new(threads) for lib in libs]
 
-            def ours():
-                status = lib.sgd_step(pool, group_ref, 1, None, 0)
-                if status != 0:
-                    msg = ctypes.create_string_buffer(256)
-                    lib.sgd_last_error_message(msg, 256)
-                    raise RuntimeError(f"sgd_step: {status} {msg.value.decode()}")
+            def stepper(lib, pool):
+                def ours():
+                    status = lib.sgd_step(pool, group_ref, 1, None, 0)
+                    if status != 0:
+                        msg = ctypes.create_string_buffer(256)
+                        lib.sgd_last_error_message(msg, 256)
+                        raise RuntimeError(f"sgd_step: {status} {msg.value.decode()}")
+                return ours
 
+            sides = [("torch", opt.step)] + [(n, stepper(lib, pool)) for n, lib, pool in zip(names, libs, pools)]
             steps = max(5, min(200, int(0.05 / max(nbytes / 30e9, 1e-6))))
-            times = {"torch": [], "ours": []}
-            round_ratios = []
+            times = {side: [] for side, _ in sides}
+            round_ratios = {n: [] for n in names}
             with torch.no_grad():
                 for r in range(args.rounds):
-                    order = [("torch", opt.step), ("ours", ours)]
-                    if r % 2:
-                        order.reverse()
+                    k = r % len(sides)
                     medians = {}
-                    for side, fn in order:
-                        fn()
-                        fn()
+                    for side, fn in sides[k:] + sides[:k]:
+                        for _ in range(3):
+                            fn()
                         ts = []
                         for _ in range(steps):
                             t0 = time.perf_counter()
@@ -207,29 +212,36 @@ def same_tensors(args):
                             ts.append(time.perf_counter() - t0)
                         times[side] += ts
                         medians[side] = statistics.median(ts)
-                    round_ratios.append(medians["torch"] / medians["ours"])
-            lib.sgd_pool_free(pool)
-            t_med, o_med = statistics.median(times["torch"]), statistics.median(times["ours"])
-            row = dict(case=name, threads=threads, torch_fused=t_med, ours=o_med, ratio=t_med / o_med,
-                       ratio_min=min(round_ratios), ratio_max=max(round_ratios), steps=steps, rounds=args.rounds)
-            rows.append(row)
-            print(f"{name:>10} {threads}t  torch fused {t_med * 1e3:9.4f} ms  ours {o_med * 1e3:9.4f} ms "
-                  f"({nbytes / o_med / 1e9:6.1f} GB/s)  torch/ours {t_med / o_med:5.2f}x "
-                  f"(rounds {min(round_ratios):.2f}-{max(round_ratios):.2f})", flush=True)
+                    for n in names:
+                        round_ratios[n].append(medians["torch"] / medians[n])
+            for lib, pool in zip(libs, pools):
+                lib.sgd_pool_free(pool)
+            t_med = statistics.median(times["torch"])
+            for n in names:
+                o_med = statistics.median(times[n])
+                row = dict(case=name, threads=threads, side=n, torch_fused=t_med, ours=o_med, ratio=t_med / o_med,
+                           ratio_min=min(round_ratios[n]), ratio_max=max(round_ratios[n]), steps=steps,
+                           rounds=args.rounds)
+                rows.append(row)
+                print(f"{name:>10} {threads}t  torch fused {t_med * 1e3:9.4f} ms  {n} {o_med * 1e3:9.4f} ms "
+                      f"({nbytes / o_med / 1e9:6.1f} GB/s)  torch/{n} {t_med / o_med:5.2f}x "
+                      f"(rounds {min(round_ratios[n]):.2f}-{max(round_ratios[n]):.2f})", flush=True)
             del opt
         del params
     print()
     print(f"Same tensors, interleaved ({args.rounds} rounds; median step time; torch {torch.__version__}):")
     print()
-    print("| case | threads | torch fused ms | ours ms | ours GB/s | torch fused / ours | per-round range |")
-    print("|---|---|---|---|---|---|---|")
+    side_col = "| side " if len(names) > 1 else ""
+    print(f"| case | threads {side_col}| torch fused ms | ours ms | ours GB/s | torch fused / ours | per-round range |")
+    print("|---|---" + ("|---" if side_col else "") + "|---|---|---|---|---|")
     for r in rows:
         nbytes = SGD_BYTES * next(t * n for c, t, n in CASES if c == r["case"])
-        print(f"| {r['case']} | {r['threads']} | {r['torch_fused'] * 1e3:.4f} | {r['ours'] * 1e3:.4f} | "
+        side = f"| {r['side']} " if side_col else ""
+        print(f"| {r['case']} | {r['threads']} {side}| {r['torch_fused'] * 1e3:.4f} | {r['ours'] * 1e3:.4f} | "
               f"{nbytes / r['ours'] / 1e9:.1f} | {r['ratio']:.2f}x | {r['ratio_min']:.2f}-{r['ratio_max']:.2f}x |")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(torch=torch.__version__, mode="same-tensors", results=rows), f, indent=1)
+            json.dump(dict(torch=torch.__version__, mode="same-tensors", libs=paths, results=rows), f, indent=1)
 
 
 def main():
@@ -240,8 +252,9 @@ def main():
     ap.add_argument("--load", help="read torch results from this --json file instead of measuring")
     ap.add_argument("--cases", help="comma-separated subset of cases, e.g. 64M,1M")
     ap.add_argument("--threads", help="comma-separated subset of thread counts, e.g. 1")
-    ap.add_argument("--same-tensors", metavar="LIB",
-                    help="path of libsgd_cpu_capi.so: run ours and torch fused on the same tensors, interleaved")
+    ap.add_argument("--same-tensors", metavar="LIB[,LIB...]",
+                    help="path of libsgd_cpu_capi.so (or several builds, comma-separated, for an A/B): run "
+                         "ours and torch fused on the same tensors, interleaved")
     ap.add_argument("--rounds", type=int, default=10, help="rounds of the --same-tensors mode")
     args = ap.parse_args()
     if args.same_tensors:

@@ -6,7 +6,6 @@ use core::arch::x86_64::{
 };
 
 use super::lanes::{Lanes, simd_entry};
-use super::x86::prefetch_t1;
 
 /// Eight f32 lanes; only constructed where AVX2 and FMA are available (see [`Lanes`]).
 #[derive(Clone, Copy)]
@@ -55,11 +54,6 @@ impl Lanes for F32x8 {
     fn neg(self) -> Self {
         // SAFETY: a value of this type exists only where AVX2 + FMA are available.
         Self(unsafe { _mm256_xor_ps(self.0, _mm256_castsi256_ps(_mm256_set1_epi32(i32::MIN))) })
-    }
-
-    #[inline(always)]
-    fn prefetch_l2(ptr: *const f32) {
-        prefetch_t1(ptr);
     }
 }
 

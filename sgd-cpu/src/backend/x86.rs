@@ -1,4 +1,4 @@
-//! x86_64 helpers shared by the AVX2 and AVX-512 backends.
+//! x86_64 instructions the backends use besides their vector arithmetic.
 
 use core::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
 
