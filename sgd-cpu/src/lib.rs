@@ -12,6 +12,7 @@
 //! * Caller-owned tensors: [`fused_step`] over [`ParamGroup`]s of [`TensorSlot`]s (no
 //!   allocation, works without `std`); multi-threaded: [`ThreadPool::fused_step`].
 //! * Owned state: [`Sgd`] (momentum buffers and their "initialised" flags per tensor).
+//! * Steps whose working set exceeds the last-level cache prefetch ([`Prefetch`]).
 //!
 //! ```
 //! use sgd_cpu::{GroupSpec, Sgd, SgdConfig};
