@@ -337,13 +337,13 @@ unsafe fn pipelined<V: Lanes, const F: u8, const PREFETCH: bool>(
     // SAFETY (every load and store below): vector `j` covers `j .. j + lanes` with
     // `j + lanes <= n`, inside every slice (the caller's contract). Without momentum `b` is
     // never dereferenced; `wrapping_add` keeps its pointer arithmetic defined.
-    let ahead = PREFETCH_AHEAD / size_of::<f32>();
+    let distance = PREFETCH_AHEAD / size_of::<f32>();
     let load_at = |j: usize| {
-        if PREFETCH && j.is_multiple_of(LINE) && j + ahead < n {
-            V::prefetch_l2(p.wrapping_add(j + ahead));
-            V::prefetch_l2(g.wrapping_add(j + ahead));
+        if PREFETCH && j.is_multiple_of(LINE) && j + distance < n {
+            V::prefetch_l2(p.wrapping_add(j + distance));
+            V::prefetch_l2(g.wrapping_add(j + distance));
             if F & (bit::MOMENTUM | bit::FIRST) == bit::MOMENTUM {
-                V::prefetch_l2(b.wrapping_add(j + ahead));
+                V::prefetch_l2(b.wrapping_add(j + distance));
             }
         }
         // SAFETY: see above.
