@@ -49,7 +49,7 @@ impl Prefetch {
 
     /// Working set of one tensor of `elements` elements: parameters and gradients, plus the
     /// momentum buffer when `momentum` (4 bytes each; saturating).
-    pub fn working_set(elements: usize, momentum: bool) -> usize {
+    pub(crate) fn working_set(elements: usize, momentum: bool) -> usize {
         elements.saturating_mul(if momentum { 12 } else { 8 })
     }
 }

@@ -1,13 +1,13 @@
 //! AVX-512 backend (x86_64, AVX-512F): 16 lanes, `_mm512_fmadd_ps` exactly where the
-//! reference uses `fma`, `_mm512_div_ps` for the gradient scale.
+//! reference uses `fma`, `_mm512_div_ps` for the gradient scale, `prefetcht1` for
+//! [`crate::Prefetch`].
 use core::arch::x86_64::{
-    __m512, _mm512_castps_si512, _mm512_castsi512_ps, _mm512_div_ps, _mm512_fmadd_ps,
-    _mm512_loadu_ps, _mm512_mul_ps, _mm512_set1_epi32, _mm512_set1_ps, _mm512_storeu_ps,
-    _mm512_xor_si512,
+    __m512, _MM_HINT_T1, _mm_prefetch, _mm512_castps_si512, _mm512_castsi512_ps, _mm512_div_ps,
+    _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mul_ps, _mm512_set1_epi32, _mm512_set1_ps,
+    _mm512_storeu_ps, _mm512_xor_si512,
 };
 
 use super::lanes::{Lanes, simd_entry};
-use super::x86::prefetch_t1;
 
 /// Sixteen f32 lanes; only constructed where AVX-512F is available (see [`Lanes`]).
 #[derive(Clone, Copy)]
@@ -63,9 +63,12 @@ impl Lanes for F32x16 {
         })
     }
 
+    /// `prefetcht1`.
     #[inline(always)]
     fn prefetch_l2(ptr: *const f32) {
-        prefetch_t1(ptr);
+        // SAFETY: SSE is part of the x86_64 baseline, and a prefetch has no effect the program
+        // can observe: any address, even an invalid one, is allowed.
+        unsafe { _mm_prefetch::<_MM_HINT_T1>(ptr.cast::<i8>()) }
     }
 }
 

@@ -67,6 +67,12 @@ pub(crate) mod bit {
     pub(crate) const FIRST: u8 = 16;
     /// Nesterov momentum.
     pub(crate) const NESTEROV: u8 = 32;
+
+    /// Whether the loop with bits `f` reads the old momentum buffer (momentum, not the first
+    /// step).
+    pub(crate) const fn reads_buffer(f: u8) -> bool {
+        f & (MOMENTUM | FIRST) == MOMENTUM
+    }
 }
 
 /// The option bits of one tensor update; `FIRST` and `NESTEROV` only count with momentum.
@@ -168,11 +174,7 @@ unsafe fn load<V: Lanes, const F: u8>(
         Loaded {
             param: V::load(p),
             grad: V::load(g),
-            buf: if F & (bit::MOMENTUM | bit::FIRST) == bit::MOMENTUM {
-                V::load(b)
-            } else {
-                c.scale
-            },
+            buf: if bit::reads_buffer(F) { V::load(b) } else { c.scale },
         }
     }
 }
@@ -342,7 +344,7 @@ unsafe fn pipelined<V: Lanes, const F: u8, const PREFETCH: bool>(
         if PREFETCH && j.is_multiple_of(LINE) && j + distance < n {
             V::prefetch_l2(p.wrapping_add(j + distance));
             V::prefetch_l2(g.wrapping_add(j + distance));
-            if F & (bit::MOMENTUM | bit::FIRST) == bit::MOMENTUM {
+            if bit::reads_buffer(F) {
                 V::prefetch_l2(b.wrapping_add(j + distance));
             }
         }
@@ -390,7 +392,7 @@ fn padded<V: Lanes, const F: u8>(
     let mut tb = [0.0f32; MAX_LANES];
     tp[..rest].copy_from_slice(&params[range.clone()]);
     tg[..rest].copy_from_slice(&grads[range.clone()]);
-    if F & (bit::MOMENTUM | bit::FIRST) == bit::MOMENTUM {
+    if bit::reads_buffer(F) {
         tb[..rest].copy_from_slice(&buf[range.clone()]);
     }
     // SAFETY: the arrays hold `MAX_LANES >= LANES` elements each (checked at compile time
