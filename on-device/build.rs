@@ -1,0 +1,51 @@
+//! Build script: turns the bundled digits (gzip CSV, in lrkit) into the 65-byte records the
+//! firmware keeps in flash, and, for bare-metal targets, hands the linker the memory map.
+//!
+//! Record `i` of `digits.bin` is row `i` of the CSV: 64 pixel counts `0..=16` (one byte each,
+//! row-major 8x8), then the label `0..=9`.
+use std::io::Read;
+use std::path::PathBuf;
+use std::{env, fs};
+
+const FEATURES: usize = 64;
+const ROWS: usize = 1797;
+
+fn main() -> Result<(), String> {
+    let out = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
+    let source = "../lrkit/data/digits.csv.gz";
+    println!("cargo:rerun-if-changed={source}");
+    println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rerun-if-changed=build.rs");
+
+    let gz = fs::read(source).map_err(|e| format!("{source}: {e}"))?;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_string(&mut text)
+        .map_err(|e| format!("{source}: {e}"))?;
+    let mut records = Vec::with_capacity(ROWS * (FEATURES + 1));
+    for (row, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+        let fields: Vec<&str> = line.trim().split(',').collect();
+        if fields.len() != FEATURES + 1 {
+            return Err(format!("{source}: row {row} has {} fields", fields.len()));
+        }
+        for (col, field) in fields.iter().enumerate() {
+            let max = if col < FEATURES { 16 } else { 9 };
+            match field.trim().parse::<u8>() {
+                Ok(v) if v <= max => records.push(v),
+                _ => return Err(format!("{source}: row {row}, column {col}: bad value {field:?}")),
+            }
+        }
+    }
+    if records.len() != ROWS * (FEATURES + 1) {
+        return Err(format!("{source}: {} rows, expected {ROWS}", records.len() / (FEATURES + 1)));
+    }
+    fs::write(out.join("digits.bin"), &records).map_err(|e| e.to_string())?;
+
+    // Bare metal: cortex-m-rt's `link.x` includes `memory.x` from the search path.
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("none") {
+        fs::copy("memory.x", out.join("memory.x")).map_err(|e| e.to_string())?;
+        println!("cargo:rustc-link-search={}", out.display());
+        println!("cargo:rustc-link-arg-bins=-Tlink.x");
+    }
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! The bare-metal side: entry point, semihosting output and exit status, fault handlers.
+//!
+//! Semihosting (`BKPT 0xAB`) needs a debugger or QEMU's `-semihosting-config enable=on`; on a
+//! board without one the first output call would stop the core.
+
+mod stack;
+
+use core::fmt::{self, Write};
+
+use cortex_m_rt::{ExceptionFrame, entry, exception};
+use cortex_m_semihosting::{debug, hio};
+
+/// `core::fmt::Write` over the host's stdout or stderr; output errors are reported.
+struct Host(hio::HostStream);
+
+impl Write for Host {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.write_all(s.as_bytes()).map_err(|()| fmt::Error)
+    }
+}
+
+/// Ends the QEMU run (or the debug session) with status 0 or 1.
+fn exit(success: bool) -> ! {
+    debug::exit(if success { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
+    // Without a host to end the session, stop here.
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+/// Writes one line to the host's stderr, if there is one.
+fn report_error(args: fmt::Arguments<'_>) {
+    if let Ok(stderr) = hio::hstderr() {
+        let _ = Host(stderr).write_fmt(args);
+    }
+}
+
+#[entry]
+fn main() -> ! {
+    stack::paint();
+    let Ok(stdout) = hio::hstdout() else { exit(false) };
+    let mut out = Host(stdout);
+    match crate::run(&mut out) {
+        Ok(_) => {
+            let high_water = stack::high_water();
+            let ok = writeln!(out, "stack high-water: {high_water} bytes").is_ok();
+            exit(ok)
+        }
+        Err(e) => {
+            report_error(format_args!("on-device: {e}\n"));
+            exit(false)
+        }
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    report_error(format_args!("panic: {info}\n"));
+    exit(false)
+}
+
+#[exception]
+unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
+    report_error(format_args!("hard fault at pc {:#010x}\n", frame.pc()));
+    exit(false)
+}
