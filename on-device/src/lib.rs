@@ -41,10 +41,12 @@ mod error;
 pub mod mlp;
 mod report;
 pub mod rng;
+mod run;
 mod train;
 
 pub use error::TrainError;
 pub use report::EpochReport;
+pub use run::{RunError, run};
 pub use train::{Summary, TrainConfig, train};
 
 #[doc(no_inline)]

@@ -1,8 +1,8 @@
 //! The training loop: schedule, minibatches, fused SGD step, validation, early stopping.
 
 use sched_core::{
-    CosineAnnealingLr, CosineAnnealingLrConfig, EarlyStopping, LinearLr, LinearLrConfig,
-    ParamGroup as SchedGroup, PlateauMode, Scheduler, SequentialLr,
+    ClosedForm, CosineAnnealingLr, CosineAnnealingLrConfig, EarlyStopping, Join, LinearLr,
+    LinearLrConfig, ParamGroup as SchedGroup, PlateauMode,
 };
 use sgd_cpu::{ParamGroup, SgdConfig, StepOptions, TensorSlot, fused_step};
 
@@ -64,14 +64,17 @@ pub struct Summary {
     pub last: EpochReport,
 }
 
-/// The learning rate of the first epochs is `lr * warmup_start_factor`, rising linearly to `lr`
-/// at `warmup_epochs`, then a cosine to zero at `max_epochs`: PyTorch's
+/// The learning rate of the first epoch is `lr * warmup_start_factor`, rising linearly to `lr`
+/// at `warmup_epochs`, then a cosine to zero at `max_epochs`: the closed form of PyTorch's
 /// `SequentialLR([LinearLR(start_factor, total_iters=warmup), CosineAnnealingLR(T_max)],
-/// milestones=[warmup])`, per group.
-fn schedule_children<'a>(
+/// milestones=[warmup])`, per group, joined statically ([`Join`]) so that the firmware links
+/// these two schedules only.
+type WarmupCosine = Join<LinearLr, CosineAnnealingLr>;
+
+fn warmup_cosine(
     config: &TrainConfig,
     groups: &mut [SchedGroup],
-) -> Result<[Scheduler<'a>; 2], TrainError> {
+) -> Result<WarmupCosine, TrainError> {
     let warmup = LinearLr::new(
         LinearLrConfig {
             start_factor: config.warmup_start_factor,
@@ -83,7 +86,7 @@ fn schedule_children<'a>(
     )?;
     let t_max = u64::from(config.max_epochs - config.warmup_epochs);
     let cosine = CosineAnnealingLr::new(CosineAnnealingLrConfig::new(t_max), groups)?;
-    Ok([Scheduler::Linear(warmup), Scheduler::CosineAnnealing(cosine)])
+    Ok(Join::new(warmup, u64::from(config.warmup_epochs), cosine))
 }
 
 /// Trains the model of [`crate::mlp`] on the digits' training split as `config` says, calling
@@ -115,15 +118,6 @@ pub fn train(
         return Err(bad("warmup_epochs", config.warmup_epochs, "below max_epochs"));
     }
 
-    let mut sched_groups = [SchedGroup::new(config.lr), SchedGroup::new(config.lr)];
-    let mut children = schedule_children(config, &mut sched_groups)?;
-    let schedule = Scheduler::Sequential(SequentialLr::new(
-        &mut children,
-        &[u64::from(config.warmup_epochs)],
-        -1,
-        &mut sched_groups,
-    )?);
-    let mut stopping = EarlyStopping::new(PlateauMode::Min, config.patience, 0.0)?;
     let weights = SgdConfig {
         lr: config.lr,
         momentum: config.momentum,
@@ -133,6 +127,9 @@ pub fn train(
     let biases = SgdConfig { weight_decay: 0.0, ..weights };
     weights.validate(0)?;
     biases.validate(1)?;
+    let mut sched_groups = [SchedGroup::new(config.lr), SchedGroup::new(config.lr)];
+    let schedule = warmup_cosine(config, &mut sched_groups)?;
+    let mut stopping = EarlyStopping::new(PlateauMode::Min, config.patience, 0.0)?;
 
     let mut rng = Pcg32::new(config.seed, 0);
     let mut params = Tensors::init(&mut rng);

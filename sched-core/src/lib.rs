@@ -11,6 +11,8 @@
 //!   that has one (all but ReduceLROnPlateau, MultiplicativeLR and user functions),
 //!   including OneCycleLR, CyclicLR, warm restarts and SequentialLR; also in `f32`
 //!   ([`ClosedForm::lr_at_f32`]) for microcontrollers without double-precision hardware.
+//!   [`Join`] chains two closed forms with static dispatch (SequentialLR's closed form without
+//!   linking every scheduler).
 //!
 //! A training loop that steps a scheduler and stops early:
 //!
@@ -57,6 +59,7 @@ mod early_stopping;
 mod error;
 mod exponential_lr;
 mod group;
+mod join;
 mod lambda_lr;
 mod linear_lr;
 mod lr_lambda;
@@ -82,6 +85,7 @@ pub use early_stopping::EarlyStopping;
 pub use error::SchedError;
 pub use exponential_lr::{ExponentialLr, ExponentialLrConfig};
 pub use group::{MAX_GROUPS, MAX_MILESTONES, ParamGroup, PerGroup};
+pub use join::Join;
 pub use lambda_lr::{LambdaLr, MultiplicativeLr};
 pub use linear_lr::{LinearLr, LinearLrConfig};
 pub use lr_lambda::{Lambdas, LrLambda};

@@ -35,19 +35,45 @@ fn report_error(args: fmt::Arguments<'_>) {
     }
 }
 
+/// What went wrong, without the values: their `Display` formats floats, and core's float
+/// formatting would cost about 12 KiB of flash. The host build of this program runs the same
+/// code on the same constants and prints the whole message.
+struct Brief<'a>(&'a on_device::RunError);
+
+impl fmt::Display for Brief<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use on_device::TrainError;
+        let what = match self.0 {
+            on_device::RunError::Output => "could not write the output",
+            on_device::RunError::Train(TrainError::Config { param, .. }) => {
+                return write!(f, "training configuration: bad `{param}`");
+            }
+            on_device::RunError::Train(TrainError::Schedule(_)) => {
+                "the schedule rejected its options"
+            }
+            on_device::RunError::Train(TrainError::Step(_)) => "the SGD step rejected its input",
+            _ => "training failed",
+        };
+        write!(f, "{what} (`cargo run -p on-device` prints the details)")
+    }
+}
+
 #[entry]
 fn main() -> ! {
     stack::paint();
+    if cfg!(feature = "panic-self-test") {
+        panic!("panic-self-test: the panic handler must end the run with status 1");
+    }
     let Ok(stdout) = hio::hstdout() else { exit(false) };
     let mut out = Host(stdout);
-    match crate::run(&mut out) {
+    match on_device::run(&mut out) {
         Ok(_) => {
             let high_water = stack::high_water();
             let ok = writeln!(out, "stack high-water: {high_water} bytes").is_ok();
             exit(ok)
         }
         Err(e) => {
-            report_error(format_args!("on-device: {e}\n"));
+            report_error(format_args!("on-device: {}\n", Brief(&e)));
             exit(false)
         }
     }

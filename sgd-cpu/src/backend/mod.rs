@@ -220,6 +220,8 @@ fn active_cached() -> Backend {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Kernel {
     backend: Backend,
+    // Read by the SIMD backends only; the scalar loop has no prefetch (targets without SIMD).
+    #[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(dead_code))]
     prefetch: bool,
 }
 
@@ -253,22 +255,21 @@ impl Kernel {
         momentum_buffer: Option<(&mut [f32], bool)>,
         grad_scale: Option<f32>,
     ) {
-        let prefetch = self.prefetch;
         match self.backend {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Kernel::new` checked that AVX-512F is available.
             Backend::Avx512 => unsafe {
-                avx512::update(s, params, grads, momentum_buffer, grad_scale, prefetch)
+                avx512::update(s, params, grads, momentum_buffer, grad_scale, self.prefetch)
             },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Kernel::new` checked that AVX2 and FMA are available.
             Backend::Avx2 => unsafe {
-                avx2::update(s, params, grads, momentum_buffer, grad_scale, prefetch)
+                avx2::update(s, params, grads, momentum_buffer, grad_scale, self.prefetch)
             },
             #[cfg(target_arch = "aarch64")]
             // SAFETY: `Kernel::new` checked that NEON is available.
             Backend::Neon => unsafe {
-                neon::update(s, params, grads, momentum_buffer, grad_scale, prefetch)
+                neon::update(s, params, grads, momentum_buffer, grad_scale, self.prefetch)
             },
             // The scalar reference (other backends never pass `Kernel::new` on this target).
             _ => scalar::sgd_update(s, params, grads, momentum_buffer, grad_scale),
