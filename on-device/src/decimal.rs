@@ -82,7 +82,7 @@ mod tests {
     #[test]
     fn fixed_point_text() {
         assert_eq!(fixed(0.1, 6), "0.100000");
-        assert_eq!(fixed(2.302_585, 6), "2.302585");
+        assert_eq!(fixed(2.236_337, 6), "2.236337");
         assert_eq!(fixed(1.0e-7, 6), "0.000000");
         assert_eq!(fixed(-1.0e-7, 6), "0.000000"); // no "-0"
         assert_eq!(fixed(-0.25, 1), "-0.3"); // half away from zero

@@ -41,8 +41,7 @@ impl Pcg32 {
     /// Uniform integer in `0..n` by Lemire's multiply-shift (`n > 0`; bias below `n / 2^32`).
     pub fn below(&mut self, n: u32) -> u32 {
         // The product's top half is below n.
-        let r = ((u64::from(self.next_u32()) * u64::from(n)) >> 32) as u32;
-        r
+        ((u64::from(self.next_u32()) * u64::from(n)) >> 32) as u32
     }
 
     /// Fisher-Yates shuffle.

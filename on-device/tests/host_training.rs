@@ -4,8 +4,8 @@
 
 use on_device::{EpochReport, TrainConfig, TrainError, train};
 use sched_core::{
-    ClosedForm, CosineAnnealingLr, CosineAnnealingLrConfig, LinearLr, LinearLrConfig, ParamGroup,
-    SchedError, Scheduler, SequentialLr,
+    CosineAnnealingLr, CosineAnnealingLrConfig, LinearLr, LinearLrConfig, ParamGroup, SchedError,
+    Scheduler, SequentialLr,
 };
 use sgd_cpu::SgdError;
 
