@@ -46,6 +46,29 @@ fn main() -> Result<(), String> {
         fs::copy("memory.x", out.join("memory.x")).map_err(|e| e.to_string())?;
         println!("cargo:rustc-link-search={}", out.display());
         println!("cargo:rustc-link-arg-bins=-Tlink.x");
+        if env::var_os("CARGO_FEATURE_C_BASELINE").is_some() {
+            compile_c_baseline(&out)?;
+        }
     }
+    Ok(())
+}
+
+/// Compiles `c/sgd_momentum.c` for the Cortex-M4F with `arm-none-eabi-gcc -O2` and links it
+/// into the firmware (feature `c-baseline`).
+fn compile_c_baseline(out: &std::path::Path) -> Result<(), String> {
+    let source = "c/sgd_momentum.c";
+    println!("cargo:rerun-if-changed={source}");
+    let object = out.join("sgd_momentum.o");
+    let gcc = env::var("ARM_NONE_EABI_GCC").unwrap_or_else(|_| "arm-none-eabi-gcc".into());
+    let status = std::process::Command::new(&gcc)
+        .args(["-O2", "-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"])
+        .args(["-fno-math-errno", "-ffp-contract=off", "-c", source, "-o"])
+        .arg(&object)
+        .status()
+        .map_err(|e| format!("feature c-baseline needs {gcc}: {e}"))?;
+    if !status.success() {
+        return Err(format!("{gcc} failed on {source}: {status}"));
+    }
+    println!("cargo:rustc-link-arg-bins={}", object.display());
     Ok(())
 }

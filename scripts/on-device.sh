@@ -6,7 +6,9 @@
 #      of it as memory.x says) with semihosting, with a timeout;
 #   3. fails unless the run exits 0, its per-epoch lines equal the host's bit for bit, validation
 #      accuracy reaches the bar, and code and RAM stay within budget;
-#   4. prints the footprint by crate, then one summary line:
+#   4. measures the instructions per element of the SGD step on the emulated core (QEMU -icount),
+#      against a plain C loop when arm-none-eabi-gcc is installed (else that line is skipped);
+#   5. prints the footprint by crate, then one summary line:
 #      on-device: validation accuracy <A>%, flash <F> bytes (code <C>, data <D>), RAM <R> bytes (static <S>, stack high-water <H>)
 #
 # `--record` also copies the firmware's output to on-device/tests/qemu-transcript.txt, the
@@ -32,7 +34,7 @@ case "${1:-}" in
 esac
 qemu() {
   timeout "$qemu_timeout" qemu-system-arm -M netduinoplus2 -nographic -monitor none -serial none \
-    -semihosting-config enable=on,target=native -kernel "$elf"
+    -semihosting-config enable=on,target=native "$@" -kernel "$elf"
 }
 fail() { echo "on-device: FAILED: $*" >&2; exit 1; }
 
@@ -86,6 +88,18 @@ high_water=$(sed -n 's/^stack high-water: \([0-9]*\) bytes$/\1/p' "$out/qemu.txt
 [ -n "$accuracy" ] && [ -n "$high_water" ] || fail "no result or stack line in the firmware's output"
 python3 -c "import sys; sys.exit(0 if float('$accuracy') >= float('$min_accuracy') else 1)" \
   || fail "validation accuracy $accuracy% is below $min_accuracy%"
+
+# Instructions per SGD element: firmware built to measure instead of train.
+cost_features=sgd-cost
+command -v "${ARM_NONE_EABI_GCC:-arm-none-eabi-gcc}" >/dev/null && cost_features=c-baseline
+cargo build --quiet -p on-device --profile firmware --target thumbv7em-none-eabihf --features "$cost_features"
+status=0
+qemu -icount shift=0 >"$out/cost.txt" 2>"$out/cost.err" || status=$?
+cat "$out/cost.txt"
+[ "$status" -eq 0 ] || { cat "$out/cost.err" >&2; fail "the cost measurement exited with status $status"; }
+[ "$cost_features" = c-baseline ] || echo "sgd cost: (no arm-none-eabi-gcc: the C baseline was not measured)"
+# Leave the training firmware in place for the footprint below.
+cargo build --quiet -p on-device --profile firmware --target thumbv7em-none-eabihf
 
 python3 scripts/footprint.py "$elf" | tee "$out/footprint.txt"
 eval "$(python3 scripts/footprint.py "$elf" --shell)"

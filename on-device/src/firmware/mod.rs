@@ -3,6 +3,8 @@
 //! Semihosting (`BKPT 0xAB`) needs a debugger or QEMU's `-semihosting-config enable=on`; on a
 //! board without one the first output call would stop the core.
 
+#[cfg(feature = "sgd-cost")]
+mod cost;
 mod stack;
 
 use core::fmt::{self, Write};
@@ -66,15 +68,21 @@ fn main() -> ! {
     }
     let Ok(stdout) = hio::hstdout() else { exit(false) };
     let mut out = Host(stdout);
-    match on_device::run(&mut out) {
-        Ok(_) => {
-            let high_water = stack::high_water();
-            let ok = writeln!(out, "stack high-water: {high_water} bytes").is_ok();
-            exit(ok)
-        }
+    #[cfg(feature = "sgd-cost")]
+    let success = cost::report(&mut out) == Ok(true);
+    #[cfg(not(feature = "sgd-cost"))]
+    let success = train(&mut out);
+    exit(success)
+}
+
+/// The training run, then the stack high-water mark; whether all of it succeeded.
+#[cfg_attr(feature = "sgd-cost", allow(dead_code))] // the cost firmware does not train
+fn train(out: &mut Host) -> bool {
+    match on_device::run(out) {
+        Ok(_) => writeln!(out, "stack high-water: {} bytes", stack::high_water()).is_ok(),
         Err(e) => {
             report_error(format_args!("on-device: {}\n", Brief(&e)));
-            exit(false)
+            false
         }
     }
 }

@@ -215,6 +215,21 @@ fn active_cached() -> Backend {
     Backend::best()
 }
 
+/// The scalar backend's per-tensor call: the reference loop behind a call boundary, so that the
+/// step's flags reach it as plain values. Inlined into a fused step, LLVM at `opt-level = "s"`
+/// recomputed `weight_decay != 0.0` (a soft-float f64 compare on a Cortex-M4F) inside the loop,
+/// for every element.
+#[inline(never)]
+fn scalar_tensor(
+    s: StepScalars,
+    params: &mut [f32],
+    grads: &[f32],
+    momentum_buffer: Option<(&mut [f32], bool)>,
+    grad_scale: Option<f32>,
+) {
+    scalar::sgd_update(&s, params, grads, momentum_buffer, grad_scale);
+}
+
 /// A backend checked to be available (the only way to reach the `unsafe` SIMD entry points),
 /// and whether its main loop prefetches (see [`Prefetch`]).
 #[derive(Clone, Copy, Debug)]
@@ -272,7 +287,7 @@ impl Kernel {
                 neon::update(s, params, grads, momentum_buffer, grad_scale, self.prefetch)
             },
             // The scalar reference (other backends never pass `Kernel::new` on this target).
-            _ => scalar::sgd_update(s, params, grads, momentum_buffer, grad_scale),
+            _ => scalar_tensor(*s, params, grads, momentum_buffer, grad_scale),
         }
     }
 }

@@ -1,0 +1,158 @@
+//! Instructions per element of the SGD step on the Cortex-M4F (`scripts/on-device.sh --cost`).
+//!
+//! Under QEMU's `-icount shift=0` every instruction advances the virtual clock by exactly 1 ns,
+//! and SysTick counts that clock; a loop of known length gives the ticks per instruction, so
+//! the tick count of a step gives its instructions. (QEMU's instruction count, not a cycle
+//! count: a Cortex-M4F spends 1 cycle on most of these instructions, 2 or more on loads,
+//! stores and branches.)
+
+use core::arch::asm;
+use core::fmt::{self, Write};
+use core::hint::black_box;
+
+use cortex_m::peripheral::SYST;
+use cortex_m::peripheral::syst::SystClkSource;
+use on_device::decimal::Fixed;
+use on_device::rng::Pcg32;
+use sgd_cpu::{ParamGroup, SgdConfig, StepOptions, StepScalars, TensorSlot, fused_step};
+
+/// Elements per tensor.
+const N: usize = 1024;
+/// Steps measured.
+const STEPS: u32 = 8;
+/// Iterations of the calibration loop (two instructions each).
+const SPIN: u32 = 100_000;
+
+#[cfg(feature = "c-baseline")]
+unsafe extern "C" {
+    /// `c/sgd_momentum.c`.
+    fn sgd_momentum_c(
+        param: *mut f32,
+        grad: *const f32,
+        buf: *mut f32,
+        n: u32,
+        neg_lr: f32,
+        weight_decay: f32,
+        momentum: f32,
+        one_minus_dampening: f32,
+    );
+}
+
+/// SysTick ticks that `f` takes (SysTick counts down, 24 bits; every interval here is far
+/// shorter than a wrap).
+fn ticks(f: impl FnOnce()) -> u32 {
+    let start = SYST::get_current();
+    f();
+    let end = SYST::get_current();
+    start.wrapping_sub(end) & 0x00FF_FFFF
+}
+
+/// `iterations` rounds of `subs; bne`: two instructions each.
+fn spin(iterations: u32) {
+    let mut n = iterations;
+    // SAFETY: a countdown in one core register; no memory, no stack.
+    unsafe { asm!("2:", "subs {n}, {n}, #1", "bne 2b", n = inout(reg) n, options(nomem, nostack)) };
+    black_box(n);
+}
+
+/// Instructions per element, two decimals, from ticks and the calibration.
+fn per_element(ticks: u32, empty: u32, ticks_per_spin: f32, elements: u32) -> Fixed {
+    let instructions = (ticks.saturating_sub(empty)) as f32 / ticks_per_spin * 2.0;
+    Fixed { value: instructions / elements as f32, places: 2 }
+}
+
+/// Measures and prints; returns whether the C loop (if linked) gave the same bits.
+pub(super) fn report(out: &mut impl Write) -> Result<bool, fmt::Error> {
+    // SAFETY: this program is single-threaded and nothing else uses SysTick.
+    let mut syst = unsafe { cortex_m::Peripherals::steal() }.SYST;
+    syst.set_clock_source(SystClkSource::Core);
+    syst.set_reload(0x00FF_FFFF);
+    syst.clear_current();
+    syst.enable_counter();
+
+    let empty = ticks(|| {});
+    let spin_ticks = ticks(|| spin(SPIN)).saturating_sub(empty).max(1);
+    let ticks_per_spin = spin_ticks as f32 / SPIN as f32;
+    writeln!(
+        out,
+        "sgd cost: calibration: {spin_ticks} SysTick ticks for {} instructions",
+        2 * SPIN
+    )?;
+
+    let mut rng = Pcg32::new(5, 0);
+    let mut param: [f32; N] = core::array::from_fn(|_| rng.uniform(1.0));
+    let grad: [f32; N] = core::array::from_fn(|_| rng.uniform(1.0));
+    let mut buf = [0.0f32; N];
+    let mut initialized = false;
+    let config = SgdConfig { lr: 0.05, momentum: 0.9, weight_decay: 5e-4, ..SgdConfig::default() };
+    let step = |param: &mut [f32; N], buf: &mut [f32; N], initialized: &mut bool| {
+        let mut slots = [TensorSlot::with_momentum(param, Some(&grad), buf, initialized)];
+        let mut groups = [ParamGroup { config, tensors: &mut slots }];
+        fused_step(black_box(&mut groups), &StepOptions::default()).is_ok()
+    };
+    // The first step only copies the gradient into the buffer: measure the steps after it.
+    let mut ok = step(&mut param, &mut buf, &mut initialized);
+    #[cfg(feature = "c-baseline")]
+    let (mut c_param, mut c_buf) = (param, buf);
+    let t = ticks(|| {
+        for _ in 0..STEPS {
+            ok &= step(&mut param, &mut buf, &mut initialized);
+        }
+    });
+    let elements = N as u32 * STEPS;
+    writeln!(
+        out,
+        "sgd cost: sgd-cpu fused_step, momentum + weight decay: {} instructions per element ({N} elements x {STEPS} steps)",
+        per_element(t, empty, ticks_per_spin, elements)
+    )?;
+
+    let (a, b) = (black_box(1.000_1f32), black_box(0.999_9f32));
+    let mut acc = 0.0f32;
+    let t_vfma = ticks(|| (0..N).for_each(|_| acc = sgd_cpu::fma::fma(a, b, black_box(acc))));
+    let t_libm = ticks(|| (0..N).for_each(|_| acc = libm::fmaf(a, b, black_box(acc))));
+    black_box(acc);
+    writeln!(
+        out,
+        "sgd cost: one fused multiply-add: {} instructions with vfma.f32 (feature arm-vfma), {} with libm::fmaf",
+        per_element(t_vfma, empty, ticks_per_spin, N as u32),
+        per_element(t_libm, empty, ticks_per_spin, N as u32),
+    )?;
+
+    #[cfg(feature = "c-baseline")]
+    {
+        let s = StepScalars::from_config(&config);
+        let t = ticks(|| {
+            for _ in 0..STEPS {
+                // SAFETY: three distinct arrays of N elements each; the function reads and
+                // writes exactly N elements of each.
+                unsafe {
+                    sgd_momentum_c(
+                        black_box(c_param.as_mut_ptr()),
+                        grad.as_ptr(),
+                        c_buf.as_mut_ptr(),
+                        N as u32,
+                        s.neg_lr,
+                        s.weight_decay,
+                        s.momentum,
+                        s.one_minus_dampening,
+                    )
+                };
+            }
+        });
+        let same = c_param
+            .iter()
+            .chain(&c_buf)
+            .zip(param.iter().chain(&buf))
+            .all(|(x, y)| x.to_bits() == y.to_bits());
+        writeln!(
+            out,
+            "sgd cost: plain C loop (arm-none-eabi-gcc -O2), same arithmetic: {} instructions per element; same bits as sgd-cpu: {}",
+            per_element(t, empty, ticks_per_spin, elements),
+            if same { "yes" } else { "NO" }
+        )?;
+        ok &= same;
+    }
+    #[cfg(not(feature = "c-baseline"))]
+    let _ = StepScalars::from_config;
+    Ok(ok)
+}
