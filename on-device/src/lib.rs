@@ -27,8 +27,9 @@
 //! Every value is computed with IEEE-754 f32 operations that round the same way everywhere:
 //! `+ - * /` and comparisons, which Rust never contracts into fused multiply-adds; `expf`,
 //! `logf` and `cosf` from the pure-Rust `libm` crate (the same code on every target, never the
-//! platform library); the SGD update from `sgd-cpu`, whose every backend (scalar with
-//! `libm::fmaf` on the Cortex-M4F, AVX-512 on a PC) gives the bits of its scalar reference; the
+//! platform library); the SGD update from `sgd-cpu`, whose every backend (the scalar backend's
+//! `vfma.f32` loops on the Cortex-M4F, AVX-512 or AVX2 on a PC) gives the bits of its scalar
+//! reference; the
 //! schedule's f32 closed form, which uses `libm` in f32 on every target; and the
 //! early-stopping comparison, in f64. The host test `tests/host_training.rs` checks the host
 //! run against a transcript recorded from the firmware under QEMU.

@@ -14,7 +14,9 @@ use cortex_m::peripheral::SYST;
 use cortex_m::peripheral::syst::SystClkSource;
 use on_device::decimal::Fixed;
 use on_device::rng::Pcg32;
-use sgd_cpu::{ParamGroup, SgdConfig, StepOptions, StepScalars, TensorSlot, fused_step};
+use sgd_cpu::{
+    Backend, ParamGroup, SgdConfig, StepOptions, StepScalars, TensorSlot, fused_step, scalar,
+};
 
 /// Elements per tensor.
 const N: usize = 1024;
@@ -154,5 +156,60 @@ pub(super) fn report(out: &mut impl Write) -> Result<bool, fmt::Error> {
     }
     #[cfg(not(feature = "c-baseline"))]
     let _ = StepScalars::from_config;
+    ok &= check_backend(out, &mut rng)?;
     Ok(ok)
+}
+
+/// Runs every step configuration through the scalar backend (the assembly loops of feature
+/// `arm-vfma` where they apply) and through the Rust reference loop, on data with zeros of both
+/// signs, infinities, NaNs, subnormals and huge values, and compares the results: NaN where the
+/// reference has NaN, the same bits everywhere else. Prints one line; returns whether all agree.
+fn check_backend(out: &mut impl Write, rng: &mut Pcg32) -> Result<bool, fmt::Error> {
+    const SPECIAL: [f32; 8] =
+        [0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 1e-40, -3e38, 3e38];
+    let mut value =
+        |i: usize| if i % 13 == 7 { SPECIAL[(i / 13) % SPECIAL.len()] } else { rng.uniform(2.0) };
+    let param: [f32; N] = core::array::from_fn(&mut value);
+    let grad: [f32; N] = core::array::from_fn(&mut value);
+    let buf: [f32; N] = core::array::from_fn(&mut value);
+    let same = |a: &[f32], b: &[f32]| {
+        a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+    };
+    let (mut configurations, mut failures) = (0u32, 0u32);
+    for bits in 0u32..64 {
+        let (momentum, first) = match bits % 3 {
+            0 => (0.0, false),
+            1 => (0.9, false),
+            _ => (0.9, true),
+        };
+        let nesterov = bits & 4 != 0 && momentum != 0.0;
+        let config = SgdConfig {
+            lr: 0.05,
+            momentum,
+            dampening: if nesterov { 0.0 } else { 0.25 },
+            weight_decay: if bits & 8 != 0 { 5e-4 } else { 0.0 },
+            nesterov,
+            maximize: bits & 16 != 0,
+        };
+        let grad_scale = if bits & 32 != 0 { Some(0.5) } else { None };
+        let s = StepScalars::from_config(&config);
+        let (mut p1, mut b1, mut p2, mut b2) = (param, buf, param, buf);
+        let backend =
+            Backend::Scalar.update(&s, &mut p1, &grad, Some((&mut b1, first)), grad_scale);
+        scalar::sgd_update(&s, &mut p2, &grad, Some((&mut b2, first)), grad_scale);
+        configurations += 1;
+        if backend.is_err() || !same(&p1, &p2) || !same(&b1, &b2) {
+            failures += 1;
+            writeln!(
+                out,
+                "sgd check: configuration {bits}: the scalar backend differs from the reference"
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "sgd check: {configurations} configurations x {N} elements (with zeros, infinities, NaNs, subnormals): scalar backend (assembly loops) vs the Rust reference: {}",
+        if failures == 0 { "same bits" } else { "DIFFERENT" }
+    )?;
+    Ok(failures == 0)
 }

@@ -7,6 +7,10 @@
 //! | [`Backend::Neon`] | aarch64 NEON | 4 | always on aarch64 (NEON is part of the base ISA) |
 //! | [`Backend::Scalar`] | any | 1 | otherwise; the specification (`crate::scalar`) |
 //!
+//! On 32-bit Arm with the `arm-vfma` feature (and without `std`), the scalar backend runs the
+//! common configurations as Thumb-2 assembly loops with the FPU's `vfma.f32` (`arm_vfma`), the
+//! reference's operations in its order.
+//!
 //! With `std` the choice is made once per process and cached in an atomic
 //! ([`Backend::active`]); the environment variable `SGD_CPU_BACKEND` (`scalar`, `avx2`,
 //! `avx512`, `neon`) overrides it when it names an available backend. Every step function also
@@ -17,6 +21,8 @@
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub(crate) mod lanes;
 
+#[cfg(all(feature = "arm-vfma", not(feature = "std"), target_arch = "arm"))]
+mod arm_vfma;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
@@ -218,7 +224,8 @@ fn active_cached() -> Backend {
 /// The scalar backend's per-tensor call: the reference loop behind a call boundary, so that the
 /// step's flags reach it as plain values. Inlined into a fused step, LLVM at `opt-level = "s"`
 /// recomputed `weight_decay != 0.0` (a soft-float f64 compare on a Cortex-M4F) inside the loop,
-/// for every element.
+/// for every element. With feature `arm-vfma` on 32-bit Arm, the common configurations run the
+/// reference's operations as an assembly loop (`arm_vfma`).
 #[inline(never)]
 fn scalar_tensor(
     s: StepScalars,
@@ -227,6 +234,22 @@ fn scalar_tensor(
     momentum_buffer: Option<(&mut [f32], bool)>,
     grad_scale: Option<f32>,
 ) {
+    #[cfg(all(feature = "arm-vfma", not(feature = "std"), target_arch = "arm"))]
+    let momentum_buffer = match momentum_buffer {
+        // The buffer goes to the assembly loop only when it will run (reborrowed for it).
+        Some((buf, first)) => {
+            if arm_vfma::update(&s, params, grads, Some((&mut *buf, first)), grad_scale) {
+                return;
+            }
+            Some((buf, first))
+        }
+        None => {
+            if arm_vfma::update(&s, params, grads, None, grad_scale) {
+                return;
+            }
+            None
+        }
+    };
     scalar::sgd_update(&s, params, grads, momentum_buffer, grad_scale);
 }
 

@@ -1,0 +1,218 @@
+//! The scalar backend's loops in Thumb-2 assembly for 32-bit Arm FPUs with VFMA (feature
+//! `arm-vfma`: Cortex-M4F, M7, M33), for the configurations a training loop steps every time:
+//! no gradient scale, no `maximize`, and a momentum buffer that already holds a value (or no
+//! momentum). Everything else (the first momentum step, `maximize`, `grad_scale`) runs the Rust
+//! reference loop.
+//!
+//! Why assembly: the reference's `fma` is one `vfma.f32`, but stable Rust cannot name the FPU's
+//! registers in `asm!` operands (the `sreg` class needs the unstable `vfp2` target feature), so
+//! an inline `vfma.f32` costs 12 instructions of moves and saves (`crate::fma`). These loops are
+//! whole functions under the hard-float calling convention instead: the scalars arrive in
+//! `s0`-`s3`, and `s4`-`s7`, `r12` are free to use (caller-saved in AAPCS-VFP).
+//!
+//! Per element, exactly the reference's operations in its order (`VFMA.F32 Sd, Sn, Sm` is
+//! `Sd = Sd + Sn * Sm` with one rounding):
+//!
+//! ```text
+//! g = grad; p = param
+//! if weight decay:  g = fma(p, wd, g)                        vfma s4, s5, s1
+//! momentum:         b = fma(g, 1-d, buf * m)                 vmul s6, s6, s2; vfma s6, s4, s3
+//!                   d = nesterov ? fma(b, m, g) : b           vmov s7, s4; vfma s7, s6, s2
+//!                   p = fma(d, -lr, p)                        vfma s5, s7, s0  (or s6)
+//! plain:            p = fma(g, -lr, p)                        vfma s5, s4, s0
+//! ```
+
+use core::arch::global_asm;
+
+use crate::StepScalars;
+
+/// Bits of the `flags` argument.
+const WEIGHT_DECAY: u32 = 1;
+/// See [`WEIGHT_DECAY`].
+const NESTEROV: u32 = 2;
+
+global_asm!(
+    ".syntax unified",
+    ".thumb",
+    // The module-level assembler does not see the target's FPU: name the smallest FPU with
+    // VFMA (FPv4-SP, single precision, 16 d-registers), which the others include.
+    ".fpu fpv4-sp-d16",
+    // sgd_cpu_vfma_momentum(param r0, grad r1, buf r2, n r3, neg_lr s0, wd s1, m s2, 1-d s3,
+    //                       flags [sp])
+    ".section .text.sgd_cpu_vfma_momentum,\"ax\",%progbits",
+    ".global sgd_cpu_vfma_momentum",
+    ".type sgd_cpu_vfma_momentum,%function",
+    ".thumb_func",
+    "sgd_cpu_vfma_momentum:",
+    "    cmp r3, #0",
+    "    beq 9f",
+    "    ldr r12, [sp]",
+    "    cmp r12, #1", // weight decay, no nesterov
+    "    beq 2f",
+    "    cmp r12, #2", // nesterov, no weight decay
+    "    beq 3f",
+    "    cmp r12, #3", // both
+    "    beq 4f",
+    // Neither.
+    "1:  vldmia r1!, {{s4}}",
+    "    vldr s5, [r0]",
+    "    vldr s6, [r2]",
+    "    vmul.f32 s6, s6, s2",
+    "    vfma.f32 s6, s4, s3",
+    "    vstmia r2!, {{s6}}",
+    "    vfma.f32 s5, s6, s0",
+    "    vstmia r0!, {{s5}}",
+    "    subs r3, r3, #1",
+    "    bne 1b",
+    "    bx lr",
+    // Weight decay.
+    "2:  vldmia r1!, {{s4}}",
+    "    vldr s5, [r0]",
+    "    vldr s6, [r2]",
+    "    vfma.f32 s4, s5, s1",
+    "    vmul.f32 s6, s6, s2",
+    "    vfma.f32 s6, s4, s3",
+    "    vstmia r2!, {{s6}}",
+    "    vfma.f32 s5, s6, s0",
+    "    vstmia r0!, {{s5}}",
+    "    subs r3, r3, #1",
+    "    bne 2b",
+    "    bx lr",
+    // Nesterov.
+    "3:  vldmia r1!, {{s4}}",
+    "    vldr s5, [r0]",
+    "    vldr s6, [r2]",
+    "    vmul.f32 s6, s6, s2",
+    "    vfma.f32 s6, s4, s3",
+    "    vstmia r2!, {{s6}}",
+    "    vfma.f32 s4, s6, s2",
+    "    vfma.f32 s5, s4, s0",
+    "    vstmia r0!, {{s5}}",
+    "    subs r3, r3, #1",
+    "    bne 3b",
+    "    bx lr",
+    // Weight decay and nesterov.
+    "4:  vldmia r1!, {{s4}}",
+    "    vldr s5, [r0]",
+    "    vldr s6, [r2]",
+    "    vfma.f32 s4, s5, s1",
+    "    vmul.f32 s6, s6, s2",
+    "    vfma.f32 s6, s4, s3",
+    "    vstmia r2!, {{s6}}",
+    "    vfma.f32 s4, s6, s2",
+    "    vfma.f32 s5, s4, s0",
+    "    vstmia r0!, {{s5}}",
+    "    subs r3, r3, #1",
+    "    bne 4b",
+    "9:  bx lr",
+    ".size sgd_cpu_vfma_momentum, . - sgd_cpu_vfma_momentum",
+    // sgd_cpu_vfma_plain(param r0, grad r1, n r2, neg_lr s0, wd s1, flags r3)
+    ".section .text.sgd_cpu_vfma_plain,\"ax\",%progbits",
+    ".global sgd_cpu_vfma_plain",
+    ".type sgd_cpu_vfma_plain,%function",
+    ".thumb_func",
+    "sgd_cpu_vfma_plain:",
+    "    cbz r2, 9f",
+    "    cbnz r3, 2f",
+    "1:  vldmia r1!, {{s4}}",
+    "    vldr s5, [r0]",
+    "    vfma.f32 s5, s4, s0",
+    "    vstmia r0!, {{s5}}",
+    "    subs r2, r2, #1",
+    "    bne 1b",
+    "    bx lr",
+    "2:  vldmia r1!, {{s4}}",
+    "    vldr s5, [r0]",
+    "    vfma.f32 s4, s5, s1",
+    "    vfma.f32 s5, s4, s0",
+    "    vstmia r0!, {{s5}}",
+    "    subs r2, r2, #1",
+    "    bne 2b",
+    "9:  bx lr",
+    ".size sgd_cpu_vfma_plain, . - sgd_cpu_vfma_plain",
+);
+
+unsafe extern "C" {
+    /// Momentum update of `n` elements (buffer already initialised). Reads `param`, `grad`,
+    /// `buf`; writes `param`, `buf`. `flags`: [`WEIGHT_DECAY`] | [`NESTEROV`].
+    fn sgd_cpu_vfma_momentum(
+        param: *mut f32,
+        grad: *const f32,
+        buf: *mut f32,
+        n: usize,
+        neg_lr: f32,
+        weight_decay: f32,
+        momentum: f32,
+        one_minus_dampening: f32,
+        flags: u32,
+    );
+
+    /// Plain update of `n` elements. `flags`: [`WEIGHT_DECAY`] or 0.
+    fn sgd_cpu_vfma_plain(
+        param: *mut f32,
+        grad: *const f32,
+        n: usize,
+        neg_lr: f32,
+        weight_decay: f32,
+        flags: u32,
+    );
+}
+
+/// Runs the assembly loop for this configuration and returns `true`, or returns `false` (and
+/// writes nothing) when the configuration is one the loops do not cover. Lengths: the first
+/// `min` of the three lengths, as [`crate::scalar::sgd_update`].
+#[inline]
+pub(crate) fn update(
+    s: &StepScalars,
+    params: &mut [f32],
+    grads: &[f32],
+    momentum_buffer: Option<(&mut [f32], bool)>,
+    grad_scale: Option<f32>,
+) -> bool {
+    if grad_scale.is_some() || s.maximize {
+        return false;
+    }
+    let wd = if s.has_weight_decay { WEIGHT_DECAY } else { 0 };
+    match momentum_buffer {
+        Some((buf, first)) if s.has_momentum => {
+            if first {
+                return false;
+            }
+            let n = params.len().min(grads.len()).min(buf.len());
+            let flags = wd | if s.nesterov { NESTEROV } else { 0 };
+            // SAFETY: the three regions are distinct Rust slices (two `&mut`, one `&`) of at
+            // least `n` elements; the function reads and writes exactly their first `n` elements
+            // and follows AAPCS-VFP (it uses only caller-saved registers).
+            unsafe {
+                sgd_cpu_vfma_momentum(
+                    params.as_mut_ptr(),
+                    grads.as_ptr(),
+                    buf.as_mut_ptr(),
+                    n,
+                    s.neg_lr,
+                    s.weight_decay,
+                    s.momentum,
+                    s.one_minus_dampening,
+                    flags,
+                );
+            }
+        }
+        _ => {
+            let n = params.len().min(grads.len());
+            // SAFETY: `params` and `grads` are distinct slices of at least `n` elements; the
+            // function reads both and writes `params`' first `n` elements only, and follows
+            // AAPCS-VFP.
+            unsafe {
+                sgd_cpu_vfma_plain(
+                    params.as_mut_ptr(),
+                    grads.as_ptr(),
+                    n,
+                    s.neg_lr,
+                    s.weight_decay,
+                    wd,
+                )
+            };
+        }
+    }
+    true
+}
