@@ -13,11 +13,19 @@ pub fn fma(a: f32, b: f32, c: f32) -> f32 {
     {
         a.mul_add(b, c)
     }
-    #[cfg(all(not(feature = "std"), feature = "arm-vfma", target_arch = "arm"))]
+    #[cfg(all(
+        not(feature = "std"),
+        feature = "arm-vfma",
+        target_arch = "arm",
+        target_abi = "eabihf"
+    ))]
     {
         vfma(a, b, c)
     }
-    #[cfg(all(not(feature = "std"), not(all(feature = "arm-vfma", target_arch = "arm"))))]
+    #[cfg(all(
+        not(feature = "std"),
+        not(all(feature = "arm-vfma", target_arch = "arm", target_abi = "eabihf"))
+    ))]
     {
         libm::fmaf(a, b, c)
     }
@@ -31,7 +39,7 @@ pub fn fma(a: f32, b: f32, c: f32) -> f32 {
 /// `sreg` class needs the unstable `vfp2` target feature), so the compiler must not see them
 /// used. Six extra moves per call; still about ten times fewer instructions than the soft-float
 /// `libm::fmaf`.
-#[cfg(all(not(feature = "std"), feature = "arm-vfma", target_arch = "arm"))]
+#[cfg(all(not(feature = "std"), feature = "arm-vfma", target_arch = "arm", target_abi = "eabihf"))]
 #[inline(always)]
 fn vfma(a: f32, b: f32, c: f32) -> f32 {
     let mut acc = c.to_bits();

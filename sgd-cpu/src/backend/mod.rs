@@ -21,7 +21,7 @@
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub(crate) mod lanes;
 
-#[cfg(all(feature = "arm-vfma", not(feature = "std"), target_arch = "arm"))]
+#[cfg(all(feature = "arm-vfma", not(feature = "std"), target_arch = "arm", target_abi = "eabihf"))]
 mod arm_vfma;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -234,7 +234,12 @@ fn scalar_tensor(
     momentum_buffer: Option<(&mut [f32], bool)>,
     grad_scale: Option<f32>,
 ) {
-    #[cfg(all(feature = "arm-vfma", not(feature = "std"), target_arch = "arm"))]
+    #[cfg(all(
+        feature = "arm-vfma",
+        not(feature = "std"),
+        target_arch = "arm",
+        target_abi = "eabihf"
+    ))]
     let momentum_buffer = match momentum_buffer {
         // The buffer goes to the assembly loop only when it will run (reborrowed for it).
         Some((buf, first)) => {
