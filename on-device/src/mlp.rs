@@ -69,15 +69,13 @@ impl Tensors {
     }
 
     /// `nn.Linear`'s default initialisation, `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`, drawn in
-    /// the order `W1, W2, b1, b2` (bounds 1/8 and 1/4, exact).
-    pub fn init(rng: &mut Pcg32) -> Self {
-        let mut p = Self::zeros();
+    /// the order `W1, W2, b1, b2` (bounds 1/8 and 1/4, exact), in place.
+    pub fn init(&mut self, rng: &mut Pcg32) {
         let (k1, k2) = (0.125, 0.25); // 1/sqrt(64), 1/sqrt(16)
-        p.w1.iter_mut().for_each(|v| *v = rng.uniform(k1));
-        p.w2.iter_mut().for_each(|v| *v = rng.uniform(k2));
-        p.b1.iter_mut().for_each(|v| *v = rng.uniform(k1));
-        p.b2.iter_mut().for_each(|v| *v = rng.uniform(k2));
-        p
+        self.w1.iter_mut().for_each(|v| *v = rng.uniform(k1));
+        self.w2.iter_mut().for_each(|v| *v = rng.uniform(k2));
+        self.b1.iter_mut().for_each(|v| *v = rng.uniform(k1));
+        self.b2.iter_mut().for_each(|v| *v = rng.uniform(k2));
     }
 
     /// Sets every value to zero (a gradient before a minibatch).
@@ -172,7 +170,8 @@ mod tests {
     #[test]
     fn gradient_matches_finite_differences() {
         let mut rng = Pcg32::new(3, 0);
-        let p = Tensors::init(&mut rng);
+        let mut p = Tensors::zeros();
+        p.init(&mut rng);
         let samples: [([f32; FEATURES], u8); 2] = core::array::from_fn(|i| {
             let s = digits::sample(i * 7);
             (inputs(&s), s.label)

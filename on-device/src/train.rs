@@ -89,6 +89,77 @@ fn warmup_cosine(
     Ok(Join::new(warmup, u64::from(config.warmup_epochs), cosine))
 }
 
+/// The model and the optimizer's state: parameters, the minibatch gradient, momentum buffers
+/// and their "initialised" flags (W1, W2, b1, b2).
+struct Model {
+    params: Tensors,
+    grads: Tensors,
+    momentum: Tensors,
+    initialized: [bool; 4],
+}
+
+impl Model {
+    /// Zero state; the parameters still to be initialised ([`Tensors::init`]).
+    const fn zeros() -> Self {
+        Self {
+            params: Tensors::zeros(),
+            grads: Tensors::zeros(),
+            momentum: Tensors::zeros(),
+            initialized: [false; 4],
+        }
+    }
+
+    /// Accumulates the gradient of the minibatch's mean loss (training samples `indices`),
+    /// adding each sample's loss to `loss_sum` in order.
+    fn gradient(&mut self, indices: &[u16], loss_sum: &mut f32) {
+        self.grads.clear();
+        // Minibatches hold at most 2^16 samples: exact in f32.
+        let scale = 1.0 / indices.len() as f32;
+        for &k in indices {
+            let sample = digits::train_sample(usize::from(k));
+            let x = mlp::inputs(&sample);
+            let pass = self.params.forward(&x, sample.label);
+            *loss_sum += pass.loss;
+            self.grads.accumulate_gradient(&self.params, &x, &pass, sample.label, scale);
+        }
+    }
+
+    /// One fused SGD step over both groups: the weights (`W1`, `W2`) with `weights`' options,
+    /// the biases with `biases`'.
+    fn sgd_step(&mut self, weights: SgdConfig, biases: SgdConfig) -> Result<(), TrainError> {
+        let Tensors { w1, w2, b1, b2 } = &mut self.params;
+        let Tensors { w1: m_w1, w2: m_w2, b1: m_b1, b2: m_b2 } = &mut self.momentum;
+        let [i_w1, i_w2, i_b1, i_b2] = &mut self.initialized;
+        let g = &self.grads;
+        let mut weight_slots = [
+            TensorSlot::with_momentum(w1, Some(&g.w1), m_w1, i_w1),
+            TensorSlot::with_momentum(w2, Some(&g.w2), m_w2, i_w2),
+        ];
+        let mut bias_slots = [
+            TensorSlot::with_momentum(b1, Some(&g.b1), m_b1, i_b1),
+            TensorSlot::with_momentum(b2, Some(&g.b2), m_b2, i_b2),
+        ];
+        let mut groups = [
+            ParamGroup { config: weights, tensors: &mut weight_slots },
+            ParamGroup { config: biases, tensors: &mut bias_slots },
+        ];
+        fused_step(&mut groups, &StepOptions::default())?;
+        Ok(())
+    }
+
+    /// Sum of the validation losses and number of correct predictions.
+    fn validate(&self) -> (f32, u32) {
+        let (mut loss, mut correct) = (0.0f32, 0u32);
+        for k in 0..VALIDATION_SAMPLES {
+            let sample = digits::validation_sample(k);
+            let pass = self.params.forward(&mlp::inputs(&sample), sample.label);
+            loss += pass.loss;
+            correct += u32::from(pass.correct);
+        }
+        (loss, correct)
+    }
+}
+
 /// Trains the model of [`crate::mlp`] on the digits' training split as `config` says, calling
 /// `on_epoch` after each epoch, and returns how the run ended.
 ///
@@ -97,11 +168,12 @@ fn warmup_cosine(
 /// loss and takes one `sgd_cpu::fused_step` over both groups (weights with `weight_decay`,
 /// biases without); then the validation split is evaluated and early stopping decides.
 ///
-/// Everything lives in this function's frame (about 18 KiB): no heap, no static state.
+/// Everything lives on the stack (this function's frame and its callees'): no heap, no static
+/// state.
 ///
 /// # Errors
-/// [`TrainError::Config`] for an empty or inconsistent run (checked before anything else),
-/// else the schedule's or the optimizer's error for their own options.
+/// [`TrainError::Config`] for an empty or inconsistent run, then the optimizer's and the
+/// schedule's errors for their options, all before the first epoch.
 pub fn train(
     config: &TrainConfig,
     mut on_epoch: impl FnMut(&EpochReport),
@@ -111,13 +183,15 @@ pub fn train(
         value: u64::from(value),
         expected,
     };
+    if config.max_epochs == 0 {
+        return Err(bad("max_epochs", config.max_epochs, "at least 1"));
+    }
     if config.batch_size == 0 {
         return Err(bad("batch_size", config.batch_size, "at least 1"));
     }
     if config.warmup_epochs >= config.max_epochs {
         return Err(bad("warmup_epochs", config.warmup_epochs, "below max_epochs"));
     }
-
     let weights = SgdConfig {
         lr: config.lr,
         momentum: config.momentum,
@@ -132,63 +206,22 @@ pub fn train(
     let mut stopping = EarlyStopping::new(PlateauMode::Min, config.patience, 0.0)?;
 
     let mut rng = Pcg32::new(config.seed, 0);
-    let mut params = Tensors::init(&mut rng);
-    let mut grads = Tensors::zeros();
-    let mut momentum = Tensors::zeros();
-    let mut initialized = [false; 4];
+    let mut model = Model::zeros();
+    model.params.init(&mut rng);
     // TRAIN_SAMPLES < 2^16: every index fits.
     let mut order: [u16; TRAIN_SAMPLES] = core::array::from_fn(|i| i as u16);
-    let batch = config.batch_size as usize;
-
     let mut last = None;
-    let mut epochs = 0;
     for epoch in 0..config.max_epochs {
         let lr = [schedule.lr_at_f32(0, epoch.into())?, schedule.lr_at_f32(1, epoch.into())?];
+        let weights = SgdConfig { lr: lr[0].into(), ..weights };
+        let biases = SgdConfig { lr: lr[1].into(), ..biases };
         rng.shuffle(&mut order);
         let mut train_loss = 0.0f32;
-        for minibatch in order.chunks(batch) {
-            grads.clear();
-            // Minibatches hold at most 2^16 samples: exact in f32.
-            let scale = 1.0 / minibatch.len() as f32;
-            for &k in minibatch {
-                let sample = digits::train_sample(usize::from(k));
-                let x = mlp::inputs(&sample);
-                let pass = params.forward(&x, sample.label);
-                train_loss += pass.loss;
-                grads.accumulate_gradient(&params, &x, &pass, sample.label, scale);
-            }
-            let Tensors { w1, w2, b1, b2 } = &mut params;
-            let [m_w1, m_w2, m_b1, m_b2] =
-                [&mut momentum.w1[..], &mut momentum.w2, &mut momentum.b1, &mut momentum.b2];
-            let [i_w1, i_w2, i_b1, i_b2] = &mut initialized;
-            let mut weight_slots = [
-                TensorSlot::with_momentum(w1, Some(&grads.w1), m_w1, i_w1),
-                TensorSlot::with_momentum(w2, Some(&grads.w2), m_w2, i_w2),
-            ];
-            let mut bias_slots = [
-                TensorSlot::with_momentum(b1, Some(&grads.b1), m_b1, i_b1),
-                TensorSlot::with_momentum(b2, Some(&grads.b2), m_b2, i_b2),
-            ];
-            let mut groups = [
-                ParamGroup {
-                    config: SgdConfig { lr: lr[0].into(), ..weights },
-                    tensors: &mut weight_slots,
-                },
-                ParamGroup {
-                    config: SgdConfig { lr: lr[1].into(), ..biases },
-                    tensors: &mut bias_slots,
-                },
-            ];
-            fused_step(&mut groups, &StepOptions::default())?;
+        for minibatch in order.chunks(config.batch_size as usize) {
+            model.gradient(minibatch, &mut train_loss);
+            model.sgd_step(weights, biases)?;
         }
-
-        let (mut val_loss, mut val_correct) = (0.0f32, 0u32);
-        for k in 0..VALIDATION_SAMPLES {
-            let sample = digits::validation_sample(k);
-            let pass = params.forward(&mlp::inputs(&sample), sample.label);
-            val_loss += pass.loss;
-            val_correct += u32::from(pass.correct);
-        }
+        let (val_loss, val_correct) = model.validate();
         let report = EpochReport {
             epoch: epoch + 1,
             lr: lr[0],
@@ -199,14 +232,13 @@ pub fn train(
         };
         on_epoch(&report);
         last = Some(report);
-        epochs = epoch + 1;
         if stopping.update(report.val_loss.into()) {
             break;
         }
     }
     let last = last.ok_or(bad("max_epochs", config.max_epochs, "at least 1"))?;
     Ok(Summary {
-        epochs,
+        epochs: last.epoch,
         stopped_early: stopping.should_stop(),
         best_epoch: u32::try_from(stopping.best_epoch()).unwrap_or(u32::MAX),
         last,
