@@ -14,27 +14,37 @@ use std::time::{Duration, Instant};
 
 use sgd_cpu::{Backend, GroupSpec, PARALLEL_THRESHOLD, Sgd, SgdConfig};
 
-use crate::args::Args;
+use crate::cli::BenchArgs;
 use crate::error::CliError;
 
-/// Help text of the command.
-pub const HELP: &str = "\
-lrkit bench [--quick] [--json] [--sizes N,N,...] [--threads T,T,...] [--backend NAME]
-
+/// Long help of the command (clap adds the options).
+pub const ABOUT: &str = "\
 Measures the fused SGD step of sgd-cpu (momentum 0.9, one tensor of N elements, 20 bytes
 of memory traffic per element) for a few sizes and thread counts, and in the same run a
 triad-like baseline pass with the same traffic over buffers of the same size. Prints GB/s
 and the SGD speed as a percentage of the baseline. With a usable NVIDIA GPU, also the
 sgd-cuda step next to a device-to-device copy of the same size.
 
-Options:
-    --quick           small sizes and short timings (for tests)
-    --json            print JSON instead of a table
-    --sizes N,...     elements per tensor (default 65536,1048576,16777216)
-    --threads T,...   thread counts (default 1 and all cores)
-    --backend NAME    sgd-cpu backend: scalar, avx2, avx512, neon (default: the fastest here)
 Steps below 262144 elements run on one thread whatever --threads says (sgd-cpu's
-parallel threshold); the baseline follows the same rule.";
+parallel threshold); the baseline follows the same rule. A size whose buffers (16 bytes per
+element) do not fit in the memory available is refused before anything runs.";
+
+/// `n` copies of `value`, or an error naming the size when the memory is not there.
+fn filled(n: usize, value: f32) -> Result<Vec<f32>, String> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| format!("cannot allocate {n} f32 values"))?;
+    v.resize(n, value);
+    Ok(v)
+}
+
+/// Bytes of memory available to this process now (`MemAvailable` of `/proc/meminfo`), where
+/// the system says.
+fn memory_available() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
 
 /// One measured configuration.
 #[derive(Clone, Debug)]
@@ -238,9 +248,9 @@ fn cpu_row(
     min_time: Duration,
 ) -> Result<Row, CliError> {
     let config = SgdConfig { lr: 1e-3, momentum: 0.9, ..SgdConfig::default() };
-    let mut p = vec![1.0f32; n];
-    let g = vec![1e-3f32; n];
-    let mut m = vec![0.0f32; n];
+    let mut p = filled(n, 1.0).map_err(runtime)?;
+    let g = filled(n, 1e-3).map_err(runtime)?;
+    let mut m = filled(n, 0.0).map_err(runtime)?;
     let (mut sgd_seconds, mut baseline_seconds, mut used) = (f64::INFINITY, f64::INFINITY, 1);
     for _ in 0..ROUNDS {
         let mut sgd = Sgd::new(vec![GroupSpec { config, numels: vec![n] }]).map_err(runtime)?;
@@ -281,8 +291,8 @@ fn cuda_rows(sizes: &[usize], min_time: Duration) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     for &n in sizes {
         let err = |e: &dyn std::fmt::Display| format!("{n} elements: {e}");
-        let p = stream.clone_htod(&vec![1.0f32; n]).map_err(|e| err(&e))?;
-        let g = stream.clone_htod(&vec![1e-3f32; n]).map_err(|e| err(&e))?;
+        let p = stream.clone_htod(&filled(n, 1.0).map_err(|e| err(&e))?).map_err(|e| err(&e))?;
+        let g = stream.clone_htod(&filled(n, 1e-3).map_err(|e| err(&e))?).map_err(|e| err(&e))?;
         let config = SgdConfig { lr: 1e-3, momentum: 0.9, ..SgdConfig::default() };
         let tensor = TensorRef {
             group: 0,
@@ -331,35 +341,35 @@ fn cuda_rows(sizes: &[usize], min_time: Duration) -> Result<Vec<Row>, String> {
 }
 
 /// Runs the command.
-pub fn run(mut a: Args) -> Result<(), CliError> {
-    let quick = a.flag("--quick");
-    let json = a.flag("--json");
+pub fn run(a: BenchArgs) -> Result<(), CliError> {
+    let BenchArgs { quick, json, sizes, threads, backend } = a;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let to_counts = |v: Vec<f64>, what: &str| -> Result<Vec<usize>, CliError> {
-        v.into_iter()
-            .map(|x| {
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                // checked integral and positive
-                let n = x as usize;
-                if x >= 1.0 && x.fract() == 0.0 && x < 1e12 {
-                    Ok(n)
-                } else {
-                    Err(CliError::Usage(format!("{what} must be positive integers, got {x}")))
-                }
-            })
-            .collect()
+    // clap bounded sizes by `limits::BENCH_ELEMENTS` and threads by `sgd_cpu::MAX_THREADS`.
+    let counts = |v: Vec<u64>| -> Vec<usize> {
+        v.into_iter().map(|x| usize::try_from(x).unwrap_or(usize::MAX)).collect()
     };
-    let sizes = match a.list("--sizes")? {
-        Some(v) => to_counts(v, "--sizes")?,
+    let sizes = match sizes {
+        Some(v) => counts(v),
         None if quick => vec![16 * 1024, 320 * 1024],
         None => vec![64 * 1024, 1024 * 1024, 16 * 1024 * 1024],
     };
-    let mut threads = match a.list("--threads")? {
-        Some(v) => to_counts(v, "--threads")?,
+    let mut threads = match threads {
+        Some(v) => counts(v),
         None => vec![1, cores],
     };
     threads.dedup();
-    let backend = match a.value("--backend")? {
+    // Parameters, gradients, momentum buffer, baseline buffer: 16 bytes per element.
+    if let (Some(largest), Some(available)) = (sizes.iter().max(), memory_available()) {
+        let needed = (*largest as u64).saturating_mul(16);
+        if needed > available {
+            return Err(CliError::Usage(format!(
+                "--sizes {largest}: needs {:.1} GiB of memory, {:.1} GiB are available",
+                needed as f64 / f64::from(1u32 << 30),
+                available as f64 / f64::from(1u32 << 30)
+            )));
+        }
+    }
+    let backend = match backend {
         None => None,
         Some(name) => match Backend::from_name(&name) {
             Some(b) if b.is_available() => Some(b),
@@ -372,9 +382,6 @@ pub fn run(mut a: Args) -> Result<(), CliError> {
             }
         },
     };
-    if let Some(extra) = a.positionals()?.first() {
-        return Err(CliError::Usage(format!("bench takes no positional argument, got {extra:?}")));
-    }
     let min_time = Duration::from_millis(if quick { 5 } else { 300 });
 
     let mut rows = Vec::new();

@@ -13,6 +13,8 @@ const GZ: &[u8] = include_bytes!("../data/digits.csv.gz");
 pub const FEATURES: usize = 64;
 /// Number of classes.
 pub const CLASSES: usize = 10;
+/// Samples in the bundled data set.
+pub const SAMPLES: usize = 1797;
 
 /// Images (pixels scaled to `[0, 1]`, row-major, `FEATURES` per sample) and labels.
 #[derive(Clone, Debug, Default)]
@@ -77,15 +79,23 @@ pub fn load() -> Result<Dataset, CliError> {
     Ok(data)
 }
 
+/// Samples of `len` that `val_fraction` holds out for validation: `round(len * fraction)`,
+/// clamped to `0..=len` (a NaN fraction holds out none).
+pub fn validation_count(len: usize, val_fraction: f64) -> usize {
+    #[allow(clippy::cast_precision_loss)] // len < 2^53
+    let n = (len as f64 * val_fraction).round();
+    // Clamped into 0..=len first: the conversion is exact.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let n = n.clamp(0.0, len as f64) as usize;
+    if val_fraction.is_nan() { 0 } else { n }
+}
+
 /// A deterministic train/validation split: shuffle by `seed`, the first `val_fraction` of
 /// the samples (rounded) validate.
 pub fn split(data: &Dataset, val_fraction: f64, seed: u64) -> (Dataset, Dataset) {
     let mut idx: Vec<usize> = (0..data.len()).collect();
     SplitMix64::new(seed ^ 0x5EED_DA7A).shuffle(&mut idx);
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-    // 0 <= fraction <= 1 and len < 2^53: the product is a small non-negative integer.
-    let n_val = ((data.len() as f64) * val_fraction).round() as usize;
-    let (val, train) = idx.split_at(n_val.min(data.len()));
+    let (val, train) = idx.split_at(validation_count(data.len(), val_fraction));
     (data.subset(train), data.subset(val))
 }
 

@@ -25,17 +25,6 @@ impl std::fmt::Display for Device {
     }
 }
 
-impl Device {
-    /// `cpu` or `cuda`.
-    pub fn parse(s: &str) -> Result<Device, CliError> {
-        match s {
-            "cpu" => Ok(Device::Cpu),
-            "cuda" | "gpu" => Ok(Device::Cuda),
-            other => Err(CliError::Usage(format!("--device expects cpu or cuda, got {other:?}"))),
-        }
-    }
-}
-
 /// A fused SGD over a fixed list of tensors in parameter groups.
 pub enum Optimizer {
     /// On the CPU.

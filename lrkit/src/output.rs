@@ -1,4 +1,5 @@
-//! Writing to stdout without `println!`'s panic on a closed pipe (`lrkit ... | head`).
+//! Writing to stdout and stderr without `println!`'s and `eprintln!`'s panic on a closed pipe
+//! (`lrkit ... | head`, a closed stderr).
 
 use std::io::Write;
 
@@ -10,7 +11,14 @@ pub fn print_line(text: &str) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
-        eprintln!("error: cannot write to stdout: {e}");
+        print_error(&format!("error: cannot write to stdout: {e}"));
         std::process::exit(1);
     }
+}
+
+/// Prints `text` and a newline to stderr. A failure to write there (a closed pipe, a full
+/// disk) is ignored: there is nowhere left to report it, and the exit code still tells.
+pub fn print_error(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{text}").and_then(|()| err.flush());
 }

@@ -1,5 +1,7 @@
 //! SVG charts with `plotters` (SVG backend): schedules, and a training run.
 
+use std::path::Path;
+
 use plotters::prelude::*;
 
 use crate::error::CliError;
@@ -17,8 +19,25 @@ const COLORS: [RGBColor; 8] = [
     RGBColor(127, 127, 127),
 ];
 
-fn plot_err(path: &str) -> impl Fn(String) -> CliError + '_ {
-    move |e| CliError::Runtime(format!("cannot draw {path}: {e}"))
+fn plot_err(path: &Path) -> impl Fn(String) -> CliError + '_ {
+    move |e| CliError::Runtime(format!("cannot draw {}: {e}", path.display()))
+}
+
+/// Fails (exit code 2) when `path` cannot be written, before any work is done: opens it for
+/// writing, and removes it again if it did not exist.
+pub fn check_writable(path: &Path) -> Result<(), CliError> {
+    let existed = path.exists();
+    match std::fs::OpenOptions::new().append(true).create(true).open(path) {
+        Ok(_) => {
+            if !existed {
+                let _ = std::fs::remove_file(path);
+            }
+            Ok(())
+        }
+        Err(e) => {
+            Err(CliError::Usage(format!("--plot {}: cannot write there: {e}", path.display())))
+        }
+    }
 }
 
 /// Y range covering `values` with a small margin (a flat line gets a visible band).
@@ -34,20 +53,54 @@ fn y_range(values: impl Iterator<Item = f64>) -> core::ops::Range<f64> {
     lo..hi + pad
 }
 
-/// A labelled line: `(x, y)` points.
-type Series = (String, Vec<(f64, f64)>);
+/// A labelled series of per-epoch values.
+struct Series {
+    label: String,
+    /// `(x, y)` points as drawn.
+    points: Vec<(f64, f64)>,
+}
 
-/// Draws `series` against the epoch into `area`: axes, mesh, one coloured line each, legend.
+impl Series {
+    /// A value measured at the end of each epoch: a line through `(epoch, value)`, epochs
+    /// counted from 1.
+    fn line(label: impl Into<String>, values: impl Iterator<Item = f64>) -> Self {
+        let points = values.enumerate().map(|(e, y)| ((e + 1) as f64, y)).collect();
+        Self { label: label.into(), points }
+    }
+
+    /// A value that holds for a whole epoch (a learning rate): a step from `epoch` to
+    /// `epoch + 1` at that value, vertical between epochs.
+    fn steps(label: impl Into<String>, values: impl Iterator<Item = f64>) -> Self {
+        let mut points = Vec::new();
+        for (e, y) in values.enumerate() {
+            let x = (e + 1) as f64;
+            points.push((x, y));
+            points.push((x + 1.0, y));
+        }
+        Self { label: label.into(), points }
+    }
+}
+
+/// A vertical marker at an epoch, with its legend text.
+struct Mark {
+    epoch: f64,
+    label: String,
+}
+
+/// Draws `series` against the epoch into `area`: axes, mesh, one coloured line each, the
+/// dashed vertical `marks`, legend.
 fn draw_lines(
     area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
     caption: Option<&str>,
     ydesc: &str,
-    epochs: usize,
     series: &[Series],
+    marks: &[Mark],
 ) -> Result<(), String> {
-    let y = y_range(series.iter().flat_map(|(_, v)| v.iter().map(|p| p.1)));
-    // Headroom above the data for the legend box (one line per series).
-    let y = y.start..y.end + (y.end - y.start) * (0.08 + 0.07 * series.len() as f64);
+    let y = y_range(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)));
+    let entries = series.len() + marks.len();
+    // Headroom above the data for the legend box (one line per entry).
+    let y = y.start..y.end + (y.end - y.start) * (0.08 + 0.07 * entries as f64);
+    let x_end = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).fold(2.0, f64::max);
     let mut builder = ChartBuilder::on(area);
     if let Some(c) = caption {
         builder.caption(c, ("sans-serif", 22));
@@ -56,7 +109,7 @@ fn draw_lines(
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(80)
-        .build_cartesian_2d(1f64..(epochs.max(2) as f64), y)
+        .build_cartesian_2d(1f64..x_end, y.clone())
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
@@ -67,14 +120,30 @@ fn draw_lines(
         .axis_desc_style(("sans-serif", 15))
         .draw()
         .map_err(|e| e.to_string())?;
-    for (i, (label, points)) in series.iter().enumerate() {
+    for (i, s) in series.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
         chart
-            .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))
+            .draw_series(LineSeries::new(s.points.iter().copied(), color.stroke_width(2)))
             .map_err(|e| e.to_string())?
-            .label(label)
+            .label(&s.label)
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+    }
+    for (i, m) in marks.iter().enumerate() {
+        let color = COLORS[(series.len() + i) % COLORS.len()];
+        // Dashes: short segments along the height of the data.
+        let steps = 40;
+        let dash = (y.end - y.start) / f64::from(steps);
+        chart
+            .draw_series((0..steps).step_by(2).map(|k| {
+                let y0 = y.start + dash * f64::from(k);
+                PathElement::new(vec![(m.epoch, y0), (m.epoch, y0 + dash)], color.stroke_width(2))
+            }))
+            .map_err(|e| e.to_string())?
+            .label(&m.label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 8, y)], color.stroke_width(2))
             });
     }
     chart
@@ -87,15 +156,10 @@ fn draw_lines(
         .map_err(|e| e.to_string())
 }
 
-/// Points `(epoch, value)` with epochs counted from 1.
-fn by_epoch(values: impl Iterator<Item = f64>) -> Vec<(f64, f64)> {
-    values.enumerate().map(|(e, y)| ((e + 1) as f64, y)).collect()
-}
-
-/// Draws group 0 of every schedule against the epoch (1-based) into one chart at `path`.
-pub fn schedules(path: &str, traces: &[Trace]) -> Result<(), CliError> {
+/// Draws group 0 of every schedule against the epoch (1-based) into one chart at `path`, as
+/// steps: the lr holds for a whole epoch.
+pub fn schedules(path: &Path, traces: &[Trace]) -> Result<(), CliError> {
     let err = plot_err(path);
-    let epochs = traces.iter().map(|t| t.lrs.len()).max().unwrap_or(1);
     let series: Vec<Series> = traces
         .iter()
         .map(|t| {
@@ -104,12 +168,12 @@ pub fn schedules(path: &str, traces: &[Trace]) -> Result<(), CliError> {
             } else {
                 t.spec.clone()
             };
-            (label, by_epoch(t.lrs.iter().filter_map(|r| r.first().copied())))
+            Series::steps(label, t.lrs.iter().filter_map(|r| r.first().copied()))
         })
         .collect();
     let root = SVGBackend::new(path, (960, 540)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-    draw_lines(&root, Some("Learning rate per epoch"), "learning rate", epochs, &series)
+    draw_lines(&root, Some("Learning rate per epoch"), "learning rate", &series, &[])
         .map_err(&err)?;
     root.present().map_err(|e| err(e.to_string()))
 }
@@ -121,26 +185,47 @@ pub struct RunSeries {
     pub train_loss: Vec<f64>,
     /// Validation loss per epoch.
     pub val_loss: Vec<f64>,
-    /// Validation accuracy per epoch (0..=1).
+    /// Validation accuracy per epoch (0..=1; drawn in percent).
     pub val_acc: Vec<f64>,
     /// Learning rate used in each epoch.
     pub lr: Vec<f64>,
+    /// 1-based epoch of the lowest validation loss.
+    pub best_epoch: Option<usize>,
+    /// 1-based epoch after which early stopping ended the run.
+    pub stopped_after: Option<usize>,
 }
 
-/// Draws loss, validation accuracy and learning rate against the epoch, stacked.
-pub fn training(path: &str, title: &str, s: &RunSeries) -> Result<(), CliError> {
+/// Draws loss (train and validation), validation accuracy in percent and the learning rate
+/// (as steps) against the epoch, one panel each, with the best epoch and the early stop
+/// marked in every panel.
+pub fn training(path: &Path, title: &str, s: &RunSeries) -> Result<(), CliError> {
     let err = plot_err(path);
     let root = SVGBackend::new(path, (900, 900)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let root = root.titled(title, ("sans-serif", 20)).map_err(|e| err(e.to_string()))?;
-    let line = |name: &str, v: &[f64]| (name.to_string(), by_epoch(v.iter().copied()));
+    let mut marks = Vec::new();
+    if let Some(b) = s.best_epoch {
+        marks.push(Mark { epoch: b as f64, label: format!("lowest validation loss (epoch {b})") });
+    }
+    if let Some(e) = s.stopped_after {
+        marks.push(Mark { epoch: e as f64, label: format!("early stop (after epoch {e})") });
+    }
     let panels: [(&str, Vec<Series>); 3] = [
-        ("loss", vec![line("train loss", &s.train_loss), line("validation loss", &s.val_loss)]),
-        ("validation accuracy", vec![line("validation accuracy", &s.val_acc)]),
-        ("learning rate", vec![line("learning rate", &s.lr)]),
+        (
+            "loss",
+            vec![
+                Series::line("train loss", s.train_loss.iter().copied()),
+                Series::line("validation loss", s.val_loss.iter().copied()),
+            ],
+        ),
+        (
+            "validation accuracy (%)",
+            vec![Series::line("validation accuracy", s.val_acc.iter().map(|a| 100.0 * a))],
+        ),
+        ("learning rate", vec![Series::steps("learning rate", s.lr.iter().copied())]),
     ];
     for (area, (ydesc, series)) in root.split_evenly((3, 1)).iter().zip(panels) {
-        draw_lines(area, None, ydesc, s.lr.len(), &series).map_err(&err)?;
+        draw_lines(area, None, ydesc, &series, &marks).map_err(&err)?;
     }
     root.present().map_err(|e| err(e.to_string()))
 }

@@ -2,14 +2,14 @@
 
 use sched_core::ParamGroup;
 
-use crate::args::Args;
+use crate::cli::{ScheduleArgs, limits};
 use crate::error::CliError;
+use crate::py_float::repr;
+use crate::spec::schedule::StepError;
 use crate::spec::{Schedule, SpecSource};
 
-/// Help text of the command.
-pub const HELP: &str = "\
-lrkit schedule SPEC... [--epochs N] [--lr LR[,LR...]] [--metrics M,M,...] [--json] [--plot FILE.svg]
-
+/// Long help of the command (clap adds the options).
+pub const ABOUT: &str = "\
 Prints the learning rate of every epoch, as this PyTorch loop prints it:
 
     for epoch in range(N):
@@ -27,13 +27,7 @@ Schedulers: StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, Polynomial
 LambdaLR, MultiplicativeLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR, ReduceLROnPlateau,
 SequentialLR, ChainedScheduler.
 
-Options:
-    --epochs N        epochs to print (default 30)
-    --lr LR[,LR...]   base learning rate, one per parameter group (default 0.1)
-    --metrics M,...   ReduceLROnPlateau: the validation metric after each epoch (N-1 values)
-    --json            print JSON: {\"epochs\", \"base_lrs\", \"schedules\": [{\"spec\", \"kind\", \"lrs\": [[lr per group] per epoch]}]}
-    --plot FILE.svg   also draw every schedule into one SVG chart
-Numbers are printed with full round-trip precision. Exit code 2 for a bad spec.";
+Numbers are printed as Python prints them (repr: shortest round-trip digits). Exit code 2 for a bad spec.";
 
 /// One schedule's learning rates: `lrs[epoch][group]`.
 #[derive(Clone, Debug)]
@@ -56,12 +50,15 @@ pub fn trace(
     let mut groups: Vec<ParamGroup> = base_lrs.iter().map(|&lr| ParamGroup::new(lr)).collect();
     let mut sched = source.build(&mut groups).map_err(|e| CliError::Spec(source.explain(&e)))?;
     let kind = sched.kind();
-    let mut lrs = Vec::with_capacity(epochs);
+    let mut lrs = Vec::new();
+    lrs.try_reserve_exact(epochs).map_err(|_| {
+        CliError::Runtime(format!("cannot allocate memory for {epochs} epochs of {}", source.text))
+    })?;
     for epoch in 0..epochs {
         lrs.push(groups.iter().map(|g| g.lr).collect());
         if epoch + 1 < epochs {
             step(&mut sched, &mut groups, epoch, metrics)
-                .map_err(|m| CliError::Spec(format!("{}: {m}", source.text)))?;
+                .map_err(|e| CliError::Spec(source.explain_step(&e, epoch + 1)))?;
         }
     }
     Ok(Trace { spec: source.text.clone(), kind, lrs })
@@ -73,40 +70,55 @@ fn step(
     groups: &mut [ParamGroup],
     epoch: usize,
     metrics: Option<&[f64]>,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let metric = match metrics {
-        Some(m) if sched.needs_metric() => Some(*m.get(epoch).ok_or_else(|| {
-            format!(
-                "--metrics has {} values, but stepping after epoch {} needs one more (give epochs - 1 values)",
-                m.len(),
-                epoch + 1
-            )
-        })?),
+        Some(m) if sched.needs_metric() => {
+            Some(*m.get(epoch).ok_or(StepError::MetricsTooShort { given: m.len() })?)
+        }
         _ => None,
     };
-    sched.step(epoch, metric, groups).map_err(|e| format!("step after epoch {}: {e}", epoch + 1))
+    sched.step(epoch, metric, groups)
 }
 
 /// Runs the command.
-pub fn run(mut args: Args) -> Result<(), CliError> {
-    let epochs: usize = args.parsed("--epochs", 30, "a number of epochs")?;
-    let base_lrs = args.list("--lr")?.unwrap_or_else(|| vec![0.1]);
-    let metrics = args.list("--metrics")?;
-    let json = args.flag("--json");
-    let plot = args.value("--plot")?;
-    let specs = args.positionals()?;
-    if specs.is_empty() {
-        return Err(CliError::Usage(
-            "schedule needs at least one SPEC, e.g. \"StepLR(step_size=10)\"".into(),
-        ));
+pub fn run(args: ScheduleArgs) -> Result<(), CliError> {
+    let ScheduleArgs { specs, epochs, lr: base_lrs, metrics, json, plot } = args;
+    if let Some(bad) = base_lrs.iter().find(|lr| **lr < 0.0) {
+        // torch.optim.SGD(lr=-1) raises ValueError("Invalid learning rate: -1").
+        return Err(CliError::Usage(format!(
+            "--lr {}: invalid learning rate (torch.optim.SGD raises for a negative lr)",
+            repr(*bad)
+        )));
     }
-    if epochs == 0 {
-        return Err(CliError::Usage("--epochs must be at least 1".into()));
+    let values = epochs.saturating_mul(base_lrs.len() as u64).saturating_mul(specs.len() as u64);
+    if values > limits::SCHEDULE_VALUES {
+        return Err(CliError::Usage(format!(
+            "--epochs {epochs} with {} parameter group(s) and {} schedule(s) is {values} learning rates, more than lrkit schedule keeps ({})",
+            base_lrs.len(),
+            specs.len(),
+            limits::SCHEDULE_VALUES
+        )));
     }
-    let mut traces = Vec::with_capacity(specs.len());
-    for s in &specs {
-        let source = SpecSource::from_arg(s).map_err(CliError::Spec)?;
-        traces.push(trace(&source, &base_lrs, epochs, metrics.as_deref())?);
+    // Bounded by SCHEDULE_EPOCHS, far below usize::MAX on every target.
+    let epochs = usize::try_from(epochs).unwrap_or(usize::MAX);
+    // A chart that cannot be written is found out before any work.
+    if let Some(path) = &plot {
+        crate::plot::check_writable(path)?;
+    }
+    let sources = specs
+        .iter()
+        .map(|s| SpecSource::from_arg(s).map_err(CliError::Spec))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut traces = Vec::with_capacity(sources.len());
+    let mut metrics_used = false;
+    for source in &sources {
+        traces.push(trace(source, &base_lrs, epochs, metrics.as_deref())?);
+        metrics_used |= source.needs_metric();
+    }
+    if metrics.is_some() && !metrics_used {
+        crate::output::print_error(
+            "warning: --metrics is ignored: only ReduceLROnPlateau steps on a metric, and no schedule given uses it",
+        );
     }
     if let Some(path) = &plot {
         crate::plot::schedules(path, &traces)?;
@@ -116,10 +128,11 @@ pub fn run(mut args: Args) -> Result<(), CliError> {
     Ok(())
 }
 
+/// One epoch's lrs as Python prints them: `0.1`, or `[0.1, 0.01]` for several groups.
 fn lr_text(row: &[f64]) -> String {
     match row {
-        [one] => format!("{one}"),
-        many => format!("[{}]", many.iter().map(|x| format!("{x}")).collect::<Vec<_>>().join(", ")),
+        [one] => repr(*one),
+        many => format!("[{}]", many.iter().map(|x| repr(*x)).collect::<Vec<_>>().join(", ")),
     }
 }
 

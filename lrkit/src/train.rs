@@ -3,12 +3,13 @@
 //! stopping on the validation loss.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use sched_core::{EarlyStopping, ParamGroup, PlateauMode};
 use sgd_cpu::SgdConfig;
 
-use crate::args::Args;
+use crate::cli::{DeviceArg, TrainArgs};
 use crate::digits::{self, CLASSES, FEATURES};
 use crate::error::CliError;
 use crate::mlp::{self, B1, B2, Shape, Tensors, W1, W2, Workspace};
@@ -17,40 +18,18 @@ use crate::plot::RunSeries;
 use crate::rng::SplitMix64;
 use crate::spec::SpecSource;
 
-/// Help text of the command.
-pub const HELP: &str = "\
-lrkit train [options]
-
+/// Long help of the command (clap adds the options).
+pub const ABOUT: &str = "\
 Trains a 64-H-10 multilayer perceptron (ReLU, softmax cross-entropy, f32, hand-written
 backward pass) on the bundled handwritten-digits data set, with minibatch fused SGD
 (momentum) from sgd-cpu, the learning rate of each epoch from a sched-core schedule, and
 early stopping on the validation loss. Prints one line per epoch (a progress bar on a
-terminal). Deterministic for a given --seed.
+terminal). Deterministic for a given --seed. A run whose training or validation loss is not
+finite stops with exit code 1 (diverged).
 
-Options:
-    --epochs N           maximum epochs (default 30)
-    --schedule SPEC      PyTorch-style schedule (default \"CosineAnnealingLR(T_max=<epochs>)\");
-                         ReduceLROnPlateau steps on the validation loss
-    --lr LR              base learning rate (default 0.1)
-    --momentum M         SGD momentum (default 0.9)
-    --weight-decay WD    L2 penalty on the weights, not the biases (default 0)
-    --nesterov           Nesterov momentum
-    --batch-size B       minibatch size (default 32)
-    --hidden H           hidden units (default 128)
-    --val-fraction F     share of the data held out for validation (default 0.2)
-    --seed S             seed of the split, the initialisation and the shuffling (default 0)
-    --patience P         stop after P epochs without improvement of the validation loss
-                         (default 10; 0 disables early stopping)
-    --min-delta D        smallest decrease of the validation loss that counts (default 0)
-    --device cpu|cuda    where the optimizer step runs (default cpu)
-    --plot FILE.svg      draw loss, accuracy and learning rate against the epoch
-    --json               print a JSON summary (per-epoch series included) instead of lines
+Data: the UCI \"Optical Recognition of Handwritten Digits\" set, 1797 8x8 images, bundled.";
 
-Data: the UCI \"Optical Recognition of Handwritten Digits\" set, 1797 8x8 images, bundled.
-Alpaydin, E. & Kaynak, C. (1998). Optical Recognition of Handwritten Digits.
-UCI Machine Learning Repository. https://doi.org/10.24432/C50P49 (CC BY 4.0)";
-
-/// Everything a run is configured with.
+/// Everything a run is configured with (the command line, checked).
 #[derive(Clone, Debug)]
 struct Config {
     epochs: usize,
@@ -66,46 +45,43 @@ struct Config {
     patience: u64,
     min_delta: f64,
     device: Device,
-    plot: Option<String>,
+    plot: Option<PathBuf>,
     json: bool,
 }
 
 impl Config {
-    fn from_args(mut a: Args) -> Result<Config, CliError> {
-        let epochs: usize = a.parsed("--epochs", 30, "a number of epochs")?;
+    fn from_args(a: TrainArgs) -> Result<Config, CliError> {
+        // clap bounded these by `cli::limits`, far below usize::MAX.
+        let size = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
         let c = Config {
             schedule: a
-                .value("--schedule")?
-                .unwrap_or_else(|| format!("CosineAnnealingLR(T_max={epochs})")),
-            epochs,
-            lr: a.parsed("--lr", 0.1, "a number")?,
-            momentum: a.parsed("--momentum", 0.9, "a number")?,
-            weight_decay: a.parsed("--weight-decay", 0.0, "a number")?,
-            nesterov: a.flag("--nesterov"),
-            batch: a.parsed("--batch-size", 32, "a positive integer")?,
-            hidden: a.parsed("--hidden", 128, "a positive integer")?,
-            val_fraction: a.parsed("--val-fraction", 0.2, "a number between 0 and 1")?,
-            seed: a.parsed("--seed", 0, "a non-negative integer")?,
-            patience: a.parsed("--patience", 10, "a non-negative integer")?,
-            min_delta: a.parsed("--min-delta", 0.0, "a non-negative number")?,
-            device: Device::parse(&a.value("--device")?.unwrap_or_else(|| "cpu".into()))?,
-            plot: a.value("--plot")?,
-            json: a.flag("--json"),
+                .schedule
+                .unwrap_or_else(|| format!("CosineAnnealingLR(T_max={})", a.epochs)),
+            epochs: size(a.epochs),
+            lr: a.lr,
+            momentum: a.momentum,
+            weight_decay: a.weight_decay,
+            nesterov: a.nesterov,
+            batch: size(a.batch_size),
+            hidden: size(a.hidden),
+            val_fraction: a.val_fraction,
+            seed: a.seed,
+            patience: a.patience,
+            min_delta: a.min_delta,
+            device: match a.device {
+                DeviceArg::Cpu => Device::Cpu,
+                DeviceArg::Cuda => Device::Cuda,
+            },
+            plot: a.plot,
+            json: a.json,
         };
-        if let Some(extra) = a.positionals()?.first() {
+        let n_val = digits::validation_count(digits::SAMPLES, c.val_fraction);
+        if !(c.val_fraction > 0.0 && c.val_fraction < 1.0) || n_val == 0 || n_val == digits::SAMPLES
+        {
             return Err(CliError::Usage(format!(
-                "train takes no positional argument, got {extra:?}"
-            )));
-        }
-        if c.epochs == 0 || c.batch == 0 || c.hidden == 0 {
-            return Err(CliError::Usage(
-                "--epochs, --batch-size and --hidden must be at least 1".into(),
-            ));
-        }
-        if !(c.val_fraction > 0.0 && c.val_fraction < 1.0) {
-            return Err(CliError::Usage(format!(
-                "--val-fraction must be between 0 and 1, got {}",
-                c.val_fraction
+                "--val-fraction {}: holds out {n_val} of {} samples; both the validation and the training set need at least one",
+                crate::py_float::repr(c.val_fraction),
+                digits::SAMPLES
             )));
         }
         Ok(c)
@@ -127,8 +103,11 @@ fn ratio(a: f64, n: usize) -> f64 {
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> Result<(), CliError> {
+pub fn run(args: TrainArgs) -> Result<(), CliError> {
     let c = Config::from_args(args)?;
+    if let Some(path) = &c.plot {
+        crate::plot::check_writable(path)?;
+    }
     let start = Instant::now();
     let data = digits::load()?;
     let (train, val) = digits::split(&data, c.val_fraction, c.seed);
@@ -218,11 +197,13 @@ pub fn run(args: Args) -> Result<(), CliError> {
             b.set_message(format!("val acc {:.2}%", 100.0 * e.val_acc));
             b.inc(1);
         }
-        if !e.val_loss.is_finite() {
+        // One rule for divergence: any loss that is not finite.
+        if !(e.train_loss.is_finite() && e.val_loss.is_finite()) {
             return Err(CliError::Runtime(format!(
-                "training diverged at epoch {} (validation loss {})",
+                "training diverged at epoch {} (train loss {}, validation loss {}): try a smaller --lr or --momentum",
                 epoch + 1,
-                e.val_loss
+                crate::py_float::repr(e.train_loss),
+                crate::py_float::repr(e.val_loss)
             )));
         }
         if let Some(s) = &mut stopper
@@ -233,9 +214,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         }
         if epoch + 1 < c.epochs {
             let r = sched.step(epoch, Some(e.val_loss), &mut groups);
-            r.map_err(|err| {
-                CliError::Spec(format!("{}: step after epoch {}: {err}", source.text, epoch + 1))
-            })?;
+            r.map_err(|err| CliError::Spec(source.explain_step(&err, epoch + 1)))?;
         }
     }
     if let Some(b) = &bar {
@@ -250,6 +229,13 @@ pub fn run(args: Args) -> Result<(), CliError> {
             val_loss: history.iter().map(|e| e.val_loss).collect(),
             val_acc: history.iter().map(|e| e.val_acc).collect(),
             lr: history.iter().map(|e| e.lr).collect(),
+            best_epoch: history
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.val_loss.is_finite())
+                .min_by(|a, b| a.1.val_loss.total_cmp(&b.1.val_loss))
+                .map(|(i, _)| i + 1),
+            stopped_after: stopped_early.map(|(at, _, _)| at),
         };
         crate::plot::training(path, &format!("lrkit train: {}", source.text), &series)?;
     }

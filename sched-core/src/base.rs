@@ -67,6 +67,39 @@ pub(crate) fn t_div(a: f64, s: f64) -> f64 {
     f32r(a / f32r(s))
 }
 
+/// The largest `last_epoch` (and closed-form epoch) a scheduler accepts: 2^53, where epoch
+/// arithmetic in f64 stops being exact (Python's `float(int)`). Constructors, snapshot
+/// restores and steps that would go past it return [`SchedError::OutOfRange`] naming
+/// `last_epoch` (or `epoch`), so no counter can overflow.
+pub const MAX_EPOCH: i64 = 1 << 53;
+
+/// `last_epoch + 1`, or the error of a counter at [`MAX_EPOCH`].
+#[inline]
+pub(crate) fn next(last_epoch: i64) -> Result<i64, SchedError> {
+    if last_epoch >= MAX_EPOCH {
+        return Err(epoch_out_of_range("last_epoch", last_epoch));
+    }
+    Ok(last_epoch + 1)
+}
+
+/// The error for an epoch counter above [`MAX_EPOCH`].
+pub(crate) fn epoch_out_of_range(param: &'static str, value: i64) -> SchedError {
+    SchedError::OutOfRange { param, value: f(value), expected: "at most 2^53" }
+}
+
+/// Checks a closed-form epoch against [`MAX_EPOCH`].
+#[inline]
+pub(crate) fn check_closed_epoch(epoch: u64) -> Result<(), SchedError> {
+    match i64::try_from(epoch) {
+        Ok(e) if e <= MAX_EPOCH => Ok(()),
+        _ => Err(SchedError::OutOfRange {
+            param: "epoch",
+            value: fu(epoch),
+            expected: "at most 2^53",
+        }),
+    }
+}
+
 /// The state every `LRScheduler` keeps: `base_lrs`, `last_epoch`, `_step_count`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Base {
@@ -99,6 +132,9 @@ impl Base {
                 value: last_epoch as f64,
                 expected: ">= -1",
             });
+        }
+        if last_epoch > MAX_EPOCH {
+            return Err(epoch_out_of_range("last_epoch", last_epoch));
         }
         if let Some(i) =
             groups.iter().position(|g| g.initial_lr.is_none()).filter(|_| last_epoch != -1)
@@ -175,7 +211,7 @@ impl Base {
         rule: impl Fn(Ctx) -> Result<f64, SchedError>,
     ) -> Result<(), SchedError> {
         self.check_count(groups)?;
-        let e = self.next_epoch(mode);
+        let e = self.next_epoch(mode)?;
         let mut new = [0.0; MAX_GROUPS];
         for (i, (n, g)) in new.iter_mut().zip(groups.iter()).enumerate() {
             let c = Ctx { i, lr: g.lr, b: self.base_lrs[i], e, tensor: g.tensor_lr };
@@ -193,10 +229,10 @@ impl Base {
 
     /// The epoch a step in `mode` writes: 0 for a restart, else `last_epoch + 1`.
     #[inline]
-    pub(crate) fn next_epoch(&self, mode: StepMode) -> i64 {
+    pub(crate) fn next_epoch(&self, mode: StepMode) -> Result<i64, SchedError> {
         match mode {
-            StepMode::RestartAtZero => 0,
-            StepMode::Initial | StepMode::Normal => self.last_epoch + 1,
+            StepMode::RestartAtZero => Ok(0),
+            StepMode::Initial | StepMode::Normal => next(self.last_epoch),
         }
     }
 
@@ -223,7 +259,7 @@ impl Base {
         self.last_epoch = e;
         match mode {
             StepMode::Initial => self.step_count = 1,
-            StepMode::Normal => self.step_count += 1,
+            StepMode::Normal => self.step_count = self.step_count.saturating_add(1),
             StepMode::RestartAtZero => {}
         }
     }

@@ -15,7 +15,8 @@ use crate::SchedError;
 /// closed form and the two agree bit for bit. SequentialLR switches between its
 /// children's closed forms.
 pub trait ClosedForm {
-    /// The learning rate of `group` at epoch `epoch`, in `f64` (PyTorch's arithmetic).
+    /// The learning rate of `group` at epoch `epoch`, in `f64` (PyTorch's arithmetic). Epochs
+    /// above [`MAX_EPOCH`](crate::MAX_EPOCH) are an error ([`SchedError::OutOfRange`]).
     fn lr_at(&self, group: usize, epoch: u64) -> Result<f64, SchedError>;
 
     /// The same formula evaluated in `f32` throughout (parameters rounded to `f32`,

@@ -74,7 +74,7 @@ impl ConstantLr {
         if mode == StepMode::RestartAtZero {
             return self.base.restart(groups, Self::factor(k, t, 0));
         }
-        let e = self.base.last_epoch + 1;
+        let e = crate::base::next(self.base.last_epoch)?;
         let factor = if e == 0 {
             Some(k)
         } else if e != t {

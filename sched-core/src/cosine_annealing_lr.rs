@@ -72,7 +72,7 @@ impl CosineAnnealingLr {
         let e = match mode {
             StepMode::Initial => return self.base.advance(groups, mode, |c| Ok(c.lr)),
             StepMode::RestartAtZero => 0,
-            StepMode::Normal => self.base.last_epoch + 1,
+            StepMode::Normal => crate::base::next(self.base.last_epoch)?,
         };
         // Every branch depends on the epoch only: its cosines are computed once per step.
         let tf = f(t);

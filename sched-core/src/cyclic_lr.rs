@@ -129,6 +129,15 @@ impl CyclicLr {
             // PyTorch: 0/0 (or x/0) at the construction step: ZeroDivisionError.
             return Err(SchedError::ZeroLengthPhase { phase: 0 });
         }
+        if !(up + down).is_finite() || up / (up + down) == 0.0 {
+            // An infinite cycle: step_ratio = 0 and `x / step_ratio` at the construction
+            // step is PyTorch's ZeroDivisionError.
+            return Err(SchedError::OutOfRange {
+                param: "step_size_up",
+                value: up,
+                expected: "a finite cycle (step_size_up + step_size_down below 1.8e308)",
+            });
+        }
         if let CyclicMode::ExpRange { gamma } = config.mode {
             finite("gamma", gamma)?;
         }
@@ -171,9 +180,13 @@ impl CyclicLr {
         Ok(s)
     }
 
-    /// `(scale, f(..))` at iteration `e`.
+    /// `(scale, f(..))` at iteration `e`; an iteration count over the cycle length that
+    /// overflows (`floor(inf)`) or an amplitude that does is Python's `OverflowError`.
     #[inline(always)]
-    fn phase<R: Real>(&self, e: i64) -> (R, R) {
+    fn phase<R: Real>(&self, e: i64) -> Result<(R, R), SchedError> {
+        if !(f(e) / self.total_size).is_finite() {
+            return Err(SchedError::Overflow { param: "step_size_up", epoch: e });
+        }
         let total = R::from_f64(self.total_size);
         let ratio = R::from_f64(self.step_ratio);
         let cycle = (R::ONE + R::from_i64(e) / total).floor();
@@ -192,7 +205,14 @@ impl CyclicLr {
                 }))
             }
         };
-        (scale, amp)
+        match self.mode {
+            CyclicMode::Triangular2 | CyclicMode::ExpRange { .. } if !amp.to_f64().is_finite() => {
+                let param =
+                    if matches!(self.mode, CyclicMode::ExpRange { .. }) { "gamma" } else { "mode" };
+                Err(SchedError::Overflow { param, epoch: e })
+            }
+            _ => Ok((scale, amp)),
+        }
     }
 
     pub(crate) fn step_mode(
@@ -201,8 +221,8 @@ impl CyclicLr {
         mode: StepMode,
     ) -> Result<(), SchedError> {
         self.base.check_count(groups)?;
-        let e = self.base.next_epoch(mode);
-        let (scale, amp) = self.phase::<f64>(e);
+        let e = self.base.next_epoch(mode)?;
+        let (scale, amp) = self.phase::<f64>(e)?;
         for (i, g) in groups.iter_mut().enumerate() {
             let b = self.base.base_lrs[i];
             g.lr = b + ((self.max_lrs[i] - b) * scale) * amp;
@@ -221,7 +241,7 @@ impl CyclicLr {
     /// The momentum of `group` at iteration `epoch` (when momentum is cycled).
     pub fn momentum_at(&self, group: usize, epoch: u64) -> Result<f64, SchedError> {
         self.base.check_group(group)?;
-        let (scale, amp) = self.phase::<f64>(epoch_i64(epoch));
+        let (scale, amp) = self.phase::<f64>(epoch_i64(epoch))?;
         let (lo, hi) = (self.base_momentums[group], self.max_momentums[group]);
         Ok(hi - ((hi - lo) * scale) * amp)
     }
@@ -229,7 +249,7 @@ impl CyclicLr {
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
-        let (scale, amp) = self.phase::<R>(epoch_i64(epoch));
+        let (scale, amp) = self.phase::<R>(epoch_i64(epoch))?;
         let b = R::from_f64(self.base.base_lrs[group]);
         Ok(b + ((R::from_f64(self.max_lrs[group]) - b) * scale) * amp)
     }

@@ -159,6 +159,14 @@ pub enum SchedError {
         /// What is unsupported.
         what: &'static str,
     },
+    /// An operation that Python raises `OverflowError` (or `ZeroDivisionError`) for at this
+    /// epoch, such as `base ** epoch` past the largest float; names the parameter behind it.
+    Overflow {
+        /// The parameter whose value makes the computation overflow.
+        param: &'static str,
+        /// The epoch (`last_epoch`) at which it happens.
+        epoch: i64,
+    },
     /// A state snapshot does not belong to this scheduler (or has another version).
     SnapshotMismatch {
         /// What did not match.
@@ -229,6 +237,10 @@ impl fmt::Display for SchedError {
             Self::MilestoneCount { schedulers, milestones } => write!(
                 f,
                 "SequentialLR needs one milestone fewer than schedulers: {schedulers} schedulers, {milestones} milestones"
+            ),
+            Self::Overflow { param, epoch } => write!(
+                f,
+                "`{param}` makes the learning rate overflow at epoch {epoch} (Python raises OverflowError)"
             ),
             Self::PlateauInComposite => {
                 write!(f, "ReduceLROnPlateau cannot be part of SequentialLR or ChainedScheduler")

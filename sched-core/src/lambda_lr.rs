@@ -34,7 +34,7 @@ impl LambdaLr {
         mode: StepMode,
     ) -> Result<(), SchedError> {
         let l = self.lambdas;
-        self.base.advance(groups, mode, |c| Ok(c.mul(c.b, l[c.i].eval(c.e))))
+        self.base.advance(groups, mode, |c| Ok(c.mul(c.b, l[c.i].eval_in::<f64>(c.e)?)))
     }
 
     #[inline]
@@ -44,7 +44,7 @@ impl LambdaLr {
         if !l.is_builtin() {
             return Err(SchedError::NoClosedForm);
         }
-        Ok(self.base.times_base(group, l.eval_in::<R>(epoch_i64(epoch))))
+        Ok(self.base.times_base(group, l.eval_in::<R>(epoch_i64(epoch))?))
     }
 }
 
@@ -94,7 +94,7 @@ impl MultiplicativeLr {
         if mode == StepMode::Initial {
             return self.base.advance(groups, mode, |c| Ok(c.lr));
         }
-        self.base.advance(groups, mode, |c| Ok(c.mul(c.lr, l[c.i].eval(c.e))))
+        self.base.advance(groups, mode, |c| Ok(c.mul(c.lr, l[c.i].eval_in::<f64>(c.e)?)))
     }
 }
 

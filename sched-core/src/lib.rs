@@ -76,6 +76,7 @@ pub mod spec;
 mod step_lr;
 mod warm_restarts;
 
+pub use base::MAX_EPOCH;
 pub use chained_scheduler::ChainedScheduler;
 pub use closed_form::ClosedForm;
 pub use constant_lr::{ConstantLr, ConstantLrConfig};

@@ -80,7 +80,7 @@ impl LinearLr {
             return self.base.restart(groups, self.factor::<f64>(0));
         }
         // The factor depends on the epoch only: computed once per step (`None` keeps lr).
-        let e = self.base.last_epoch + 1;
+        let e = crate::base::next(self.base.last_epoch)?;
         let (s, t, n) = (self.start, self.end, self.total_iters);
         let factor = if e == 0 {
             Some(s)

@@ -1,5 +1,6 @@
 //! Learning-rate functions for `LambdaLR` and `MultiplicativeLR`.
 
+use crate::SchedError;
 use crate::base::f;
 use crate::math::Real;
 
@@ -29,15 +30,28 @@ pub enum LrLambda {
 }
 
 impl LrLambda {
-    /// Evaluates `λ(e)` with PyTorch's exact arithmetic.
+    /// Evaluates `λ(e)` with PyTorch's exact arithmetic (`inf` where C's `pow` overflows;
+    /// the schedulers report that as [`SchedError::Overflow`], as Python raises
+    /// `OverflowError`).
     #[inline]
     pub fn eval(&self, e: i64) -> f64 {
-        self.eval_in::<f64>(e)
+        self.raw::<f64>(e)
     }
 
-    /// Evaluates `λ(e)` in `R`.
+    /// Evaluates `λ(e)` in `R`; a power that overflows is Python's `OverflowError`.
     #[inline]
-    pub(crate) fn eval_in<R: Real>(&self, e: i64) -> R {
+    pub(crate) fn eval_in<R: Real>(&self, e: i64) -> Result<R, SchedError> {
+        let v = self.raw::<R>(e);
+        match self {
+            Self::Pow(_) | Self::StepPow { .. } if !v.to_f64().is_finite() => {
+                Err(SchedError::Overflow { param: "lr_lambda", epoch: e })
+            }
+            _ => Ok(v),
+        }
+    }
+
+    #[inline]
+    fn raw<R: Real>(&self, e: i64) -> R {
         match *self {
             Self::Constant(v) => R::from_f64(v),
             Self::Pow(base) => R::from_f64(base).pow(R::from_i64(e)),
@@ -60,8 +74,7 @@ impl LrLambda {
     }
 
     /// Checks the built-in parameters (finite, non-zero divisors).
-    pub(crate) fn validate(&self) -> Result<(), crate::SchedError> {
-        use crate::SchedError;
+    pub(crate) fn validate(&self) -> Result<(), SchedError> {
         match *self {
             Self::Constant(v) | Self::Pow(v) | Self::StepPow { gamma: v, .. } if !v.is_finite() => {
                 Err(SchedError::NonFinite { param: "lr_lambda", value: v })
@@ -104,7 +117,7 @@ impl Lambdas<'_> {
     pub(crate) fn resolve(
         &self,
         groups: usize,
-    ) -> Result<[LrLambda; crate::MAX_GROUPS], crate::SchedError> {
+    ) -> Result<[LrLambda; crate::MAX_GROUPS], SchedError> {
         let mut out = [LrLambda::Constant(1.0); crate::MAX_GROUPS];
         match *self {
             Self::All(l) => {
@@ -113,7 +126,7 @@ impl Lambdas<'_> {
             }
             Self::PerGroup(list) => {
                 if list.len() != groups {
-                    return Err(crate::SchedError::GroupListLength {
+                    return Err(SchedError::GroupListLength {
                         param: "lr_lambda",
                         expected: groups,
                         got: list.len(),

@@ -49,10 +49,12 @@ macro_rules! closed_form_via_inherent {
         impl $crate::ClosedForm for $ty {
             #[inline]
             fn lr_at(&self, group: usize, epoch: u64) -> Result<f64, $crate::SchedError> {
+                $crate::base::check_closed_epoch(epoch)?;
                 self.closed::<f64>(group, epoch)
             }
             #[inline]
             fn lr_at_f32(&self, group: usize, epoch: u64) -> Result<f32, $crate::SchedError> {
+                $crate::base::check_closed_epoch(epoch)?;
                 self.closed::<f32>(group, epoch)
             }
         }

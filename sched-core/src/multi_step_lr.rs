@@ -93,7 +93,8 @@ impl MultiStepLr {
             return self.base.restart(groups, self.powers[self.passed(0)]);
         }
         // The same epoch for every group: count its milestones once.
-        let n = u64::try_from(self.base.last_epoch + 1).map_or(0, |e| self.count(e));
+        let n =
+            u64::try_from(crate::base::next(self.base.last_epoch)?).map_or(0, |e| self.count(e));
         self.base.scale_by(groups, mode, (n != 0).then_some(self.powers[n]))
     }
 

@@ -301,7 +301,7 @@ impl OneCycleLr {
         mode: StepMode,
     ) -> Result<(), SchedError> {
         self.base.check_count(groups)?;
-        let e = self.base.next_epoch(mode);
+        let e = self.base.next_epoch(mode)?;
         let (phase, pct) = self.locate::<f64>(e)?;
         for (i, g) in groups.iter_mut().enumerate() {
             g.lr = self.lr_in(i, phase, pct);

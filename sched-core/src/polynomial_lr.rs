@@ -62,7 +62,7 @@ impl PolynomialLr {
             return self.base.restart(groups, self.factor::<f64>(0));
         }
         // The factor depends on the epoch only: computed once per step (`None` keeps lr).
-        let e = self.base.last_epoch + 1;
+        let e = crate::base::next(self.base.last_epoch)?;
         let (t, p) = (self.total_iters, self.power);
         let factor = (mode != StepMode::Initial && e <= t).then(|| {
             let tf = f(t);

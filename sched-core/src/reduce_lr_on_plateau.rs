@@ -84,6 +84,11 @@ pub struct ReduceLrOnPlateau {
 }
 
 impl ReduceLrOnPlateau {
+    /// `cooldown`, for checking a restored `cooldown_counter` (which never exceeds it).
+    pub(crate) fn cooldown(&self) -> u64 {
+        self.config.cooldown
+    }
+
     /// Builds the scheduler. Unlike the others it does not touch the groups.
     pub fn new(config: PlateauConfig, groups: &[ParamGroup]) -> Result<Self, SchedError> {
         let factor = finite("factor", config.factor)?;
@@ -138,12 +143,12 @@ impl ReduceLrOnPlateau {
         if groups.len() != self.groups {
             return Err(SchedError::GroupCountChanged { expected: self.groups, got: groups.len() });
         }
-        self.last_epoch += 1;
+        self.last_epoch = crate::base::next(self.last_epoch)?;
         if self.is_better(metric) {
             self.best = metric;
             self.num_bad_epochs = 0;
         } else {
-            self.num_bad_epochs += 1;
+            self.num_bad_epochs = self.num_bad_epochs.saturating_add(1);
         }
         if self.cooldown_counter > 0 {
             self.cooldown_counter -= 1;

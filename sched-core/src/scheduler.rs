@@ -125,12 +125,15 @@ impl Scheduler<'_> {
     }
 
     /// The learning rate of `group` at epoch `epoch` in O(1) (see [`ClosedForm`](crate::ClosedForm)).
+    /// Epochs above [`MAX_EPOCH`](crate::MAX_EPOCH) are an error.
     pub fn lr_at(&self, group: usize, epoch: u64) -> Result<f64, SchedError> {
+        crate::base::check_closed_epoch(epoch)?;
         self.closed::<f64>(group, epoch)
     }
 
     /// [`Scheduler::lr_at`] evaluated in `f32`.
     pub fn lr_at_f32(&self, group: usize, epoch: u64) -> Result<f32, SchedError> {
+        crate::base::check_closed_epoch(epoch)?;
         self.closed::<f32>(group, epoch)
     }
 

@@ -59,6 +59,9 @@ impl<'a> SequentialLr<'a> {
                 expected: ">= -1",
             });
         }
+        if last_epoch > crate::base::MAX_EPOCH {
+            return Err(crate::base::epoch_out_of_range("last_epoch", last_epoch));
+        }
         let mut ms = [0; MAX_MILESTONES];
         ms[..milestones.len()].copy_from_slice(milestones);
         for g in groups.iter_mut() {
@@ -81,7 +84,7 @@ impl<'a> SequentialLr<'a> {
 
     /// One `scheduler.step()`.
     pub fn step(&mut self, groups: &mut [ParamGroup]) -> Result<(), SchedError> {
-        let e = self.last_epoch + 1;
+        let e = crate::base::next(self.last_epoch)?;
         let ms = &self.milestones[..self.n_milestones];
         let at = u64::try_from(e).unwrap_or(0);
         let idx = ms.partition_point(|&m| m <= at);

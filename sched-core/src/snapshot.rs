@@ -143,6 +143,7 @@ impl<'a> Scheduler<'a> {
         if own.kind != kind_code(self) {
             return Err(SchedError::SnapshotMismatch { what: "scheduler kind" });
         }
+        self.check_values(own)?;
         let mut n = 1;
         for c in self.children() {
             n += c.check_snapshots(&snaps[n..])?;
@@ -150,9 +151,68 @@ impl<'a> Scheduler<'a> {
         Ok(n)
     }
 
+    /// Checks a snapshot's values as the constructor and the steps bound them, naming the
+    /// field: `last_epoch` in `-1..=2^53`, `step_count` at most `2^53 + 1`; warm restarts:
+    /// `1 <= T_i <= 2^53` and a finite `-1 <= T_cur < T_i`; ReduceLROnPlateau: `best` not NaN,
+    /// `0 <= num_bad_epochs <= 2^53`, `0 <= cooldown_counter <= cooldown`.
+    fn check_values(&self, own: &Snapshot) -> Result<(), SchedError> {
+        use crate::base::{MAX_EPOCH, epoch_out_of_range, f};
+        let range = |param, value: i64, lo: i64, hi: i64, expected| {
+            if (lo..=hi).contains(&value) {
+                Ok(())
+            } else {
+                Err(SchedError::OutOfRange { param, value: f(value), expected })
+            }
+        };
+        if own.last_epoch < -1 {
+            return Err(SchedError::OutOfRange {
+                param: "last_epoch",
+                value: f(own.last_epoch),
+                expected: ">= -1",
+            });
+        }
+        if own.last_epoch > MAX_EPOCH {
+            return Err(epoch_out_of_range("last_epoch", own.last_epoch));
+        }
+        if own.step_count > MAX_EPOCH.unsigned_abs() + 1 {
+            return Err(SchedError::OutOfRange {
+                param: "step_count",
+                value: crate::base::fu(own.step_count),
+                expected: "at most 2^53 + 1",
+            });
+        }
+        match self {
+            Scheduler::WarmRestarts(_) => {
+                range("T_i", own.int0, 1, MAX_EPOCH, ">= 1 and at most 2^53")?;
+                let t_cur = own.real;
+                if !t_cur.is_finite() {
+                    return Err(SchedError::NonFinite { param: "T_cur", value: t_cur });
+                }
+                if !(t_cur >= -1.0 && t_cur < f(own.int0)) {
+                    return Err(SchedError::OutOfRange {
+                        param: "T_cur",
+                        value: t_cur,
+                        expected: "in -1 <= T_cur < T_i",
+                    });
+                }
+            }
+            Scheduler::Plateau(p) => {
+                if own.real.is_nan() {
+                    return Err(SchedError::NonFinite { param: "best", value: own.real });
+                }
+                range("num_bad_epochs", own.int0, 0, MAX_EPOCH, ">= 0 and at most 2^53")?;
+                let cooldown = i64::try_from(p.cooldown()).unwrap_or(i64::MAX);
+                range("cooldown_counter", own.int1, 0, cooldown, "in 0..=cooldown")?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// Restores the state written by [`Scheduler::snapshot`] into a scheduler built with
-    /// the same configuration. Checks everything before changing anything; returns the
-    /// number of snapshots read.
+    /// the same configuration. Checks everything before changing anything (versions, kinds,
+    /// counts, and every value as the constructor bounds it); returns the number of snapshots
+    /// read.
     pub fn restore(&mut self, snaps: &[Snapshot]) -> Result<usize, SchedError> {
         self.check_snapshots(snaps)?;
         Ok(self.apply(snaps))

@@ -75,7 +75,7 @@ impl StepLr {
             // Closed form at 0: b * gamma ** 0.
             return self.base.restart(groups, self.powers[0]);
         }
-        let e = self.base.last_epoch + 1;
+        let e = crate::base::next(self.base.last_epoch)?;
         let decays = e != 0 && e.rem_euclid(self.step_size) == 0;
         self.base.scale_by(groups, mode, decays.then_some(self.gamma))
     }

@@ -123,7 +123,7 @@ impl CosineAnnealingWarmRestarts {
                         t_cur = t_cur.fmod(f(t_i));
                         t_i = t_i.saturating_mul(self.t_mult);
                     }
-                    last_epoch = self.base.last_epoch + 1;
+                    last_epoch = crate::base::next(self.base.last_epoch)?;
                 }
                 Some(epoch) => {
                     if epoch.is_nan() || epoch < 0.0 {

@@ -149,7 +149,9 @@ impl CapiError {
                 }
                 SgdError::MissingMomentumBuffer { .. } => SgdStatus::MissingMomentumBuffer,
                 SgdError::InvalidGradScale { .. } => SgdStatus::InvalidGradScale,
-                SgdError::ThreadSpawnFailed { .. } => SgdStatus::ThreadSpawnFailed,
+                SgdError::ThreadSpawnFailed { .. } | SgdError::TooManyThreads { .. } => {
+                    SgdStatus::ThreadSpawnFailed
+                }
                 _ => SgdStatus::Other,
             },
         }

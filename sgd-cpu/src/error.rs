@@ -129,6 +129,14 @@ pub enum SgdError {
         /// Threads requested.
         threads: usize,
     },
+    /// A thread pool of more than [`crate::MAX_THREADS`] threads was asked for (the process
+    /// could not give every thread its stack and guard page; Rust aborts rather than fails then).
+    TooManyThreads {
+        /// Threads requested.
+        threads: usize,
+        /// The limit.
+        max: usize,
+    },
 }
 
 impl fmt::Display for SgdError {
@@ -197,6 +205,9 @@ impl fmt::Display for SgdError {
             ),
             SgdError::ThreadSpawnFailed { threads } => {
                 write!(f, "could not start a thread pool of {threads} threads")
+            }
+            SgdError::TooManyThreads { threads, max } => {
+                write!(f, "a thread pool of {threads} threads is more than the limit of {max}")
             }
         }
     }

@@ -56,6 +56,6 @@ pub use group::{MomentumSlot, ParamGroup, TensorSlot};
 #[cfg(feature = "alloc")]
 pub use optimizer::{GroupSpec, Sgd};
 #[cfg(feature = "std")]
-pub use parallel::{CHUNK_ALIGN, PARALLEL_THRESHOLD, ThreadPool};
+pub use parallel::{CHUNK_ALIGN, MAX_THREADS, PARALLEL_THRESHOLD, ThreadPool};
 pub use prefetch::{PREFETCH_AHEAD, PREFETCH_THRESHOLD, Prefetch};
 pub use step::{StepOptions, StepOutcome, fused_step};

@@ -16,6 +16,10 @@ pub const PARALLEL_THRESHOLD: usize = 256 * 1024;
 /// holds 16 f32, so 64 elements keep every thread's share line-aligned when the tensor is).
 pub const CHUNK_ALIGN: usize = 64;
 
+/// Most threads a [`ThreadPool`] (or [`crate::Sgd::set_threads`]) starts. Far above any
+/// machine's useful count; above it the request is an error, not an abort.
+pub const MAX_THREADS: usize = 1024;
+
 /// Largest unit of work a thread takes at a time (elements; 640 KiB of traffic with
 /// momentum). A thread that is descheduled (a busy machine) holds up a step by at most one
 /// such unit: the others take the rest of its range.
@@ -41,13 +45,17 @@ impl ThreadPool {
     /// are started now). `0` means [`std::thread::available_parallelism`].
     ///
     /// # Errors
-    /// [`SgdError::ThreadSpawnFailed`] if a worker cannot be started.
+    /// [`SgdError::TooManyThreads`] above [`MAX_THREADS`]; [`SgdError::ThreadSpawnFailed`] if
+    /// a worker cannot be started (those already started are stopped again).
     pub fn new(threads: usize) -> Result<Self, SgdError> {
         let threads = if threads == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
+            std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS)
         } else {
             threads
         };
+        if threads > MAX_THREADS {
+            return Err(SgdError::TooManyThreads { threads, max: MAX_THREADS });
+        }
         Ok(Self { workers: Workers::new(threads)?, threshold: PARALLEL_THRESHOLD })
     }
 

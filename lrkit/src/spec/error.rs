@@ -96,6 +96,18 @@ pub enum SpecErrorKind {
         /// The parameter that is probably meant.
         suggestion: Option<&'static str>,
     },
+    /// Lists, calls and lambdas nested deeper than the parser follows.
+    TooDeep {
+        /// The limit.
+        max: usize,
+    },
+    /// A step of the built schedule failed.
+    StepFailed {
+        /// The 1-based epoch after which the step was taken.
+        epoch: usize,
+        /// Why.
+        error: super::schedule::StepError,
+    },
     /// sched-core rejected the arguments.
     Invalid {
         /// The scheduler.
@@ -206,6 +218,8 @@ impl fmt::Display for SpecError {
                 }
             }
             K::Invalid { scheduler, error } => write!(f, "{error} (in {scheduler})"),
+            K::TooDeep { max } => write!(f, "nested more than {max} levels deep"),
+            K::StepFailed { epoch, error } => write!(f, "step after epoch {epoch}: {error}"),
         }
     }
 }

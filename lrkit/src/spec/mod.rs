@@ -14,7 +14,7 @@ use std::path::Path;
 
 use sched_core::ParamGroup;
 
-pub use error::SpecError;
+pub use error::{SpecError, SpecErrorKind};
 pub use schedule::Schedule;
 
 /// A spec as given on the command line, and its text in PyTorch notation.
@@ -44,6 +44,33 @@ impl SpecSource {
     /// Parses and builds the schedule on `groups`.
     pub fn build(&self, groups: &mut [ParamGroup]) -> Result<Schedule, SpecError> {
         build::build_schedule(&parse::parse(&self.text)?, groups)
+    }
+
+    /// Whether stepping this schedule reads a metric (a ReduceLROnPlateau is in it).
+    pub fn needs_metric(&self) -> bool {
+        self.text.contains("ReduceLROnPlateau")
+    }
+
+    /// The message for a step that failed after 1-based `epoch`, with a caret under what
+    /// caused it: the parameter the error names (`total_steps`, `step_plan`), the
+    /// ReduceLROnPlateau that needs `--metrics`, or else the scheduler.
+    pub fn explain_step(&self, e: &schedule::StepError, epoch: usize) -> String {
+        let tree = parse::parse(&self.text).ok();
+        let find = |names: &[&str]| tree.as_ref().and_then(|t| syntax::find_keyword(t, names));
+        let span = match e {
+            schedule::StepError::Sched(sched_core::SchedError::TotalStepsExceeded { .. }) => {
+                find(&["total_steps", "epochs"])
+            }
+            schedule::StepError::PlanTooShort { .. } => find(&["step_plan"]),
+            schedule::StepError::MetricRequired | schedule::StepError::MetricsTooShort { .. } => {
+                tree.as_ref().and_then(|t| syntax::find_call(t, "ReduceLROnPlateau"))
+            }
+            _ => None,
+        };
+        let span =
+            span.or_else(|| tree.as_ref().map(|t| t.span)).unwrap_or(syntax::Span::new(0, 0));
+        let error = SpecError::new(SpecErrorKind::StepFailed { epoch, error: e.clone() }, span);
+        self.explain(&error)
     }
 
     /// The message for `e`: the error, the spec with a caret under the offending part, and

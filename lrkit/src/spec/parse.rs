@@ -14,9 +14,13 @@
 use super::error::{SpecError, SpecErrorKind};
 use super::syntax::{Arg, Call, Expr, Node, Span};
 
+/// Lists and calls nest at most this deep (a spec that needs more is not a schedule anyone
+/// writes; the limit keeps hostile input from exhausting the stack).
+pub const MAX_DEPTH: usize = 64;
+
 /// Parses a whole spec; anything after the first value is an error.
 pub fn parse(text: &str) -> Result<Node, SpecError> {
-    let mut p = Parser { text, pos: 0 };
+    let mut p = Parser { text, pos: 0, depth: 0 };
     p.skip_ws();
     if p.pos == text.len() {
         return Err(SpecError::new(SpecErrorKind::Empty, Span::new(0, 0)));
@@ -36,6 +40,8 @@ pub fn parse(text: &str) -> Result<Node, SpecError> {
 struct Parser<'t> {
     text: &'t str,
     pos: usize,
+    /// Values being parsed (nesting level).
+    depth: usize,
 }
 
 fn is_name_start(c: char) -> bool {
@@ -99,8 +105,22 @@ impl Parser<'_> {
         }
     }
 
+    /// A value, at most [`MAX_DEPTH`] levels deep.
     fn value(&mut self) -> Result<Node, SpecError> {
         self.skip_ws();
+        if self.depth >= MAX_DEPTH {
+            return Err(SpecError::new(
+                SpecErrorKind::TooDeep { max: MAX_DEPTH },
+                self.token_span(),
+            ));
+        }
+        self.depth += 1;
+        let node = self.value_at_depth();
+        self.depth -= 1;
+        node
+    }
+
+    fn value_at_depth(&mut self) -> Result<Node, SpecError> {
         let start = self.pos;
         match self.peek() {
             Some('[') => self.list(),

@@ -10,6 +10,11 @@ use sched_core::{ParamGroup, SchedError, Scheduler};
 pub enum StepError {
     /// A ReduceLROnPlateau needs a metric and none was given.
     MetricRequired,
+    /// `--metrics` ran out: it has `given` values.
+    MetricsTooShort {
+        /// Values given.
+        given: usize,
+    },
     /// `step_plan` has no entry for this step.
     PlanTooShort {
         /// Entries in the plan.
@@ -24,6 +29,10 @@ impl core::fmt::Display for StepError {
         match self {
             Self::MetricRequired => f.write_str(
                 "ReduceLROnPlateau steps on a validation metric: give one per epoch with --metrics 1.0,0.9,...",
+            ),
+            Self::MetricsTooShort { given } => write!(
+                f,
+                "--metrics has {given} values, one too few: give one per epoch but the last (epochs - 1 values)"
             ),
             Self::PlanTooShort { len } => write!(f, "step_plan has only {len} entries"),
             Self::Sched(e) => e.fmt(f),

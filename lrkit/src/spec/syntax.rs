@@ -96,3 +96,34 @@ impl Arg {
         self.name.as_ref().map_or(self.value.span, |(_, s)| *s)
     }
 }
+
+/// The children of a node (list items, call arguments), for the searches below.
+fn children(node: &Node) -> Vec<&Node> {
+    match &node.expr {
+        Expr::List(items) => items.iter().collect(),
+        Expr::Call(c) => c.args.iter().map(|a| &a.value).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Span of the first keyword argument (depth first) named one of `names`, key and value.
+pub fn find_keyword(node: &Node, names: &[&str]) -> Option<Span> {
+    if let Expr::Call(c) = &node.expr {
+        for a in &c.args {
+            if let Some((k, ks)) = &a.name
+                && names.contains(&k.as_str())
+            {
+                return Some(ks.to(a.value.span));
+            }
+        }
+    }
+    children(node).into_iter().find_map(|n| find_keyword(n, names))
+}
+
+/// Span of the first call (depth first) of `name` (without module path).
+pub fn find_call(node: &Node, name: &str) -> Option<Span> {
+    match &node.expr {
+        Expr::Call(c) if c.short_name() == name => Some(node.span),
+        _ => children(node).into_iter().find_map(|n| find_call(n, name)),
+    }
+}
