@@ -72,8 +72,13 @@ pub struct ScheduleArgs {
           value_parser = clap::value_parser!(u64).range(1..=limits::SCHEDULE_EPOCHS))]
     pub epochs: u64,
     /// Base learning rate, one per parameter group
-    #[arg(long, value_name = "LR[,LR...]", value_delimiter = ',', default_value = "0.1",
-          allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "LR[,LR...]",
+        value_delimiter = ',',
+        default_value = "0.1",
+        allow_hyphen_values = true
+    )]
     pub lr: Vec<f64>,
     /// ReduceLROnPlateau: the validation metric after each epoch (epochs - 1 values)
     #[arg(long, value_name = "M,M,...", value_delimiter = ',', allow_hyphen_values = true)]

@@ -177,13 +177,15 @@ pub enum SchedError {
 impl fmt::Display for SchedError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Self::NonFinite { param, value } => write!(f, "`{param}` must be finite, got {value}"),
+            Self::NonFinite { param, value } => {
+                write!(f, "`{param}` must be finite, got {value:?}")
+            }
             Self::OutOfRange { param, value, expected } => {
-                write!(f, "`{param}` = {value} is out of range: expected {expected}")
+                write!(f, "`{param}` = {value:?} is out of range: expected {expected}")
             }
             Self::ZeroPeriod { param } => write!(f, "`{param}` must be positive, got 0"),
             Self::NotAnInteger { param, value } => {
-                write!(f, "`{param}` must be an integer, got {value}")
+                write!(f, "`{param}` must be an integer, got {value:?}")
             }
             Self::WrongType { param, expected } => write!(f, "`{param}` must be {expected}"),
             Self::UnknownChoice { param, expected } => {
@@ -231,7 +233,7 @@ impl fmt::Display for SchedError {
                 "tried to step {step} times; the specified number of total steps is {total_steps}"
             ),
             Self::NegativeEpoch { epoch } => {
-                write!(f, "expected a non-negative epoch, got {epoch}")
+                write!(f, "expected a non-negative epoch, got {epoch:?}")
             }
             Self::EmptyComposite => write!(f, "a composite scheduler needs at least one scheduler"),
             Self::MilestoneCount { schedulers, milestones } => write!(

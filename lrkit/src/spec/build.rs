@@ -126,13 +126,33 @@ fn step_plan(rows: &[Node], parts: usize) -> Result<Vec<Vec<usize>>, SpecError> 
 /// live as long as the process, which is what a command-line run needs.
 pub fn build(node: &Node, groups: &mut [ParamGroup]) -> Result<Scheduler<'static>, SpecError> {
     let Expr::Call(call) = &node.expr else {
-        return Err(SpecError::new(
-            SpecErrorKind::Unexpected {
+        // A bare scheduler name lacks its arguments; anything else is not a scheduler.
+        let kind = match &node.expr {
+            Expr::Name(n) if parameters(n.rsplit('.').next().unwrap_or(n)).is_some() => {
+                let short = n.rsplit('.').next().unwrap_or(n);
+                SpecErrorKind::MissingCall {
+                    name: short.to_string(),
+                    parameters: parameters(short).unwrap_or(""),
+                }
+            }
+            Expr::Name(n) => {
+                let names: Vec<&'static str> = PARAMETERS.iter().map(|(k, _)| *k).collect();
+                match closest(n, &names) {
+                    Some(s) => {
+                        SpecErrorKind::UnknownScheduler { name: n.clone(), suggestion: Some(s) }
+                    }
+                    None => SpecErrorKind::Unexpected {
+                        found: format!("the name `{n}`"),
+                        expected: "a scheduler such as StepLR(step_size=10)",
+                    },
+                }
+            }
+            _ => SpecErrorKind::Unexpected {
                 found: "a value".into(),
                 expected: "a scheduler such as StepLR(step_size=10)",
             },
-            node.span,
-        ));
+        };
+        return Err(SpecError::new(kind, node.span));
     };
     let kind = call.short_name();
     let Some(param_list) = parameters(kind) else {
@@ -147,7 +167,12 @@ pub fn build(node: &Node, groups: &mut [ParamGroup]) -> Result<Scheduler<'static
                 expected: "a scheduler such as LambdaLR(lr_lambda=pow(0.95))",
             }
         } else {
-            SpecErrorKind::UnknownScheduler { name: kind.to_string() }
+            let names: Vec<&'static str> =
+                PARAMETERS.iter().map(|(k, _)| *k).chain(["Compound"]).collect();
+            SpecErrorKind::UnknownScheduler {
+                name: kind.to_string(),
+                suggestion: closest(kind, &names),
+            }
         };
         return Err(SpecError::new(kind, call.name_span));
     };

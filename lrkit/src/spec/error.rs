@@ -55,7 +55,19 @@ pub enum SpecErrorKind {
     UnknownScheduler {
         /// The name.
         name: String,
+        /// The scheduler probably meant (case-insensitive edit distance at most 2).
+        suggestion: Option<&'static str>,
     },
+    /// A scheduler's name without its call: `StepLR` for `StepLR(step_size=...)`.
+    MissingCall {
+        /// The scheduler.
+        name: String,
+        /// Its parameters, comma-separated.
+        parameters: &'static str,
+    },
+    /// `-B ** e`: Python binds `**` tighter than unary minus, so this is `-(B ** e)`, which no
+    /// built-in learning-rate function computes.
+    NegatedPower,
     /// A name that is not a learning-rate function.
     UnknownFunction {
         /// The name.
@@ -149,16 +161,32 @@ impl SpecError {
     ///                      ^
     /// ```
     pub fn render(&self, spec: &str) -> String {
+        /// Characters of context shown on each side of a long line's caret.
+        const CONTEXT: usize = 60;
         let line_start = spec[..self.span.start.min(spec.len())].rfind('\n').map_or(0, |i| i + 1);
         let line_end = spec[line_start..].find('\n').map_or(spec.len(), |i| line_start + i);
-        let line = &spec[line_start..line_end];
+        let line: Vec<char> = spec[line_start..line_end].chars().collect();
         let col = spec[line_start..self.span.start.min(line_end)].chars().count();
         let width = spec
             [self.span.start.min(line_end)..self.span.end.clamp(self.span.start, line_end)]
             .chars()
             .count()
             .max(1);
-        format!("{self}\n    {line}\n    {}^{}", " ".repeat(col), "~".repeat(width - 1))
+        // A long line (hostile input, a generated spec) shows a window around the caret.
+        let (from, to) = if line.len() > 2 * CONTEXT + 20 {
+            let from = col.saturating_sub(CONTEXT);
+            (from, (col + width.min(CONTEXT) + CONTEXT).min(line.len()))
+        } else {
+            (0, line.len())
+        };
+        let shown: String = line[from..to].iter().collect();
+        let (pre, post) = (if from > 0 { "..." } else { "" }, if to < line.len() { "..." } else { "" });
+        let width = width.min(to.saturating_sub(col)).max(1);
+        format!(
+            "{self}\n    {pre}{shown}{post}\n    {}^{}",
+            " ".repeat(col - from + pre.len()),
+            "~".repeat(width - 1)
+        )
     }
 }
 
@@ -177,10 +205,23 @@ impl fmt::Display for SpecError {
             K::TooManyPositional { callee, max } => {
                 write!(f, "{callee} takes at most {max} positional arguments")
             }
-            K::UnknownScheduler { name } => write!(
+            K::UnknownScheduler { name, suggestion: Some(s) } => write!(
+                f,
+                "unknown scheduler `{name}`: did you mean `{s}`? (schedulers: {}, SequentialLR, ChainedScheduler)",
+                sched_core::spec::LEAF_KINDS
+            ),
+            K::UnknownScheduler { name, suggestion: None } => write!(
                 f,
                 "unknown scheduler `{name}`: expected one of {}, SequentialLR, ChainedScheduler",
                 sched_core::spec::LEAF_KINDS
+            ),
+            K::MissingCall { name, parameters } => write!(
+                f,
+                "`{name}` needs its arguments in parentheses: {name}({parameters}) (the optimizer may be left out)"
+            ),
+            K::NegatedPower => write!(
+                f,
+                "Python reads `-B ** e` as `-(B ** e)` (`**` binds tighter than unary minus): a negative factor, which no built-in computes; for a negative base write `(-B) ** e`"
             ),
             K::UnknownFunction { name } => write!(
                 f,

@@ -66,8 +66,19 @@ pub fn from_python(var: &str, body: &str, body_span: Span) -> Result<LrLambda, S
         })
     };
     let int = |s: &str| s.parse::<i64>().ok();
-    let l = if let Some(base) = norm.strip_suffix("**e") {
-        LrLambda::Pow(float(base).ok_or_else(bad)?)
+    // The base of `B ** x`: Python's `**` binds tighter than a unary minus on its left, so
+    // `-2 ** e` is `-(2 ** e)` (no built-in computes that); `(-2) ** e` is a negative base.
+    let base = |s: &str| {
+        if let Some(inner) = s.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
+            float(inner).ok_or_else(bad)
+        } else if s.starts_with('-') {
+            Err(SpecError::new(SpecErrorKind::NegatedPower, body_span))
+        } else {
+            float(s).ok_or_else(bad)
+        }
+    };
+    let l = if let Some(b) = norm.strip_suffix("**e") {
+        LrLambda::Pow(base(b)?)
     } else if let Some(d) = norm.strip_prefix("e//") {
         LrLambda::FloorDiv(int(d).ok_or_else(bad)?)
     } else if let Some(w) =
@@ -75,7 +86,7 @@ pub fn from_python(var: &str, body: &str, body_span: Span) -> Result<LrLambda, S
     {
         LrLambda::LinearWarmup(w.strip_suffix(')').and_then(int).ok_or_else(bad)?)
     } else if let Some((g, n)) = norm.strip_suffix(')').and_then(|r| r.split_once("**(e//")) {
-        LrLambda::StepPow { gamma: float(g).ok_or_else(bad)?, every: int(n).ok_or_else(bad)? }
+        LrLambda::StepPow { gamma: base(g)?, every: int(n).ok_or_else(bad)? }
     } else {
         LrLambda::Constant(float(&norm).ok_or_else(bad)?)
     };
@@ -167,6 +178,16 @@ mod tests {
             matches!(py("0.5 ** (epoch // 10)").unwrap(), LrLambda::StepPow { gamma, every: 10 } if gamma == 0.5)
         );
         assert!(matches!(py("1e-1").unwrap(), LrLambda::Constant(v) if v == 0.1));
+        assert!(matches!(py("-0.9").unwrap(), LrLambda::Constant(v) if v == -0.9));
+        // Python: `**` binds tighter than unary minus; parentheses make a negative base.
+        assert!(matches!(py("(-2) ** epoch").unwrap(), LrLambda::Pow(v) if v == -2.0));
+        assert!(
+            matches!(py("(-0.5) ** (epoch // 1)").unwrap(), LrLambda::StepPow { gamma, every: 1 } if gamma == -0.5)
+        );
+        for negated in ["-2 ** epoch", "-1 ** epoch", "-0.5 ** (epoch // 1)"] {
+            let e = py(negated).unwrap_err();
+            assert_eq!(e.kind, SpecErrorKind::NegatedPower, "{negated}");
+        }
         // `epochs` is another name, not the parameter.
         for bad in [
             "epochs // 3",

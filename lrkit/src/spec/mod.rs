@@ -4,6 +4,8 @@
 
 pub mod build;
 pub mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod json;
 pub mod lambda;
 pub mod parse;
@@ -30,9 +32,23 @@ impl SpecSource {
     /// `arg` is PyTorch notation, or the path of a JSON spec file (it names an existing
     /// file, or ends in `.json`).
     pub fn from_arg(arg: &str) -> Result<Self, String> {
-        let looks_like_path =
-            arg.ends_with(".json") || (!arg.contains('(') && Path::new(arg).is_file());
+        let path = Path::new(arg);
+        let looks_like_path = arg.ends_with(".json") || (!arg.contains('(') && path.is_file());
         if !looks_like_path {
+            // A name with a file extension or a directory part, and no call: a path that is
+            // not there (`spec.jsn`), not a schedule.
+            let file_like = !arg.contains(['(', '[', ' '])
+                && (arg.contains('/')
+                    || path.extension().is_some_and(|e| {
+                        e.len() <= 5
+                            && e.to_str()
+                                .is_some_and(|e| e.chars().all(|c| c.is_ascii_alphabetic()))
+                    }));
+            if file_like && !path.exists() {
+                return Err(format!(
+                    "no spec file {arg}: a SPEC is a schedule such as \"StepLR(step_size=10)\" or the path of a JSON spec file"
+                ));
+            }
             return Ok(Self { text: arg.to_string(), file: None });
         }
         let doc = std::fs::read_to_string(arg)
@@ -61,6 +77,11 @@ impl SpecSource {
             schedule::StepError::Sched(sched_core::SchedError::TotalStepsExceeded { .. }) => {
                 find(&["total_steps", "epochs"])
             }
+            schedule::StepError::Sched(
+                sched_core::SchedError::Overflow { param, .. }
+                | sched_core::SchedError::OutOfRange { param, .. }
+                | sched_core::SchedError::NonFinite { param, .. },
+            ) => find(&[param]),
             schedule::StepError::PlanTooShort { .. } => find(&["step_plan"]),
             schedule::StepError::MetricRequired | schedule::StepError::MetricsTooShort { .. } => {
                 tree.as_ref().and_then(|t| syntax::find_call(t, "ReduceLROnPlateau"))

@@ -1,0 +1,232 @@
+//! Fuzzing the spec readers (`cargo test`, and `FUZZ_SECONDS=N` in CI for a longer run): spec
+//! strings, JSON spec documents and Python lambda bodies, mutated from the golden vectors'
+//! specs and from a grammar of tokens. For every input: no panic, an error or a schedule; for a
+//! schedule, every step is a value or an error, and the stepped lrs equal the closed form where
+//! the schedule has one and the stepped value is finite (within 1e-9 relative to the largest
+//! number in the spec, the documented ulp bounds being far smaller), except for ConstantLR with
+//! `total_iters=0`, where PyTorch's own closed form differs (SPEC.md).
+//! Each target prints `fuzz <target>: <N> inputs (<E> errors, <V> schedules)`.
+
+use std::time::{Duration, Instant};
+
+use sched_core::ParamGroup;
+
+use super::{Schedule, SpecSource, json};
+
+/// The golden vectors' specs (JSON), the seed corpus.
+const GOLDEN: &str = include_str!("../../../tests/golden/sched_public.json");
+
+/// Seconds each target runs: `FUZZ_SECONDS` (default 2).
+fn budget() -> Duration {
+    let secs = std::env::var("FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(2.0);
+    Duration::from_secs_f64(secs)
+}
+
+/// xorshift64*: deterministic inputs for a given `FUZZ_SEED`.
+struct Rng(u64);
+
+impl Rng {
+    fn new(stream: u64) -> Self {
+        let seed = std::env::var("FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+        Self((seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n.max(1) as u64).unwrap_or(0)
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+/// Tokens spliced into inputs: delimiters, keywords, scheduler names, extreme numbers.
+const TOKENS: &[&str] = &[
+    "(", ")", "[", "]", ",", "=", " ", "'", "\"", "-", "+", ".", "e", "_", "lambda e: ", "**", "//",
+    "StepLR(", "SequentialLR([", "ChainedScheduler([", "Compound([", "LambdaLR(lr_lambda=",
+    "OneCycleLR(max_lr=0.1, total_steps=", "CyclicLR(base_lr=0.01, max_lr=0.1, step_size_up=",
+    "CosineAnnealingWarmRestarts(T_0=", "ReduceLROnPlateau(", "milestones=[", "step_size=",
+    "gamma=", "T_max=", "last_epoch=", "mode='exp_range'", "pow(", "warmup(", "step_pow(",
+    "0", "-0.0", "1", "-1", "3", "1e308", "-1e308", "4.9e-324", "1e-320", "9223372036854775807",
+    "9007199254740992", "-9223372036854775808", "0.5", "1000.0", "nan", "inf", "True", "None",
+    "é", "\n", "[[[[", "))))",
+];
+
+/// Valid specs in PyTorch notation from the golden vectors (their JSON rendered).
+fn corpus() -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_str(GOLDEN).unwrap_or_default();
+    let cases = doc["cases"].as_array().cloned().unwrap_or_default();
+    cases.iter().filter_map(|c| json::render(&c["spec"].to_string()).ok()).collect()
+}
+
+/// One random edit of `s`: delete, duplicate or replace a range, insert a token, flip a byte
+/// (kept valid UTF-8), or truncate.
+fn mutate(s: &str, rng: &mut Rng) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let n = chars.len();
+    let (a, b) = {
+        let a = rng.below(n + 1);
+        (a, (a + rng.below(8)).min(n))
+    };
+    let text = |r: &[char]| r.iter().collect::<String>();
+    match rng.below(6) {
+        0 => text(&chars[..a]) + &text(&chars[b..]),
+        1 => text(&chars[..b]) + &text(&chars[a..]),
+        2 => text(&chars[..a]) + rng.pick(TOKENS) + &text(&chars[b..]),
+        3 => text(&chars[..a]) + rng.pick(TOKENS) + &text(&chars[a..]),
+        4 => {
+            let c = char::from_u32(u32::try_from(rng.below(0x250)).unwrap_or(0)).unwrap_or('?');
+            text(&chars[..a]) + &c.to_string() + &text(&chars[b..])
+        }
+        _ => text(&chars[..a]),
+    }
+}
+
+/// Counts of one target.
+#[derive(Default)]
+struct Tally {
+    inputs: u64,
+    errors: u64,
+    schedules: u64,
+}
+
+impl Tally {
+    fn report(&self, target: &str) {
+        eprintln!(
+            "fuzz {target}: {} inputs ({} errors, {} schedules), no panic",
+            self.inputs, self.errors, self.schedules
+        );
+        assert!(self.inputs > 0);
+    }
+}
+
+/// Builds `text` and steps it; checks stepped lrs against the closed form. Panics (the
+/// test's failure) name the input.
+fn exercise(text: &str, tally: &mut Tally) {
+    tally.inputs += 1;
+    let source = SpecSource { text: text.to_string(), file: None };
+    let mut groups = [ParamGroup::new(0.1), ParamGroup::new(0.02)];
+    let Ok(mut sched) = source.build(&mut groups) else {
+        tally.errors += 1;
+        return;
+    };
+    tally.schedules += 1;
+    // The closed form's rounding error scales with the largest number in the formula (e.g.
+    // `eta_min + (b - eta_min) * k` cancels for a huge `eta_min`): the tolerance does too.
+    let largest = text
+        .split(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+')))
+        .filter_map(|t| t.parse::<f64>().ok())
+        .filter(|x| x.is_finite())
+        .fold(0.0f64, |m, x| m.max(x.abs()));
+    // SPEC.md: ConstantLR with total_iters == 0 is where torch's own closed form and its
+    // stepping disagree (stepping keeps b * factor).
+    let torch_quirk = super::parse::parse(text).is_ok_and(|t| constant_lr_without_iters(&t));
+    for epoch in 0..40usize {
+        if let Schedule::One(s) = &sched
+            && let Ok(closed) = s.lr_at(0, epoch as u64)
+            && !matches!(s.kind(), "CosineAnnealingWarmRestarts")
+            && !torch_quirk
+        {
+            let stepped = groups[0].lr;
+            let tol = 1e-9 * (closed.abs() + stepped.abs() + 0.1 * largest) + 1e-300;
+            // Where torch's own chain leaves the floats (0 * inf at a ConstantLR restore with a
+            // subnormal factor, say), stepping is not finite and the closed form is: PyTorch
+            // prints the same non-finite value then, and there is nothing to compare.
+            let same = closed == stepped
+                || (closed - stepped).abs() <= tol
+                || !stepped.is_finite();
+            assert!(same, "{text:?} epoch {epoch}: stepped {stepped:e}, closed form {closed:e}");
+        }
+        let metric = sched.needs_metric().then_some(1.0 / (1.0 + epoch as f64));
+        if sched.step(epoch, metric, &mut groups).is_err() {
+            break;
+        }
+    }
+}
+
+/// Whether a ConstantLR in `node` has `total_iters == 0` (by keyword or position).
+fn constant_lr_without_iters(node: &super::syntax::Node) -> bool {
+    use super::syntax::Expr;
+    match &node.expr {
+        Expr::Call(c) => {
+            let zero_iters = c.short_name() == "ConstantLR"
+                && c.args.iter().enumerate().any(|(i, a)| {
+                    let is_iters = match &a.name {
+                        Some((k, _)) => k == "total_iters",
+                        None => i == 1 || (i == 2 && matches!(c.args[0].value.expr, Expr::Name(_))),
+                    };
+                    is_iters && a.value.expr == Expr::Int(0)
+                });
+            zero_iters || c.args.iter().any(|a| constant_lr_without_iters(&a.value))
+        }
+        Expr::List(items) => items.iter().any(constant_lr_without_iters),
+        _ => false,
+    }
+}
+
+/// Runs `one` on generated inputs until the budget is spent.
+fn run(target: &str, stream: u64, mut one: impl FnMut(&mut Rng, &mut Tally)) {
+    let mut rng = Rng::new(stream);
+    let mut tally = Tally::default();
+    let end = Instant::now() + budget();
+    while Instant::now() < end {
+        one(&mut rng, &mut tally);
+    }
+    tally.report(target);
+}
+
+#[test]
+fn fuzz_spec_strings() {
+    let corpus = corpus();
+    assert!(corpus.len() > 100, "{}", corpus.len());
+    run("spec strings", 1, |rng, tally| {
+        let mut s = corpus[rng.below(corpus.len())].clone();
+        for _ in 0..=rng.below(4) {
+            s = mutate(&s, rng);
+        }
+        exercise(&s, tally);
+    });
+}
+
+#[test]
+fn fuzz_json_specs() {
+    let doc: serde_json::Value = serde_json::from_str(GOLDEN).unwrap_or_default();
+    let specs: Vec<String> = doc["cases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| c["spec"].to_string())
+        .collect();
+    run("JSON specs", 2, |rng, tally| {
+        let mut s = specs[rng.below(specs.len())].clone();
+        for _ in 0..=rng.below(3) {
+            s = mutate(&s, rng);
+        }
+        match json::render(&s) {
+            Ok(text) => exercise(&text, tally),
+            Err(_) => {
+                tally.inputs += 1;
+                tally.errors += 1;
+            }
+        }
+    });
+}
+
+#[test]
+fn fuzz_lambda_bodies() {
+    const PARTS: &[&str] = &[
+        "e", "epoch", "0.95", "2", "-2", "(-2)", "1000.0", "0.5", "1e-3", "10", "3", "0", "-1",
+        " ** ", " // ", " / ", " + ", " - ", "-", "(", ")", "min(1.0, ", "min(1, ", ", ",
+        "(e + 1)", "(e // 10)", "math.cos(e)", "1e308", "4.9e-324",
+    ];
+    run("lambda bodies", 3, |rng, tally| {
+        let body: String = (0..=rng.below(7)).map(|_| rng.pick(PARTS)).collect();
+        let var = if body.contains("epoch") { "epoch" } else { "e" };
+        let kind = if rng.below(2) == 0 { "LambdaLR" } else { "MultiplicativeLR" };
+        exercise(&format!("{kind}(lr_lambda=lambda {var}: {body})"), tally);
+    });
+}
