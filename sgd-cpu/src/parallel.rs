@@ -248,7 +248,25 @@ fn partition(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{SgdConfig, StepScalars};
+    use crate::{GroupSpec, Sgd, SgdConfig, StepScalars};
+
+    #[test]
+    fn thread_counts_past_the_limit_are_errors_not_aborts() {
+        // Reproducers: 20000 and 100000 threads aborted the process ("failed to set up
+        // alternative stack guard page") before the limit.
+        assert_eq!(
+            ThreadPool::new(20_000).map(|p| p.threads()),
+            Err(SgdError::TooManyThreads { threads: 20_000, max: MAX_THREADS })
+        );
+        let mut sgd =
+            Sgd::new(vec![GroupSpec { config: SgdConfig::default(), numels: vec![4] }]).unwrap();
+        assert_eq!(
+            sgd.set_threads(100_000),
+            Err(SgdError::TooManyThreads { threads: 100_000, max: MAX_THREADS })
+        );
+        assert_eq!(sgd.threads(), 1);
+        assert_eq!(ThreadPool::new(0).map(|p| p.threads() <= MAX_THREADS), Ok(true));
+    }
 
     #[test]
     fn every_batch_is_taken_exactly_once_under_stealing() {

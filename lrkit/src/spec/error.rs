@@ -180,7 +180,8 @@ impl SpecError {
             (0, line.len())
         };
         let shown: String = line[from..to].iter().collect();
-        let (pre, post) = (if from > 0 { "..." } else { "" }, if to < line.len() { "..." } else { "" });
+        let (pre, post) =
+            (if from > 0 { "..." } else { "" }, if to < line.len() { "..." } else { "" });
         let width = width.min(to.saturating_sub(col)).max(1);
         format!(
             "{self}\n    {pre}{shown}{post}\n    {}^{}",

@@ -46,14 +46,63 @@ impl Rng {
 
 /// Tokens spliced into inputs: delimiters, keywords, scheduler names, extreme numbers.
 const TOKENS: &[&str] = &[
-    "(", ")", "[", "]", ",", "=", " ", "'", "\"", "-", "+", ".", "e", "_", "lambda e: ", "**", "//",
-    "StepLR(", "SequentialLR([", "ChainedScheduler([", "Compound([", "LambdaLR(lr_lambda=",
-    "OneCycleLR(max_lr=0.1, total_steps=", "CyclicLR(base_lr=0.01, max_lr=0.1, step_size_up=",
-    "CosineAnnealingWarmRestarts(T_0=", "ReduceLROnPlateau(", "milestones=[", "step_size=",
-    "gamma=", "T_max=", "last_epoch=", "mode='exp_range'", "pow(", "warmup(", "step_pow(",
-    "0", "-0.0", "1", "-1", "3", "1e308", "-1e308", "4.9e-324", "1e-320", "9223372036854775807",
-    "9007199254740992", "-9223372036854775808", "0.5", "1000.0", "nan", "inf", "True", "None",
-    "é", "\n", "[[[[", "))))",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    "=",
+    " ",
+    "'",
+    "\"",
+    "-",
+    "+",
+    ".",
+    "e",
+    "_",
+    "lambda e: ",
+    "**",
+    "//",
+    "StepLR(",
+    "SequentialLR([",
+    "ChainedScheduler([",
+    "Compound([",
+    "LambdaLR(lr_lambda=",
+    "OneCycleLR(max_lr=0.1, total_steps=",
+    "CyclicLR(base_lr=0.01, max_lr=0.1, step_size_up=",
+    "CosineAnnealingWarmRestarts(T_0=",
+    "ReduceLROnPlateau(",
+    "milestones=[",
+    "step_size=",
+    "gamma=",
+    "T_max=",
+    "last_epoch=",
+    "mode='exp_range'",
+    "pow(",
+    "warmup(",
+    "step_pow(",
+    "0",
+    "-0.0",
+    "1",
+    "-1",
+    "3",
+    "1e308",
+    "-1e308",
+    "4.9e-324",
+    "1e-320",
+    "9223372036854775807",
+    "9007199254740992",
+    "-9223372036854775808",
+    "0.5",
+    "1000.0",
+    "nan",
+    "inf",
+    "True",
+    "None",
+    "é",
+    "\n",
+    "[[[[",
+    "))))",
 ];
 
 /// Valid specs in PyTorch notation from the golden vectors (their JSON rendered).
@@ -136,9 +185,7 @@ fn exercise(text: &str, tally: &mut Tally) {
             // Where torch's own chain leaves the floats (0 * inf at a ConstantLR restore with a
             // subnormal factor, say), stepping is not finite and the closed form is: PyTorch
             // prints the same non-finite value then, and there is nothing to compare.
-            let same = closed == stepped
-                || (closed - stepped).abs() <= tol
-                || !stepped.is_finite();
+            let same = closed == stepped || (closed - stepped).abs() <= tol || !stepped.is_finite();
             assert!(same, "{text:?} epoch {epoch}: stepped {stepped:e}, closed form {closed:e}");
         }
         let metric = sched.needs_metric().then_some(1.0 / (1.0 + epoch as f64));
@@ -195,12 +242,8 @@ fn fuzz_spec_strings() {
 #[test]
 fn fuzz_json_specs() {
     let doc: serde_json::Value = serde_json::from_str(GOLDEN).unwrap_or_default();
-    let specs: Vec<String> = doc["cases"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| c["spec"].to_string())
-        .collect();
+    let specs: Vec<String> =
+        doc["cases"].as_array().into_iter().flatten().map(|c| c["spec"].to_string()).collect();
     run("JSON specs", 2, |rng, tally| {
         let mut s = specs[rng.below(specs.len())].clone();
         for _ in 0..=rng.below(3) {
@@ -219,9 +262,35 @@ fn fuzz_json_specs() {
 #[test]
 fn fuzz_lambda_bodies() {
     const PARTS: &[&str] = &[
-        "e", "epoch", "0.95", "2", "-2", "(-2)", "1000.0", "0.5", "1e-3", "10", "3", "0", "-1",
-        " ** ", " // ", " / ", " + ", " - ", "-", "(", ")", "min(1.0, ", "min(1, ", ", ",
-        "(e + 1)", "(e // 10)", "math.cos(e)", "1e308", "4.9e-324",
+        "e",
+        "epoch",
+        "0.95",
+        "2",
+        "-2",
+        "(-2)",
+        "1000.0",
+        "0.5",
+        "1e-3",
+        "10",
+        "3",
+        "0",
+        "-1",
+        " ** ",
+        " // ",
+        " / ",
+        " + ",
+        " - ",
+        "-",
+        "(",
+        ")",
+        "min(1.0, ",
+        "min(1, ",
+        ", ",
+        "(e + 1)",
+        "(e // 10)",
+        "math.cos(e)",
+        "1e308",
+        "4.9e-324",
     ];
     run("lambda bodies", 3, |rng, tally| {
         let body: String = (0..=rng.below(7)).map(|_| rng.pick(PARTS)).collect();

@@ -12,7 +12,13 @@ use serde_json::{Map, Value};
 
 /// Renders a JSON spec document as PyTorch-style text; errors name the JSON path.
 pub fn render(doc: &str) -> Result<String, String> {
-    let v: Value = serde_json::from_str(doc).map_err(|e| format!("not valid JSON: {e}"))?;
+    let v: Value = serde_json::from_str(doc).map_err(|e| {
+        // The line of the document with a caret under the column serde_json names.
+        let line = doc.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
+        let shown: String = line.chars().take(200).collect();
+        let col = e.column().saturating_sub(1).min(shown.chars().count());
+        format!("not valid JSON: {e}\n    {shown}\n    {}^", " ".repeat(col))
+    })?;
     let spec = match v.get("spec") {
         Some(s) if v.get("type").is_none() => s,
         _ => &v,
