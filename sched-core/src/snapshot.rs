@@ -40,6 +40,14 @@ pub struct Snapshot {
     pub int1: i64,
 }
 
+impl Default for Snapshot {
+    /// An empty snapshot of the current version, to fill a buffer for [`Scheduler::snapshot`]:
+    /// `[Snapshot::default(); 4]`.
+    fn default() -> Self {
+        Self { version: SNAPSHOT_VERSION, ..Zeroable::zeroed() }
+    }
+}
+
 impl Snapshot {
     /// The snapshot as bytes.
     pub fn as_bytes(&self) -> &[u8] {

@@ -86,15 +86,7 @@ fn fuzz_snapshots() {
         for k in 0..steps {
             let _ = step(&mut s, &mut groups, k);
         }
-        let mut snap = [Snapshot {
-            version: 0,
-            kind: 0,
-            last_epoch: 0,
-            step_count: 0,
-            real: 0.0,
-            int0: 0,
-            int1: 0,
-        }; 1];
+        let mut snap = [Snapshot::default()];
         s.snapshot(&mut snap).unwrap();
         let mut bytes = snap[0].as_bytes().to_vec();
         match rng.below(4) {

@@ -26,18 +26,17 @@ fn kinds() -> Vec<(&'static str, Vec<(&'static str, Value<'static>)>)> {
 }
 
 fn snapshot_of(s: &Scheduler<'_>) -> Snapshot {
-    let blank = Snapshot {
-        version: SNAPSHOT_VERSION,
-        kind: 0,
-        last_epoch: 0,
-        step_count: 0,
-        real: 0.0,
-        int0: 0,
-        int1: 0,
-    };
-    let mut out = [blank];
+    let mut out = [Snapshot::default()];
     s.snapshot(&mut out).unwrap();
     out[0]
+}
+
+/// The parameter a range or finiteness error names.
+fn named_param(e: SchedError) -> &'static str {
+    match e {
+        SchedError::OutOfRange { param, .. } | SchedError::NonFinite { param, .. } => param,
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -92,12 +91,7 @@ fn restore_validates_warm_restarts_and_plateau_state() {
         (Snapshot { real: 3.0, ..good }, "T_cur"), // T_cur < T_i = 3
         (Snapshot { real: -2.0, ..good }, "T_cur"),
     ] {
-        let e = s.restore(&[bad]).unwrap_err();
-        let named = match e {
-            SchedError::OutOfRange { param, .. } | SchedError::NonFinite { param, .. } => param,
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(named, param, "{bad:?}");
+        assert_eq!(named_param(s.restore(&[bad]).unwrap_err()), param, "{bad:?}");
         assert_eq!(format!("{s:?}"), before, "nothing written on error");
     }
     let mut s = build("ReduceLROnPlateau", &[("cooldown", Value::Int(2))], &mut groups).unwrap();
@@ -108,12 +102,7 @@ fn restore_validates_warm_restarts_and_plateau_state() {
         (Snapshot { int1: 3, ..good }, "cooldown_counter"),
         (Snapshot { int1: -1, ..good }, "cooldown_counter"),
     ] {
-        let e = s.restore(&[bad]).unwrap_err();
-        let named = match e {
-            SchedError::OutOfRange { param, .. } | SchedError::NonFinite { param, .. } => param,
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(named, param, "{bad:?}");
+        assert_eq!(named_param(s.restore(&[bad]).unwrap_err()), param, "{bad:?}");
     }
     // An infinite best is the initial state of mode min: valid.
     assert_eq!(s.restore(&[Snapshot { real: f64::INFINITY, ..good }]), Ok(1));

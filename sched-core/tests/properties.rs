@@ -238,13 +238,5 @@ proptest! {
 }
 
 fn zero_snapshot() -> Snapshot {
-    Snapshot {
-        version: SNAPSHOT_VERSION,
-        kind: 0,
-        last_epoch: 0,
-        step_count: 0,
-        real: 0.0,
-        int0: 0,
-        int1: 0,
-    }
+    Snapshot::default()
 }

@@ -370,18 +370,7 @@ fn check_resume(case: &J, resume: &J, tally: &mut Tally, tensor: bool) -> u64 {
     let saved_groups = groups.clone();
     let mut snaps = Vec::new();
     for s in &run.scheds {
-        let mut buf = vec![
-            Snapshot {
-                version: 0,
-                kind: 0,
-                last_epoch: 0,
-                step_count: 0,
-                real: 0.0,
-                int0: 0,
-                int1: 0
-            };
-            s.snapshot_len()
-        ];
+        let mut buf = vec![Snapshot::default(); s.snapshot_len()];
         s.snapshot(&mut buf).unwrap();
         // Through bytes, as a device would keep it in flash.
         let bytes: Vec<u8> = buf.iter().flat_map(|b| b.as_bytes().to_vec()).collect();
