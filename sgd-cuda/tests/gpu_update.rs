@@ -133,10 +133,16 @@ impl Setup {
     }
 }
 
+/// The README's contract (as sgd-cpu's backends): NaN wherever the reference has NaN (its
+/// payload and sign are not specified: IEEE 754 leaves them to the hardware, and the GPU's
+/// canonical NaN is 0x7fffffff where the CPU's is 0xffc00000), the exact bits everywhere else.
+fn same(got: f32, expected: f32) -> bool {
+    got.to_bits() == expected.to_bits() || (got.is_nan() && expected.is_nan())
+}
+
 fn assert_bits(got: &[f32], expected: &[f32], what: &str) {
     assert_eq!(got.len(), expected.len(), "{what}: length");
-    let bad: Vec<usize> =
-        (0..got.len()).filter(|&i| got[i].to_bits() != expected[i].to_bits()).collect();
+    let bad: Vec<usize> = (0..got.len()).filter(|&i| !same(got[i], expected[i])).collect();
     if let Some(&i) = bad.first() {
         panic!(
             "{what}: {} of {} elements differ; first at {i}: got {:e} ({:#010x}), expected {:e} ({:#010x})",
@@ -277,4 +283,16 @@ fn wrong_learning_rate_count_is_rejected() {
         matches!(err, CudaSgdError::LengthMismatch { tensor: 0, params: 8, grads: 7 }),
         "{err}"
     );
+}
+
+/// The comparison itself, without a GPU: NaN payloads are free, every other bit is not.
+#[test]
+fn comparison_is_nan_ness_then_bits() {
+    let gpu_nan = f32::from_bits(0x7fff_ffff);
+    let cpu_nan = f32::from_bits(0xffc0_0000);
+    assert!(same(gpu_nan, cpu_nan));
+    assert!(!same(gpu_nan, 1.0));
+    assert!(!same(1.0, f32::from_bits(1.0f32.to_bits() + 1)));
+    assert!(!same(0.0, -0.0), "signed zeros are bits, not NaN");
+    assert!(same(-0.0, -0.0));
 }
