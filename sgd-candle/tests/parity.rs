@@ -22,7 +22,11 @@ impl Rng {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
-        if self.0 % 17 == 0 { 0.0 } else { (self.0 >> 40) as f32 / (1u64 << 23) as f32 - 1.0 }
+        if self.0.is_multiple_of(17) {
+            0.0
+        } else {
+            (self.0 >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+        }
     }
     fn vec(&mut self, n: usize) -> Vec<f32> {
         (0..n).map(|_| self.f32()).collect()
@@ -184,13 +188,13 @@ fn schedules_drive_the_groups_per_step_and_per_epoch() {
     let mut opt = CandleSgd::new(groups.clone())
         .unwrap()
         .with_schedule(
-            |g| Ok(Scheduler::OneCycle(OneCycleLr::new(OneCycleLrConfig::new(0.5.into(), 20), g)?)),
+            |g| Ok(Scheduler::OneCycle(OneCycleLr::new(OneCycleLrConfig::new(0.5, 20), g)?)),
             ScheduleEvery::Step,
         )
         .unwrap();
     let mut reference =
         vec![SchedGroup::new(0.1).with_momentum(0.9), SchedGroup::new(0.02).with_momentum(0.9)];
-    let mut sched = OneCycleLr::new(OneCycleLrConfig::new(0.5.into(), 20), &mut reference).unwrap();
+    let mut sched = OneCycleLr::new(OneCycleLrConfig::new(0.5, 20), &mut reference).unwrap();
     let grads = grads_of(&[(&w, vec![0.01; 8]), (&b, vec![0.01; 8])]);
     for step in 0..10 {
         assert_eq!(opt.group_lr(0).unwrap().to_bits(), reference[0].lr.to_bits(), "step {step}");
