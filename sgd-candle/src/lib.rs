@@ -63,3 +63,8 @@ impl candle_nn::Optimizer for CandleSgd<'_> {
         }
     }
 }
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
