@@ -108,7 +108,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=limits::TRAIN_EPOCHS))]
     pub epochs: u64,
-    /// PyTorch-style schedule [default: "CosineAnnealingLR(T_max=<epochs>)"];
+    /// PyTorch-style schedule [default: "CosineAnnealingLR(T_max=EPOCHS)", EPOCHS = --epochs];
     /// ReduceLROnPlateau steps on the validation loss
     #[arg(long, value_name = "SPEC")]
     pub schedule: Option<String>,
