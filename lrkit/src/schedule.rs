@@ -38,6 +38,8 @@ pub struct Trace {
     pub kind: &'static str,
     /// `lrs[epoch][group]`, epoch 0 first.
     pub lrs: Vec<Vec<f64>>,
+    /// Whether stepping it read `--metrics` (a ReduceLROnPlateau is part of it).
+    pub uses_metrics: bool,
 }
 
 /// Builds `source` on fresh groups with `base_lrs` and records `epochs` epochs.
@@ -49,7 +51,7 @@ pub fn trace(
 ) -> Result<Trace, CliError> {
     let mut groups: Vec<ParamGroup> = base_lrs.iter().map(|&lr| ParamGroup::new(lr)).collect();
     let mut sched = source.build(&mut groups).map_err(|e| CliError::Spec(source.explain(&e)))?;
-    let kind = sched.kind();
+    let (kind, uses_metrics) = (sched.kind(), sched.needs_metric());
     let mut lrs = Vec::new();
     lrs.try_reserve_exact(epochs).map_err(|_| {
         CliError::Runtime(format!("cannot allocate memory for {epochs} epochs of {}", source.text))
@@ -61,7 +63,7 @@ pub fn trace(
                 .map_err(|e| CliError::Spec(source.explain_step(&e, epoch + 1)))?;
         }
     }
-    Ok(Trace { spec: source.text.clone(), kind, lrs })
+    Ok(Trace { spec: source.text.clone(), kind, lrs, uses_metrics })
 }
 
 /// One `scheduler.step()` after 0-based `epoch`; ReduceLROnPlateau takes `metrics[epoch]`.
@@ -109,13 +111,11 @@ pub fn run(args: ScheduleArgs) -> Result<(), CliError> {
         .iter()
         .map(|s| SpecSource::from_arg(s).map_err(CliError::Spec))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut traces = Vec::with_capacity(sources.len());
-    let mut metrics_used = false;
-    for source in &sources {
-        traces.push(trace(source, &base_lrs, epochs, metrics.as_deref())?);
-        metrics_used |= source.needs_metric();
-    }
-    if metrics.is_some() && !metrics_used {
+    let traces = sources
+        .iter()
+        .map(|source| trace(source, &base_lrs, epochs, metrics.as_deref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if metrics.is_some() && !traces.iter().any(|t| t.uses_metrics) {
         crate::output::print_error(
             "warning: --metrics is ignored: only ReduceLROnPlateau steps on a metric, and no schedule given uses it",
         );

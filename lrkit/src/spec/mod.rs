@@ -62,11 +62,6 @@ impl SpecSource {
         build::build_schedule(&parse::parse(&self.text)?, groups)
     }
 
-    /// Whether stepping this schedule reads a metric (a ReduceLROnPlateau is in it).
-    pub fn needs_metric(&self) -> bool {
-        self.text.contains("ReduceLROnPlateau")
-    }
-
     /// The message for a step that failed after 1-based `epoch`, with a caret under what
     /// caused it: the parameter the error names (`total_steps`, `step_plan`), the
     /// ReduceLROnPlateau that needs `--metrics`, or else the scheduler.
