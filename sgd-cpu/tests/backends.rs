@@ -156,7 +156,6 @@ fn every_backend_matches_the_scalar_reference() {
     lengths.extend([63, 64, 65, 127, 200, 1000, 4099]);
     lengths.sort_unstable();
     lengths.dedup();
-    let mut runs = 0;
     for backend in backends {
         for (ci, config) in configs().iter().enumerate() {
             for &n in &lengths {
@@ -165,37 +164,21 @@ fn every_backend_matches_the_scalar_reference() {
                         for prefetch in [Prefetch::Never, Prefetch::Always] {
                             let seed = (ci as u64) << 32 ^ (n as u64) << 8 ^ offset as u64;
                             check(backend, prefetch, config, n, offset, scale, seed);
-                            runs += 1;
                         }
                     }
                 }
             }
         }
     }
-    assert!(runs > 0);
 }
 
 #[test]
 fn simd_backends_are_detected_where_the_cpu_has_them() {
     assert!(Backend::Scalar.is_available());
     assert!(Backend::available().any(|b| b == Backend::active()));
-    // With `std`: run-time detection; without: the compile-time target features.
-    #[cfg(all(target_arch = "x86_64", feature = "std"))]
-    {
-        assert_eq!(
-            Backend::Avx2.is_available(),
-            std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-        );
-        assert_eq!(Backend::Avx512.is_available(), std::arch::is_x86_feature_detected!("avx512f"));
-    }
-    #[cfg(not(feature = "std"))]
-    {
-        assert_eq!(
-            Backend::Avx2.is_available(),
-            cfg!(all(target_feature = "avx2", target_feature = "fma"))
-        );
-        assert_eq!(Backend::Avx512.is_available(), cfg!(target_feature = "avx512f"));
+    // Without an override, the widest backend here is the one chosen (ALL is slowest first).
+    if std::env::var_os("SGD_CPU_BACKEND").is_none() {
+        assert_eq!(Backend::available().last(), Some(Backend::active()));
     }
     #[cfg(target_arch = "x86_64")]
     assert!(!Backend::Neon.is_available());

@@ -39,6 +39,11 @@ fn build_runner() -> Option<PathBuf> {
         Ok(s) if s.success() => Some(exe),
         Ok(s) => panic!("{cxx} failed to compile the kernel on the host shim: {s}"),
         Err(e) => {
+            // CI sets SGD_CUDA_REQUIRE_CXX: there a missing compiler is a failure, not a skip.
+            assert!(
+                std::env::var_os("SGD_CUDA_REQUIRE_CXX").is_none(),
+                "SGD_CUDA_REQUIRE_CXX is set but no C++ compiler runs ({cxx}: {e})"
+            );
             eprintln!("skipping: no C++ compiler ({cxx}: {e})");
             None
         }
