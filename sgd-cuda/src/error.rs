@@ -147,6 +147,14 @@ pub enum CudaSgdError {
     },
     /// A grad-scaler call while gradient scaling is not enabled.
     GradScalingDisabled,
+    /// A group's options break `torch.optim.SGD`'s rules (as `sgd_cpu::SgdConfig::validate`
+    /// checks them).
+    Config(sgd_cpu::SgdError),
+    /// A borrowed tensor of a group with momentum has no momentum buffer.
+    MissingMomentumBuffer {
+        /// Tensor index.
+        tensor: usize,
+    },
 }
 
 impl fmt::Display for CudaSgdError {
@@ -215,6 +223,10 @@ impl fmt::Display for CudaSgdError {
             }
             Self::GradScalingDisabled => {
                 f.write_str("gradient scaling is not enabled (call enable_grad_scaling first)")
+            }
+            Self::Config(e) => write!(f, "{e}"),
+            Self::MissingMomentumBuffer { tensor } => {
+                write!(f, "tensor {tensor}: its group has momentum but no momentum buffer was given")
             }
         }
     }

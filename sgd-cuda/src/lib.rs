@@ -40,12 +40,14 @@
 //! [`CudaSgdError::DriverLibraryNotFound`] instead of panicking.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod borrowed;
 pub mod device;
 mod error;
 pub mod kernels;
 mod sgd;
 pub mod table;
 
+pub use borrowed::{BorrowedPlan, BorrowedSgd, BorrowedTensor, plan};
 /// The `cudarc` version this crate is built on (device buffers are `cudarc::driver::CudaSlice`).
 pub use cudarc;
 pub use error::CudaSgdError;

@@ -108,13 +108,13 @@ pub struct CudaSgd {
 }
 
 /// Device address of a buffer (no event bookkeeping needed: only read to build tables).
-fn address<T>(slice: &CudaSlice<T>, stream: &CudaStream) -> u64 {
+pub(crate) fn address<T>(slice: &CudaSlice<T>, stream: &CudaStream) -> u64 {
     let (ptr, _record) = slice.device_ptr(stream);
     ptr
 }
 
 /// Uploads `words` into a fresh device buffer (at least one element long).
-fn upload<T: cudarc::driver::DeviceRepr + Copy + Default>(
+pub(crate) fn upload<T: cudarc::driver::DeviceRepr + Copy + Default>(
     stream: &Arc<CudaStream>,
     words: &[T],
     context: &'static str,
@@ -518,22 +518,26 @@ impl CudaSgd {
 
 /// Arguments of `sgd_multi_tensor_f32`, in order (device addresses as `u64`; 0 = null).
 #[derive(Clone, Copy, Debug, Default)]
-struct KernelArgs {
-    tensors: u64,
-    chunks: u64,
-    num_chunks: u32,
-    chunk_elems: u64,
-    groups: u64,
-    neg_lrs: u64,
-    chunk_first: u64,
-    grad_scale: u64,
-    found_inf: u64,
-    grid: u32,
-    block: u32,
+pub(crate) struct KernelArgs {
+    pub(crate) tensors: u64,
+    pub(crate) chunks: u64,
+    pub(crate) num_chunks: u32,
+    pub(crate) chunk_elems: u64,
+    pub(crate) groups: u64,
+    pub(crate) neg_lrs: u64,
+    pub(crate) chunk_first: u64,
+    pub(crate) grad_scale: u64,
+    pub(crate) found_inf: u64,
+    pub(crate) grid: u32,
+    pub(crate) block: u32,
 }
 
 /// Enqueues one launch of `sgd_multi_tensor_f32`.
-fn launch(stream: &CudaStream, func: &CudaFunction, a: &KernelArgs) -> Result<(), CudaSgdError> {
+pub(crate) fn launch(
+    stream: &CudaStream,
+    func: &CudaFunction,
+    a: &KernelArgs,
+) -> Result<(), CudaSgdError> {
     let cfg =
         LaunchConfig { grid_dim: (a.grid, 1, 1), block_dim: (a.block, 1, 1), shared_mem_bytes: 0 };
     let mut builder = stream.launch_builder(func);
@@ -564,14 +568,9 @@ fn launch(stream: &CudaStream, func: &CudaFunction, a: &KernelArgs) -> Result<()
         .map_err(CudaSgdError::driver("cuLaunchKernel sgd_multi_tensor_f32"))
 }
 
-/// Checks everything before any device work.
-fn validate(
-    stream: &Arc<CudaStream>,
-    groups: &[SgdConfig],
-    buffers: &[CudaSlice<f32>],
-    tensors: &[TensorRef],
-    options: &CudaSgdOptions,
-) -> Result<(), CudaSgdError> {
+/// Checks the launch shape: `chunk_elems` in `1..=u32::MAX`, `block_threads` a multiple of 32 in
+/// `32..=1024`.
+pub(crate) fn validate_launch_shape(options: &CudaSgdOptions) -> Result<(), CudaSgdError> {
     let bt = options.block_threads;
     let chunk_elems = options.chunk_elems.unwrap_or(table::DEFAULT_CHUNK_ELEMS);
     if chunk_elems == 0
@@ -581,6 +580,18 @@ fn validate(
     {
         return Err(CudaSgdError::BadLaunchShape { chunk_elems, block_threads: bt });
     }
+    Ok(())
+}
+
+/// Checks everything before any device work.
+fn validate(
+    stream: &Arc<CudaStream>,
+    groups: &[SgdConfig],
+    buffers: &[CudaSlice<f32>],
+    tensors: &[TensorRef],
+    options: &CudaSgdOptions,
+) -> Result<(), CudaSgdError> {
+    validate_launch_shape(options)?;
     for (i, b) in buffers.iter().enumerate() {
         if b.context() != stream.context() {
             return Err(CudaSgdError::WrongContext { buffer: i });

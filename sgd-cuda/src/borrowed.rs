@@ -1,0 +1,239 @@
+//! [`BorrowedSgd`]: the fused step over device tensors that belong to the caller (a
+//! framework's storage such as candle's or PyTorch's, a C program's allocations). Their
+//! addresses come with every step, the tables are rebuilt and uploaded per step (a few bytes
+//! per tensor), and the caller keeps each momentum buffer's "initialised" flag, as with
+//! sgd-cpu's caller-owned step.
+//!
+//! The host side ([`plan`]) is pure Rust and tested without a GPU; the launch is the same
+//! kernel and launch path as [`crate::CudaSgd`].
+
+use std::sync::Arc;
+use std::vec::Vec;
+
+use cudarc::driver::sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT;
+use cudarc::driver::{CudaFunction, CudaSlice, CudaStream};
+use sgd_cpu::SgdConfig;
+
+use crate::kernels::{SGD_KERNEL, SGD_MULTI_TENSOR};
+use crate::sgd::{self, KernelArgs, address, upload};
+use crate::table::{self, DeviceTensorTable, TensorSpec};
+use crate::{CudaSgdError, CudaSgdOptions, device};
+
+/// One tensor of a step: device addresses of `len` f32 each (parameters and momentum are
+/// written, the gradient only read).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BorrowedTensor {
+    /// Parameter group index.
+    pub group: usize,
+    /// Elements.
+    pub len: usize,
+    /// Address of the first parameter.
+    pub param: u64,
+    /// Address of the first gradient element.
+    pub grad: u64,
+    /// Address of the first momentum-buffer element: required in a group with momentum.
+    pub momentum: Option<u64>,
+    /// The buffer holds no value yet (the first step of this parameter copies the gradient
+    /// into it, torch's `momentum_buffer is None`). The caller sets its flag to initialised
+    /// after a step that ran.
+    pub first_step: bool,
+}
+
+/// The tables of one step, ready to upload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BorrowedPlan {
+    /// Tensor table and chunk list.
+    pub table: DeviceTensorTable,
+    /// One word per chunk: 1 where the chunk's tensor takes its first momentum step.
+    pub chunk_first: Vec<u32>,
+}
+
+/// Checks a step's tensors against the groups and builds its tables (pure, host only):
+/// every group index exists, every tensor of a group with momentum has a buffer, no written
+/// range (parameters, momentum buffers) overlaps another range of the step, addresses are
+/// f32-aligned (by [`DeviceTensorTable::build`]).
+///
+/// # Errors
+/// [`CudaSgdError::UnknownGroup`], [`CudaSgdError::MissingMomentumBuffer`],
+/// [`CudaSgdError::Overlap`], and the errors of [`DeviceTensorTable::build`].
+pub fn plan(
+    groups: &[SgdConfig],
+    tensors: &[BorrowedTensor],
+    chunk_elems: usize,
+) -> Result<BorrowedPlan, CudaSgdError> {
+    for (i, t) in tensors.iter().enumerate() {
+        let Some(g) = groups.get(t.group) else {
+            return Err(CudaSgdError::UnknownGroup {
+                tensor: i,
+                group: t.group,
+                groups: groups.len(),
+            });
+        };
+        if g.momentum != 0.0 && t.momentum.is_none() {
+            return Err(CudaSgdError::MissingMomentumBuffer { tensor: i });
+        }
+    }
+    // Byte ranges: (start, end, tensor, written).
+    let bytes = |addr: u64, len: usize| (addr, addr.saturating_add(4 * len as u64));
+    let mut ranges: Vec<(u64, u64, usize, bool)> = Vec::with_capacity(3 * tensors.len());
+    for (i, t) in tensors.iter().enumerate().filter(|(_, t)| t.len > 0) {
+        let (a, b) = bytes(t.param, t.len);
+        ranges.push((a, b, i, true));
+        let (a, b) = bytes(t.grad, t.len);
+        ranges.push((a, b, i, false));
+        if let Some(m) = t.momentum {
+            let (a, b) = bytes(m, t.len);
+            ranges.push((a, b, i, true));
+        }
+    }
+    ranges.sort_unstable();
+    // After sorting by start, a written range overlapping anything overlaps a neighbour in
+    // the sweep: keep the range reaching furthest so far.
+    let mut reach: Option<(u64, usize, bool)> = None;
+    for &(start, end, tensor, written) in &ranges {
+        if let Some((far, other, other_written)) = reach
+            && start < far
+            && (written || other_written)
+        {
+            return Err(CudaSgdError::Overlap {
+                tensor: tensor.max(other),
+                other: tensor.min(other),
+            });
+        }
+        if reach.is_none_or(|(far, _, _)| end > far) {
+            reach = Some((end, tensor, written));
+        }
+    }
+    let specs: Vec<TensorSpec> = tensors
+        .iter()
+        .map(|t| TensorSpec {
+            group: t.group,
+            len: t.len,
+            param: t.param,
+            grad: t.grad,
+            momentum: t.momentum,
+            has_grad: true,
+        })
+        .collect();
+    let table = DeviceTensorTable::build(&specs, groups.len(), chunk_elems)?;
+    let mut chunk_first = vec![0u32; table.num_chunks()];
+    for (i, t) in tensors.iter().enumerate() {
+        if t.first_step {
+            chunk_first[table.chunk_start[i]..table.chunk_start[i + 1]].fill(1);
+        }
+    }
+    Ok(BorrowedPlan { table, chunk_first })
+}
+
+/// A fused multi-tensor SGD step over borrowed device tensors on one stream (see the module
+/// docs). Owns only its small tables and the compiled kernel.
+pub struct BorrowedSgd {
+    stream: Arc<CudaStream>,
+    func: CudaFunction,
+    options: CudaSgdOptions,
+    groups: Vec<SgdConfig>,
+    d_groups: CudaSlice<u32>,
+    d_neg_lrs: CudaSlice<f32>,
+    neg_lrs: Vec<f32>,
+}
+
+impl BorrowedSgd {
+    /// The optimizer for `groups` on `stream`: validates every group's options as
+    /// `torch.optim.SGD` does (`SgdConfig::validate`) and the launch shape, compiles (or
+    /// finds) the kernel for the stream's device, uploads the group table.
+    ///
+    /// # Errors
+    /// [`CudaSgdError::Config`], [`CudaSgdError::BadLaunchShape`], compile and driver errors.
+    pub fn new(
+        stream: Arc<CudaStream>,
+        groups: Vec<SgdConfig>,
+        options: CudaSgdOptions,
+    ) -> Result<Self, CudaSgdError> {
+        for (i, g) in groups.iter().enumerate() {
+            g.validate(i).map_err(CudaSgdError::Config)?;
+        }
+        sgd::validate_launch_shape(&options)?;
+        let func = device::function_for(stream.context(), &SGD_MULTI_TENSOR, SGD_KERNEL)?;
+        let d_groups = upload(&stream, &table::group_words(&groups), "upload group table")?;
+        let d_neg_lrs = upload(&stream, &vec![0.0f32; groups.len()], "upload learning rates")?;
+        Ok(Self { stream, func, options, groups, d_groups, d_neg_lrs, neg_lrs: Vec::new() })
+    }
+
+    /// The stream every step is enqueued on.
+    pub fn stream(&self) -> &Arc<CudaStream> {
+        &self.stream
+    }
+
+    /// Sets group `group`'s learning rate (the next step uses it).
+    ///
+    /// # Errors
+    /// [`CudaSgdError::UnknownGroup`], [`CudaSgdError::Config`] for an invalid lr.
+    pub fn set_lr(&mut self, group: usize, lr: f64) -> Result<(), CudaSgdError> {
+        let groups = self.groups.len();
+        let g = self.groups.get_mut(group).ok_or(CudaSgdError::UnknownGroup {
+            tensor: usize::MAX,
+            group,
+            groups,
+        })?;
+        SgdConfig { lr, ..*g }.validate(group).map_err(CudaSgdError::Config)?;
+        g.lr = lr;
+        Ok(())
+    }
+
+    /// One fused step over `tensors` (one launch): [`plan`]s and uploads the tables and the
+    /// groups' `f32(-lr)`, then launches `sgd_multi_tensor_f32` on the stream. Returns when the
+    /// work is enqueued.
+    ///
+    /// # Safety
+    /// Every address in `tensors` must point into a live allocation of the stream's context
+    /// holding `len` f32 from there, and nothing else may read or write the parameters and
+    /// momentum buffers, or write the gradients, until the step has run in stream order
+    /// (work enqueued on the same stream afterwards may).
+    ///
+    /// # Errors
+    /// [`plan`]'s errors (nothing is enqueued then), driver errors.
+    pub unsafe fn step(&mut self, tensors: &[BorrowedTensor]) -> Result<(), CudaSgdError> {
+        let chunk_elems = match self.options.chunk_elems {
+            Some(c) => c,
+            None => {
+                let sms = self
+                    .stream
+                    .context()
+                    .attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+                    .map_err(CudaSgdError::driver("cuDeviceGetAttribute(SM count)"))?;
+                let total = tensors.iter().map(|t| t.len).sum();
+                table::auto_chunk_elems(total, usize::try_from(sms).unwrap_or(1))
+            }
+        };
+        let plan = plan(&self.groups, tensors, chunk_elems)?;
+        if plan.table.num_chunks() == 0 {
+            return Ok(());
+        }
+        let lrs: Vec<f64> = self.groups.iter().map(|g| g.lr).collect();
+        table::neg_lrs_into(&lrs, &mut self.neg_lrs);
+        self.stream
+            .memcpy_htod(self.neg_lrs.as_slice(), &mut self.d_neg_lrs)
+            .map_err(CudaSgdError::driver("upload learning rates"))?;
+        let d_tensors = upload(&self.stream, &plan.table.tensor_words, "upload tensor table")?;
+        let d_chunks = upload(&self.stream, &plan.table.chunk_words, "upload chunk list")?;
+        let d_chunk_first = upload(&self.stream, &plan.chunk_first, "upload chunk state")?;
+        let s = &self.stream;
+        let chunks = plan.table.num_chunks();
+        let args = KernelArgs {
+            tensors: address(&d_tensors, s),
+            chunks: address(&d_chunks, s),
+            // Fits: DeviceTensorTable::build rejects more than u32::MAX chunks.
+            num_chunks: chunks as u32,
+            chunk_elems: plan.table.chunk_elems as u64,
+            groups: address(&self.d_groups, s),
+            neg_lrs: address(&self.d_neg_lrs, s),
+            chunk_first: address(&d_chunk_first, s),
+            grad_scale: 0,
+            found_inf: 0,
+            grid: (chunks as u32).min(i32::MAX as u32),
+            block: self.options.block_threads,
+        };
+        // The tables are freed after the launch in stream order (cudarc frees on the stream).
+        sgd::launch(&self.stream, &self.func, &args)
+    }
+}
