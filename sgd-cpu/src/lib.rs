@@ -39,15 +39,15 @@ pub mod fma;
 mod group;
 #[cfg(feature = "alloc")]
 mod optimizer;
-#[cfg(feature = "std")]
-mod parallel;
 #[cfg(feature = "alloc")]
 mod placed;
-#[cfg(feature = "std")]
-mod pool;
 mod prefetch;
 pub mod scalar;
 mod step;
+#[cfg(feature = "std")]
+mod thread_pool;
+#[cfg(feature = "std")]
+mod workers;
 
 pub use backend::Backend;
 pub use config::{SgdConfig, StepScalars};
@@ -55,7 +55,7 @@ pub use error::SgdError;
 pub use group::{MomentumSlot, ParamGroup, TensorSlot};
 #[cfg(feature = "alloc")]
 pub use optimizer::{GroupSpec, Sgd};
-#[cfg(feature = "std")]
-pub use parallel::{CHUNK_ALIGN, MAX_THREADS, PARALLEL_THRESHOLD, ThreadPool};
 pub use prefetch::{PREFETCH_AHEAD, PREFETCH_THRESHOLD, Prefetch};
 pub use step::{StepOptions, StepOutcome, fused_step};
+#[cfg(feature = "std")]
+pub use thread_pool::{CHUNK_ALIGN, MAX_THREADS, PARALLEL_THRESHOLD, ThreadPool};

@@ -4,8 +4,8 @@ use std::sync::{Mutex, PoisonError};
 use std::vec::Vec;
 
 use crate::backend::Kernel;
-use crate::pool::Workers;
 use crate::step::{self, Piece};
+use crate::workers::Workers;
 use crate::{ParamGroup, SgdError, StepOptions, StepOutcome};
 
 /// Below this many elements in a step, [`ThreadPool`] stays on the calling thread (waking
