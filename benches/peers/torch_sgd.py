@@ -136,7 +136,7 @@ class SgdGroup(ctypes.Structure):
 
 
 def load_capi(path):
-    """sgd-cpu's C ABI (sgd-capi/include/sgd_cpu.h) through ctypes."""
+    """sgd-cpu's C ABI (sgd-cpu-capi/include/sgd_cpu.h) through ctypes."""
     lib = ctypes.CDLL(os.path.abspath(path))
     lib.sgd_pool_new.restype = ctypes.c_void_p
     lib.sgd_pool_new.argtypes = [ctypes.c_size_t]

@@ -1,7 +1,7 @@
 /* A C trainer's view of sgd-cpu: two groups, a momentum step, an error.
  * Build and run (from the repository root):
  *   cargo build --release -p sgd-cpu-capi
- *   cc sgd-capi/examples/c_step.c -Isgd-capi/include -Ltarget/release -lsgd_cpu_capi \
+ *   cc sgd-cpu-capi/examples/c_step.c -Isgd-cpu-capi/include -Ltarget/release -lsgd_cpu_capi \
  *      -Wl,-rpath,$PWD/target/release -o /tmp/c_step && /tmp/c_step
  * Prints the struct layout, then the parameters and buffers after each step as hex bits
  * (the Rust test `c_program_matches_rust` compares them with sgd_cpu::fused_step). */
