@@ -20,13 +20,13 @@ pub(crate) enum StepMode {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Ctx {
     /// Group index.
-    pub(crate) i: usize,
+    pub(crate) group: usize,
     /// The group's current lr (`group["lr"]`).
     pub(crate) lr: f64,
-    /// `base_lrs[i]`.
-    pub(crate) b: f64,
+    /// `base_lrs[group]`.
+    pub(crate) base_lr: f64,
     /// The new `last_epoch`.
-    pub(crate) e: i64,
+    pub(crate) epoch: i64,
     /// The lr is an f32 tensor.
     pub(crate) tensor: bool,
 }
@@ -43,7 +43,7 @@ impl Ctx {
 /// Rounds to f32 (PyTorch's `Tensor.fill_` on a float32 lr).
 #[inline(always)]
 #[allow(clippy::cast_possible_truncation)] // rounding to f32 is the point
-pub(crate) fn f32r(x: f64) -> f64 {
+pub(crate) fn round_to_f32(x: f64) -> f64 {
     f64::from(x as f32)
 }
 
@@ -52,19 +52,19 @@ pub(crate) fn f32r(x: f64) -> f64 {
 // than 2*24+2 bits, so double rounding is innocuous for + - * /).
 #[inline(always)]
 pub(crate) fn t_mul(a: f64, s: f64) -> f64 {
-    f32r(a * f32r(s))
+    round_to_f32(a * round_to_f32(s))
 }
 #[inline(always)]
 pub(crate) fn t_add(a: f64, s: f64) -> f64 {
-    f32r(a + f32r(s))
+    round_to_f32(a + round_to_f32(s))
 }
 #[inline(always)]
 pub(crate) fn t_sub(a: f64, s: f64) -> f64 {
-    f32r(a - f32r(s))
+    round_to_f32(a - round_to_f32(s))
 }
 #[inline(always)]
 pub(crate) fn t_div(a: f64, s: f64) -> f64 {
-    f32r(a / f32r(s))
+    round_to_f32(a / round_to_f32(s))
 }
 
 /// The largest `last_epoch` (and closed-form epoch) a scheduler accepts: 2^53, where epoch
@@ -84,7 +84,7 @@ pub(crate) fn next(last_epoch: i64) -> Result<i64, SchedError> {
 
 /// The error for an epoch counter above [`MAX_EPOCH`].
 pub(crate) fn epoch_out_of_range(param: &'static str, value: i64) -> SchedError {
-    SchedError::OutOfRange { param, value: f(value), expected: "at most 2^53" }
+    SchedError::OutOfRange { param, value: float_of(value), expected: "at most 2^53" }
 }
 
 /// Checks a closed-form epoch against [`MAX_EPOCH`].
@@ -94,7 +94,7 @@ pub(crate) fn check_closed_epoch(epoch: u64) -> Result<(), SchedError> {
         Ok(e) if e <= MAX_EPOCH => Ok(()),
         _ => Err(SchedError::OutOfRange {
             param: "epoch",
-            value: fu(epoch),
+            value: float_of_u64(epoch),
             expected: "at most 2^53",
         }),
     }
@@ -186,7 +186,7 @@ impl Base {
     #[inline(always)]
     pub(crate) fn ctx(&self, group: usize, e: i64) -> Ctx {
         let b = self.base_lrs[group];
-        Ctx { i: group, lr: b, b, e, tensor: self.is_tensor(group) }
+        Ctx { group, lr: b, base_lr: b, epoch: e, tensor: self.is_tensor(group) }
     }
 
     /// The closed form of a multiplicative schedule, `base_lrs[group] * factor`: Python
@@ -214,10 +214,16 @@ impl Base {
         let e = self.next_epoch(mode)?;
         let mut new = [0.0; MAX_GROUPS];
         for (i, (n, g)) in new.iter_mut().zip(groups.iter()).enumerate() {
-            let c = Ctx { i, lr: g.lr, b: self.base_lrs[i], e, tensor: g.tensor_lr };
+            let c = Ctx {
+                group: i,
+                lr: g.lr,
+                base_lr: self.base_lrs[i],
+                epoch: e,
+                tensor: g.tensor_lr,
+            };
             *n = rule(c)?;
             if g.tensor_lr {
-                *n = f32r(*n);
+                *n = round_to_f32(*n);
             }
         }
         for (g, n) in groups.iter_mut().zip(new) {
@@ -239,7 +245,7 @@ impl Base {
     /// A restart at epoch 0 (a SequentialLR milestone): `lr = base_lr * k0` for every group,
     /// `k0` being the schedule's closed-form factor at 0.
     pub(crate) fn restart(&mut self, groups: &mut [ParamGroup], k0: f64) -> Result<(), SchedError> {
-        self.advance(groups, StepMode::RestartAtZero, |c| Ok(c.mul(c.b, k0)))
+        self.advance(groups, StepMode::RestartAtZero, |c| Ok(c.mul(c.base_lr, k0)))
     }
 
     /// A chainable step by one factor of the epoch for every group: `lr' = lr * k`, or `lr`
@@ -274,14 +280,14 @@ pub(crate) fn epoch_i64(epoch: u64) -> i64 {
 /// Converts an epoch count to `f64` the way Python's `float(int)` does.
 #[inline(always)]
 #[allow(clippy::cast_precision_loss)] // exact below 2^53, as in Python.
-pub(crate) fn f(e: i64) -> f64 {
+pub(crate) fn float_of(e: i64) -> f64 {
     e as f64
 }
 
 /// Converts an unsigned parameter to `f64` the way Python's `float(int)` does.
 #[inline(always)]
 #[allow(clippy::cast_precision_loss)] // exact below 2^53, as in Python.
-pub(crate) fn fu(x: u64) -> f64 {
+pub(crate) fn float_of_u64(x: u64) -> f64 {
     x as f64
 }
 

@@ -1,7 +1,8 @@
 //! `CosineAnnealingLR`: cosine from `base_lr` down to `eta_min` over `T_max` epochs.
 
 use crate::base::{
-    Base, Ctx, StepMode, epoch_i64, f, f32r, finite, fu, t_add, t_div, t_mul, t_sub,
+    Base, Ctx, StepMode, epoch_i64, finite, float_of, float_of_u64, round_to_f32, t_add, t_div,
+    t_mul, t_sub,
 };
 use crate::math::{PI, Real};
 use crate::{ParamGroup, SchedError};
@@ -55,7 +56,7 @@ impl CosineAnnealingLr {
         }
         let t_max = i64::try_from(config.t_max).map_err(|_| SchedError::OutOfRange {
             param: "T_max",
-            value: fu(config.t_max),
+            value: float_of_u64(config.t_max),
             expected: "< 2^63",
         })?;
         let eta_min = finite("eta_min", config.eta_min)?;
@@ -75,7 +76,7 @@ impl CosineAnnealingLr {
             StepMode::Normal => crate::base::next(self.base.last_epoch)?,
         };
         // Every branch depends on the epoch only: its cosines are computed once per step.
-        let tf = f(t);
+        let tf = float_of(t);
         if mode == StepMode::RestartAtZero || (self.base.step_count == 0 && e > 0) {
             // The closed form (the second case is `_step_count == 1 and last_epoch > 0`:
             // unreachable through PyTorch's public API, kept for fidelity).
@@ -87,14 +88,15 @@ impl CosineAnnealingLr {
             let k = 1.0 - (PI / tf).cos();
             return self.base.advance(groups, mode, |c| {
                 Ok(if c.tensor {
-                    f32r(c.lr + t_div(t_mul(t_sub(c.b, m), k), 2.0))
+                    round_to_f32(c.lr + t_div(t_mul(t_sub(c.base_lr, m), k), 2.0))
                 } else {
-                    c.lr + (c.b - m) * k / 2.0
+                    c.lr + (c.base_lr - m) * k / 2.0
                 })
             });
         }
         // (1 + cos(pi e / T)) / (1 + cos(pi (e - 1) / T)) * (lr - m) + m
-        let ratio = (1.0 + (PI * f(e) / tf).cos()) / (1.0 + (PI * f(e - 1) / tf).cos());
+        let ratio =
+            (1.0 + (PI * float_of(e) / tf).cos()) / (1.0 + (PI * float_of(e - 1) / tf).cos());
         self.base.advance(groups, mode, |c| {
             Ok(if c.tensor {
                 t_add(t_mul(t_sub(c.lr, m), ratio), m)
@@ -107,7 +109,7 @@ impl CosineAnnealingLr {
     /// `1 + cos(pi * e / T)`.
     #[inline(always)]
     fn cos_term(e: i64, t: i64) -> f64 {
-        1.0 + (PI * f(e) / f(t)).cos()
+        1.0 + (PI * float_of(e) / float_of(t)).cos()
     }
 
     /// `m + (b - m) * k / 2` with `k = 1 + cos(pi * e / T)`, in PyTorch's arithmetic (f32
@@ -115,9 +117,9 @@ impl CosineAnnealingLr {
     #[inline(always)]
     fn absolute(c: Ctx, m: f64, k: f64) -> f64 {
         if c.tensor {
-            t_add(t_div(t_mul(t_sub(c.b, m), k), 2.0), m)
+            t_add(t_div(t_mul(t_sub(c.base_lr, m), k), 2.0), m)
         } else {
-            m + (c.b - m) * k / 2.0
+            m + (c.base_lr - m) * k / 2.0
         }
     }
 
@@ -129,7 +131,7 @@ impl CosineAnnealingLr {
         if c.tensor {
             return Ok(R::from_f64(Self::absolute(c, self.eta_min, Self::cos_term(e, self.t_max))));
         }
-        let (b, m, t) = (R::from_f64(c.b), R::from_f64(self.eta_min), self.t_max);
+        let (b, m, t) = (R::from_f64(c.base_lr), R::from_f64(self.eta_min), self.t_max);
         Ok(m + (b - m) * (R::ONE + (R::PI * R::from_i64(e) / R::from_i64(t)).cos()) / R::TWO)
     }
 }

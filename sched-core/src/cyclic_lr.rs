@@ -1,6 +1,6 @@
 //! `CyclicLR`: triangular cycles between `base_lr` and `max_lr`.
 
-use crate::base::{Base, StepMode, epoch_i64, f, f32r, finite};
+use crate::base::{Base, StepMode, epoch_i64, finite, float_of, round_to_f32};
 use crate::group::{PerGroup, check_groups};
 use crate::math::Real;
 use crate::{MAX_GROUPS, ParamGroup, SchedError};
@@ -8,11 +8,11 @@ use crate::{MAX_GROUPS, ParamGroup, SchedError};
 /// The amplitude policy of [`CyclicLr`] (PyTorch's `mode` / `scale_fn` / `scale_mode`).
 #[derive(Clone, Copy, Debug)]
 pub enum CyclicMode {
-    /// `triangular`: constant amplitude, `f(cycle) = 1.0`.
+    /// `triangular`: constant amplitude, `float_of(cycle) = 1.0`.
     Triangular,
-    /// `triangular2`: amplitude halves each cycle, `f(cycle) = 1 / 2.0 ** (cycle - 1)`.
+    /// `triangular2`: amplitude halves each cycle, `float_of(cycle) = 1 / 2.0 ** (cycle - 1)`.
     Triangular2,
-    /// `exp_range`: `f(iteration) = gamma ** iteration`.
+    /// `exp_range`: `float_of(iteration) = gamma ** iteration`.
     ExpRange {
         /// Decay per iteration.
         gamma: f64,
@@ -85,8 +85,8 @@ impl CyclicLrConfig {
 /// x     = 1.0 + e / total - cycle
 /// scale = x / ratio                 if x <= ratio
 ///         (x - 1) / (ratio - 1)     otherwise
-/// lr    = base + ((max - base) * scale) * f(cycle or e)
-/// mom   = max_m - ((max_m - base_m) * scale) * f(cycle or e)
+/// lr    = base + ((max - base) * scale) * float_of(cycle or e)
+/// mom   = max_m - ((max_m - base_m) * scale) * float_of(cycle or e)
 /// ```
 /// Absolute (stepping is the closed form, bitwise), periodic for ever.
 #[derive(Clone, Copy, Debug)]
@@ -180,11 +180,11 @@ impl CyclicLr {
         Ok(s)
     }
 
-    /// `(scale, f(..))` at iteration `e`; an iteration count over the cycle length that
+    /// `(scale, float_of(..))` at iteration `e`; an iteration count over the cycle length that
     /// overflows (`floor(inf)`) or an amplitude that does is Python's `OverflowError`.
     #[inline(always)]
     fn phase<R: Real>(&self, e: i64) -> Result<(R, R), SchedError> {
-        if !(f(e) / self.total_size).is_finite() {
+        if !(float_of(e) / self.total_size).is_finite() {
             return Err(SchedError::Overflow { param: "step_size_up", epoch: e });
         }
         let total = R::from_f64(self.total_size);
@@ -201,7 +201,7 @@ impl CyclicLr {
             CyclicMode::Custom { scale_fn, scale_mode } => {
                 R::from_f64(scale_fn(match scale_mode {
                     ScaleMode::Cycle => cycle.to_f64(),
-                    ScaleMode::Iterations => f(e),
+                    ScaleMode::Iterations => float_of(e),
                 }))
             }
         };
@@ -227,7 +227,7 @@ impl CyclicLr {
             let b = self.base.base_lrs[i];
             g.lr = b + ((self.max_lrs[i] - b) * scale) * amp;
             if g.tensor_lr {
-                g.lr = f32r(g.lr); // `Tensor.fill_`
+                g.lr = round_to_f32(g.lr); // `Tensor.fill_`
             }
             if self.cycle_momentum {
                 let (lo, hi) = (self.base_momentums[i], self.max_momentums[i]);

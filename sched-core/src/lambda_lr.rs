@@ -34,7 +34,8 @@ impl LambdaLr {
         mode: StepMode,
     ) -> Result<(), SchedError> {
         let l = self.lambdas;
-        self.base.advance(groups, mode, |c| Ok(c.mul(c.b, l[c.i].eval_in::<f64>(c.e)?)))
+        self.base
+            .advance(groups, mode, |c| Ok(c.mul(c.base_lr, l[c.group].eval_in::<f64>(c.epoch)?)))
     }
 
     #[inline]
@@ -94,7 +95,7 @@ impl MultiplicativeLr {
         if mode == StepMode::Initial {
             return self.base.advance(groups, mode, |c| Ok(c.lr));
         }
-        self.base.advance(groups, mode, |c| Ok(c.mul(c.lr, l[c.i].eval_in::<f64>(c.e)?)))
+        self.base.advance(groups, mode, |c| Ok(c.mul(c.lr, l[c.group].eval_in::<f64>(c.epoch)?)))
     }
 }
 

@@ -1,6 +1,6 @@
 //! `LinearLR`: a linear ramp of the factor from `start_factor` to `end_factor`.
 
-use crate::base::{Base, StepMode, epoch_i64, f};
+use crate::base::{Base, StepMode, epoch_i64, float_of};
 use crate::math::Real;
 use crate::{ParamGroup, SchedError};
 
@@ -87,7 +87,7 @@ impl LinearLr {
         } else if mode == StepMode::Initial || e > n {
             None
         } else {
-            Some(1.0 + (t - s) / (f(n) * s + f(e - 1) * (t - s)))
+            Some(1.0 + (t - s) / (float_of(n) * s + float_of(e - 1) * (t - s)))
         };
         self.base.scale_by(groups, mode, factor)
     }

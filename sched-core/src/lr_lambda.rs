@@ -1,7 +1,7 @@
 //! Learning-rate functions for `LambdaLR` and `MultiplicativeLR`.
 
 use crate::SchedError;
-use crate::base::f;
+use crate::base::float_of;
 use crate::math::Real;
 
 /// A function of the epoch, `λ(e)`, as PyTorch's `lr_lambda` callables. The built-in
@@ -57,7 +57,7 @@ impl LrLambda {
             Self::Pow(base) => R::from_f64(base).pow(R::from_i64(e)),
             Self::FloorDiv(d) => R::from_i64(floor_div(e, d)),
             Self::LinearWarmup(w) => {
-                let x = R::from_f64(f(e + 1) / f(w));
+                let x = R::from_f64(float_of(e + 1) / float_of(w));
                 // Python's min(1.0, x) returns 1.0 unless x < 1.0.
                 if x < R::ONE { x } else { R::ONE }
             }

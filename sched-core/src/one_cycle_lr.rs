@@ -1,6 +1,6 @@
 //! `OneCycleLR`: the 1cycle policy (warm up to `max_lr`, anneal far below the start).
 
-use crate::base::{Base, StepMode, epoch_i64, f, f32r, finite, fu};
+use crate::base::{Base, StepMode, epoch_i64, finite, float_of, float_of_u64, round_to_f32};
 use crate::group::{PerGroup, check_groups};
 use crate::math::Real;
 use crate::{MAX_GROUPS, ParamGroup, SchedError};
@@ -73,7 +73,7 @@ impl OneCycleLrConfig {
         }
         let total = epochs.checked_mul(steps_per_epoch).ok_or(SchedError::OutOfRange {
             param: "steps_per_epoch",
-            value: fu(steps_per_epoch),
+            value: float_of_u64(steps_per_epoch),
             expected: "epochs * steps_per_epoch < 2^64",
         })?;
         Ok(Self::new(max_lr, total))
@@ -132,7 +132,7 @@ impl OneCycleLr {
         if config.total_steps == 0 {
             return Err(SchedError::ZeroPeriod { param: "total_steps" });
         }
-        let t = fu(config.total_steps);
+        let t = float_of_u64(config.total_steps);
         let p = config.pct_start;
         if !p.is_finite() {
             return Err(SchedError::NonFinite { param: "pct_start", value: p });
@@ -261,7 +261,7 @@ impl OneCycleLr {
         if e < 0 || u64::try_from(e).is_ok_and(|e| e > self.total_steps) {
             return Err(SchedError::TotalStepsExceeded { step: e, total_steps: self.total_steps });
         }
-        let step = f(e);
+        let step = float_of(e);
         let mut start = 0.0;
         for (i, ph) in self.phases[..self.n_phases].iter().enumerate() {
             if step <= ph.end || i == self.n_phases - 1 {
@@ -306,7 +306,7 @@ impl OneCycleLr {
         for (i, g) in groups.iter_mut().enumerate() {
             g.lr = self.lr_in(i, phase, pct);
             if g.tensor_lr {
-                g.lr = f32r(g.lr); // `Tensor.fill_`
+                g.lr = round_to_f32(g.lr); // `Tensor.fill_`
             }
             if self.cycle_momentum {
                 g.momentum = Some(self.momentum_in(i, phase, pct));

@@ -1,6 +1,6 @@
 //! `PolynomialLR`: polynomial decay to zero over `total_iters`.
 
-use crate::base::{Base, StepMode, epoch_i64, f, finite};
+use crate::base::{Base, StepMode, epoch_i64, finite, float_of};
 use crate::math::Real;
 use crate::{ParamGroup, SchedError};
 
@@ -65,8 +65,8 @@ impl PolynomialLr {
         let e = crate::base::next(self.base.last_epoch)?;
         let (t, p) = (self.total_iters, self.power);
         let factor = (mode != StepMode::Initial && e <= t).then(|| {
-            let tf = f(t);
-            ((1.0 - f(e) / tf) / (1.0 - f(e - 1) / tf)).pow(p)
+            let tf = float_of(t);
+            ((1.0 - float_of(e) / tf) / (1.0 - float_of(e - 1) / tf)).pow(p)
         });
         self.base.scale_by(groups, mode, factor)
     }

@@ -161,7 +161,7 @@ impl ReduceLrOnPlateau {
                 // Python's max(x, y) returns x unless y > x.
                 let new = if min_lr > scaled { min_lr } else { scaled };
                 if old - new > self.config.eps {
-                    g.lr = if g.tensor_lr { crate::base::f32r(new) } else { new };
+                    g.lr = if g.tensor_lr { crate::base::round_to_f32(new) } else { new };
                 }
             }
             self.cooldown_counter = self.config.cooldown;

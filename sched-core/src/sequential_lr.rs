@@ -55,7 +55,7 @@ impl<'a> SequentialLr<'a> {
         if last_epoch < -1 {
             return Err(SchedError::OutOfRange {
                 param: "last_epoch",
-                value: crate::base::f(last_epoch),
+                value: crate::base::float_of(last_epoch),
                 expected: ">= -1",
             });
         }

@@ -164,18 +164,18 @@ impl<'a> Scheduler<'a> {
     /// `1 <= T_i <= 2^53` and a finite `-1 <= T_cur < T_i`; ReduceLROnPlateau: `best` not NaN,
     /// `0 <= num_bad_epochs <= 2^53`, `0 <= cooldown_counter <= cooldown`.
     fn check_values(&self, own: &Snapshot) -> Result<(), SchedError> {
-        use crate::base::{MAX_EPOCH, epoch_out_of_range, f};
+        use crate::base::{MAX_EPOCH, epoch_out_of_range, float_of};
         let range = |param, value: i64, lo: i64, hi: i64, expected| {
             if (lo..=hi).contains(&value) {
                 Ok(())
             } else {
-                Err(SchedError::OutOfRange { param, value: f(value), expected })
+                Err(SchedError::OutOfRange { param, value: float_of(value), expected })
             }
         };
         if own.last_epoch < -1 {
             return Err(SchedError::OutOfRange {
                 param: "last_epoch",
-                value: f(own.last_epoch),
+                value: float_of(own.last_epoch),
                 expected: ">= -1",
             });
         }
@@ -185,7 +185,7 @@ impl<'a> Scheduler<'a> {
         if own.step_count > MAX_EPOCH.unsigned_abs() + 1 {
             return Err(SchedError::OutOfRange {
                 param: "step_count",
-                value: crate::base::fu(own.step_count),
+                value: crate::base::float_of_u64(own.step_count),
                 expected: "at most 2^53 + 1",
             });
         }
@@ -196,7 +196,7 @@ impl<'a> Scheduler<'a> {
                 if !t_cur.is_finite() {
                     return Err(SchedError::NonFinite { param: "T_cur", value: t_cur });
                 }
-                if !(t_cur >= -1.0 && t_cur < f(own.int0)) {
+                if !(t_cur >= -1.0 && t_cur < float_of(own.int0)) {
                     return Err(SchedError::OutOfRange {
                         param: "T_cur",
                         value: t_cur,

@@ -1,6 +1,6 @@
 //! `StepLR`: decay by `gamma` every `step_size` epochs.
 
-use crate::base::{Base, StepMode, finite, fu};
+use crate::base::{Base, StepMode, finite, float_of_u64};
 use crate::math::Real;
 use crate::{ParamGroup, SchedError};
 
@@ -54,14 +54,14 @@ impl StepLr {
         }
         let step_size = i64::try_from(config.step_size).map_err(|_| SchedError::OutOfRange {
             param: "step_size",
-            value: fu(config.step_size),
+            value: float_of_u64(config.step_size),
             expected: "< 2^63",
         })?;
         let gamma = finite("gamma", config.gamma)?;
         let base = Base::new(groups, config.last_epoch)?;
         let mut powers = [1.0; POWERS];
         for (k, p) in powers.iter_mut().enumerate() {
-            *p = gamma.pow(fu(k as u64));
+            *p = gamma.pow(float_of_u64(k as u64));
         }
         Self { base, step_size, gamma, powers }.constructed(groups)
     }
@@ -86,7 +86,7 @@ impl StepLr {
         let k = epoch / self.step_size.unsigned_abs();
         let g = match self.powers.get(usize::try_from(k).unwrap_or(usize::MAX)) {
             Some(&p) => R::from_f64(p),
-            None => R::from_f64(self.gamma).pow(R::from_f64(fu(k))),
+            None => R::from_f64(self.gamma).pow(R::from_f64(float_of_u64(k))),
         };
         Ok(self.base.times_base(group, g))
     }

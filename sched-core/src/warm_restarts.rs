@@ -1,6 +1,6 @@
 //! `CosineAnnealingWarmRestarts` (SGDR).
 
-use crate::base::{Base, StepMode, epoch_i64, f, finite, t_add, t_div, t_mul, t_sub};
+use crate::base::{Base, StepMode, epoch_i64, finite, float_of, t_add, t_div, t_mul, t_sub};
 use crate::math::{PI, Real};
 use crate::{MAX_GROUPS, ParamGroup, SchedError};
 
@@ -55,7 +55,7 @@ impl CosineAnnealingWarmRestarts {
         if t_mult < 1 {
             return Err(SchedError::OutOfRange {
                 param: "T_mult",
-                value: crate::base::fu(config.t_mult),
+                value: crate::base::float_of_u64(config.t_mult),
                 expected: "an integer >= 1",
             });
         }
@@ -119,8 +119,8 @@ impl CosineAnnealingWarmRestarts {
                 None => {
                     t_cur = self.t_cur + 1.0;
                     t_i = self.t_i;
-                    if t_cur >= f(t_i) {
-                        t_cur = t_cur.fmod(f(t_i));
+                    if t_cur >= float_of(t_i) {
+                        t_cur = t_cur.fmod(float_of(t_i));
                         t_i = t_i.saturating_mul(self.t_mult);
                     }
                     last_epoch = crate::base::next(self.base.last_epoch)?;
@@ -141,7 +141,7 @@ impl CosineAnnealingWarmRestarts {
             }
         }
         let m = self.eta_min;
-        let k = 1.0 + (PI * t_cur / f(t_i)).cos();
+        let k = 1.0 + (PI * t_cur / float_of(t_i)).cos();
         let mut new = [0.0; MAX_GROUPS];
         for ((n, b), g) in
             new.iter_mut().zip(&self.base.base_lrs[..self.base.groups]).zip(groups.iter())
@@ -167,17 +167,17 @@ impl CosineAnnealingWarmRestarts {
     /// `T_cur = epoch - T_0 * (T_mult ** n - 1) / (T_mult - 1)`, `T_i = T_0 * T_mult ** n`.
     fn cycle_at(&self, epoch: f64) -> (f64, i64) {
         let (t0, tm) = (self.t_0, self.t_mult);
-        if epoch < f(t0) {
+        if epoch < float_of(t0) {
             return (epoch, t0);
         }
         if tm == 1 {
-            return (epoch.fmod(f(t0)), self.t_i);
+            return (epoch.fmod(float_of(t0)), self.t_i);
         }
-        let x = epoch / f(t0) * f(tm - 1) + 1.0;
+        let x = epoch / float_of(t0) * float_of(tm - 1) + 1.0;
         #[allow(clippy::cast_possible_truncation)] // Python int() truncation
-        let n = (x.ln() / f(tm).ln()) as u32;
+        let n = (x.ln() / float_of(tm).ln()) as u32;
         let pow = tm.saturating_pow(n);
-        let t_cur = epoch - f(t0.saturating_mul(pow - 1)) / f(tm - 1);
+        let t_cur = epoch - float_of(t0.saturating_mul(pow - 1)) / float_of(tm - 1);
         (t_cur, t0.saturating_mul(pow))
     }
 
@@ -214,7 +214,7 @@ impl CosineAnnealingWarmRestarts {
         let (t_cur, t_i) = self.cycle_of_step(epoch);
         if self.base.is_tensor(group) {
             let (b, m) = (self.base.base_lrs[group], self.eta_min);
-            let k = 1.0 + (PI * f(t_cur) / f(t_i)).cos();
+            let k = 1.0 + (PI * float_of(t_cur) / float_of(t_i)).cos();
             return Ok(R::from_f64(t_add(t_div(t_mul(t_sub(b, m), k), 2.0), m)));
         }
         let (b, m) = (R::from_f64(self.base.base_lrs[group]), R::from_f64(self.eta_min));
