@@ -12,7 +12,7 @@ use sched_core::{
 };
 use sgd_candle::{CandleSgd, CandleSgdError, ScheduleEvery, VarGroup};
 use sgd_cpu::scalar::sgd_update;
-use sgd_cpu::{SgdConfig, StepScalars};
+use sgd_cpu::{MomentumBuffer, SgdConfig, StepScalars};
 
 /// xorshift values in [-1, 1), with some exact zeros.
 struct Rng(u64);
@@ -103,7 +103,7 @@ fn steps_equal_the_scalar_reference_bit_for_bit() {
             let g = rng.vec(v.elem_count());
             let s = StepScalars::from_config(&configs[group_of[i]]);
             let h = &mut host[i];
-            let buf = (s.has_momentum).then_some((&mut h.buf[..], h.first));
+            let buf = (s.has_momentum).then_some(MomentumBuffer::new(&mut h.buf[..], h.first));
             sgd_update(&s, &mut h.p, &g, buf, None);
             h.first &= !s.has_momentum;
             pairs.push((v, g));

@@ -56,6 +56,7 @@ pub use group::{MomentumSlot, ParamGroup, TensorSlot};
 #[cfg(feature = "alloc")]
 pub use optimizer::{GroupSpec, Sgd};
 pub use prefetch::{PREFETCH_AHEAD, PREFETCH_THRESHOLD, Prefetch};
+pub use scalar::MomentumBuffer;
 pub use step::{StepOptions, StepOutcome, fused_step};
 #[cfg(feature = "std")]
 pub use thread_pool::{CHUNK_ALIGN, MAX_THREADS, PARALLEL_THRESHOLD, ThreadPool};

@@ -3,6 +3,7 @@ use alloc::vec::Vec;
 
 use crate::backend::Kernel;
 use crate::placed::PlacedBuffer;
+use crate::scalar::MomentumBuffer;
 use crate::step::{self, Piece, Plan};
 use crate::{Backend, SgdConfig, SgdError, StepOptions, StepOutcome, StepScalars};
 
@@ -298,8 +299,9 @@ impl Sgd {
             while tensor < end {
                 let (Some(param), Some(buf)) = (params.next(), buffers.next()) else { return };
                 if let Some(grad) = grads[tensor] {
-                    let buf =
-                        s.has_momentum.then(|| (buf.as_mut_slice(), !parts.initialized[tensor]));
+                    let buf = s.has_momentum.then(|| {
+                        MomentumBuffer::new(buf.as_mut_slice(), !parts.initialized[tensor])
+                    });
                     f(Piece { s, param, grad, buf });
                 }
                 tensor += 1;

@@ -22,6 +22,24 @@
 use crate::StepScalars;
 use crate::fma::fma;
 
+/// A tensor's momentum buffer for one step: its values, and whether this is the parameter's
+/// first step with momentum (the buffer holds no value yet: torch's `momentum_buffer is None`,
+/// so the step copies the gradient into it).
+#[derive(Debug)]
+pub struct MomentumBuffer<'a> {
+    /// The buffer, as many elements as the parameter.
+    pub values: &'a mut [f32],
+    /// The first step: `values` is written, not read.
+    pub first_step: bool,
+}
+
+impl<'a> MomentumBuffer<'a> {
+    /// `values`, first step or not.
+    pub fn new(values: &'a mut [f32], first_step: bool) -> Self {
+        Self { values, first_step }
+    }
+}
+
 /// Gradient after unscaling, maximize and weight decay: the part of the update shared by
 /// every backend (`grad_scale` is the divisor, torch's `grad / grad_scale`).
 #[inline(always)]
@@ -41,7 +59,7 @@ pub fn effective_grad(s: &StepScalars, p: f32, g: f32, grad_scale: Option<f32>) 
 
 /// Updates one tensor in place with the scalar reference rule (see the module docs).
 ///
-/// `momentum_buffer` is `Some((buf, first_step))` when the group has momentum
+/// `momentum_buffer` is `Some` when the group has momentum
 /// (`s.has_momentum`); with `first_step` the buffer is initialised to the effective gradient.
 /// Without a buffer (or without momentum) the plain update runs. `grad_scale` divides every
 /// gradient element first. Lengths must be equal (the public step functions check this);
@@ -51,11 +69,11 @@ pub fn sgd_update(
     s: &StepScalars,
     params: &mut [f32],
     grads: &[f32],
-    momentum_buffer: Option<(&mut [f32], bool)>,
+    momentum_buffer: Option<MomentumBuffer<'_>>,
     grad_scale: Option<f32>,
 ) {
     match momentum_buffer {
-        Some((buf, first)) if s.has_momentum => {
+        Some(MomentumBuffer { values: buf, first_step: first }) if s.has_momentum => {
             for ((p, &g), b) in params.iter_mut().zip(grads).zip(buf.iter_mut()) {
                 let g = effective_grad(s, *p, g, grad_scale);
                 *b = if first { g } else { fma(g, s.one_minus_dampening, *b * s.momentum) };

@@ -1,5 +1,6 @@
 //! The fused step over caller-owned tensors: validation first, then one pass over memory.
 use crate::backend::Kernel;
+use crate::scalar::MomentumBuffer;
 use crate::{Backend, ParamGroup, Prefetch, SgdError, StepScalars};
 
 /// Per-step options besides the group hyper-parameters.
@@ -44,7 +45,7 @@ pub(crate) struct Piece<'a> {
     pub(crate) s: StepScalars,
     pub(crate) param: &'a mut [f32],
     pub(crate) grad: &'a [f32],
-    pub(crate) buf: Option<(&'a mut [f32], bool)>,
+    pub(crate) buf: Option<MomentumBuffer<'a>>,
 }
 
 impl Piece<'_> {
@@ -141,7 +142,9 @@ pub(crate) fn for_each_piece<'a>(
         for slot in group.tensors.iter_mut() {
             let Some(grad) = slot.grad else { continue };
             let buf = match &mut slot.momentum {
-                Some(m) if s.has_momentum => Some((&mut *m.buffer, !*m.initialized)),
+                Some(m) if s.has_momentum => {
+                    Some(MomentumBuffer::new(&mut *m.buffer, !*m.initialized))
+                }
                 _ => None,
             };
             f(Piece { s, param: &mut *slot.param, grad, buf });

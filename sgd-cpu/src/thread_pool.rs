@@ -4,6 +4,7 @@ use std::sync::{Mutex, PoisonError};
 use std::vec::Vec;
 
 use crate::backend::Kernel;
+use crate::scalar::MomentumBuffer;
 use crate::step::{self, Piece};
 use crate::workers::Workers;
 use crate::{ParamGroup, SgdError, StepOptions, StepOutcome};
@@ -190,9 +191,12 @@ impl Piece<'_> {
         let (p0, p1) = self.param.split_at_mut(mid);
         let (g0, g1) = self.grad.split_at(mid);
         let (b0, b1) = match self.buf {
-            Some((b, first)) => {
-                let (b0, b1) = b.split_at_mut(mid);
-                (Some((b0, first)), Some((b1, first)))
+            Some(MomentumBuffer { values, first_step }) => {
+                let (b0, b1) = values.split_at_mut(mid);
+                (
+                    Some(MomentumBuffer::new(b0, first_step)),
+                    Some(MomentumBuffer::new(b1, first_step)),
+                )
             }
             None => (None, None),
         };

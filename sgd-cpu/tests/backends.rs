@@ -5,7 +5,7 @@
 //! (NaN, ±inf, subnormals, ±0, huge), every option combination, gradient scale, first and
 //! later steps.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test.
-use sgd_cpu::{Backend, Prefetch, SgdConfig, SgdError, StepScalars, scalar};
+use sgd_cpu::{Backend, MomentumBuffer, Prefetch, SgdConfig, SgdError, StepScalars, scalar};
 
 /// Deterministic xorshift generator (no external randomness: failures reproduce).
 struct Rng(u64);
@@ -123,7 +123,7 @@ fn check(
             &s,
             &mut p_ref[offset..],
             g,
-            with_buf.then(|| (&mut b_ref[offset..], first)),
+            with_buf.then(|| MomentumBuffer::new(&mut b_ref[offset..], first)),
             scale,
         );
         backend
@@ -132,7 +132,7 @@ fn check(
                 &s,
                 &mut p_sim[offset..],
                 g,
-                with_buf.then(|| (&mut b_sim[offset..], first)),
+                with_buf.then(|| MomentumBuffer::new(&mut b_sim[offset..], first)),
                 scale,
             )
             .unwrap();
@@ -200,7 +200,7 @@ fn unavailable_backend_and_bad_lengths_are_typed_errors_and_write_nothing() {
             Err(SgdError::LengthMismatch { tensor: 0, params: 5, grads: 4 })
         );
         assert_eq!(
-            backend.update(&s, &mut p, &[1.0; 5], Some((&mut b, false)), None),
+            backend.update(&s, &mut p, &[1.0; 5], Some(MomentumBuffer::new(&mut b, false)), None),
             Err(SgdError::MomentumBufferLength { tensor: 0, params: 5, buffer: 4 })
         );
         assert_eq!(p, [1.0; 5]);

@@ -7,7 +7,7 @@ mod common;
 
 use common::Rng;
 use sgd_cpu::scalar::sgd_update;
-use sgd_cpu::{SgdConfig, StepScalars};
+use sgd_cpu::{MomentumBuffer, SgdConfig, StepScalars};
 use sgd_cuda::cudarc::driver::{CudaSlice, DevicePtr};
 use sgd_cuda::device::stream_or_skip;
 use sgd_cuda::table::{TENSOR_WORDS, chunks_of};
@@ -120,7 +120,7 @@ fn borrowed_steps_match_the_scalar_reference_on_a_gpu() {
         unsafe { opt.step(&tensors).unwrap() };
         for i in 0..lens.len() {
             let s = StepScalars::from_config(&groups[group_of[i]]);
-            let buf = s.has_momentum.then_some((&mut host_b[i][..], first[i]));
+            let buf = s.has_momentum.then_some(MomentumBuffer::new(&mut host_b[i][..], first[i]));
             sgd_update(&s, &mut host_p[i], &grads_h[i], buf, None);
             first[i] &= !s.has_momentum;
         }

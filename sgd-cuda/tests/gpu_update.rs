@@ -12,7 +12,7 @@ mod common;
 
 use common::Rng;
 use sgd_cpu::scalar::sgd_update;
-use sgd_cpu::{SgdConfig, StepScalars};
+use sgd_cpu::{MomentumBuffer, SgdConfig, StepScalars};
 use sgd_cuda::device::{open_stream, stream_or_skip};
 use sgd_cuda::{BufferId, CudaSgd, CudaSgdError, CudaSgdOptions, TensorRef};
 
@@ -108,7 +108,13 @@ impl Setup {
             if s.has_momentum {
                 let first = h.momentum.is_none();
                 let buf = h.momentum.get_or_insert_with(|| vec![0.0; g.len()]);
-                sgd_update(&s, &mut h.param, g, Some((buf.as_mut_slice(), first)), grad_scale);
+                sgd_update(
+                    &s,
+                    &mut h.param,
+                    g,
+                    Some(MomentumBuffer::new(buf.as_mut_slice(), first)),
+                    grad_scale,
+                );
             } else {
                 sgd_update(&s, &mut h.param, g, None, grad_scale);
             }

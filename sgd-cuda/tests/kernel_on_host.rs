@@ -16,7 +16,7 @@ mod common;
 
 use common::Rng;
 use sgd_cpu::scalar::sgd_update;
-use sgd_cpu::{SgdConfig, StepScalars};
+use sgd_cpu::{MomentumBuffer, SgdConfig, StepScalars};
 use sgd_cuda::table::{self, DeviceTensorTable, TensorSpec};
 
 fn build_runner() -> Option<PathBuf> {
@@ -209,7 +209,7 @@ fn kernel_source_on_the_host_matches_scalar_reference() {
                         &sc,
                         &mut host_params[i],
                         &g,
-                        Some((b.as_mut_slice(), firstm)),
+                        Some(MomentumBuffer::new(b.as_mut_slice(), firstm)),
                         scale,
                     );
                 } else {

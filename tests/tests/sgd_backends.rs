@@ -7,8 +7,8 @@
 
 use proptest::prelude::*;
 use sgd_cpu::{
-    Backend, GroupSpec, ParamGroup, Sgd, SgdConfig, SgdError, StepOptions, StepOutcome,
-    StepScalars, TensorSlot, ThreadPool, bytes, fused_step, scalar,
+    Backend, GroupSpec, MomentumBuffer, ParamGroup, Sgd, SgdConfig, SgdError, StepOptions,
+    StepOutcome, StepScalars, TensorSlot, ThreadPool, bytes, fused_step, scalar,
 };
 
 fn pseudo(n: usize, seed: u32) -> Vec<f32> {
@@ -48,7 +48,7 @@ fn reference_step(
     let s = StepScalars::from_config(config);
     for i in 0..params.len() {
         let Some(g) = &grads[i] else { continue };
-        let buf = s.has_momentum.then(|| (&mut bufs[i][..], !init[i]));
+        let buf = s.has_momentum.then(|| MomentumBuffer::new(&mut bufs[i][..], !init[i]));
         scalar::sgd_update(&s, &mut params[i], g, buf, scale);
         init[i] |= s.has_momentum;
     }
@@ -272,7 +272,7 @@ fn momentum_zero_keeps_the_buffer_for_later() {
     let mut expect = p.clone();
     let mut b = b0.clone();
     let s = StepScalars::from_config(&MOMENTUM);
-    scalar::sgd_update(&s, &mut expect, &g, Some((&mut b, false)), None);
+    scalar::sgd_update(&s, &mut expect, &g, Some(MomentumBuffer::new(&mut b, false)), None);
     sgd.step(&mut [&mut p], &[Some(&g)]).unwrap();
     assert_eq!(bits(&p), bits(&expect));
 }

@@ -15,7 +15,8 @@ use cortex_m::peripheral::syst::SystClkSource;
 use on_device::decimal::Fixed;
 use on_device::rng::Pcg32;
 use sgd_cpu::{
-    Backend, ParamGroup, SgdConfig, StepOptions, StepScalars, TensorSlot, fused_step, scalar,
+    Backend, MomentumBuffer, ParamGroup, SgdConfig, StepOptions, StepScalars, TensorSlot,
+    fused_step, scalar,
 };
 
 /// Elements per tensor.
@@ -194,9 +195,20 @@ fn check_backend(out: &mut impl Write, rng: &mut Pcg32) -> Result<bool, fmt::Err
         let grad_scale = if bits & 32 != 0 { Some(0.5) } else { None };
         let s = StepScalars::from_config(&config);
         let (mut p1, mut b1, mut p2, mut b2) = (param, buf, param, buf);
-        let backend =
-            Backend::Scalar.update(&s, &mut p1, &grad, Some((&mut b1, first)), grad_scale);
-        scalar::sgd_update(&s, &mut p2, &grad, Some((&mut b2, first)), grad_scale);
+        let backend = Backend::Scalar.update(
+            &s,
+            &mut p1,
+            &grad,
+            Some(MomentumBuffer::new(&mut b1, first)),
+            grad_scale,
+        );
+        scalar::sgd_update(
+            &s,
+            &mut p2,
+            &grad,
+            Some(MomentumBuffer::new(&mut b2, first)),
+            grad_scale,
+        );
         configurations += 1;
         if backend.is_err() || !same(&p1, &p2) || !same(&b1, &b2) {
             failures += 1;

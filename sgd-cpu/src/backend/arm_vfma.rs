@@ -25,6 +25,7 @@
 use core::arch::global_asm;
 
 use crate::StepScalars;
+use crate::scalar::MomentumBuffer;
 
 /// Bits of the `flags` argument.
 const WEIGHT_DECAY: u32 = 1;
@@ -166,7 +167,7 @@ pub(crate) fn update(
     s: &StepScalars,
     params: &mut [f32],
     grads: &[f32],
-    momentum_buffer: Option<(&mut [f32], bool)>,
+    momentum_buffer: Option<MomentumBuffer<'_>>,
     grad_scale: Option<f32>,
 ) -> bool {
     if grad_scale.is_some() || s.maximize {
@@ -174,7 +175,7 @@ pub(crate) fn update(
     }
     let wd = if s.has_weight_decay { WEIGHT_DECAY } else { 0 };
     match momentum_buffer {
-        Some((buf, first)) if s.has_momentum => {
+        Some(MomentumBuffer { values: buf, first_step: first }) if s.has_momentum => {
             if first {
                 return false;
             }

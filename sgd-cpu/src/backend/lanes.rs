@@ -122,14 +122,14 @@ macro_rules! simd_entry {
             s: &$crate::StepScalars,
             params: &mut [f32],
             grads: &[f32],
-            momentum_buffer: Option<(&mut [f32], bool)>,
+            momentum_buffer: Option<$crate::scalar::MomentumBuffer<'_>>,
             grad_scale: Option<f32>,
             prefetch: bool,
         ) {
             use $crate::backend::lanes::{dispatch_flags, flags, update as run};
-            let first = momentum_buffer.as_ref().map(|(_, first)| *first);
+            let first = momentum_buffer.as_ref().map(|m| m.first_step);
             let flags = flags(s, first, grad_scale.is_some());
-            let buf = momentum_buffer.map_or(&mut [][..], |(b, _)| b);
+            let buf = momentum_buffer.map_or(&mut [][..], |m| m.values);
             let scale = grad_scale.unwrap_or(1.0);
             // SAFETY: this function's target features are the ISA of the lane type.
             unsafe { dispatch_flags!(run::<$lanes>(s, params, grads, buf, scale, prefetch), flags) }

@@ -32,6 +32,7 @@ mod neon;
 
 use core::fmt;
 
+use crate::scalar::MomentumBuffer;
 use crate::{Prefetch, SgdError, StepScalars, scalar};
 
 /// An implementation of the update kernel.
@@ -117,7 +118,7 @@ impl Backend {
         s: &StepScalars,
         params: &mut [f32],
         grads: &[f32],
-        momentum_buffer: Option<(&mut [f32], bool)>,
+        momentum_buffer: Option<MomentumBuffer<'_>>,
         grad_scale: Option<f32>,
     ) -> Result<(), SgdError> {
         self.update_with(Prefetch::Auto, s, params, grads, momentum_buffer, grad_scale)
@@ -133,7 +134,7 @@ impl Backend {
         s: &StepScalars,
         params: &mut [f32],
         grads: &[f32],
-        momentum_buffer: Option<(&mut [f32], bool)>,
+        momentum_buffer: Option<MomentumBuffer<'_>>,
         grad_scale: Option<f32>,
     ) -> Result<(), SgdError> {
         let kernel = Kernel::new(self)?;
@@ -144,13 +145,13 @@ impl Backend {
                 grads: grads.len(),
             });
         }
-        if let Some((buf, _)) = &momentum_buffer
-            && buf.len() != params.len()
+        if let Some(m) = &momentum_buffer
+            && m.values.len() != params.len()
         {
             return Err(SgdError::MomentumBufferLength {
                 tensor: 0,
                 params: params.len(),
-                buffer: buf.len(),
+                buffer: m.values.len(),
             });
         }
         let set = Prefetch::working_set(params.len(), momentum_buffer.is_some());
@@ -231,7 +232,7 @@ fn scalar_tensor(
     s: StepScalars,
     params: &mut [f32],
     grads: &[f32],
-    momentum_buffer: Option<(&mut [f32], bool)>,
+    momentum_buffer: Option<MomentumBuffer<'_>>,
     grad_scale: Option<f32>,
 ) {
     #[cfg(all(
@@ -242,11 +243,12 @@ fn scalar_tensor(
     ))]
     let momentum_buffer = match momentum_buffer {
         // The buffer goes to the assembly loop only when it will run (reborrowed for it).
-        Some((buf, first)) => {
-            if arm_vfma::update(&s, params, grads, Some((&mut *buf, first)), grad_scale) {
+        Some(MomentumBuffer { values, first_step }) => {
+            let reborrowed = Some(MomentumBuffer::new(&mut *values, first_step));
+            if arm_vfma::update(&s, params, grads, reborrowed, grad_scale) {
                 return;
             }
-            Some((buf, first))
+            Some(MomentumBuffer { values, first_step })
         }
         None => {
             if arm_vfma::update(&s, params, grads, None, grad_scale) {
@@ -295,7 +297,7 @@ impl Kernel {
         s: &StepScalars,
         params: &mut [f32],
         grads: &[f32],
-        momentum_buffer: Option<(&mut [f32], bool)>,
+        momentum_buffer: Option<MomentumBuffer<'_>>,
         grad_scale: Option<f32>,
     ) {
         match self.backend {
