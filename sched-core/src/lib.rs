@@ -99,3 +99,8 @@ pub use sequential_lr::SequentialLr;
 pub use snapshot::{SNAPSHOT_VERSION, Snapshot};
 pub use step_lr::{StepLr, StepLrConfig};
 pub use warm_restarts::{CosineAnnealingWarmRestarts, WarmRestartsConfig};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -60,3 +60,8 @@ pub use scalar::MomentumBuffer;
 pub use step::{StepOptions, StepOutcome, fused_step};
 #[cfg(feature = "std")]
 pub use thread_pool::{CHUNK_ALIGN, MAX_THREADS, PARALLEL_THRESHOLD, ThreadPool};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
