@@ -52,3 +52,8 @@ pub use borrowed::{BorrowedPlan, BorrowedSgd, BorrowedTensor, plan};
 pub use cudarc;
 pub use error::CudaSgdError;
 pub use sgd::{BufferId, CudaSgd, CudaSgdOptions, TensorRef, validate_tensors};
+
+/// The README's examples, compiled as doctests (`no_run`: they need a GPU).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
