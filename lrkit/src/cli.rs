@@ -4,8 +4,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
+use crate::optimizer::Device;
 use crate::{bench, schedule, train};
 
 /// Upper limits of the sizes a user can ask for (each is far above any sensible run; the
@@ -91,16 +92,6 @@ pub struct ScheduleArgs {
     pub plot: Option<PathBuf>,
 }
 
-/// Where the optimizer step runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum DeviceArg {
-    /// sgd-cpu (SIMD backend chosen at run time)
-    Cpu,
-    /// sgd-cuda on GPU 0 (also accepted: gpu)
-    #[value(alias = "gpu")]
-    Cuda,
-}
-
 /// `lrkit train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -145,8 +136,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "D", default_value_t = 0.0)]
     pub min_delta: f64,
     /// Where the optimizer step runs
-    #[arg(long, value_enum, ignore_case = true, default_value_t = DeviceArg::Cpu)]
-    pub device: DeviceArg,
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Device::Cpu)]
+    pub device: Device,
     /// Draw loss, accuracy and learning rate against the epoch
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,

@@ -6,12 +6,13 @@ use sgd_cuda::{BufferId, CudaSgd, CudaSgdOptions, TensorRef};
 
 use crate::error::CliError;
 
-/// Where the optimizer step runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where the optimizer step runs (`--device`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Device {
-    /// `sgd-cpu` (SIMD backend chosen at run time).
+    /// sgd-cpu (SIMD backend chosen at run time)
     Cpu,
-    /// `sgd-cuda` on GPU 0.
+    /// sgd-cuda on GPU 0 (also accepted: gpu)
+    #[value(alias = "gpu")]
     Cuda,
 }
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 use sched_core::{EarlyStopping, ParamGroup, PlateauMode};
 use sgd_cpu::SgdConfig;
 
-use crate::cli::{DeviceArg, TrainArgs};
+use crate::cli::TrainArgs;
 use crate::digits::{self, CLASSES, FEATURES};
 use crate::error::CliError;
 use crate::mlp::{self, B1, B2, Shape, Tensors, W1, W2, Workspace};
@@ -68,10 +68,7 @@ impl Config {
             seed: a.seed,
             patience: a.patience,
             min_delta: a.min_delta,
-            device: match a.device {
-                DeviceArg::Cpu => Device::Cpu,
-                DeviceArg::Cuda => Device::Cuda,
-            },
+            device: a.device,
             plot: a.plot,
             json: a.json,
         };

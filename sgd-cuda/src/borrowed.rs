@@ -10,7 +10,6 @@
 use std::sync::Arc;
 use std::vec::Vec;
 
-use cudarc::driver::sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT;
 use cudarc::driver::{CudaFunction, CudaSlice, CudaStream};
 use sgd_cpu::SgdConfig;
 
@@ -193,18 +192,8 @@ impl BorrowedSgd {
     /// # Errors
     /// [`plan`]'s errors (nothing is enqueued then), driver errors.
     pub unsafe fn step(&mut self, tensors: &[BorrowedTensor]) -> Result<(), CudaSgdError> {
-        let chunk_elems = match self.options.chunk_elems {
-            Some(c) => c,
-            None => {
-                let sms = self
-                    .stream
-                    .context()
-                    .attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
-                    .map_err(CudaSgdError::driver("cuDeviceGetAttribute(SM count)"))?;
-                let total = tensors.iter().map(|t| t.len).sum();
-                table::auto_chunk_elems(total, usize::try_from(sms).unwrap_or(1))
-            }
-        };
+        let total = tensors.iter().map(|t| t.len).sum();
+        let chunk_elems = sgd::chunk_elems_for(&self.stream, &self.options, total)?;
         let plan = plan(&self.groups, tensors, chunk_elems)?;
         if plan.table.num_chunks() == 0 {
             return Ok(());

@@ -107,6 +107,23 @@ pub struct CudaSgd {
     args: KernelArgs,
 }
 
+/// The chunk size of a step of `total` elements: `options.chunk_elems`, or chosen from the
+/// total and the stream's SM count ([`table::auto_chunk_elems`]).
+pub(crate) fn chunk_elems_for(
+    stream: &CudaStream,
+    options: &CudaSgdOptions,
+    total: usize,
+) -> Result<usize, CudaSgdError> {
+    if let Some(c) = options.chunk_elems {
+        return Ok(c);
+    }
+    let sms = stream
+        .context()
+        .attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+        .map_err(CudaSgdError::driver("cuDeviceGetAttribute(SM count)"))?;
+    Ok(table::auto_chunk_elems(total, usize::try_from(sms).unwrap_or(1)))
+}
+
 /// Device address of a buffer (no event bookkeeping needed: only read to build tables).
 pub(crate) fn address<T>(slice: &CudaSlice<T>, stream: &CudaStream) -> u64 {
     let (ptr, _record) = slice.device_ptr(stream);
@@ -142,17 +159,8 @@ impl CudaSgd {
         validate(&stream, &groups, &buffers, &tensors, &options)?;
         let func = device::function_for(stream.context(), &SGD_MULTI_TENSOR, SGD_KERNEL)?;
         let n_groups = groups.len();
-        let chunk_elems = match options.chunk_elems {
-            Some(c) => c,
-            None => {
-                let sms = stream
-                    .context()
-                    .attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
-                    .map_err(CudaSgdError::driver("cuDeviceGetAttribute(SM count)"))?;
-                let total = tensors.iter().map(|t| t.params.len()).sum();
-                table::auto_chunk_elems(total, usize::try_from(sms).unwrap_or(1))
-            }
-        };
+        let total = tensors.iter().map(|t| t.params.len()).sum();
+        let chunk_elems = chunk_elems_for(&stream, &options, total)?;
         let mut this = Self {
             func,
             options,

@@ -155,8 +155,6 @@ pub(super) fn report(out: &mut impl Write) -> Result<bool, fmt::Error> {
         )?;
         ok &= same;
     }
-    #[cfg(not(feature = "c-baseline"))]
-    let _ = StepScalars::from_config;
     ok &= check_backend(out, &mut rng)?;
     Ok(ok)
 }
