@@ -167,11 +167,54 @@ pub enum SchedError {
         /// The epoch (`last_epoch`) at which it happens.
         epoch: i64,
     },
+    /// A computation Python raises `ValueError: math domain error` for at this epoch (the
+    /// logarithm or square root of a negative number); names the parameter behind it.
+    MathDomain {
+        /// The parameter whose value leads outside the function's domain.
+        param: &'static str,
+        /// The epoch (step) at which it happens.
+        epoch: i64,
+    },
+    /// Two parameters that may not be given together (transformers' `min_lr` and
+    /// `min_lr_rate`).
+    Conflict {
+        /// The parameter named first.
+        param: &'static str,
+        /// The parameter it conflicts with.
+        other: &'static str,
+    },
     /// A state snapshot does not belong to this scheduler (or has another version).
     SnapshotMismatch {
         /// What did not match.
         what: &'static str,
     },
+}
+
+impl SchedError {
+    /// The parameter the error is about, where it names one (`"T_max"`, `"min_lr"`, ...).
+    /// A missing choice between several names them all (`"min_lr (or min_lr_rate)"`).
+    pub fn param(&self) -> Option<&'static str> {
+        match *self {
+            Self::NonFinite { param, .. }
+            | Self::OutOfRange { param, .. }
+            | Self::ZeroPeriod { param }
+            | Self::NotAnInteger { param, .. }
+            | Self::WrongType { param, .. }
+            | Self::UnknownChoice { param, .. }
+            | Self::MissingParameter { param }
+            | Self::GroupListLength { param, .. }
+            | Self::TooManyItems { param, .. }
+            | Self::Overflow { param, .. }
+            | Self::MathDomain { param, .. }
+            | Self::Conflict { param, .. } => Some(param),
+            Self::TotalStepsExceeded { .. } => Some("total_steps"),
+            Self::MilestoneCount { .. } => Some("milestones"),
+            Self::MissingInitialLr { .. } => Some("initial_lr"),
+            Self::MissingMomentum { .. } => Some("momentum"),
+            Self::UnsortedMilestones { .. } => Some("milestones"),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for SchedError {
@@ -244,6 +287,13 @@ impl fmt::Display for SchedError {
                 f,
                 "`{param}` makes the learning rate overflow at epoch {epoch} (Python raises OverflowError)"
             ),
+            Self::MathDomain { param, epoch } => write!(
+                f,
+                "`{param}` leads outside the domain of a math function at step {epoch} (Python raises ValueError: math domain error)"
+            ),
+            Self::Conflict { param, other } => {
+                write!(f, "only one of `{param}` and `{other}` may be set")
+            }
             Self::PlateauInComposite => {
                 write!(f, "ReduceLROnPlateau cannot be part of SequentialLR or ChainedScheduler")
             }

@@ -67,13 +67,17 @@ mod macros;
 pub mod math;
 mod multi_step_lr;
 mod one_cycle_lr;
+pub mod optax;
 mod polynomial_lr;
 mod reduce_lr_on_plateau;
+pub mod registry;
 mod scheduler;
 mod sequential_lr;
 mod snapshot;
 pub mod spec;
 mod step_lr;
+pub mod timm;
+pub mod transformers;
 mod warm_restarts;
 
 pub use base::MAX_EPOCH;
@@ -92,12 +96,15 @@ pub use linear_lr::{LinearLr, LinearLrConfig};
 pub use lr_lambda::{Lambdas, LrLambda};
 pub use multi_step_lr::{MultiStepLr, MultiStepLrConfig};
 pub use one_cycle_lr::{AnnealStrategy, OneCycleLr, OneCycleLrConfig};
+pub use optax::{OptaxLr, OptaxSchedule};
 pub use polynomial_lr::{PolynomialLr, PolynomialLrConfig};
 pub use reduce_lr_on_plateau::{PlateauConfig, PlateauMode, ReduceLrOnPlateau, ThresholdMode};
 pub use scheduler::Scheduler;
 pub use sequential_lr::SequentialLr;
 pub use snapshot::{SNAPSHOT_VERSION, Snapshot};
 pub use step_lr::{StepLr, StepLrConfig};
+pub use timm::{TimmConfig, TimmCycles, TimmScheduler, TimmShape};
+pub use transformers::{HfSchedule, TransformersLr, WsdShape};
 pub use warm_restarts::{CosineAnnealingWarmRestarts, WarmRestartsConfig};
 
 /// The README's examples, compiled and run as doctests.

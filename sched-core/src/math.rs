@@ -51,6 +51,10 @@ pub trait Real:
     fn floor(self) -> Self;
     /// Remainder with the sign of the dividend (C `fmod`).
     fn fmod(self, y: Self) -> Self;
+    /// Square root (`math.sqrt`; IEEE-754 correctly rounded everywhere).
+    fn sqrt(self) -> Self;
+    /// Hyperbolic tangent (`math.tanh`).
+    fn tanh(self) -> Self;
 }
 
 #[cfg(feature = "std")]
@@ -103,6 +107,17 @@ impl Real for f64 {
     fn fmod(self, y: Self) -> Self {
         libm::fmod(self, y)
     }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        libm::sqrt(self)
+    }
+    #[inline(always)]
+    fn tanh(self) -> Self {
+        #[cfg(feature = "std")]
+        return f64::tanh(self);
+        #[cfg(not(feature = "std"))]
+        return crate::crmath::tanh(self);
+    }
 }
 
 impl Real for f32 {
@@ -144,6 +159,14 @@ impl Real for f32 {
     fn fmod(self, y: Self) -> Self {
         libm::fmodf(self, y)
     }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        libm::sqrtf(self)
+    }
+    #[inline(always)]
+    fn tanh(self) -> Self {
+        libm::tanhf(self)
+    }
 }
 
 /// Distance in units in the last place between two `f64` (0 when bitwise equal,
@@ -169,6 +192,12 @@ pub fn ulp_distance(a: f64, b: f64) -> u64 {
 /// but about 0.1 % of inputs).
 pub fn cos_dd(x: f64) -> f64 {
     crate::crmath::cos(x)
+}
+
+/// `tanh(x)` in double-double arithmetic, rounded once (the `no_std` `f64` hyperbolic
+/// tangent; glibc's is within 2 ulp of it).
+pub fn tanh_dd(x: f64) -> f64 {
+    crate::crmath::tanh(x)
 }
 
 /// `ln(x)` in double-double arithmetic, rounded once (the `no_std` `f64` logarithm).

@@ -3,8 +3,9 @@
 use crate::base::{Base, StepMode};
 use crate::{
     ChainedScheduler, ConstantLr, CosineAnnealingLr, CosineAnnealingWarmRestarts, CyclicLr,
-    ExponentialLr, LambdaLr, LinearLr, MultiStepLr, MultiplicativeLr, OneCycleLr, ParamGroup,
-    PolynomialLr, ReduceLrOnPlateau, SchedError, SequentialLr, StepLr,
+    ExponentialLr, LambdaLr, LinearLr, MultiStepLr, MultiplicativeLr, OneCycleLr, OptaxLr,
+    ParamGroup, PolynomialLr, ReduceLrOnPlateau, SchedError, SequentialLr, StepLr, TimmScheduler,
+    TransformersLr,
 };
 
 /// Any of PyTorch's learning-rate schedulers. Composites ([`SequentialLr`],
@@ -43,6 +44,12 @@ pub enum Scheduler<'a> {
     Sequential(SequentialLr<'a>),
     /// `ChainedScheduler`.
     Chained(ChainedScheduler<'a>),
+    /// A Hugging Face transformers schedule (a `LambdaLR`).
+    Transformers(TransformersLr),
+    /// A timm scheduler.
+    Timm(TimmScheduler),
+    /// An optax schedule.
+    Optax(OptaxLr),
 }
 
 macro_rules! leaf {
@@ -60,6 +67,9 @@ macro_rules! leaf {
             Scheduler::Cyclic($s) => $e,
             Scheduler::OneCycle($s) => $e,
             Scheduler::WarmRestarts($s) => $e,
+            Scheduler::Transformers($s) => $e,
+            Scheduler::Timm($s) => $e,
+            Scheduler::Optax($s) => $e,
             Scheduler::Plateau($p) => $pe,
             Scheduler::Sequential($c) => $ce,
             Scheduler::Chained($c) => $ce,
@@ -68,7 +78,8 @@ macro_rules! leaf {
 }
 
 impl Scheduler<'_> {
-    /// PyTorch's class name (`"StepLR"`, ...).
+    /// The class or function name in its library (`"StepLR"`, `"CosineLRScheduler"`,
+    /// `"get_wsd_schedule"`, `"warmup_cosine_decay_schedule"`, ...).
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Step(_) => "StepLR",
@@ -86,6 +97,9 @@ impl Scheduler<'_> {
             Self::Plateau(_) => "ReduceLROnPlateau",
             Self::Sequential(_) => "SequentialLR",
             Self::Chained(_) => "ChainedScheduler",
+            Self::Transformers(s) => s.schedule().name(),
+            Self::Timm(s) => s.config().class_name(),
+            Self::Optax(s) => s.name(),
         }
     }
 
@@ -155,6 +169,9 @@ impl Scheduler<'_> {
             Self::Cyclic(s) => s.closed(group, epoch),
             Self::OneCycle(s) => s.closed(group, epoch),
             Self::Sequential(s) => s.closed(group, epoch),
+            Self::Transformers(s) => s.closed(group, epoch),
+            Self::Timm(s) => s.closed(group, epoch),
+            Self::Optax(s) => s.closed(group, epoch),
             Self::Multiplicative(_) | Self::Plateau(_) | Self::Chained(_) => {
                 Err(SchedError::NoClosedForm)
             }
@@ -192,6 +209,9 @@ impl Scheduler<'_> {
             Self::Multiplicative(s) => s.step_mode(groups, mode),
             Self::Cyclic(s) => s.step_mode(groups, mode),
             Self::OneCycle(s) => s.step_mode(groups, mode),
+            Self::Transformers(s) => s.step_mode(groups, mode),
+            Self::Timm(s) => s.step_mode(groups, mode),
+            Self::Optax(s) => s.step_mode(groups, mode),
         }
     }
 
@@ -240,7 +260,10 @@ from_leaf!(
     WarmRestarts(CosineAnnealingWarmRestarts),
     Cyclic(CyclicLr),
     OneCycle(OneCycleLr),
-    Plateau(ReduceLrOnPlateau)
+    Plateau(ReduceLrOnPlateau),
+    Transformers(TransformersLr),
+    Timm(TimmScheduler),
+    Optax(OptaxLr)
 );
 
 impl<'a> From<SequentialLr<'a>> for Scheduler<'a> {

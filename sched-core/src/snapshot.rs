@@ -26,7 +26,8 @@ pub const SNAPSHOT_VERSION: u32 = 1;
 pub struct Snapshot {
     /// [`SNAPSHOT_VERSION`].
     pub version: u32,
-    /// Scheduler kind code (1 = StepLR ... 15 = ChainedScheduler, in [`Scheduler`] order).
+    /// Scheduler kind code (1 = StepLR ... 15 = ChainedScheduler, 16 = transformers,
+    /// 17 = timm, 18 = optax, in [`Scheduler`] order).
     pub kind: u32,
     /// `last_epoch`.
     pub last_epoch: i64,
@@ -82,6 +83,9 @@ fn kind_code(s: &Scheduler<'_>) -> u32 {
         Scheduler::Plateau(_) => 13,
         Scheduler::Sequential(_) => 14,
         Scheduler::Chained(_) => 15,
+        Scheduler::Transformers(_) => 16,
+        Scheduler::Timm(_) => 17,
+        Scheduler::Optax(_) => 18,
     }
 }
 

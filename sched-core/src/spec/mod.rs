@@ -6,6 +6,11 @@
 //! PyTorch's keyword names, defaults and type rules (an `int` where PyTorch requires
 //! one, `pct_start` a float), and returns typed errors otherwise.
 
+mod optax;
+mod timm;
+mod transformers;
+
+use crate::registry::Library;
 use crate::{
     AnnealStrategy, ConstantLr, ConstantLrConfig, CosineAnnealingLr, CosineAnnealingLrConfig,
     CosineAnnealingWarmRestarts, CyclicLr, CyclicLrConfig, CyclicMode, ExponentialLr,
@@ -31,13 +36,25 @@ pub enum Value<'a> {
     List(&'a [Value<'a>]),
     /// A learning-rate function (`lr_lambda`).
     Lambda(LrLambda),
+    /// A Python `dict` (`boundaries_and_scales={100: 0.1}`, optax's `cosine_kwargs`).
+    Dict(&'a [(Value<'a>, Value<'a>)]),
+    /// A call of a schedule function with keyword arguments (the `schedules` of
+    /// `optax.join_schedules`).
+    Call {
+        /// The function name, as [`crate::registry::find`] resolves it.
+        name: &'a str,
+        /// Its keyword arguments.
+        kwargs: &'a [(&'a str, Value<'a>)],
+    },
     /// Python's `None`.
     None,
 }
 
-/// The leaf scheduler names [`build`] accepts.
+/// The PyTorch leaf scheduler names [`build`] accepts (it also accepts every name of
+/// [`crate::registry::KINDS`] from transformers, timm and optax).
 pub const LEAF_KINDS: &str = "StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, PolynomialLR, \
-CosineAnnealingLR, LambdaLR, MultiplicativeLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR, ReduceLROnPlateau";
+CosineAnnealingLR, LambdaLR, MultiplicativeLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR, ReduceLROnPlateau, \
+or a transformers, timm or optax schedule";
 
 /// Keyword arguments with a record of which were used, so that unknown ones are errors.
 struct Kwargs<'k, 'v> {
@@ -94,6 +111,13 @@ impl<'k, 'v> Kwargs<'k, 'v> {
             value: int_f64(v),
             expected: ">= 0",
         })
+    }
+
+    fn opt_float(&mut self, name: &'static str) -> Result<Option<f64>, SchedError> {
+        match self.get(name) {
+            None | Some(Value::None) => Ok(None),
+            Some(v) => as_float(name, v).map(Some),
+        }
     }
 
     fn opt_int(&mut self, name: &'static str) -> Result<Option<i64>, SchedError> {
@@ -241,9 +265,30 @@ fn lambdas<'a>(
     }
 }
 
-/// Builds a leaf scheduler `kind` (PyTorch class name) from keyword arguments, on
-/// `groups`, exactly as the PyTorch constructor would (construction step included).
+/// Builds the leaf schedule `kind` from keyword arguments, on `groups`, exactly as its
+/// library's constructor would (construction step included). `kind` is any name
+/// [`crate::registry::find`] resolves: a PyTorch class (`"StepLR"`,
+/// `"torch.optim.lr_scheduler.StepLR"`), a transformers function
+/// (`"transformers.get_cosine_schedule_with_warmup"`), a timm class
+/// (`"timm.CosineLRScheduler"`) or an optax function (`"optax.sgdr_schedule"`).
 pub fn build<'a>(
+    kind: &str,
+    kwargs: &[(&str, Value<'_>)],
+    groups: &mut [ParamGroup],
+) -> Result<Scheduler<'a>, SchedError> {
+    let Some(found) = crate::registry::find(kind) else {
+        return Err(SchedError::UnknownChoice { param: "scheduler", expected: LEAF_KINDS });
+    };
+    match found.library {
+        Library::Transformers => transformers::build(found.name, kwargs, groups),
+        Library::Timm => timm::build(found.name, kwargs, groups),
+        Library::Optax => optax::build(found.name, kwargs, groups),
+        _ => build_torch(found.name, kwargs, groups),
+    }
+}
+
+/// [`build`] for a PyTorch class name.
+fn build_torch<'a>(
     kind: &str,
     kwargs: &[(&str, Value<'_>)],
     groups: &mut [ParamGroup],
