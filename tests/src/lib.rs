@@ -1,1 +1,29 @@
-//! Shared helpers for the integration tests: reading the golden vector files.
+//! Shared helpers for the integration tests: finding the golden vector files.
+
+use std::path::{Path, PathBuf};
+
+/// The golden files of one kind (`"sched"` or `"sgd"`): `tests/golden/{kind}_public.json`, then
+/// every `*.json` file in the directory `$GOLDEN_DIR` (when set) whose name starts with `kind`,
+/// sorted by path.
+///
+/// # Panics
+/// When `$GOLDEN_DIR` is set but cannot be read: a test that was asked to check more files must
+/// not pass without them.
+pub fn golden_files(kind: &str) -> Vec<PathBuf> {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
+    let mut files = vec![golden.join(format!("{kind}_public.json"))];
+    if let Ok(dir) = std::env::var("GOLDEN_DIR") {
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("GOLDEN_DIR={dir}: {e}"));
+        let mut extra: Vec<PathBuf> = entries
+            .map(|e| e.unwrap_or_else(|e| panic!("GOLDEN_DIR={dir}: {e}")).path())
+            .filter(|p| {
+                p.file_name()
+                    .map(|n| n.to_string_lossy())
+                    .is_some_and(|name| name.starts_with(kind) && name.ends_with(".json"))
+            })
+            .collect();
+        extra.sort();
+        files.extend(extra);
+    }
+    files
+}
