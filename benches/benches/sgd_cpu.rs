@@ -8,16 +8,18 @@
 //! * `triad`: `a[i] = b[i] + s * c[i]`, counted as 12 bytes per element (STREAM's convention;
 //!   with write-allocate caches the hardware also reads `a`, so it moves 16),
 //! * `axpy`: `a[i] = a[i] + s * c[i]`, 12 bytes per element, no write-allocate traffic
-//!   (the same read-modify-write pattern as SGD).
+//!   (the same read-modify-write pattern as SGD),
+//!
+//! both from `lrkit-membw`, the baselines `lrkit bench` uses too.
 //!
 //! Run: `cargo bench -p lrkit-benches --bench sgd_cpu` (`SGD_BENCH_QUICK=1` skips 64 Mi).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // bench setup: a failed unwrap aborts the bench.
 
 use std::hint::black_box;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use lrkit_membw::{Pass, with_team};
 use sgd_cpu::{Backend, GroupSpec, Sgd, SgdConfig};
 
 /// The hyper-parameters of every case (torch peer: same).
@@ -31,9 +33,7 @@ const CONFIG: SgdConfig = SgdConfig {
 };
 
 /// Bytes moved per element by a momentum step.
-const SGD_BYTES: usize = 20;
-/// Bytes counted per element by the baselines.
-const BASE_BYTES: usize = 12;
+const SGD_BYTES: usize = Pass::Momentum.bytes_per_element();
 
 struct Case {
     name: &'static str,
@@ -54,125 +54,7 @@ fn filled(n: usize, v: f32) -> Vec<f32> {
     (0..n).map(|i| v + (i % 97) as f32 * 1e-3).collect()
 }
 
-/// Baseline kernels over one contiguous range, compiled for AVX2 when the CPU has it (the
-/// bench crate is built for the baseline x86_64 ISA, and an SSE2 loop is compute-bound in
-/// cache), so that only memory limits them.
-fn triad(a: &mut [f32], b: &[f32], c: &[f32], s: f32) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 was detected on this CPU.
-        return unsafe { triad_avx2(a, b, c, s) };
-    }
-    triad_plain(a, b, c, s);
-}
-
-fn axpy(a: &mut [f32], c: &[f32], s: f32) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 was detected on this CPU.
-        return unsafe { axpy_avx2(a, c, s) };
-    }
-    axpy_plain(a, c, s);
-}
-
-#[inline(always)]
-fn triad_plain(a: &mut [f32], b: &[f32], c: &[f32], s: f32) {
-    let n = a.len().min(b.len()).min(c.len());
-    let (a, b, c) = (&mut a[..n], &b[..n], &c[..n]);
-    for i in 0..n {
-        a[i] = b[i] + s * c[i];
-    }
-}
-
-#[inline(always)]
-fn axpy_plain(a: &mut [f32], c: &[f32], s: f32) {
-    let n = a.len().min(c.len());
-    let (a, c) = (&mut a[..n], &c[..n]);
-    for i in 0..n {
-        a[i] += s * c[i];
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn triad_avx2(a: &mut [f32], b: &[f32], c: &[f32], s: f32) {
-    triad_plain(a, b, c, s);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn axpy_avx2(a: &mut [f32], c: &[f32], s: f32) {
-    axpy_plain(a, c, s);
-}
-
-/// A persistent helper thread for the 2-thread baselines (no spawn per iteration): it runs
-/// the second half of each pass and reports back.
-struct Helper {
-    jobs: mpsc::Sender<Job>,
-    done: mpsc::Receiver<()>,
-}
-
-/// The helper's half of a baseline pass (raw parts of disjoint ranges).
-struct Job {
-    kind: u8,
-    a: usize,
-    b: usize,
-    c: usize,
-    len: usize,
-}
-
-impl Helper {
-    fn new() -> Self {
-        let (jobs, rx) = mpsc::channel::<Job>();
-        let (tx, done) = mpsc::channel();
-        std::thread::spawn(move || {
-            for job in rx {
-                // SAFETY: `run` passes pointers to disjoint halves of live vectors and waits
-                // for `done` before touching or freeing them.
-                let (a, b, c) = unsafe {
-                    (
-                        std::slice::from_raw_parts_mut(job.a as *mut f32, job.len),
-                        std::slice::from_raw_parts(job.b as *const f32, job.len),
-                        std::slice::from_raw_parts(job.c as *const f32, job.len),
-                    )
-                };
-                if job.kind == 0 {
-                    triad(a, b, c, 0.5)
-                } else {
-                    axpy(a, c, 0.5)
-                }
-                tx.send(()).unwrap();
-            }
-        });
-        Helper { jobs, done }
-    }
-
-    /// One pass over `a`, `b`, `c` split in two halves (`axpy` ignores `b`).
-    fn run(&self, kind: u8, a: &mut [f32], b: &[f32], c: &[f32]) {
-        let mid = a.len() / 2;
-        let (a0, a1) = a.split_at_mut(mid);
-        let job = Job {
-            kind,
-            a: a1.as_mut_ptr() as usize,
-            b: b[mid..].as_ptr() as usize,
-            c: c[mid..].as_ptr() as usize,
-            len: a1.len(),
-        };
-        self.jobs.send(job).unwrap();
-        if kind == 0 {
-            triad(a0, &b[..mid], &c[..mid], 0.5)
-        } else {
-            axpy(a0, &c[..mid], 0.5)
-        }
-        self.done.recv().unwrap();
-    }
-}
-
-fn bench_case(
-    g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    case: &Case,
-    helper: &Helper,
-) {
+fn bench_case(g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>, case: &Case) {
     let elements = case.tensors * case.numel;
     let bytes = (elements * SGD_BYTES) as u64;
     g.throughput(Throughput::Bytes(bytes));
@@ -197,18 +79,17 @@ fn bench_case(
             });
         });
     }
-    // Baselines over the same byte count (12 counted bytes per element).
-    let n = elements * SGD_BYTES / BASE_BYTES;
-    let mut a = filled(n, 1.0);
-    let b = filled(n, 2.0);
-    let c = filled(n, 3.0);
-    for (kind, name) in [(0u8, "triad"), (1, "axpy")] {
-        g.bench_function(format!("{name}/1t"), |bch| {
-            bch.iter(|| if kind == 0 { triad(&mut a, &b, &c, 0.5) } else { axpy(&mut a, &c, 0.5) });
-        });
-        g.bench_function(format!("{name}/2t"), |bch| bch.iter(|| helper.run(kind, &mut a, &b, &c)));
+    // Baselines over the same byte count.
+    for pass in [Pass::Triad, Pass::Axpy] {
+        let n = elements * SGD_BYTES / pass.bytes_per_element();
+        let (mut a, mut b, c) = (filled(n, 1.0), filled(n, 2.0), filled(n, 3.0));
+        for threads in [1usize, 2] {
+            with_team(pass, &mut a, &mut b, &c, 0.5, threads, |run| {
+                g.bench_function(format!("{}/{threads}t", pass.name()), |bch| bch.iter(&mut *run));
+            });
+        }
+        black_box(&a);
     }
-    black_box(&a);
 }
 
 fn sgd_cpu(c: &mut Criterion) {
@@ -218,7 +99,6 @@ fn sgd_cpu(c: &mut Criterion) {
         Backend::available().collect::<Vec<_>>()
     );
     let quick = std::env::var_os("SGD_BENCH_QUICK").is_some();
-    let helper = Helper::new();
     for case in &CASES {
         if quick && case.name == "64M" {
             continue;
@@ -228,7 +108,7 @@ fn sgd_cpu(c: &mut Criterion) {
         g.sample_size(10);
         g.warm_up_time(Duration::from_millis(if big { 1500 } else { 500 }));
         g.measurement_time(Duration::from_secs(if big { 4 } else { 2 }));
-        bench_case(&mut g, case, &helper);
+        bench_case(&mut g, case);
         g.finish();
     }
 }

@@ -4,13 +4,15 @@
 //! One step of `torch.optim.SGD` with momentum reads the parameters, the gradients and the
 //! momentum buffer and writes the parameters and the buffer: 20 bytes per element. The
 //! baseline is a triad-like pass with exactly that traffic over buffers of the same size
-//! (`d = s * g; m += d; p += d`, plain Rust, compiled for the target's baseline ISA), split
-//! across the same number of threads; its speed is what the memory system gives a simple
-//! streaming loop, so "% of baseline" says how close the fused kernel gets to it.
+//! (`d = s * g; m += d; p += d`: [`Pass::Momentum`] of `lrkit-membw`, plain Rust compiled for
+//! the widest vector ISA detected), split across the same number of threads; its speed is what
+//! the memory system gives a simple streaming loop, so "% of baseline" says how close the fused
+//! kernel gets to it.
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use lrkit_membw::{Pass, with_team};
 
 use sgd_cpu::{Backend, GroupSpec, PARALLEL_THRESHOLD, Sgd, SgdConfig};
 
@@ -60,7 +62,7 @@ struct Row {
 
 /// Bytes moved by one fused SGD step with momentum over `n` elements.
 fn sgd_bytes(n: usize) -> f64 {
-    20.0 * n as f64
+    (Pass::Momentum.bytes_per_element() * n) as f64
 }
 
 impl Row {
@@ -90,87 +92,8 @@ fn best_time(min_time: Duration, mut f: impl FnMut()) -> f64 {
     best
 }
 
-/// The baseline pass over one share: `d = s * g; m += d; p += d` (20 bytes per element).
-#[inline(always)]
-fn baseline_pass_generic(p: &mut [f32], m: &mut [f32], g: &[f32], s: f32) {
-    let one = |p: &mut f32, m: &mut f32, g: f32| {
-        let d = s * g;
-        let (pv, mv) = (*p, *m);
-        *m = mv + d;
-        *p = pv + d;
-    };
-    // Up to the first 64-byte boundary of `p` one by one (large buffers from the allocator
-    // usually share their offset from it, so this aligns all three), then fixed-size blocks
-    // of 64 (no bounds checks inside, fully vectorisable), then the tail.
-    let head = p.as_ptr().align_offset(64).min(p.len());
-    let (ph, p) = p.split_at_mut(head);
-    let (mh, m) = m.split_at_mut(head.min(m.len()));
-    let (gh, g) = g.split_at(head.min(g.len()));
-    for ((p, m), g) in ph.iter_mut().zip(mh.iter_mut()).zip(gh) {
-        one(p, m, *g);
-    }
-    let mut pc = p.chunks_exact_mut(64);
-    let mut mc = m.chunks_exact_mut(64);
-    let mut gc = g.chunks_exact(64);
-    for ((pb, mb), gb) in (&mut pc).zip(&mut mc).zip(&mut gc) {
-        for i in 0..64 {
-            one(&mut pb[i], &mut mb[i], gb[i]);
-        }
-    }
-    let tails =
-        pc.into_remainder().iter_mut().zip(mc.into_remainder().iter_mut()).zip(gc.remainder());
-    for ((p, m), g) in tails {
-        one(p, m, *g);
-    }
-}
-
-/// [`baseline_pass_generic`] compiled for AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn baseline_pass_avx512(p: &mut [f32], m: &mut [f32], g: &[f32], s: f32) {
-    baseline_pass_generic(p, m, g, s);
-}
-
-/// [`baseline_pass_generic`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn baseline_pass_avx2(p: &mut [f32], m: &mut [f32], g: &[f32], s: f32) {
-    baseline_pass_generic(p, m, g, s);
-}
-
-/// The baseline pass, compiled for the widest vector ISA detected at run time (so that,
-/// like the SGD kernel, it is not held back by the baseline target in cache-resident sizes).
-fn baseline_pass(p: &mut [f32], m: &mut [f32], g: &[f32], s: f32) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: AVX-512F was detected on this CPU just above.
-            unsafe { baseline_pass_avx512(p, m, g, s) };
-            return;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 was detected on this CPU just above.
-            unsafe { baseline_pass_avx2(p, m, g, s) };
-            return;
-        }
-    }
-    baseline_pass_generic(p, m, g, s);
-}
-
-/// One turn of a wait loop: spin a while, then yield the core (a loaded machine may have
-/// fewer free cores than threads).
-fn relax(spins: &mut u32) {
-    *spins += 1;
-    if *spins < 1 << 12 {
-        std::hint::spin_loop();
-    } else {
-        std::thread::yield_now();
-    }
-}
-
-/// Best seconds per baseline pass over `p`, `m`, `g` split into `threads` contiguous shares.
-/// The helper threads are started once and kept spinning between passes (as sgd-cpu's pool
-/// is persistent), so a pass costs no thread start.
+/// Best seconds per baseline pass ([`Pass::Momentum`]: the step's 20 bytes per element) over
+/// `p`, `m`, `g` on `threads` threads, the helpers started once and spinning between passes.
 fn baseline_time(
     p: &mut [f32],
     m: &mut [f32],
@@ -178,57 +101,7 @@ fn baseline_time(
     threads: usize,
     min_time: Duration,
 ) -> f64 {
-    let s = black_box(-1e-7f32);
-    if threads <= 1 {
-        return best_time(min_time, || {
-            baseline_pass(p, m, g, s);
-            black_box((&mut *p, &mut *m));
-        });
-    }
-    // `round` counts started passes (the caller bumps it); `done` counts finished shares.
-    let round = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
-    let share = p.len().div_ceil(threads).next_multiple_of(64);
-    std::thread::scope(|scope| {
-        let mut parts = p.chunks_mut(share).zip(m.chunks_mut(share)).zip(g.chunks(share));
-        let first = parts.next();
-        let mut helpers = 0;
-        for ((p, m), g) in parts {
-            helpers += 1;
-            let (round, done, stop) = (&round, &done, &stop);
-            scope.spawn(move || {
-                let mut seen = 0;
-                loop {
-                    let mut spins = 0u32;
-                    while round.load(Ordering::Acquire) == seen {
-                        if stop.load(Ordering::Acquire) {
-                            return;
-                        }
-                        relax(&mut spins);
-                    }
-                    seen += 1;
-                    baseline_pass(p, m, g, s);
-                    done.fetch_add(1, Ordering::AcqRel);
-                }
-            });
-        }
-        let mut own = first;
-        let mut passes = 0;
-        let best = best_time(min_time, || {
-            passes += 1;
-            round.fetch_add(1, Ordering::AcqRel);
-            if let Some(((p, m), g)) = own.as_mut() {
-                baseline_pass(p, m, g, s);
-            }
-            let mut spins = 0u32;
-            while done.load(Ordering::Acquire) < passes * helpers {
-                relax(&mut spins);
-            }
-        });
-        stop.store(true, Ordering::Release);
-        best
-    })
+    with_team(Pass::Momentum, p, m, g, -1e-7, threads, |pass| best_time(min_time, pass))
 }
 
 fn runtime(e: impl std::fmt::Display) -> CliError {
@@ -487,24 +360,4 @@ fn to_json(rows: &[Row], gpu_note: Option<&str>, cores: usize) -> String {
         })
         .collect();
     serde_json::json!({ "cores": cores, "rows": rows, "gpu_unavailable": gpu_note }).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn baseline_touches_every_element_once_per_pass() {
-        for threads in [1, 2, 3] {
-            let n = 1000;
-            let (mut p, mut m, g) = (vec![1.0f32; n], vec![0.0f32; n], vec![2.0f32; n]);
-            baseline_time(&mut p, &mut m, &g, threads, Duration::ZERO);
-            // best_time runs 2 warm-up passes and at least 3 timed ones: 5 passes.
-            let d = -1e-7f32 * 2.0;
-            let want_m = d + d + d + d + d;
-            assert!(m.iter().all(|&x| x == want_m), "threads {threads}: {:?}", &m[..3]);
-            let want_p = 1.0 + d + d + d + d + d;
-            assert!(p.iter().all(|&x| x == want_p), "threads {threads}");
-        }
-    }
 }

@@ -6,6 +6,7 @@
 //! lrkit bench                                                    # fused SGD GB/s vs. memory bandwidth
 //! ```
 //! Exit codes: 0 success, 1 failure while running, 2 bad command line or spec.
+#![forbid(unsafe_code)]
 
 mod bench;
 mod cli;

@@ -3,28 +3,8 @@
 //! for bit. Reads `tests/golden/sched_public.json` and every `sched_*.json` in `$GOLDEN_DIR`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure is the assertion
 
-use std::path::PathBuf;
-
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
-
-fn golden_files() -> Vec<PathBuf> {
-    let mut files =
-        vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/sched_public.json")];
-    if let Ok(dir) = std::env::var("GOLDEN_DIR") {
-        let mut extra: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("GOLDEN_DIR={dir}: {e}"))
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                let name = p.file_name().unwrap().to_string_lossy();
-                name.starts_with("sched") && name.ends_with(".json")
-            })
-            .collect();
-        extra.sort();
-        files.extend(extra);
-    }
-    files
-}
 
 /// Why a case cannot be run as `lrkit schedule` (it needs what the command does not offer).
 fn unsupported(case: &Value) -> Option<&'static str> {
@@ -50,7 +30,7 @@ fn golden_specs_print_the_recorded_learning_rates() {
     let dir = std::env::temp_dir().join(format!("lrkit-golden-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (mut ran, mut skipped) = (0, 0);
-    for file in golden_files() {
+    for file in lrkit_tests::golden_files("sched") {
         let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         for case in doc["cases"].as_array().unwrap() {
             let id = case["id"].as_str().unwrap();

@@ -41,10 +41,13 @@
 //! ```
 //!
 //! # Features
-//! - `std` (default): route `cos`, `ln` and `pow` to the platform libm (glibc on Linux,
-//!   the library PyTorch's Python `math` calls), making every value bit-identical to
-//!   PyTorch. Without it the pure-Rust `libm` crate is used: at most 2 ulp from glibc on
-//!   every recorded value.
+//! - `std` (default): route the `f64` `cos`, `ln` and `pow` to the platform libm (glibc on
+//!   Linux, the library PyTorch's Python `math` calls), making every value bit-identical to
+//!   PyTorch. Without it, `cos` and `ln` are evaluated in double-double arithmetic and rounded
+//!   once ([`math::cos_dd`], [`math::ln_dd`]) and `pow` comes from the pure-Rust `libm` crate:
+//!   at most 2 ulp from glibc on every recorded value. `floor`, `fmod` (exact either way) and
+//!   every `f32` function of [`ClosedForm::lr_at_f32`] come from the `libm` crate with or
+//!   without `std`.
 #![no_std]
 #![forbid(unsafe_code)]
 

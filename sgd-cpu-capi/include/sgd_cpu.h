@@ -1,7 +1,8 @@
 /* sgd_cpu.h: C ABI of sgd-cpu, fused multi-tensor torch.optim.SGD for CPUs.
  *
  * Build: cargo build --release -p sgd-cpu-capi  ->  target/release/libsgd_cpu_capi.so
- * Link:  cc sgd-cpu-capi/examples/c_step.c -Isgd-cpu-capi/include -Ltarget/release -lsgd_cpu_capi
+ * Link:  cc sgd-cpu-capi/examples/c_step.c -Isgd-cpu-capi/include -Ltarget/release -lsgd_cpu_capi \
+ *          -Wl,-rpath,$PWD/target/release
  *
  * One call updates every tensor of every group in one fused pass with the semantics of
  * torch.optim.SGD.step() (lr, momentum, dampening, weight_decay, nesterov, maximize per

@@ -34,11 +34,12 @@ impl PlacedBuffer {
     }
 
     /// Allocates `len` zeros. For large tensors ([`PLACE_MIN`]) the buffer starts 1, 2 or 3
-    /// KiB (modulo 4096) after the parameter, whichever is farthest from the gradient:
-    /// streams that start at the same offset in their pages ran 6-20% slower in the measured
-    /// fused pass once the data left L2 (the parameter, gradient and buffer of a large tensor
-    /// are usually separate page-aligned allocations with identical offsets). The buffer keeps
-    /// the parameter's offset modulo 64, so the SIMD loop sees the same cache-line alignment.
+    /// KiB (modulo 4096) after the parameter, whichever is farthest from the gradient: streams
+    /// that start at the same offset in their pages slow the fused pass down once the data
+    /// leaves L2, and the parameter, gradient and buffer of a large tensor are usually separate
+    /// page-aligned allocations with identical offsets (measurements: `benches/README.md`,
+    /// "Buffer placement"). The buffer keeps the parameter's offset modulo 64, so the SIMD loop
+    /// sees the same cache-line alignment.
     ///
     /// # Errors
     /// The allocation failed.

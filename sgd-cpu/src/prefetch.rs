@@ -3,18 +3,11 @@
 /// Whether the SIMD main loop issues software prefetches: with AVX-512, `prefetcht1` of every
 /// cache line of the parameters, gradients and (with momentum) buffers, [`PREFETCH_AHEAD`]
 /// bytes ahead of the loads. A prefetch is only a hint, so results are the same bits either
-/// way. The other backends ignore it: AVX2 measured equal or slower with it (64 Mi elements,
-/// 1 thread: 2–7 % slower), the scalar reference stays plain, and NEON is not measured on ARM
-/// hardware.
-///
-/// Measured on the project's 2-core AMD EPYC VM, ours against itself on torch's own tensors,
-/// interleaved in one process (`benches/peers/torch_sgd.py --same-tensors new.so,old.so`, two
-/// builds of `sgd-cpu-capi`): prefetching made 1000 tensors of 4096 elements (48 MiB working
-/// set) 10–15 % faster on 1 and 2 threads and 64 Mi elements 2–10 % faster, but 64 Ki
-/// elements (L2) 10–15 % and 1 Mi elements (12 MiB, L3) 5–10 % slower: when the data is in
-/// cache the prefetches only take load slots. The crossover was near 2 Mi elements (24 MiB:
-/// neutral at 2 Mi and 3 Mi, 4–10 % faster at 4 Mi), three quarters of the 32 MiB L3, hence
-/// [`PREFETCH_THRESHOLD`].
+/// way. It pays when a step streams from memory and costs load slots when the data is already
+/// in cache, hence the working-set threshold of [`Prefetch::Auto`]. The other backends ignore
+/// it: AVX2 gained nothing from it, the scalar reference stays plain, and NEON has not been
+/// measured on ARM hardware. The measurements behind these choices are in
+/// `benches/README.md` ("Prefetching").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Prefetch {
@@ -29,12 +22,12 @@ pub enum Prefetch {
 
 /// Working-set size (bytes of parameters, gradients and momentum buffers a step touches) from
 /// which [`Prefetch::Auto`] prefetches: 24 MiB, i.e. 2 Mi elements with momentum (12 bytes
-/// each) or 3 Mi without (8 bytes each).
+/// each) or 3 Mi without (8 bytes each). That is three quarters of the 32 MiB L3 of the
+/// machine it was tuned on, where the measured crossover lies.
 pub const PREFETCH_THRESHOLD: usize = 24 << 20;
 
-/// How far ahead of the loads the main loop prefetches, in bytes. Measured like
-/// [`Prefetch`]: 768 bytes to 1.5 KiB equal, 512 bytes and 2 KiB slower; the `T0` and `NTA`
-/// hints instead of `T1` were 20–30 % slower at 1000x4096 and 64 Mi elements.
+/// How far ahead of the loads the main loop prefetches, in bytes: the middle of the range that
+/// measured best (see [`Prefetch`]).
 pub const PREFETCH_AHEAD: usize = 1024;
 
 impl Prefetch {

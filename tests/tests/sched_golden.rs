@@ -11,7 +11,6 @@
 #![allow(missing_docs)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use lrkit_tests::error_params::{named_parameters, names_one_of};
 use sched_core::math::{Real, ulp_distance};
@@ -522,26 +521,9 @@ fn check_probe(probe: &J) -> (usize, usize, u64) {
     (n, bitwise, worst)
 }
 
-fn golden_files() -> Vec<PathBuf> {
-    let mut files = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/sched_public.json")];
-    if let Ok(dir) = std::env::var("GOLDEN_DIR") {
-        let mut extra: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("GOLDEN_DIR={dir}: {e}"))
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("sched"))
-            // The peer families have their own test (`sched_peers_golden`).
-            .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with("sched_peers_"))
-            .collect();
-        extra.sort();
-        files.extend(extra);
-    }
-    files
-}
-
 #[test]
 fn golden_scheduler_vectors() {
-    for file in golden_files() {
+    for file in lrkit_tests::golden_files("sched") {
         let data: J = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         for key in data.as_object().unwrap().keys() {
             assert!(

@@ -15,8 +15,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 #![allow(missing_docs)]
 
-use std::path::{Path, PathBuf};
-
 use lrkit_tests::error_params::{named_parameters, names_one_of};
 use sched_core::math::ulp_distance;
 use sched_core::registry::{Library, find};
@@ -235,25 +233,9 @@ fn check_error_case(ec: &J) {
     );
 }
 
-fn golden_files() -> Vec<PathBuf> {
-    let mut files =
-        vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/sched_peers_public.json")];
-    if let Ok(dir) = std::env::var("GOLDEN_DIR") {
-        let mut extra: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("GOLDEN_DIR={dir}: {e}"))
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("sched_peers_"))
-            .collect();
-        extra.sort();
-        files.extend(extra);
-    }
-    files
-}
-
 #[test]
 fn golden_peer_schedule_vectors() {
-    for file in golden_files() {
+    for file in lrkit_tests::golden_files("sched_peers") {
         let data: J = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         let mut t = Tally::default();
         for case in data["cases"].as_array().unwrap() {

@@ -312,12 +312,11 @@ const AHEAD: usize = 4;
 /// Software-pipelined through a ring of [`AHEAD`] loaded vectors: the inputs of vector
 /// `j + AHEAD` are loaded just before vector `j` is computed and stored. A load therefore
 /// never follows, closely in program order, a store to an address equal to it modulo 4096:
-/// on x86 such "4K aliasing" makes the load wait for the unrelated store. With the parameters
-/// one or two vectors ahead of the gradients modulo 4096, the plain loop (load, compute, store
-/// one vector at a time) ran 1.4x slower at 1 Mi elements; this one runs at the speed of the
-/// best layout. Loads running further ahead (blocks of 4 loaded before 4 stored, or a ring of
-/// 8) made the single-thread pass at DRAM bandwidth (64 Mi elements) 15% slower, so the ring
-/// stays short (256 bytes ahead with AVX-512). Only independent memory operations are
+/// on x86 such "4K aliasing" makes the load wait for the unrelated store, which the plain loop
+/// (load, compute, store one vector at a time) suffers when the parameters are a vector or two
+/// ahead of the gradients modulo 4096. The ring stays short (256 bytes ahead with AVX-512)
+/// because loads running further ahead slowed the pass at DRAM bandwidth (measurements:
+/// `benches/README.md`, "The pipelined loop"). Only independent memory operations are
 /// reordered (the slices are disjoint), so results are unchanged.
 ///
 /// # Safety
