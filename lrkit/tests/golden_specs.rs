@@ -76,3 +76,115 @@ fn golden_specs_print_the_recorded_learning_rates() {
     );
     assert!(ran >= 150, "only {ran} cases ran");
 }
+
+/// A JSON kwarg written as Python, as a user would type it (floats from their exact bits).
+fn python(key: &str, v: &Value, bits: Option<&Value>) -> String {
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(b) => if *b { "True" } else { "False" }.into(),
+        Value::Number(n) if !n.is_f64() => n.to_string(),
+        Value::Number(n) => {
+            let x = bits
+                .filter(|b| b.is_string())
+                .map_or_else(|| n.as_f64().unwrap(), |b| f64::from_bits(bits_of(b)));
+            format!("{x:?}")
+        }
+        Value::String(s) => format!("{s:?}"),
+        Value::Array(items) if key == "schedules" => {
+            let calls: Vec<String> = items
+                .iter()
+                .map(|p| format!("optax.{}({})", p[0].as_str().unwrap(), call_args(&p[1], None)))
+                .collect();
+            format!("[{}]", calls.join(", "))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| python(key, x, bits.and_then(|b| b.get(i))))
+                .collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Object(o) => {
+            let items: Vec<String> = o
+                .iter()
+                .map(|(k, x)| {
+                    let key = if k.parse::<i64>().is_ok() { k.clone() } else { format!("{k:?}") };
+                    format!("{key}: {}", python(k, x, bits.and_then(|b| b.get(k))))
+                })
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+    }
+}
+
+fn bits_of(s: &Value) -> u64 {
+    bits(s)
+}
+
+fn call_args(kwargs: &Value, bits: Option<&Value>) -> String {
+    let args: Vec<String> = kwargs
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| format!("{k}={}", python(k, v, bits.and_then(|b| b.get(k)))))
+        .collect();
+    args.join(", ")
+}
+
+/// Every peer golden case (transformers, timm, optax) as the Python call a user writes,
+/// e.g. `transformers.get_cosine_schedule_with_warmup(num_warmup_steps=10, ...)`, run
+/// through `lrkit schedule --json`: rows 0..steps must be the recorded values, bit for bit
+/// (optax's float32 values within the parity test's budget where a transcendental is
+/// involved).
+#[test]
+fn peer_golden_specs_print_the_recorded_learning_rates() {
+    let mut ran = 0;
+    for file in lrkit_tests::golden_files("sched_peers") {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        for case in doc["cases"].as_array().unwrap() {
+            let id = case["id"].as_str().unwrap();
+            let spec = format!(
+                "{}.{}({})",
+                case["library"].as_str().unwrap(),
+                case["name"].as_str().unwrap(),
+                call_args(&case["kwargs"], case.get("kwargs_bits"))
+            );
+            let optax = case["library"] == "optax";
+            let lrs: Vec<String> = match case["groups"].as_array() {
+                Some(gs) => gs
+                    .iter()
+                    .map(|g| format!("{:?}", f64::from_bits(bits(&g["lr_bits"]))))
+                    .collect(),
+                None => vec!["1.0".into()],
+            };
+            let rows = if optax { &case["values_bits"] } else { &case["lrs_bits"] };
+            let rows = rows.as_array().unwrap();
+            let epochs = rows.len().to_string();
+            let out = cargo_bin_cmd!("lrkit")
+                .args(["schedule", &spec, "--lr", &lrs.join(","), "--epochs", &epochs, "--json"])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{id}: {spec}: {}", String::from_utf8_lossy(&out.stderr));
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let got = v["schedules"][0]["lrs"].as_array().unwrap();
+            assert_eq!(got.len(), rows.len(), "{id}: rows");
+            for (t, (g, want)) in got.iter().zip(rows).enumerate() {
+                if optax {
+                    #[allow(clippy::cast_possible_truncation)] // an f32 widened by lrkit
+                    let value = g[0].as_f64().unwrap() as f32;
+                    let want =
+                        f32::from_bits(u32::from_str_radix(want.as_str().unwrap(), 16).unwrap());
+                    let d = value.to_bits().abs_diff(want.to_bits());
+                    assert!(d <= 2, "{id} count {t}: {value:e} vs {want:e}");
+                } else {
+                    for (x, w) in g.as_array().unwrap().iter().zip(want.as_array().unwrap()) {
+                        assert_eq!(x.as_f64().unwrap().to_bits(), bits(w), "{id} row {t}: {spec}");
+                    }
+                }
+            }
+            ran += 1;
+        }
+    }
+    assert!(ran >= 56, "only {ran} peer cases ran");
+}

@@ -1,6 +1,7 @@
 //! From the syntax tree to a running [`Scheduler`] through `sched_core::spec`, mapping every
 //! typed error back to the part of the spec it is about.
 
+use sched_core::registry::{self, Library};
 use sched_core::spec::{self, Value};
 use sched_core::{ParamGroup, SchedError, Scheduler};
 
@@ -9,38 +10,16 @@ use super::lambda;
 use super::schedule::Schedule;
 use super::syntax::{Arg, Call, Expr, Node, Span};
 
-/// Constructor parameters of every scheduler, in PyTorch's positional order (after
-/// `optimizer`), for positional arguments and for messages.
-const PARAMETERS: &[(&str, &str)] = &[
-    ("StepLR", "step_size, gamma, last_epoch"),
-    ("MultiStepLR", "milestones, gamma, last_epoch"),
-    ("ConstantLR", "factor, total_iters, last_epoch"),
-    ("LinearLR", "start_factor, end_factor, total_iters, last_epoch"),
-    ("ExponentialLR", "gamma, last_epoch"),
-    ("PolynomialLR", "total_iters, power, last_epoch"),
-    ("CosineAnnealingLR", "T_max, eta_min, last_epoch"),
-    ("LambdaLR", "lr_lambda, last_epoch"),
-    ("MultiplicativeLR", "lr_lambda, last_epoch"),
-    ("CosineAnnealingWarmRestarts", "T_0, T_mult, eta_min, last_epoch"),
-    (
-        "CyclicLR",
-        "base_lr, max_lr, step_size_up, step_size_down, mode, gamma, scale_fn, scale_mode, cycle_momentum, base_momentum, max_momentum, last_epoch",
-    ),
-    (
-        "OneCycleLR",
-        "max_lr, total_steps, epochs, steps_per_epoch, pct_start, anneal_strategy, cycle_momentum, base_momentum, max_momentum, div_factor, final_div_factor, three_phase, last_epoch",
-    ),
-    (
-        "ReduceLROnPlateau",
-        "mode, factor, patience, threshold, threshold_mode, cooldown, min_lr, eps",
-    ),
-    ("SequentialLR", "schedulers, milestones, last_epoch"),
-    ("ChainedScheduler", "schedulers"),
-];
+/// The parameters of the schedule `name` (comma-separated, in its library's positional
+/// order), if `name` is one (`sched_core::registry`: torch, transformers, timm, optax; a
+/// library prefix must match).
+pub fn parameters(name: &str) -> Option<&'static str> {
+    registry::find(name).map(|k| k.parameters)
+}
 
-/// The parameters of scheduler `kind` (comma-separated), if it is one.
-pub fn parameters(kind: &str) -> Option<&'static str> {
-    PARAMETERS.iter().find(|(k, _)| *k == kind).map(|(_, p)| *p)
+/// Every schedule name, for suggestions.
+fn all_names() -> Vec<&'static str> {
+    registry::KINDS.iter().map(|k| k.name).collect()
 }
 
 /// Names of the optimizer argument PyTorch users write first; accepted and ignored.
@@ -128,16 +107,16 @@ pub fn build(node: &Node, groups: &mut [ParamGroup]) -> Result<Scheduler<'static
     let Expr::Call(call) = &node.expr else {
         // A bare scheduler name lacks its arguments; anything else is not a scheduler.
         let kind = match &node.expr {
-            Expr::Name(n) if parameters(n.rsplit('.').next().unwrap_or(n)).is_some() => {
+            Expr::Name(n) if parameters(n).is_some() => {
                 let short = n.rsplit('.').next().unwrap_or(n);
                 SpecErrorKind::MissingCall {
                     name: short.to_string(),
-                    parameters: parameters(short).unwrap_or(""),
+                    parameters: parameters(n).unwrap_or(""),
                 }
             }
             Expr::Name(n) => {
-                let names: Vec<&'static str> = PARAMETERS.iter().map(|(k, _)| *k).collect();
-                match closest(n, &names) {
+                let short = n.rsplit('.').next().unwrap_or(n);
+                match closest(short, &all_names()) {
                     Some(s) => {
                         SpecErrorKind::UnknownScheduler { name: n.clone(), suggestion: Some(s) }
                     }
@@ -155,7 +134,7 @@ pub fn build(node: &Node, groups: &mut [ParamGroup]) -> Result<Scheduler<'static
         return Err(SpecError::new(kind, node.span));
     };
     let kind = call.short_name();
-    let Some(param_list) = parameters(kind) else {
+    let Some(param_list) = parameters(&call.name) else {
         let kind = if kind == "Compound" {
             SpecErrorKind::Unexpected {
                 found: "`Compound`".into(),
@@ -167,8 +146,8 @@ pub fn build(node: &Node, groups: &mut [ParamGroup]) -> Result<Scheduler<'static
                 expected: "a scheduler such as LambdaLR(lr_lambda=pow(0.95))",
             }
         } else {
-            let names: Vec<&'static str> =
-                PARAMETERS.iter().map(|(k, _)| *k).chain(["Compound"]).collect();
+            let mut names = all_names();
+            names.push("Compound");
             SpecErrorKind::UnknownScheduler {
                 name: kind.to_string(),
                 suggestion: closest(kind, &names),
@@ -296,7 +275,25 @@ fn value(node: &Node) -> Result<Value<'_>, SpecError> {
             let items: Vec<Value<'_>> = items.iter().map(value).collect::<Result<_, _>>()?;
             Value::List(items.leak())
         }
+        Expr::Dict(items) => {
+            let items: Vec<(Value<'_>, Value<'_>)> = items
+                .iter()
+                .map(|(k, v)| Ok((value(k)?, value(v)?)))
+                .collect::<Result<_, SpecError>>()?;
+            Value::Dict(items.leak())
+        }
         Expr::Call(c) if lambda::is_function(c.short_name()) => Value::Lambda(lambda::lambda(c)?),
+        Expr::Call(c) if registry::find(&c.name).is_some_and(|k| k.library == Library::Optax) => {
+            // An optax schedule as an argument (`join_schedules(schedules=[...])`).
+            let params = parameters(&c.name).unwrap_or("");
+            let names: Vec<&str> = params.split(", ").collect();
+            let args = keyword_args(c, &names)?;
+            let kwargs: Vec<(&str, Value<'_>)> = args
+                .iter()
+                .map(|(k, _, v)| Ok((&*Box::leak(k.clone().into_boxed_str()), value(v)?)))
+                .collect::<Result<_, SpecError>>()?;
+            Value::Call { name: &c.name, kwargs: kwargs.leak() }
+        }
         Expr::Lambda { var, body, body_span } => {
             Value::Lambda(lambda::from_python(var, body, *body_span)?)
         }
@@ -347,23 +344,13 @@ fn closest(name: &str, names: &[&'static str]) -> Option<&'static str> {
         .map(|(_, n)| n)
 }
 
-/// The parameter a sched-core error names, if any.
+/// The argument a sched-core error is about, to point at it: the parameter it names, but
+/// `cycle_momentum` for a missing momentum and `last_epoch` for a missing `initial_lr`.
 fn named_param(e: &SchedError) -> Option<&'static str> {
-    use SchedError as E;
-    match *e {
-        E::NonFinite { param, .. }
-        | E::OutOfRange { param, .. }
-        | E::ZeroPeriod { param }
-        | E::NotAnInteger { param, .. }
-        | E::WrongType { param, .. }
-        | E::UnknownChoice { param, .. }
-        | E::MissingParameter { param }
-        | E::GroupListLength { param, .. }
-        | E::TooManyItems { param, .. } => Some(param),
-        E::UnsortedMilestones { .. } | E::MilestoneCount { .. } => Some("milestones"),
-        E::MissingMomentum { .. } => Some("cycle_momentum"),
-        E::MissingInitialLr { .. } => Some("last_epoch"),
-        _ => None,
+    match e {
+        SchedError::MissingMomentum { .. } => Some("cycle_momentum"),
+        SchedError::MissingInitialLr { .. } => Some("last_epoch"),
+        _ => e.param(),
     }
 }
 

@@ -124,6 +124,7 @@ impl Parser<'_> {
         let start = self.pos;
         match self.peek() {
             Some('[') => self.list(),
+            Some('{') => self.dict(),
             Some('\'' | '"') => self.string(),
             Some(c) if c.is_ascii_digit() || c == '.' || c == '-' || c == '+' => self.number(),
             Some(c) if is_name_start(c) => {
@@ -145,8 +146,9 @@ impl Parser<'_> {
                 };
                 Ok(Node { expr, span: name_span })
             }
-            _ => Err(self
-                .unexpected("a value (number, string, list, True, False, None or Scheduler(...))")),
+            _ => Err(self.unexpected(
+                "a value (number, string, list, dict, True, False, None or Scheduler(...))",
+            )),
         }
     }
 
@@ -211,6 +213,30 @@ impl Parser<'_> {
             return Err(self.unexpected("`,` or `]`"));
         }
         Ok(Node { expr: Expr::List(items), span: Span::new(start, self.pos) })
+    }
+
+    fn dict(&mut self) -> Result<Node, SpecError> {
+        let start = self.pos;
+        self.pos += 1; // '{'
+        let mut items = Vec::new();
+        loop {
+            if self.eat('}') {
+                break;
+            }
+            let key = self.value()?;
+            if !self.eat(':') {
+                return Err(self.unexpected("`:`"));
+            }
+            items.push((key, self.value()?));
+            if self.eat(',') {
+                continue;
+            }
+            if self.eat('}') {
+                break;
+            }
+            return Err(self.unexpected("`,` or `}`"));
+        }
+        Ok(Node { expr: Expr::Dict(items), span: Span::new(start, self.pos) })
     }
 
     fn call(&mut self, name: String, name_span: Span) -> Result<Node, SpecError> {

@@ -46,6 +46,8 @@ pub enum Expr {
     None,
     /// A list `[a, b, ...]`.
     List(Vec<Node>),
+    /// A dict `{key: value, ...}` (optax's `boundaries_and_scales`, `cosine_kwargs`).
+    Dict(Vec<(Node, Node)>),
     /// A call `Name(args)`: a scheduler or a learning-rate function.
     Call(Call),
     /// A bare name, such as `optimizer` in `StepLR(optimizer, step_size=3)`.
@@ -101,6 +103,7 @@ impl Arg {
 fn children(node: &Node) -> Vec<&Node> {
     match &node.expr {
         Expr::List(items) => items.iter().collect(),
+        Expr::Dict(items) => items.iter().flat_map(|(k, v)| [k, v]).collect(),
         Expr::Call(c) => c.args.iter().map(|a| &a.value).collect(),
         _ => Vec::new(),
     }
