@@ -46,6 +46,61 @@ fn configs() -> Vec<(&'static str, Vec<(&'static str, Value<'static>)>)> {
         ),
         ("OneCycleLR", vec![("max_lr", Value::Float(0.1)), ("total_steps", Value::Int(1_000_001))]),
         ("ReduceLROnPlateau", vec![("patience", Value::Int(5))]),
+        // The peer families (transformers, timm, optax), over the same 1M-step range.
+        (
+            "transformers.get_cosine_schedule_with_warmup",
+            vec![
+                ("num_warmup_steps", Value::Int(1000)),
+                ("num_training_steps", Value::Int(1_000_000)),
+            ],
+        ),
+        (
+            "transformers.get_wsd_schedule",
+            vec![
+                ("num_warmup_steps", Value::Int(1000)),
+                ("num_decay_steps", Value::Int(200_000)),
+                ("num_training_steps", Value::Int(1_000_000)),
+            ],
+        ),
+        ("transformers.get_inverse_sqrt_schedule", vec![("num_warmup_steps", Value::Int(1000))]),
+        (
+            "timm.CosineLRScheduler",
+            vec![
+                ("t_initial", Value::Int(100_000)),
+                ("cycle_limit", Value::Int(20)),
+                ("warmup_t", Value::Int(1000)),
+                ("warmup_lr_init", Value::Float(1e-4)),
+            ],
+        ),
+        (
+            "timm.TanhLRScheduler",
+            vec![("t_initial", Value::Int(100_000)), ("cycle_limit", Value::Int(20))],
+        ),
+        (
+            "timm.StepLRScheduler",
+            vec![("decay_t", Value::Int(100_000)), ("decay_rate", Value::Float(0.5))],
+        ),
+        (
+            "optax.warmup_cosine_decay_schedule",
+            vec![
+                ("init_value", Value::Float(0.0)),
+                ("peak_value", Value::Float(0.1)),
+                ("warmup_steps", Value::Int(1000)),
+                ("decay_steps", Value::Int(1_000_000)),
+            ],
+        ),
+        (
+            "optax.linear_onecycle_schedule",
+            vec![("transition_steps", Value::Int(1_000_000)), ("peak_value", Value::Float(0.1))],
+        ),
+        (
+            "optax.exponential_decay",
+            vec![
+                ("init_value", Value::Float(0.1)),
+                ("transition_steps", Value::Int(1000)),
+                ("decay_rate", Value::Float(0.99)),
+            ],
+        ),
     ]
 }
 

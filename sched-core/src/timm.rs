@@ -224,7 +224,7 @@ impl TimmScheduler {
                     return Ok(R::from_f64(cycles.lr_min));
                 };
                 let (m, k) = (R::from_f64(cycles.lr_min), R::from_f64(k_decay));
-                let x = R::PI * t_curr.pow(k) / t_i.pow(k);
+                let x = R::PI * pow_k(t_curr, k) / pow_k(t_i, k);
                 Ok(m + R::from_f64(0.5) * (lr_max - m) * (R::ONE + x.cos()))
             }
             TimmShape::Tanh { cycles, lb, ub } => {
@@ -241,7 +241,7 @@ impl TimmScheduler {
                     return Ok(R::from_f64(cycles.lr_min));
                 };
                 let (m, k) = (R::from_f64(cycles.lr_min), R::from_f64(k_decay));
-                let x = R::ONE - t_curr.pow(k) / t_i.pow(k);
+                let x = R::ONE - pow_k(t_curr, k) / pow_k(t_i, k);
                 if x < R::ZERO && libm::trunc(power) != power {
                     return Err(SchedError::MathDomain { param: "k_decay", epoch: t });
                 }
@@ -290,8 +290,20 @@ fn cycle<R: Real>(c: &TimmCycles, v: R, t: i64) -> Result<Option<(R, R, R)>, Sch
     if i >= c.cycle_limit {
         return Ok(None);
     }
-    let gamma = pow_checked(c.cycle_decay, float_of(i), "cycle_decay", t)?;
+    // pow(1, y) is 1 for every y (C99 F.9.4.4): skip the call for the default decay.
+    let gamma = if c.cycle_decay == 1.0 {
+        1.0
+    } else {
+        pow_checked(c.cycle_decay, float_of(i), "cycle_decay", t)?
+    };
     Ok(Some((v * R::from_f64(gamma), R::from_f64(t_curr), R::from_f64(t_i))))
+}
+
+/// `x ** k`, without the `pow` call for timm's default `k_decay = 1` (`pow(x, 1)` is `x`
+/// exactly, C99 F.9.4.4).
+#[inline(always)]
+fn pow_k<R: Real>(x: R, k: R) -> R {
+    if k == R::ONE { x } else { x.pow(k) }
 }
 
 /// `math.log` in `f64` through the crate's one math shim.
@@ -310,8 +322,19 @@ fn pow_checked(a: f64, b: f64, param: &'static str, t: i64) -> Result<f64, Sched
     }
 }
 
-/// Python's float floor division `a // b` (`float_floor_div`, `b != 0`).
+/// Python's float floor division `a // b` (`float_floor_div`, `b != 0`). For an integral
+/// `b` and integral `a` below 2^53 (timm's step and usual `decay_t`) it is the integer
+/// floor division, computed as such (the same value, without `fmod`).
 fn py_floor_div(a: f64, b: f64) -> f64 {
+    if libm::trunc(b) == b && b.abs() < 9.0e15 && libm::trunc(a) == a && a.abs() < 9.0e15 {
+        #[allow(clippy::cast_possible_truncation)] // integral and below 2^53: exact
+        let (ai, bi) = (a as i64, b as i64);
+        if bi != 0 {
+            let q = ai.div_euclid(bi) - i64::from(bi < 0 && ai.rem_euclid(bi) != 0);
+            // Python returns -0.0 for a zero quotient of operands of opposite signs.
+            return if q == 0 { libm::copysign(0.0, a / b) } else { float_of(q) };
+        }
+    }
     let m = libm::fmod(a, b);
     let mut div = (a - m) / b;
     if m != 0.0 && ((b < 0.0) != (m < 0.0)) {
@@ -434,3 +457,35 @@ fn validate(c: &TimmConfig) -> Result<(), SchedError> {
 
 crate::macros::epoch_scheduler_api!(TimmScheduler);
 crate::macros::closed_form_via_inherent!(TimmScheduler);
+
+#[cfg(test)]
+mod tests {
+    use super::{bisect_right, py_floor_div};
+
+    #[test]
+    fn floor_division_is_pythons() {
+        // Python: 7 // 2.5, -7 // 2.5, 7 // -3, -7 // -3, 7 // 3, 0 // -3 (-0.0), 9 // 3
+        let cases = [
+            (7.0, 2.5, 2.0),
+            (-7.0, 2.5, -3.0),
+            (7.0, -3.0, -3.0),
+            (-7.0, -3.0, 2.0),
+            (7.0, 3.0, 2.0),
+            (0.0, -3.0, -0.0),
+            (9.0, 3.0, 3.0),
+            (5.5, 2.0, 2.0),
+        ];
+        for (a, b, want) in cases {
+            let got: f64 = py_floor_div(a, b);
+            assert_eq!(got.to_bits(), f64::to_bits(want), "{a} // {b}");
+        }
+    }
+
+    #[test]
+    fn bisect_right_is_pythons() {
+        assert_eq!(bisect_right(&[9, 12, 18], 9), 1);
+        assert_eq!(bisect_right(&[9, 12, 18], 8), 0);
+        assert_eq!(bisect_right(&[9, 12, 18], 40), 3);
+        assert_eq!(bisect_right(&[], 1), 0);
+    }
+}

@@ -36,6 +36,8 @@ impl OptaxPower {
                 let v = acc.unwrap_or(1.0);
                 if n < 0 { 1.0 / v } else { v }
             }
+            // pow(x, 1) is x exactly (C99 F.9.4.4): optax's default exponent costs nothing.
+            Self::Float(p) if p == 1.0 => x,
             Self::Float(p) => pow32(x, p),
         }
     }
