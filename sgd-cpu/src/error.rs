@@ -268,3 +268,32 @@ impl fmt::Display for SgdError {
 }
 
 impl core::error::Error for SgdError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_errors_convert_to_the_variant_of_the_same_name_and_back() {
+        let rules = [
+            ConfigError::NegativeLearningRate { group: 1, lr: -0.5 },
+            ConfigError::NonFiniteLearningRate { group: 2, lr: f64::INFINITY },
+            ConfigError::InvalidMomentum { group: 3, momentum: -0.1 },
+            ConfigError::InvalidWeightDecay { group: 4, weight_decay: -1e-4 },
+            ConfigError::InvalidDampening { group: 5, dampening: f64::NEG_INFINITY },
+            ConfigError::NesterovRequiresMomentumAndZeroDampening {
+                group: 6,
+                momentum: 0.9,
+                dampening: 0.1,
+            },
+        ];
+        for rule in rules {
+            let e = SgdError::from(rule);
+            assert!(!matches!(e, SgdError::Config(_)), "{rule:?} has a variant of its own");
+            assert_eq!(e.config_error(), Some(rule));
+            assert_eq!(e.to_string(), rule.to_string());
+        }
+        assert_eq!(SgdError::from(rules[0]), SgdError::NegativeLearningRate { group: 1, lr: -0.5 });
+        assert_eq!(SgdError::TensorCount { expected: 1, got: 2 }.config_error(), None);
+    }
+}

@@ -269,3 +269,31 @@ impl CudaSgdError {
         move |source| Self::Driver { context, source }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use core::error::Error;
+
+    use super::*;
+
+    #[test]
+    fn source_is_the_wrapped_error() {
+        let rule = ConfigError::NegativeLearningRate { group: 1, lr: -0.5 };
+        let e = CudaSgdError::from(rule);
+        let source = e.source().and_then(|s| s.downcast_ref::<ConfigError>());
+        assert_eq!(source, Some(&rule));
+        assert_eq!(e.to_string(), rule.to_string());
+        let no_inner = [
+            CudaSgdError::NoSuchGroup { group: 3, groups: 2 },
+            CudaSgdError::LibraryPanic { context: "NVRTC compile", message: "boom".into() },
+            CudaSgdError::DriverLibraryNotFound,
+        ];
+        for e in no_inner {
+            assert!(e.source().is_none(), "{e}");
+        }
+        assert_eq!(
+            CudaSgdError::NoSuchGroup { group: 3, groups: 2 }.to_string(),
+            "group 3 does not exist (2 groups)"
+        );
+    }
+}
