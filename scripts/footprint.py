@@ -23,6 +23,7 @@ import sys
 CRATES = [  # (pattern in a source path or symbol name, crate), first match wins
     ("sched-core/", "sched-core"), ("sched_core::", "sched-core"),
     ("sgd-cpu/", "sgd-cpu"), ("sgd_cpu::", "sgd-cpu"), ("sgd_cpu_", "sgd-cpu"),
+    ("sgd-core/", "sgd-core"), ("sgd_core::", "sgd-core"),
     ("on-device/", "on-device (model, loop, output)"), ("on_device::", "on-device (model, loop, output)"),
     ("/libm-", "libm"), ("libm::", "libm"),
     ("compiler_builtins", "compiler-builtins (soft f64, memcpy)"), ("compiler-builtins", "compiler-builtins (soft f64, memcpy)"),

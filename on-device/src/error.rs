@@ -3,7 +3,7 @@
 use core::fmt;
 
 use sched_core::SchedError;
-use sgd_cpu::SgdError;
+use sgd_cpu::{ConfigError, SgdError};
 
 /// A training run was refused or stopped: every variant names the bad value.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -55,5 +55,12 @@ impl From<SchedError> for TrainError {
 impl From<SgdError> for TrainError {
     fn from(e: SgdError) -> Self {
         Self::Step(e)
+    }
+}
+
+impl From<ConfigError> for TrainError {
+    /// A refused group option, as the `SgdError` of the same name (what `Sgd::new` returns).
+    fn from(e: ConfigError) -> Self {
+        Self::Step(e.into())
     }
 }

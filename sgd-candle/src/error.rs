@@ -121,6 +121,14 @@ impl From<sgd_cpu::SgdError> for CandleSgdError {
     }
 }
 
+impl From<sgd_core::ConfigError> for CandleSgdError {
+    /// A group option sgd-core's checks refuse: [`CandleSgdError::Sgd`] with the `SgdError` of the
+    /// same name (what sgd-cpu's `Sgd::new` returns for it).
+    fn from(e: sgd_core::ConfigError) -> Self {
+        Self::Sgd(e.into())
+    }
+}
+
 impl From<sched_core::SchedError> for CandleSgdError {
     fn from(e: sched_core::SchedError) -> Self {
         Self::Schedule(e)

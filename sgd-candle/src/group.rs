@@ -1,7 +1,7 @@
 //! A parameter group: variables and their options.
 
 use candle_core::Var;
-use sgd_cpu::SgdConfig;
+use sgd_core::SgdConfig;
 
 /// One parameter group, like a dict in torch's `param_groups`: its variables and their SGD
 /// options (the lr is the initial one when a schedule is attached).

@@ -36,7 +36,7 @@ pub use optimizer::{CandleSgd, PARALLEL_THRESHOLD, ScheduleEvery};
 
 use candle_core::Var;
 use candle_core::backprop::GradStore;
-use sgd_cpu::SgdConfig;
+use sgd_core::SgdConfig;
 
 /// candle's optimizer interface: one group with `config` (`set_learning_rate` sets every
 /// group's lr; `learning_rate` is group 0's).

@@ -3,7 +3,8 @@
 use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Tensor, Var};
 use sched_core::{ParamGroup as SchedGroup, SchedError, Scheduler};
-use sgd_cpu::{ParamGroup, SgdConfig, StepOptions, StepOutcome, TensorSlot, ThreadPool};
+use sgd_core::SgdConfig;
+use sgd_cpu::{ParamGroup, StepOptions, StepOutcome, TensorSlot, ThreadPool};
 
 use crate::cpu::{self, MAX_NESTED, RawTensor};
 use crate::{CandleSgdError, VarGroup};

@@ -130,6 +130,12 @@ pub enum CapiError {
 }
 
 impl CapiError {
+    /// A panic caught at the C boundary, with its message (sgd-core's `panic_message`, which
+    /// sgd-cuda uses for the panics of the CUDA libraries too).
+    pub(crate) fn panic(payload: Box<dyn core::any::Any + Send>) -> Self {
+        CapiError::Panic(sgd_core::panic_message(&*payload).to_owned())
+    }
+
     /// The status code of this error.
     pub fn status(&self) -> SgdStatus {
         match self {
@@ -139,14 +145,7 @@ impl CapiError {
             CapiError::Overlap { .. } => SgdStatus::Overlap,
             CapiError::Panic(_) => SgdStatus::Panic,
             CapiError::Sgd(e) => match e {
-                SgdError::NegativeLearningRate { .. }
-                | SgdError::NonFiniteLearningRate { .. }
-                | SgdError::InvalidMomentum { .. }
-                | SgdError::InvalidWeightDecay { .. }
-                | SgdError::InvalidDampening { .. }
-                | SgdError::NesterovRequiresMomentumAndZeroDampening { .. } => {
-                    SgdStatus::InvalidConfig
-                }
+                e if e.config_error().is_some() => SgdStatus::InvalidConfig,
                 SgdError::MissingMomentumBuffer { .. } => SgdStatus::MissingMomentumBuffer,
                 SgdError::InvalidGradScale { .. } => SgdStatus::InvalidGradScale,
                 SgdError::ThreadSpawnFailed { .. } | SgdError::TooManyThreads { .. } => {

@@ -4,7 +4,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use sgd_cpu::ThreadPool;
 
 use crate::error::record;
-use crate::step::panic_message;
 use crate::{CapiError, SgdStatus};
 
 /// `sgd_pool`: an opaque handle to a [`ThreadPool`] (workers started once, reused by every
@@ -18,7 +17,7 @@ pub struct SgdPool(pub(crate) ThreadPool);
 #[unsafe(no_mangle)]
 pub extern "C" fn sgd_pool_new(threads: usize) -> *mut SgdPool {
     let made = catch_unwind(|| ThreadPool::new(threads).map_err(CapiError::from))
-        .unwrap_or_else(|p| Err(CapiError::Panic(panic_message(p))));
+        .unwrap_or_else(|p| Err(CapiError::panic(p)));
     match made {
         Ok(pool) => {
             record(Ok(SgdStatus::Ok));

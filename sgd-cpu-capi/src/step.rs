@@ -1,5 +1,4 @@
 //! `sgd_step`: one fused SGD step over C-described tensors.
-use std::any::Any;
 use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -36,7 +35,7 @@ pub unsafe extern "C" fn sgd_step(
         // SAFETY: forwarded from this function's contract.
         unsafe { step(pool, groups, n_groups, grad_scale, found_inf != 0) }
     }));
-    record(result.unwrap_or_else(|p| Err(CapiError::Panic(panic_message(p)))))
+    record(result.unwrap_or_else(|p| Err(CapiError::panic(p))))
 }
 
 /// `const char *sgd_backend_name(void)`: the SIMD backend steps use (`"avx512"`, `"avx2"`,
@@ -51,15 +50,6 @@ pub extern "C" fn sgd_backend_name() -> *const c_char {
         _ => c"unknown",
     }
     .as_ptr()
-}
-
-/// The text of a caught panic.
-pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
 /// Checks an array argument of `count` values of `T` at `ptr` (null is checked by the

@@ -1,5 +1,5 @@
 //! The `#[repr(C)]` structs of the header (`include/sgd_cpu.h`).
-use sgd_cpu::SgdConfig;
+use sgd_core::SgdConfig;
 
 /// `sgd_config`: the options of one parameter group, as `torch.optim.SGD` takes them.
 #[repr(C)]

@@ -1,11 +1,18 @@
 //! Typed errors: every bad input is reported before anything is written.
 use core::fmt;
 
-use crate::Backend;
+use crate::{Backend, ConfigError};
 
 /// Why a step (or a constructor) refused its input. Nothing has been written when one of
 /// these is returned. Tensor indices count over all groups, in group order (torch's flattened
 /// parameter list); group indices count from 0.
+///
+/// The first six variants are the rules of a group's options, checked by sgd-core
+/// ([`SgdConfig::validate`](crate::SgdConfig::validate) returns a [`ConfigError`]); they keep
+/// their names here so that `SgdError::NegativeLearningRate { .. }` matches as it always did,
+/// and `From<ConfigError>` maps each [`ConfigError`] variant to the one of the same name (a
+/// rule sgd-core adds later arrives as [`SgdError::Config`]). [`SgdError::config_error`] maps
+/// back; the messages are [`ConfigError`]'s.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum SgdError {
@@ -54,6 +61,9 @@ pub enum SgdError {
         /// The group's dampening.
         dampening: f64,
     },
+    /// A rule of a group's options without a variant of its own above (one that sgd-core's
+    /// [`ConfigError`] adds after this version).
+    Config(ConfigError),
     /// A tensor's gradient length differs from its parameter length.
     LengthMismatch {
         /// Tensor index.
@@ -139,32 +149,76 @@ pub enum SgdError {
     },
 }
 
+impl SgdError {
+    /// The rule of a group's options this error reports, if it is one (the variants up to
+    /// [`SgdError::Config`]), as sgd-core's [`ConfigError`].
+    pub fn config_error(&self) -> Option<ConfigError> {
+        Some(match *self {
+            Self::NegativeLearningRate { group, lr } => {
+                ConfigError::NegativeLearningRate { group, lr }
+            }
+            Self::NonFiniteLearningRate { group, lr } => {
+                ConfigError::NonFiniteLearningRate { group, lr }
+            }
+            Self::InvalidMomentum { group, momentum } => {
+                ConfigError::InvalidMomentum { group, momentum }
+            }
+            Self::InvalidWeightDecay { group, weight_decay } => {
+                ConfigError::InvalidWeightDecay { group, weight_decay }
+            }
+            Self::InvalidDampening { group, dampening } => {
+                ConfigError::InvalidDampening { group, dampening }
+            }
+            Self::NesterovRequiresMomentumAndZeroDampening { group, momentum, dampening } => {
+                ConfigError::NesterovRequiresMomentumAndZeroDampening { group, momentum, dampening }
+            }
+            Self::Config(e) => e,
+            _ => return None,
+        })
+    }
+}
+
+impl From<ConfigError> for SgdError {
+    /// The variant of the same name.
+    fn from(e: ConfigError) -> Self {
+        match e {
+            ConfigError::NegativeLearningRate { group, lr } => {
+                Self::NegativeLearningRate { group, lr }
+            }
+            ConfigError::NonFiniteLearningRate { group, lr } => {
+                Self::NonFiniteLearningRate { group, lr }
+            }
+            ConfigError::InvalidMomentum { group, momentum } => {
+                Self::InvalidMomentum { group, momentum }
+            }
+            ConfigError::InvalidWeightDecay { group, weight_decay } => {
+                Self::InvalidWeightDecay { group, weight_decay }
+            }
+            ConfigError::InvalidDampening { group, dampening } => {
+                Self::InvalidDampening { group, dampening }
+            }
+            ConfigError::NesterovRequiresMomentumAndZeroDampening {
+                group,
+                momentum,
+                dampening,
+            } => Self::NesterovRequiresMomentumAndZeroDampening { group, momentum, dampening },
+            other => Self::Config(other),
+        }
+    }
+}
+
 impl fmt::Display for SgdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            SgdError::NegativeLearningRate { group, lr } => {
-                write!(f, "Invalid learning rate: {lr} (group {group}; must be >= 0)")
-            }
-            SgdError::NonFiniteLearningRate { group, lr } => {
-                write!(f, "Invalid learning rate: {lr} (group {group}; must be finite)")
-            }
-            SgdError::InvalidMomentum { group, momentum } => write!(
-                f,
-                "Invalid momentum value: {momentum} (group {group}; must be finite and >= 0)"
-            ),
-            SgdError::InvalidWeightDecay { group, weight_decay } => write!(
-                f,
-                "Invalid weight_decay value: {weight_decay} (group {group}; must be finite and >= 0)"
-            ),
-            SgdError::InvalidDampening { group, dampening } => {
-                write!(f, "Invalid dampening value: {dampening} (group {group}; must be finite)")
-            }
-            SgdError::NesterovRequiresMomentumAndZeroDampening { group, momentum, dampening } => {
-                write!(
-                    f,
-                    "Nesterov momentum requires a momentum and zero dampening \
-                     (group {group}: momentum {momentum}, dampening {dampening})"
-                )
+            SgdError::NegativeLearningRate { .. }
+            | SgdError::NonFiniteLearningRate { .. }
+            | SgdError::InvalidMomentum { .. }
+            | SgdError::InvalidWeightDecay { .. }
+            | SgdError::InvalidDampening { .. }
+            | SgdError::NesterovRequiresMomentumAndZeroDampening { .. }
+            | SgdError::Config(_) => {
+                // The message of the rule, written once in sgd-core.
+                self.config_error().map_or(Ok(()), |e| e.fmt(f))
             }
             SgdError::LengthMismatch { tensor, params, grads } => {
                 write!(f, "tensor {tensor}: gradient has {grads} elements, parameter has {params}")
@@ -214,3 +268,32 @@ impl fmt::Display for SgdError {
 }
 
 impl core::error::Error for SgdError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_errors_convert_to_the_variant_of_the_same_name_and_back() {
+        let rules = [
+            ConfigError::NegativeLearningRate { group: 1, lr: -0.5 },
+            ConfigError::NonFiniteLearningRate { group: 2, lr: f64::INFINITY },
+            ConfigError::InvalidMomentum { group: 3, momentum: -0.1 },
+            ConfigError::InvalidWeightDecay { group: 4, weight_decay: -1e-4 },
+            ConfigError::InvalidDampening { group: 5, dampening: f64::NEG_INFINITY },
+            ConfigError::NesterovRequiresMomentumAndZeroDampening {
+                group: 6,
+                momentum: 0.9,
+                dampening: 0.1,
+            },
+        ];
+        for rule in rules {
+            let e = SgdError::from(rule);
+            assert!(!matches!(e, SgdError::Config(_)), "{rule:?} has a variant of its own");
+            assert_eq!(e.config_error(), Some(rule));
+            assert_eq!(e.to_string(), rule.to_string());
+        }
+        assert_eq!(SgdError::from(rules[0]), SgdError::NegativeLearningRate { group: 1, lr: -0.5 });
+        assert_eq!(SgdError::TensorCount { expected: 1, got: 2 }.config_error(), None);
+    }
+}

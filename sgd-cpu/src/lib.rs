@@ -7,7 +7,8 @@
 //! torch's fused mixed-precision inputs (`grad_scale`, `found_inf`).
 //!
 //! * The rule, its rounding and its operation order: [`scalar`] (the specification; every
-//!   backend matches it bit for bit).
+//!   backend matches it bit for bit), with [`SgdConfig`], [`StepScalars`] and [`fma`]: the
+//!   scalar core, defined in [`sgd_core`] and re-exported here.
 //! * Backends: scalar, AVX2+FMA, AVX-512, NEON, chosen once at run time ([`Backend`]).
 //! * Caller-owned tensors: [`fused_step`] over [`ParamGroup`]s of [`TensorSlot`]s (no
 //!   allocation, works without `std`); multi-threaded: [`ThreadPool::fused_step`].
@@ -35,14 +36,12 @@ pub mod backend;
 pub mod bytes;
 pub mod config;
 mod error;
-pub mod fma;
 mod group;
 #[cfg(feature = "alloc")]
 mod optimizer;
 #[cfg(feature = "alloc")]
 mod placed;
 mod prefetch;
-pub mod scalar;
 mod step;
 #[cfg(feature = "std")]
 mod thread_pool;
@@ -57,6 +56,8 @@ pub use group::{MomentumSlot, ParamGroup, TensorSlot};
 pub use optimizer::{GroupSpec, Sgd};
 pub use prefetch::{PREFETCH_AHEAD, PREFETCH_THRESHOLD, Prefetch};
 pub use scalar::MomentumBuffer;
+/// The scalar core: the reference update, its fused multiply-add, the option errors.
+pub use sgd_core::{ConfigError, fma, scalar};
 pub use step::{StepOptions, StepOutcome, fused_step};
 #[cfg(feature = "std")]
 pub use thread_pool::{CHUNK_ALIGN, MAX_THREADS, PARALLEL_THRESHOLD, ThreadPool};

@@ -2,7 +2,7 @@
 //
 // Compiled at run time by NVRTC with `--fmad=false` (no contraction anywhere), `--ftz=false`,
 // `--prec-div=true`: every fused multiply-add below is written explicitly with __fmaf_rn and
-// every product that the scalar reference (sgd_cpu::scalar::sgd_update) rounds on its own is
+// every product that the scalar reference (sgd_core::scalar::sgd_update) rounds on its own is
 // written with __fmul_rn, so results are bitwise equal to the CPU reference:
 //
 //   g = grad
@@ -15,15 +15,17 @@
 //       g = nesterov ? fma(buf, m, g) : buf                   grad.add(buf, alpha=m)
 //   p = fma(g, -lr, p)                                         p.add_(g, alpha=-lr)
 //
-// Layouts (written by sgd_cuda::table, little-endian words):
-//   TensorEntry (5 x u64): param ptr, grad ptr, momentum ptr (0 = none), numel,
-//                          group (low 32 bits) | flags (high 32 bits)
-//   ChunkEntry  (2 x u32): tensor index, chunk index inside the tensor
-//   GroupEntry  (4 x u32): f32 bits of weight_decay, momentum, 1-dampening; flags
+// Tables (written by sgd_cuda::table as the Rust structs of the same names, `#[repr(C)]`; both
+// sides assert the sizes and offsets below):
+//   TensorEntry (one per tensor), ChunkEntry (one per chunk), GroupEntry (one per group),
 //   neg_lrs     (f32 per group): f32(-lr), the only per-step upload
 //   chunk_first (u32 per chunk): 1 until the chunk's momentum buffer was initialised.
 //     Each chunk is owned by exactly one block per launch, so the block that reads the flag is
 //     the only one that clears it (after a __syncthreads): no race between blocks.
+
+#ifndef offsetof
+#define offsetof(type, member) __builtin_offsetof(type, member)
+#endif
 
 #define TENSOR_HAS_GRAD 1u
 #define TENSOR_HAS_MOMENTUM_BUF 2u
@@ -34,25 +36,38 @@
 #define GROUP_NESTEROV 4u
 #define GROUP_MAXIMIZE 8u
 
+// One tensor (sgd_cuda::table::TensorEntry).
 struct TensorEntry {
-    unsigned long long param;
-    unsigned long long grad;
-    unsigned long long momentum;
+    unsigned long long param;     // device address of the first parameter
+    unsigned long long grad;      // device address of the first gradient element
+    unsigned long long momentum;  // device address of the first momentum element, 0 = none
     unsigned long long numel;
-    unsigned long long group_flags;
+    unsigned int group;           // index into the group table and neg_lrs
+    unsigned int flags;           // TENSOR_*
 };
+static_assert(sizeof(TensorEntry) == 40 && alignof(TensorEntry) == 8, "TensorEntry: 40 bytes");
+static_assert(offsetof(TensorEntry, param) == 0 && offsetof(TensorEntry, grad) == 8, "TensorEntry");
+static_assert(offsetof(TensorEntry, momentum) == 16 && offsetof(TensorEntry, numel) == 24, "TensorEntry");
+static_assert(offsetof(TensorEntry, group) == 32 && offsetof(TensorEntry, flags) == 36, "TensorEntry");
 
+// One chunk of one tensor, the work of one block (sgd_cuda::table::ChunkEntry).
 struct ChunkEntry {
-    unsigned int tensor;
-    unsigned int chunk;
+    unsigned int tensor;  // index into the tensor table
+    unsigned int chunk;   // first element: chunk * chunk_elems
 };
+static_assert(sizeof(ChunkEntry) == 8 && alignof(ChunkEntry) == 4, "ChunkEntry: 8 bytes");
+static_assert(offsetof(ChunkEntry, tensor) == 0 && offsetof(ChunkEntry, chunk) == 4, "ChunkEntry");
 
+// One parameter group's scalars, rounded on the host (sgd_cuda::table::GroupEntry).
 struct GroupEntry {
     float weight_decay;
     float momentum;
     float one_minus_dampening;
-    unsigned int flags;
+    unsigned int flags;  // GROUP_*
 };
+static_assert(sizeof(GroupEntry) == 16 && alignof(GroupEntry) == 4, "GroupEntry: 16 bytes");
+static_assert(offsetof(GroupEntry, weight_decay) == 0 && offsetof(GroupEntry, momentum) == 4, "GroupEntry");
+static_assert(offsetof(GroupEntry, one_minus_dampening) == 8 && offsetof(GroupEntry, flags) == 12, "GroupEntry");
 
 struct Scalars {
     float wd;
@@ -93,9 +108,87 @@ __device__ __forceinline__ void update_plain(const Scalars& s, float& p, float g
     p = __fmaf_rn(g, s.neg_lr, p);
 }
 
+// One element: with momentum (buffer value `b`) or without (`b` and `first` unused).
+template <bool kMomentum>
+__device__ __forceinline__ void update(const Scalars& s, bool first, float& p, float g, float& b) {
+    if constexpr (kMomentum) {
+        update_momentum(s, first, p, g, b);
+    } else {
+        update_plain(s, p, g);
+    }
+}
+
+template <bool kMomentum>
+__device__ __forceinline__ void update4(const Scalars& s, bool first, float4& p, const float4& g, float4& b) {
+    update<kMomentum>(s, first, p.x, g.x, b.x);
+    update<kMomentum>(s, first, p.y, g.y, b.y);
+    update<kMomentum>(s, first, p.z, g.z, b.z);
+    update<kMomentum>(s, first, p.w, g.w, b.w);
+}
+
 #ifndef SGD_ILP
 #define SGD_ILP 4
 #endif
+
+// The `n` elements of one chunk, by the threads of one block: `float4` loads when `vec4` (the
+// host sets TENSOR_VEC4 only when every pointer is 16-byte aligned and the chunk size is a
+// multiple of 4, so every chunk start stays aligned), SGD_ILP of them in flight per thread; the
+// rest (unaligned tensors, the last n % 4 elements of aligned ones) one element at a time with
+// the same arithmetic. One body for both loops: `kMomentum` reads and writes the buffer `b`
+// (nullptr and untouched otherwise).
+template <bool kMomentum>
+__device__ __forceinline__ void update_chunk(const Scalars& s, bool first, bool vec4, float* __restrict__ p,
+                                             const float* __restrict__ g, float* __restrict__ b,
+                                             unsigned long long n) {
+    const unsigned int tid = threadIdx.x;
+    const unsigned int nt = blockDim.x;
+    unsigned long long done = 0;
+    if (vec4) {
+        const unsigned long long n4 = n / 4;
+        float4* __restrict__ p4 = reinterpret_cast<float4*>(p);
+        const float4* __restrict__ g4 = reinterpret_cast<const float4*>(g);
+        float4* __restrict__ b4 = reinterpret_cast<float4*>(b);
+        const unsigned long long step = (unsigned long long)nt * SGD_ILP;
+        for (unsigned long long base = tid; base < n4; base += step) {
+            float4 rp[SGD_ILP], rg[SGD_ILP], rb[SGD_ILP];
+#pragma unroll
+            for (int k = 0; k < SGD_ILP; ++k) {
+                const unsigned long long i = base + (unsigned long long)k * nt;
+                if (i < n4) {
+                    rp[k] = p4[i];
+                    rg[k] = g4[i];
+                    if constexpr (kMomentum) {
+                        rb[k] = first ? make_float4(0.f, 0.f, 0.f, 0.f) : b4[i];
+                    }
+                }
+            }
+#pragma unroll
+            for (int k = 0; k < SGD_ILP; ++k) {
+                const unsigned long long i = base + (unsigned long long)k * nt;
+                if (i < n4) {
+                    update4<kMomentum>(s, first, rp[k], rg[k], rb[k]);
+                    p4[i] = rp[k];
+                    if constexpr (kMomentum) {
+                        b4[i] = rb[k];
+                    }
+                }
+            }
+        }
+        done = n4 * 4;
+    }
+    for (unsigned long long i = done + tid; i < n; i += nt) {
+        float pv = p[i];
+        float bv = 0.0f;
+        if constexpr (kMomentum) {
+            bv = first ? 0.0f : b[i];
+        }
+        update<kMomentum>(s, first, pv, g[i], bv);
+        if constexpr (kMomentum) {
+            b[i] = bv;
+        }
+        p[i] = pv;
+    }
+}
 
 extern "C" __global__ void sgd_multi_tensor_f32(
     const TensorEntry* __restrict__ tensors,
@@ -115,22 +208,21 @@ extern "C" __global__ void sgd_multi_tensor_f32(
     for (unsigned int c = blockIdx.x; c < num_chunks; c += gridDim.x) {
         const ChunkEntry ch = chunks[c];
         const TensorEntry t = tensors[ch.tensor];
-        const unsigned int tflags = (unsigned int)(t.group_flags >> 32);
-        if ((tflags & TENSOR_HAS_GRAD) == 0u) {
+        if ((t.flags & TENSOR_HAS_GRAD) == 0u) {
             continue;  // grad is None for this tensor this step: untouched (uniform per block)
         }
-        const GroupEntry gr = groups[(unsigned int)(t.group_flags & 0xffffffffull)];
+        const GroupEntry gr = groups[t.group];
         Scalars s;
         s.wd = gr.weight_decay;
         s.m = gr.momentum;
         s.omd = gr.one_minus_dampening;
-        s.neg_lr = neg_lrs[(unsigned int)(t.group_flags & 0xffffffffull)];
+        s.neg_lr = neg_lrs[t.group];
         s.scale = grad_scale != nullptr;
         s.grad_scale = s.scale ? *grad_scale : 1.0f;
         s.has_wd = (gr.flags & GROUP_HAS_WD) != 0u;
         s.maximize = (gr.flags & GROUP_MAXIMIZE) != 0u;
         s.nesterov = (gr.flags & GROUP_NESTEROV) != 0u;
-        const bool use_m = (gr.flags & GROUP_HAS_MOMENTUM) != 0u && (tflags & TENSOR_HAS_MOMENTUM_BUF) != 0u;
+        const bool use_m = (gr.flags & GROUP_HAS_MOMENTUM) != 0u && (t.flags & TENSOR_HAS_MOMENTUM_BUF) != 0u;
 
         const unsigned long long start = (unsigned long long)ch.chunk * chunk_elems;
         unsigned long long n = t.numel - start;
@@ -139,89 +231,18 @@ extern "C" __global__ void sgd_multi_tensor_f32(
         }
         float* __restrict__ p = reinterpret_cast<float*>(t.param) + start;
         const float* __restrict__ g = reinterpret_cast<const float*>(t.grad) + start;
-        float* __restrict__ b = use_m ? reinterpret_cast<float*>(t.momentum) + start : nullptr;
         const bool first = use_m && chunk_first[c] != 0u;
-        const unsigned int tid = threadIdx.x;
-        const unsigned int nt = blockDim.x;
-
-        // The host sets TENSOR_VEC4 only when every pointer is 16-byte aligned and the chunk size
-        // is a multiple of 4, so every chunk start stays aligned; the tail (< 4) is scalar.
-        const bool vec4 = (tflags & TENSOR_VEC4) != 0u;
-        unsigned long long done = 0;
-        if (vec4) {
-            const unsigned long long n4 = n / 4;
-            float4* __restrict__ p4 = reinterpret_cast<float4*>(p);
-            const float4* __restrict__ g4 = reinterpret_cast<const float4*>(g);
-            float4* __restrict__ b4 = reinterpret_cast<float4*>(b);
-            const unsigned long long step = (unsigned long long)nt * SGD_ILP;
-            if (use_m) {
-                for (unsigned long long base = tid; base < n4; base += step) {
-                    float4 rp[SGD_ILP], rg[SGD_ILP], rb[SGD_ILP];
-#pragma unroll
-                    for (int k = 0; k < SGD_ILP; ++k) {
-                        const unsigned long long i = base + (unsigned long long)k * nt;
-                        if (i < n4) {
-                            rp[k] = p4[i];
-                            rg[k] = g4[i];
-                            rb[k] = first ? make_float4(0.f, 0.f, 0.f, 0.f) : b4[i];
-                        }
-                    }
-#pragma unroll
-                    for (int k = 0; k < SGD_ILP; ++k) {
-                        const unsigned long long i = base + (unsigned long long)k * nt;
-                        if (i < n4) {
-                            update_momentum(s, first, rp[k].x, rg[k].x, rb[k].x);
-                            update_momentum(s, first, rp[k].y, rg[k].y, rb[k].y);
-                            update_momentum(s, first, rp[k].z, rg[k].z, rb[k].z);
-                            update_momentum(s, first, rp[k].w, rg[k].w, rb[k].w);
-                            p4[i] = rp[k];
-                            b4[i] = rb[k];
-                        }
-                    }
-                }
-            } else {
-                for (unsigned long long base = tid; base < n4; base += step) {
-                    float4 rp[SGD_ILP], rg[SGD_ILP];
-#pragma unroll
-                    for (int k = 0; k < SGD_ILP; ++k) {
-                        const unsigned long long i = base + (unsigned long long)k * nt;
-                        if (i < n4) {
-                            rp[k] = p4[i];
-                            rg[k] = g4[i];
-                        }
-                    }
-#pragma unroll
-                    for (int k = 0; k < SGD_ILP; ++k) {
-                        const unsigned long long i = base + (unsigned long long)k * nt;
-                        if (i < n4) {
-                            update_plain(s, rp[k].x, rg[k].x);
-                            update_plain(s, rp[k].y, rg[k].y);
-                            update_plain(s, rp[k].z, rg[k].z);
-                            update_plain(s, rp[k].w, rg[k].w);
-                            p4[i] = rp[k];
-                        }
-                    }
-                }
-            }
-            done = n4 * 4;
-        }
-        // Scalar path: unaligned tensors, and the last n % 4 elements of aligned ones.
-        for (unsigned long long i = done + tid; i < n; i += nt) {
-            float pv = p[i];
-            const float gv = g[i];
-            if (use_m) {
-                float bv = first ? 0.0f : b[i];
-                update_momentum(s, first, pv, gv, bv);
-                b[i] = bv;
-            } else {
-                update_plain(s, pv, gv);
-            }
-            p[i] = pv;
+        const bool vec4 = (t.flags & TENSOR_VEC4) != 0u;
+        if (use_m) {
+            float* __restrict__ b = reinterpret_cast<float*>(t.momentum) + start;
+            update_chunk<true>(s, first, vec4, p, g, b, n);
+        } else {
+            update_chunk<false>(s, false, vec4, p, g, nullptr, n);
         }
         if (first) {
             // Every thread of this block has read `first` above; clear it for the next step.
             __syncthreads();
-            if (tid == 0) {
+            if (threadIdx.x == 0) {
                 chunk_first[c] = 0u;
             }
         }

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::vec::Vec;
 
 use cudarc::driver::{CudaFunction, CudaSlice, CudaStream};
-use sgd_cpu::SgdConfig;
+use sgd_core::SgdConfig;
 
 use crate::kernels::{SGD_KERNEL, SGD_MULTI_TENSOR};
-use crate::sgd::{self, KernelArgs, address, upload};
+use crate::sgd::{self, KernelArgs, address, upload, upload_table};
 use crate::table::{self, DeviceTensorTable, TensorSpec};
 use crate::{CudaSgdError, CudaSgdOptions, device};
 
@@ -131,14 +131,15 @@ pub struct BorrowedSgd {
     func: CudaFunction,
     options: CudaSgdOptions,
     groups: Vec<SgdConfig>,
-    d_groups: CudaSlice<u32>,
+    /// The [`table::GroupEntry`] table, as bytes.
+    d_groups: CudaSlice<u8>,
     d_neg_lrs: CudaSlice<f32>,
     neg_lrs: Vec<f32>,
 }
 
 impl BorrowedSgd {
     /// The optimizer for `groups` on `stream`: validates every group's options as
-    /// `torch.optim.SGD` does (`SgdConfig::validate`) and the launch shape, compiles (or
+    /// `torch.optim.SGD` does ([`crate::validate_groups`]) and the launch shape, compiles (or
     /// finds) the kernel for the stream's device, uploads the group table.
     ///
     /// # Errors
@@ -148,12 +149,10 @@ impl BorrowedSgd {
         groups: Vec<SgdConfig>,
         options: CudaSgdOptions,
     ) -> Result<Self, CudaSgdError> {
-        for (i, g) in groups.iter().enumerate() {
-            g.validate(i).map_err(CudaSgdError::Config)?;
-        }
+        sgd::validate_groups(&groups)?;
         sgd::validate_launch_shape(&options)?;
         let func = device::function_for(stream.context(), &SGD_MULTI_TENSOR, SGD_KERNEL)?;
-        let d_groups = upload(&stream, &table::group_words(&groups), "upload group table")?;
+        let d_groups = upload_table(&stream, &table::group_entries(&groups), "upload group table")?;
         let d_neg_lrs = upload(&stream, &vec![0.0f32; groups.len()], "upload learning rates")?;
         Ok(Self { stream, func, options, groups, d_groups, d_neg_lrs, neg_lrs: Vec::new() })
     }
@@ -166,15 +165,11 @@ impl BorrowedSgd {
     /// Sets group `group`'s learning rate (the next step uses it).
     ///
     /// # Errors
-    /// [`CudaSgdError::UnknownGroup`], [`CudaSgdError::Config`] for an invalid lr.
+    /// [`CudaSgdError::NoSuchGroup`], [`CudaSgdError::Config`] for an invalid lr.
     pub fn set_lr(&mut self, group: usize, lr: f64) -> Result<(), CudaSgdError> {
         let groups = self.groups.len();
-        let g = self.groups.get_mut(group).ok_or(CudaSgdError::UnknownGroup {
-            tensor: usize::MAX,
-            group,
-            groups,
-        })?;
-        SgdConfig { lr, ..*g }.validate(group).map_err(CudaSgdError::Config)?;
+        let g = self.groups.get_mut(group).ok_or(CudaSgdError::NoSuchGroup { group, groups })?;
+        SgdConfig { lr, ..*g }.validate(group)?;
         g.lr = lr;
         Ok(())
     }
@@ -203,8 +198,8 @@ impl BorrowedSgd {
         self.stream
             .memcpy_htod(self.neg_lrs.as_slice(), &mut self.d_neg_lrs)
             .map_err(CudaSgdError::driver("upload learning rates"))?;
-        let d_tensors = upload(&self.stream, &plan.table.tensor_words, "upload tensor table")?;
-        let d_chunks = upload(&self.stream, &plan.table.chunk_words, "upload chunk list")?;
+        let d_tensors = upload_table(&self.stream, &plan.table.tensors, "upload tensor table")?;
+        let d_chunks = upload_table(&self.stream, &plan.table.chunks, "upload chunk list")?;
         let d_chunk_first = upload(&self.stream, &plan.chunk_first, "upload chunk state")?;
         let s = &self.stream;
         let chunks = plan.table.num_chunks();

@@ -1,8 +1,6 @@
 //! Opening a device without panicking, and the per-device compiled-module cache.
 
-use std::any::Any;
 use std::collections::HashMap;
-use std::string::{String, ToString};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use cudarc::driver::{CudaContext, CudaFunction, CudaModule, CudaStream};
@@ -10,37 +8,13 @@ use cudarc::nvrtc::Ptx;
 
 use crate::CudaSgdError;
 use crate::kernels::{self, KernelSource};
+use crate::library_panic::catch_library_panic;
 
 /// Whether `libcuda` (the NVIDIA driver library) can be loaded.
 pub fn driver_available() -> bool {
     // SAFETY: `is_culib_present` only tries `dlopen` on the candidate names of the driver
     // library; loading runs the driver's own initialisers, as any driver call would.
     unsafe { cudarc::driver::sys::is_culib_present() }
-}
-
-/// Text of a caught panic payload.
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_string()
-    }
-}
-
-/// Runs `f`, turning a panic of the dynamic loader into [`CudaSgdError::LibraryPanic`].
-pub(crate) fn no_panic<T>(
-    context: &'static str,
-    f: impl FnOnce() -> Result<T, CudaSgdError>,
-) -> Result<T, CudaSgdError> {
-    // Nothing observes state half-updated by a panic: the result is discarded.
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(r) => r,
-        Err(payload) => {
-            Err(CudaSgdError::LibraryPanic { context, message: panic_message(&*payload) })
-        }
-    }
 }
 
 /// Opens device `ordinal` (its primary context) and creates a new stream on it.
@@ -52,7 +26,7 @@ pub fn open_stream(ordinal: usize) -> Result<Arc<CudaStream>, CudaSgdError> {
     if !driver_available() {
         return Err(CudaSgdError::DriverLibraryNotFound);
     }
-    no_panic("open device", || {
+    catch_library_panic("open device", || {
         cudarc::driver::result::init().map_err(CudaSgdError::driver("cuInit"))?;
         let count =
             CudaContext::device_count().map_err(CudaSgdError::driver("cuDeviceGetCount"))?;
@@ -96,7 +70,7 @@ pub fn module_for(
     let arch = kernels::arch_for_compute_capability(major, minor);
     let ptx = kernels::compile(kernel, &arch)?;
     let ctx2 = ctx.clone();
-    let loaded = no_panic("cuModuleLoadData", move || {
+    let loaded = catch_library_panic("cuModuleLoadData", move || {
         ctx2.load_module(ptx).map_err(|source| CudaSgdError::ModuleLoad {
             kernel: kernel.file,
             arch: arch.clone(),
@@ -111,7 +85,7 @@ pub fn module_for(
             let sm = kernels::sm_arch_for_compute_capability(major, minor);
             let Ok(cubin) = kernels::compile_cubin(kernel, &sm) else { return Err(ptx_err) };
             let ctx2 = ctx.clone();
-            no_panic("cuModuleLoadData (CUBIN)", move || {
+            catch_library_panic("cuModuleLoadData (CUBIN)", move || {
                 ctx2.load_module(Ptx::from_binary(cubin)).map_err(|_| ptx_err)
             })?
         }

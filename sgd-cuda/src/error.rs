@@ -3,6 +3,7 @@
 use core::fmt;
 
 use cudarc::driver::DriverError;
+use sgd_core::ConfigError;
 
 /// Everything that can go wrong in `sgd-cuda`.
 ///
@@ -107,8 +108,15 @@ pub enum CudaSgdError {
     },
     /// A tensor names a group that does not exist.
     UnknownGroup {
-        /// Tensor index (or `usize::MAX` for a group-level call).
+        /// Tensor index.
         tensor: usize,
+        /// The bad group index.
+        group: usize,
+        /// Number of groups.
+        groups: usize,
+    },
+    /// A call for one group (`set_group_config`, `set_lr`) names a group that does not exist.
+    NoSuchGroup {
         /// The bad group index.
         group: usize,
         /// Number of groups.
@@ -147,9 +155,10 @@ pub enum CudaSgdError {
     },
     /// A grad-scaler call while gradient scaling is not enabled.
     GradScalingDisabled,
-    /// A group's options break `torch.optim.SGD`'s rules (as `sgd_cpu::SgdConfig::validate`
-    /// checks them).
-    Config(sgd_cpu::SgdError),
+    /// A group's options break `torch.optim.SGD`'s rules, as [`sgd_core::SgdConfig::validate`]
+    /// checks them (the same rules and the same error as `sgd_cpu::Sgd::new`, whose `SgdError`
+    /// converts from it).
+    Config(ConfigError),
     /// A borrowed tensor of a group with momentum has no momentum buffer.
     MissingMomentumBuffer {
         /// Tensor index.
@@ -205,6 +214,9 @@ impl fmt::Display for CudaSgdError {
             Self::UnknownGroup { tensor, group, groups } => {
                 write!(f, "tensor {tensor}: group {group} does not exist ({groups} groups)")
             }
+            Self::NoSuchGroup { group, groups } => {
+                write!(f, "group {group} does not exist ({groups} groups)")
+            }
             Self::LrCount { expected, got } => {
                 write!(f, "expected {expected} learning rates (one per group), got {got}")
             }
@@ -232,11 +244,56 @@ impl fmt::Display for CudaSgdError {
     }
 }
 
-impl core::error::Error for CudaSgdError {}
+impl core::error::Error for CudaSgdError {
+    /// The driver's error of [`CudaSgdError::Driver`] and [`CudaSgdError::ModuleLoad`] (its
+    /// `Display` asks the driver library, loaded by then, for the message), the option rule of
+    /// [`CudaSgdError::Config`]; `None` for the others.
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Driver { source, .. } | Self::ModuleLoad { source, .. } => Some(source),
+            Self::Config(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ConfigError> for CudaSgdError {
+    fn from(e: ConfigError) -> Self {
+        Self::Config(e)
+    }
+}
 
 impl CudaSgdError {
     /// Wraps a driver error with what was being done.
     pub(crate) fn driver(context: &'static str) -> impl FnOnce(DriverError) -> Self {
         move |source| Self::Driver { context, source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use core::error::Error;
+
+    use super::*;
+
+    #[test]
+    fn source_is_the_wrapped_error() {
+        let rule = ConfigError::NegativeLearningRate { group: 1, lr: -0.5 };
+        let e = CudaSgdError::from(rule);
+        let source = e.source().and_then(|s| s.downcast_ref::<ConfigError>());
+        assert_eq!(source, Some(&rule));
+        assert_eq!(e.to_string(), rule.to_string());
+        let no_inner = [
+            CudaSgdError::NoSuchGroup { group: 3, groups: 2 },
+            CudaSgdError::LibraryPanic { context: "NVRTC compile", message: "boom".into() },
+            CudaSgdError::DriverLibraryNotFound,
+        ];
+        for e in no_inner {
+            assert!(e.source().is_none(), "{e}");
+        }
+        assert_eq!(
+            CudaSgdError::NoSuchGroup { group: 3, groups: 2 }.to_string(),
+            "group 3 does not exist (2 groups)"
+        );
     }
 }

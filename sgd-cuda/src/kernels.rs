@@ -9,6 +9,7 @@ use std::vec::Vec;
 use cudarc::nvrtc::{CompileError, CompileOptions, Ptx};
 
 use crate::CudaSgdError;
+use crate::library_panic::catch_library_panic;
 
 /// A kernel source file and the entry points it defines.
 #[derive(Clone, Copy, Debug)]
@@ -88,21 +89,14 @@ pub fn compile(kernel: &KernelSource, arch: &str) -> Result<Ptx, CudaSgdError> {
         ..Default::default()
     };
     let source = kernel.source;
-    let result =
-        std::panic::catch_unwind(move || cudarc::nvrtc::compile_ptx_with_opts(source, opts));
-    match result {
-        Ok(Ok(ptx)) => Ok(ptx),
-        Ok(Err(err)) => Err(CudaSgdError::Compile {
+    catch_library_panic("NVRTC compile", move || {
+        cudarc::nvrtc::compile_ptx_with_opts(source, opts).map_err(|err| CudaSgdError::Compile {
             kernel: kernel.file,
             arch: arch.to_string(),
             options,
             log: compile_log(&err),
-        }),
-        Err(panic) => Err(CudaSgdError::LibraryPanic {
-            context: "NVRTC compile",
-            message: crate::device::panic_message(&panic),
-        }),
-    }
+        })
+    })
 }
 
 /// Real architecture for a compute capability, e.g. `(9, 0)` -> `"sm_90"` (for CUBIN).
@@ -169,13 +163,7 @@ pub fn compile_cubin(kernel: &KernelSource, sm_arch: &str) -> Result<Vec<u8>, Cu
         let _ = unsafe { result::destroy_program(prog) };
         out
     };
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
-        Ok(r) => r,
-        Err(panic) => Err(CudaSgdError::LibraryPanic {
-            context: "NVRTC compile (CUBIN)",
-            message: crate::device::panic_message(&panic),
-        }),
-    }
+    catch_library_panic("NVRTC compile (CUBIN)", run)
 }
 
 /// NVRTC status plus its log, as text.

@@ -1,6 +1,6 @@
 //! One-launch multi-tensor fused `torch.optim.SGD` for NVIDIA GPUs.
 //!
-//! The update is the one of `sgd_cpu::scalar::sgd_update` (the specification), bit for bit,
+//! The update is the one of `sgd_core::scalar::sgd_update` (the specification), bit for bit,
 //! applied to every tensor of every parameter group in **one kernel launch**:
 //!
 //! * kernels are `.cu` files compiled at run time by NVRTC ([`kernels`]) with explicit
@@ -11,8 +11,7 @@
 //! * gradient scale and found-inf flag are read on the device (AMP-style skipped steps).
 //!
 //! ```no_run
-//! use sgd_cpu::SgdConfig;
-//! use sgd_cuda::{device, BufferId, CudaSgd, CudaSgdOptions, TensorRef};
+//! use sgd_cuda::{device, BufferId, CudaSgd, CudaSgdOptions, SgdConfig, TensorRef};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let stream = device::open_stream(0)?; // typed error without a driver or GPU
@@ -44,6 +43,7 @@ mod borrowed;
 pub mod device;
 mod error;
 pub mod kernels;
+mod library_panic;
 mod sgd;
 pub mod table;
 
@@ -51,7 +51,9 @@ pub use borrowed::{BorrowedPlan, BorrowedSgd, BorrowedTensor, plan};
 /// The `cudarc` version this crate is built on (device buffers are `cudarc::driver::CudaSlice`).
 pub use cudarc;
 pub use error::CudaSgdError;
-pub use sgd::{BufferId, CudaSgd, CudaSgdOptions, TensorRef, validate_tensors};
+pub use sgd::{BufferId, CudaSgd, CudaSgdOptions, TensorRef, validate_groups, validate_tensors};
+/// A group's options and their errors (from sgd-core, the same types sgd-cpu uses).
+pub use sgd_core::{ConfigError, SgdConfig};
 
 /// The README's examples, compiled as doctests (`no_run`: they need a GPU).
 #[cfg(doctest)]

@@ -10,7 +10,7 @@ use cudarc::driver::{
     CudaFunction, CudaGraph, CudaSlice, CudaStream, CudaView, CudaViewMut, DevicePtr, DevicePtrMut,
     LaunchConfig, PinnedHostSlice, PushKernelArg,
 };
-use sgd_cpu::SgdConfig;
+use sgd_core::SgdConfig;
 
 use crate::CudaSgdError;
 use crate::device;
@@ -84,9 +84,12 @@ pub struct CudaSgd {
     momentum_offset: Vec<usize>,
     has_grad: Vec<bool>,
     table: DeviceTensorTable,
-    d_tensors: CudaSlice<u64>,
-    d_chunks: CudaSlice<u32>,
-    d_groups: CudaSlice<u32>,
+    /// The [`table::TensorEntry`] table, as bytes.
+    d_tensors: CudaSlice<u8>,
+    /// The [`table::ChunkEntry`] list, as bytes.
+    d_chunks: CudaSlice<u8>,
+    /// The [`table::GroupEntry`] table, as bytes.
+    d_groups: CudaSlice<u8>,
     d_neg_lrs: CudaSlice<f32>,
     d_chunk_first: CudaSlice<u32>,
     /// `[grad_scale, found_inf]` when gradient scaling is enabled.
@@ -130,6 +133,16 @@ pub(crate) fn address<T>(slice: &CudaSlice<T>, stream: &CudaStream) -> u64 {
     ptr
 }
 
+/// Uploads a table of `#[repr(C)]` entries ([`table::TensorEntry`], ...) into a fresh device
+/// buffer, as its bytes (at least one byte long).
+pub(crate) fn upload_table<T: bytemuck::Pod>(
+    stream: &Arc<CudaStream>,
+    entries: &[T],
+    context: &'static str,
+) -> Result<CudaSlice<u8>, CudaSgdError> {
+    upload(stream, bytemuck::cast_slice(entries), context)
+}
+
 /// Uploads `words` into a fresh device buffer (at least one element long).
 pub(crate) fn upload<T: cudarc::driver::DeviceRepr + Copy + Default>(
     stream: &Arc<CudaStream>,
@@ -143,12 +156,17 @@ pub(crate) fn upload<T: cudarc::driver::DeviceRepr + Copy + Default>(
 }
 
 impl CudaSgd {
-    /// Creates the optimizer: validates every tensor (nothing is uploaded before that),
-    /// compiles the kernel for the stream's device (cached), allocates momentum buffers for
-    /// the groups whose `momentum != 0`, builds and uploads the tables.
+    /// Creates the optimizer: validates every group's options as `sgd_cpu::Sgd::new` does
+    /// ([`validate_groups`]) and every tensor (nothing is uploaded before that), compiles the
+    /// kernel for the stream's device (cached), allocates momentum buffers for the groups whose
+    /// `momentum != 0`, builds and uploads the tables.
     ///
     /// `buffers` must belong to the stream's context. `groups[i].lr` is only the initial
     /// learning rate; every [`CudaSgd::step`] passes the learning rates.
+    ///
+    /// # Errors
+    /// [`CudaSgdError::Config`] for the first invalid group, then the launch shape, buffer and
+    /// tensor errors of the validation, then compile and driver errors.
     pub fn new(
         stream: Arc<CudaStream>,
         groups: Vec<SgdConfig>,
@@ -169,9 +187,9 @@ impl CudaSgd {
             momentum: (0..n_groups).map(|_| None).collect(),
             momentum_offset: std::vec![0; tensors.len()],
             table: DeviceTensorTable::build(&[], n_groups, chunk_elems)?,
-            d_tensors: upload::<u64>(&stream, &[], "upload tensor table")?,
-            d_chunks: upload::<u32>(&stream, &[], "upload chunk list")?,
-            d_groups: upload(&stream, &table::group_words(&groups), "upload group table")?,
+            d_tensors: upload::<u8>(&stream, &[], "upload tensor table")?,
+            d_chunks: upload::<u8>(&stream, &[], "upload chunk list")?,
+            d_groups: upload_table(&stream, &table::group_entries(&groups), "upload group table")?,
             d_neg_lrs: upload(&stream, &std::vec![0.0f32; n_groups], "upload learning rates")?,
             d_chunk_first: upload::<u32>(&stream, &[], "upload chunk state")?,
             d_scaler: None,
@@ -194,8 +212,8 @@ impl CudaSgd {
             }
         }
         this.table = this.build_table()?;
-        this.d_tensors = upload(&this.stream, &this.table.tensor_words, "upload tensor table")?;
-        this.d_chunks = upload(&this.stream, &this.table.chunk_words, "upload chunk list")?;
+        this.d_tensors = upload_table(&this.stream, &this.table.tensors, "upload tensor table")?;
+        this.d_chunks = upload_table(&this.stream, &this.table.chunks, "upload chunk list")?;
         let first = std::vec![1u32; this.table.num_chunks()];
         this.d_chunk_first = upload(&this.stream, &first, "upload chunk state")?;
         this.args = this.kernel_args();
@@ -307,8 +325,13 @@ impl CudaSgd {
     }
 
     /// Replaces group `group`'s options (momentum, dampening, weight decay, nesterov,
-    /// maximize; `lr` is ignored by steps). Re-uploads the group table at the next step;
-    /// allocates the group's momentum buffers if it gets momentum for the first time.
+    /// maximize; `lr` is ignored by steps), validated as `sgd_cpu::Sgd::set_config` validates
+    /// them. Re-uploads the group table at the next step; allocates the group's momentum
+    /// buffers if it gets momentum for the first time.
+    ///
+    /// # Errors
+    /// [`CudaSgdError::NoSuchGroup`], [`CudaSgdError::Config`] (nothing changes then), driver
+    /// errors of the momentum allocation.
     pub fn set_group_config(
         &mut self,
         group: usize,
@@ -316,8 +339,9 @@ impl CudaSgd {
     ) -> Result<(), CudaSgdError> {
         let groups = self.groups.len();
         if group >= groups {
-            return Err(CudaSgdError::UnknownGroup { tensor: usize::MAX, group, groups });
+            return Err(CudaSgdError::NoSuchGroup { group, groups });
         }
+        config.validate(group)?;
         if self.groups[group] == config {
             return Ok(());
         }
@@ -328,7 +352,7 @@ impl CudaSgd {
             let rebuilt = self.build_table()?;
             // Same tensors and chunks, so the device buffers keep their size (and a captured
             // graph, which holds their addresses, stays valid).
-            self.table.tensor_words = rebuilt.tensor_words;
+            self.table.tensors = rebuilt.tensors;
             self.table_dirty = true;
         }
         Ok(())
@@ -363,7 +387,7 @@ impl CudaSgd {
 
     /// One optimizer step for every tensor of every group: one kernel launch (or one graph
     /// replay after [`CudaSgd::capture_graph`]). `lrs[g]` is group `g`'s learning rate,
-    /// rounded on the host to `f32(-lr)` exactly as `sgd_cpu::StepScalars` does and uploaded
+    /// rounded on the host to `f32(-lr)` exactly as `sgd_core::StepScalars` does and uploaded
     /// when any of them changed (the only per-step copy: 4 bytes per group). Not validated,
     /// like torch's per-step `lr`.
     pub fn step(&mut self, lrs: &[f64]) -> Result<(), CudaSgdError> {
@@ -481,16 +505,18 @@ impl CudaSgd {
     }
 
     fn upload_dirty(&mut self) -> Result<(), CudaSgdError> {
-        if self.table_dirty && !self.table.tensor_words.is_empty() {
+        if self.table_dirty && !self.table.tensors.is_empty() {
+            let bytes: &[u8] = bytemuck::cast_slice(&self.table.tensors);
             self.stream
-                .memcpy_htod(self.table.tensor_words.as_slice(), &mut self.d_tensors)
+                .memcpy_htod(bytes, &mut self.d_tensors)
                 .map_err(CudaSgdError::driver("upload tensor table"))?;
         }
         self.table_dirty = false;
         if self.groups_dirty && !self.groups.is_empty() {
-            let words = table::group_words(&self.groups);
+            let entries = table::group_entries(&self.groups);
+            let bytes: &[u8] = bytemuck::cast_slice(&entries);
             self.stream
-                .memcpy_htod(words.as_slice(), &mut self.d_groups)
+                .memcpy_htod(bytes, &mut self.d_groups)
                 .map_err(CudaSgdError::driver("upload group table"))?;
         }
         self.groups_dirty = false;
@@ -563,10 +589,11 @@ pub(crate) fn launch(
     // unsigned int, unsigned long long, const GroupEntry*, const float*, unsigned int*,
     // const float*, const float*)` in order and size: pointers are passed as u64 device
     // addresses, `num_chunks` as u32, `chunk_elems` as u64. The tables behind them are owned
-    // by the `CudaSgd` that calls this and were built by `DeviceTensorTable::build` over
-    // validated ranges: `d_tensors` has one 5-word entry per tensor, `d_chunks` `num_chunks`
-    // 2-word entries whose tensor index and chunk index are in range, `d_groups` 4 words per
-    // group and `d_neg_lrs` one f32 per group (every tensor's group is < the group count),
+    // by the caller (a `CudaSgd` or a `BorrowedSgd` step) and were built by
+    // `DeviceTensorTable::build` over validated ranges: `d_tensors` holds one `TensorEntry` per
+    // tensor, `d_chunks` `num_chunks` `ChunkEntry`s whose tensor index and chunk index are in
+    // range, `d_groups` one `GroupEntry` per group (the structs of the kernel, layouts asserted
+    // on both sides) and `d_neg_lrs` one f32 per group (every tensor's group is < the group count),
     // `d_chunk_first` one u32 per chunk; every param/grad/momentum range lies inside a live
     // allocation of the same context (checked in `validate`), so each chunk's accesses
     // `[chunk * chunk_elems, min(numel, (chunk + 1) * chunk_elems))` stay in bounds. The
@@ -599,6 +626,7 @@ fn validate(
     tensors: &[TensorRef],
     options: &CudaSgdOptions,
 ) -> Result<(), CudaSgdError> {
+    validate_groups(groups)?;
     validate_launch_shape(options)?;
     for (i, b) in buffers.iter().enumerate() {
         if b.context() != stream.context() {
@@ -606,6 +634,19 @@ fn validate(
         }
     }
     validate_tensors(groups.len(), &buffers.iter().map(CudaSlice::len).collect::<Vec<_>>(), tensors)
+}
+
+/// Checks every group's options in order, as `sgd_cpu::Sgd::new` does (pure, host only):
+/// [`SgdConfig::validate`], torch's constructor rules applied to every group (not only the
+/// defaults) plus finiteness.
+///
+/// # Errors
+/// [`CudaSgdError::Config`] with the first group's [`sgd_core::ConfigError`].
+pub fn validate_groups(groups: &[SgdConfig]) -> Result<(), CudaSgdError> {
+    for (group, config) in groups.iter().enumerate() {
+        config.validate(group)?;
+    }
+    Ok(())
 }
 
 /// Checks tensor ranges against buffer lengths and the group count (pure, host only).
@@ -688,7 +729,28 @@ fn check_overlaps(tensors: &[TensorRef]) -> Result<(), CudaSgdError> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test.
     use super::*;
+
+    #[test]
+    fn group_options_are_checked_in_order_as_sgd_new_checks_them() {
+        let ok = SgdConfig { lr: 0.1, momentum: 0.9, nesterov: true, ..SgdConfig::default() };
+        assert!(validate_groups(&[]).is_ok());
+        assert!(validate_groups(&[ok, SgdConfig::default()]).is_ok());
+        let later = SgdConfig { lr: -1.0, ..ok };
+        for bad in [
+            SgdConfig { dampening: 0.1, ..ok },
+            SgdConfig { lr: -0.1, ..ok },
+            SgdConfig { momentum: f64::NAN, ..ok },
+        ] {
+            // The first bad group is reported, with sgd-core's error for it (Debug: NaN != NaN).
+            let expected = std::format!("{:?}", bad.validate(1).unwrap_err());
+            match validate_groups(&[ok, bad, later]) {
+                Err(CudaSgdError::Config(e)) => assert_eq!(std::format!("{e:?}"), expected),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+    }
 
     fn t(group: usize, pb: usize, p: Range<usize>, gb: usize, g: Range<usize>) -> TensorRef {
         TensorRef {

@@ -1,27 +1,81 @@
 //! Host side of the multi-tensor launch: the tensor table, the chunk list and the group
-//! table, encoded as the plain little-endian words the kernel reads. Pure Rust, no GPU.
+//! table, as the `#[repr(C)]` structs the kernel reads. Pure Rust, no GPU.
 //!
-//! Layouts (mirrored by the structs in `kernels/sgd_multi_tensor.cu`):
+//! Each entry struct is the struct of the same name in `kernels/sgd_multi_tensor.cu`, field for
+//! field; both sides assert the same sizes and offsets at compile time (`const` asserts here,
+//! `static_assert` there), and the tables are uploaded as their bytes (`bytemuck`):
 //!
-//! | table | words per entry | content |
+//! | table | entry | content |
 //! |---|---|---|
-//! | tensors | 5 × `u64` | param address, grad address, momentum address (0 = none), numel, `group \| flags << 32` |
-//! | chunks | 2 × `u32` | tensor index, chunk index inside the tensor (first element = index × `chunk_elems`) |
-//! | groups | 4 × `u32` | `f32` bits of weight decay, momentum, 1 − dampening; flags |
-//! | lrs | 1 × `f32` | `f32(-lr)` per group: the only per-step upload |
+//! | tensors | [`TensorEntry`], 40 bytes | param, grad, momentum addresses (0 = none), numel, group, flags |
+//! | chunks | [`ChunkEntry`], 8 bytes | tensor index, chunk index inside the tensor (first element = index × `chunk_elems`) |
+//! | groups | [`GroupEntry`], 16 bytes | weight decay, momentum, 1 − dampening (f32), flags |
+//! | lrs | `f32` | `f32(-lr)` per group: the only per-step upload |
 
+use core::mem::{align_of, offset_of, size_of};
 use std::vec::Vec;
 
-use sgd_cpu::{SgdConfig, StepScalars};
+use bytemuck::{Pod, Zeroable};
+use sgd_core::{SgdConfig, StepScalars};
 
 use crate::CudaSgdError;
 
-/// `u64` words per tensor entry.
-pub const TENSOR_WORDS: usize = 5;
-/// `u32` words per chunk entry.
-pub const CHUNK_WORDS: usize = 2;
-/// `u32` words per group entry.
-pub const GROUP_WORDS: usize = 4;
+/// One tensor as the kernel reads it (`struct TensorEntry` of the `.cu`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct TensorEntry {
+    /// Device address of the first parameter element.
+    pub param: u64,
+    /// Device address of the first gradient element.
+    pub grad: u64,
+    /// Device address of the first momentum-buffer element; 0 = the tensor has none.
+    pub momentum: u64,
+    /// Number of `f32` elements.
+    pub numel: u64,
+    /// Parameter group index (into the group table and the learning rates).
+    pub group: u32,
+    /// `TENSOR_*` flags.
+    pub flags: u32,
+}
+
+/// One chunk of one tensor, the work of one block (`struct ChunkEntry` of the `.cu`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct ChunkEntry {
+    /// Tensor index.
+    pub tensor: u32,
+    /// Chunk index inside the tensor: its first element is `chunk * chunk_elems`.
+    pub chunk: u32,
+}
+
+/// One parameter group's step scalars except the learning rate (`struct GroupEntry` of the
+/// `.cu`), rounded exactly as [`StepScalars::from_config`] rounds them.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct GroupEntry {
+    /// `f32(weight_decay)`.
+    pub weight_decay: f32,
+    /// `f32(momentum)`.
+    pub momentum: f32,
+    /// `f32(1.0 - dampening)`, subtracted in f64.
+    pub one_minus_dampening: f32,
+    /// `GROUP_*` flags.
+    pub flags: u32,
+}
+
+// The layouts of the `.cu` (which asserts the same numbers with `static_assert`).
+const _: () = {
+    assert!(size_of::<TensorEntry>() == 40 && align_of::<TensorEntry>() == 8);
+    assert!(offset_of!(TensorEntry, param) == 0 && offset_of!(TensorEntry, grad) == 8);
+    assert!(offset_of!(TensorEntry, momentum) == 16 && offset_of!(TensorEntry, numel) == 24);
+    assert!(offset_of!(TensorEntry, group) == 32 && offset_of!(TensorEntry, flags) == 36);
+    assert!(size_of::<ChunkEntry>() == 8 && align_of::<ChunkEntry>() == 4);
+    assert!(offset_of!(ChunkEntry, tensor) == 0 && offset_of!(ChunkEntry, chunk) == 4);
+    assert!(size_of::<GroupEntry>() == 16 && align_of::<GroupEntry>() == 4);
+    assert!(offset_of!(GroupEntry, weight_decay) == 0 && offset_of!(GroupEntry, momentum) == 4);
+    assert!(offset_of!(GroupEntry, one_minus_dampening) == 8);
+    assert!(offset_of!(GroupEntry, flags) == 12);
+};
 
 /// Tensor flag: the tensor has a gradient this step (`p.grad is not None`).
 pub const TENSOR_HAS_GRAD: u32 = 1;
@@ -74,10 +128,10 @@ pub struct TensorSpec {
 /// The tensor table and chunk list of one optimizer, ready to upload.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeviceTensorTable {
-    /// [`TENSOR_WORDS`] words per tensor.
-    pub tensor_words: Vec<u64>,
-    /// [`CHUNK_WORDS`] words per chunk.
-    pub chunk_words: Vec<u32>,
+    /// One entry per tensor.
+    pub tensors: Vec<TensorEntry>,
+    /// One entry per chunk, tensor by tensor.
+    pub chunks: Vec<ChunkEntry>,
     /// Elements per chunk.
     pub chunk_elems: usize,
     /// Index of each tensor's first chunk (`chunk_start[t]..chunk_start[t + 1]` are its chunks).
@@ -105,7 +159,8 @@ impl DeviceTensorTable {
         }
         let mut total: u64 = 0;
         for (i, t) in tensors.iter().enumerate() {
-            if t.group >= groups {
+            // The kernel indexes the group table with a u32.
+            if t.group >= groups || u32::try_from(t.group).is_err() {
                 return Err(CudaSgdError::UnknownGroup { tensor: i, group: t.group, groups });
             }
             for address in [Some(t.param), Some(t.grad), t.momentum].into_iter().flatten() {
@@ -118,52 +173,52 @@ impl DeviceTensorTable {
         if total > u64::from(u32::MAX) || tensors.len() > u32::MAX as usize {
             return Err(CudaSgdError::TooManyChunks { chunks: total });
         }
-        let mut tensor_words = Vec::with_capacity(tensors.len() * TENSOR_WORDS);
-        let mut chunk_words = Vec::with_capacity(total as usize * CHUNK_WORDS);
+        let mut entries = Vec::with_capacity(tensors.len());
+        let mut chunks = Vec::with_capacity(total as usize);
         let mut chunk_start = Vec::with_capacity(tensors.len() + 1);
         for (i, t) in tensors.iter().enumerate() {
-            let flags = tensor_flags(t, chunk_elems);
-            tensor_words.extend_from_slice(&[
-                t.param,
-                t.grad,
-                t.momentum.unwrap_or(0),
-                t.len as u64,
-                t.group as u64 | (u64::from(flags) << 32),
-            ]);
-            chunk_start.push(chunk_words.len() / CHUNK_WORDS);
+            entries.push(TensorEntry {
+                param: t.param,
+                grad: t.grad,
+                momentum: t.momentum.unwrap_or(0),
+                numel: t.len as u64,
+                // Fits: checked above.
+                group: t.group as u32,
+                flags: tensor_flags(t, chunk_elems),
+            });
+            chunk_start.push(chunks.len());
             // Both fit: checked above that the chunk total (>= this tensor's) and the
             // tensor count fit in u32.
             for c in 0..chunks_of(t.len, chunk_elems) {
-                chunk_words.extend_from_slice(&[i as u32, c as u32]);
+                chunks.push(ChunkEntry { tensor: i as u32, chunk: c as u32 });
             }
         }
-        chunk_start.push(chunk_words.len() / CHUNK_WORDS);
-        Ok(Self { tensor_words, chunk_words, chunk_elems, chunk_start })
+        chunk_start.push(chunks.len());
+        Ok(Self { tensors: entries, chunks, chunk_elems, chunk_start })
     }
 
     /// Number of tensors.
     pub fn num_tensors(&self) -> usize {
-        self.tensor_words.len() / TENSOR_WORDS
+        self.tensors.len()
     }
 
     /// Number of chunks (= blocks of work).
     pub fn num_chunks(&self) -> usize {
-        self.chunk_words.len() / CHUNK_WORDS
+        self.chunks.len()
     }
 
-    /// Flags word of tensor `t`.
+    /// Flags of tensor `t`.
     pub fn flags(&self, t: usize) -> u32 {
-        (self.tensor_words[t * TENSOR_WORDS + 4] >> 32) as u32
+        self.tensors[t].flags
     }
 
     /// Sets or clears [`TENSOR_HAS_GRAD`] of tensor `t` (the table must then be re-uploaded).
     pub fn set_has_grad(&mut self, t: usize, has_grad: bool) {
-        let w = &mut self.tensor_words[t * TENSOR_WORDS + 4];
-        let bit = u64::from(TENSOR_HAS_GRAD) << 32;
+        let flags = &mut self.tensors[t].flags;
         if has_grad {
-            *w |= bit;
+            *flags |= TENSOR_HAS_GRAD;
         } else {
-            *w &= !bit;
+            *flags &= !TENSOR_HAS_GRAD;
         }
     }
 }
@@ -187,12 +242,11 @@ fn tensor_flags(t: &TensorSpec, chunk_elems: usize) -> u32 {
     flags
 }
 
-/// The group table: [`GROUP_WORDS`] words per group, from the groups' options rounded exactly
-/// as [`StepScalars::from_config`] rounds them.
-pub fn group_words(groups: &[SgdConfig]) -> Vec<u32> {
-    let mut words = Vec::with_capacity(groups.len() * GROUP_WORDS);
-    for g in groups {
-        let s = StepScalars::from_config(g);
+impl GroupEntry {
+    /// The entry of a group with options `config` (its `lr` is not part of it: the learning
+    /// rates are a table of their own, [`neg_lrs_into`]).
+    pub fn from_config(config: &SgdConfig) -> Self {
+        let s = StepScalars::from_config(config);
         let mut flags = 0;
         if s.has_weight_decay {
             flags |= GROUP_HAS_WD;
@@ -206,25 +260,25 @@ pub fn group_words(groups: &[SgdConfig]) -> Vec<u32> {
         if s.maximize {
             flags |= GROUP_MAXIMIZE;
         }
-        words.extend_from_slice(&[
-            s.weight_decay.to_bits(),
-            s.momentum.to_bits(),
-            s.one_minus_dampening.to_bits(),
+        Self {
+            weight_decay: s.weight_decay,
+            momentum: s.momentum,
+            one_minus_dampening: s.one_minus_dampening,
             flags,
-        ]);
+        }
     }
-    words
 }
 
-/// `f32(-lr)` for one learning rate, exactly as [`StepScalars::from_config`] computes it.
-pub fn neg_lr(lr: f64) -> f32 {
-    StepScalars::from_config(&SgdConfig { lr, ..SgdConfig::default() }).neg_lr
+/// The group table: one [`GroupEntry`] per group.
+pub fn group_entries(groups: &[SgdConfig]) -> Vec<GroupEntry> {
+    groups.iter().map(GroupEntry::from_config).collect()
 }
 
-/// Writes `f32(-lr)` of every group into `out` (cleared first).
+/// Writes `f32(-lr)` of every group into `out` (cleared first), rounded by
+/// [`sgd_core::neg_lr`] exactly as [`StepScalars::from_config`] rounds it.
 pub fn neg_lrs_into(lrs: &[f64], out: &mut Vec<f32>) {
     out.clear();
-    out.extend(lrs.iter().map(|&lr| neg_lr(lr)));
+    out.extend(lrs.iter().map(|&lr| sgd_core::neg_lr(lr)));
 }
 
 /// Element offsets of momentum buffers packed into one allocation: each tensor of
@@ -260,8 +314,8 @@ mod tests {
         let t = DeviceTensorTable::build(&tensors, 2, 64).unwrap();
         assert_eq!(t.num_tensors(), lens.len());
         let mut covered = vec![0usize; lens.len()];
-        for c in t.chunk_words.chunks(CHUNK_WORDS) {
-            let (ti, ci) = (c[0] as usize, c[1] as usize);
+        for c in &t.chunks {
+            let (ti, ci) = (c.tensor as usize, c.chunk as usize);
             let start = ci * 64;
             assert!(start < lens[ti], "empty chunk {ci} of tensor {ti}");
             covered[ti] += (lens[ti] - start).min(64);
@@ -274,12 +328,27 @@ mod tests {
     }
 
     #[test]
-    fn entry_words_hold_addresses_length_group_and_flags() {
+    fn entries_hold_addresses_length_group_and_flags() {
         let t = DeviceTensorTable::build(&[spec(1, 10, 0x100, 0x200, Some(0x300))], 2, 8).unwrap();
-        assert_eq!(&t.tensor_words[..4], &[0x100, 0x200, 0x300, 10]);
-        assert_eq!(t.tensor_words[4] & 0xffff_ffff, 1);
+        let e = t.tensors[0];
+        assert_eq!([e.param, e.grad, e.momentum, e.numel], [0x100, 0x200, 0x300, 10]);
+        assert_eq!(e.group, 1);
         assert_eq!(t.flags(0), TENSOR_HAS_GRAD | TENSOR_HAS_MOMENTUM_BUF | TENSOR_VEC4);
-        assert_eq!(t.chunk_words, vec![0, 0, 0, 1]);
+        let chunks = [ChunkEntry { tensor: 0, chunk: 0 }, ChunkEntry { tensor: 0, chunk: 1 }];
+        assert_eq!(t.chunks, chunks);
+    }
+
+    #[test]
+    fn entry_bytes_are_the_little_endian_words_the_kernel_reads() {
+        let e = TensorEntry { param: 1, grad: 2, momentum: 3, numel: 4, group: 5, flags: 6 };
+        let words = bytemuck::cast::<TensorEntry, [u64; 5]>(e).map(u64::from_le);
+        assert_eq!(words, [1, 2, 3, 4, 5 | 6 << 32]);
+        let c = ChunkEntry { tensor: 7, chunk: 8 };
+        assert_eq!(bytemuck::cast::<ChunkEntry, [u32; 2]>(c), [7, 8]);
+        let g =
+            GroupEntry { weight_decay: 0.5, momentum: 0.25, one_minus_dampening: 1.0, flags: 9 };
+        let bits = [0.5f32.to_bits(), 0.25f32.to_bits(), 1.0f32.to_bits(), 9];
+        assert_eq!(bytemuck::cast::<GroupEntry, [u32; 4]>(g), bits);
     }
 
     #[test]
@@ -324,13 +393,13 @@ mod tests {
         let mut t = DeviceTensorTable::build(&[spec(0, 4, 0, 0, None)], 1, 4).unwrap();
         t.set_has_grad(0, false);
         assert_eq!(t.flags(0) & TENSOR_HAS_GRAD, 0);
-        assert_eq!(t.tensor_words[4] & 0xffff_ffff, 0);
+        assert_eq!(t.tensors[0].group, 0);
         t.set_has_grad(0, true);
         assert_eq!(t.flags(0) & TENSOR_HAS_GRAD, TENSOR_HAS_GRAD);
     }
 
     #[test]
-    fn group_words_round_like_step_scalars() {
+    fn group_entries_round_like_step_scalars() {
         let cfg = SgdConfig {
             lr: 0.1,
             momentum: 0.9,
@@ -339,21 +408,26 @@ mod tests {
             nesterov: true,
             maximize: true,
         };
-        let w = group_words(&[cfg, SgdConfig::default()]);
+        let w = group_entries(&[cfg, SgdConfig::default()]);
         let s = StepScalars::from_config(&cfg);
-        assert_eq!(w[0], s.weight_decay.to_bits());
-        assert_eq!(w[1], s.momentum.to_bits());
-        assert_eq!(w[2], s.one_minus_dampening.to_bits());
-        assert_eq!(w[3], GROUP_HAS_WD | GROUP_HAS_MOMENTUM | GROUP_NESTEROV | GROUP_MAXIMIZE);
-        assert_eq!(&w[4..], &[0, 0, 1.0f32.to_bits(), 0]);
+        assert_eq!(w[0].weight_decay.to_bits(), s.weight_decay.to_bits());
+        assert_eq!(w[0].momentum.to_bits(), s.momentum.to_bits());
+        assert_eq!(w[0].one_minus_dampening.to_bits(), s.one_minus_dampening.to_bits());
+        assert_eq!(w[0].flags, GROUP_HAS_WD | GROUP_HAS_MOMENTUM | GROUP_NESTEROV | GROUP_MAXIMIZE);
+        let plain =
+            GroupEntry { weight_decay: 0.0, momentum: 0.0, one_minus_dampening: 1.0, flags: 0 };
+        assert_eq!(w[1], plain);
         // 1 - 0.1 in f64 first, then rounded: not f32(1) - f32(0.1).
-        assert_eq!(f32::from_bits(w[2]), (1.0f64 - 0.1) as f32);
+        assert_eq!(w[0].one_minus_dampening, (1.0f64 - 0.1) as f32);
     }
 
     #[test]
-    fn neg_lr_is_f32_of_negated_f64() {
-        for lr in [0.1f64, 0.126, 1e-3, 3.0e-7, 0.0] {
-            assert_eq!(neg_lr(lr).to_bits(), ((-lr) as f32).to_bits());
+    fn neg_lrs_are_f32_of_negated_f64() {
+        let lrs = [0.1f64, 0.126, 1e-3, 3.0e-7, 0.0];
+        let mut out = Vec::new();
+        neg_lrs_into(&lrs, &mut out);
+        for (lr, neg) in lrs.iter().zip(&out) {
+            assert_eq!(neg.to_bits(), ((-lr) as f32).to_bits());
         }
         let mut out = vec![9.0];
         neg_lrs_into(&[0.5, 0.25], &mut out);

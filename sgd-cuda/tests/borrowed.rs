@@ -1,16 +1,16 @@
 //! `BorrowedSgd`: the step over device tensors the caller owns. Host logic (the plan: checks,
 //! tables, first-step words) without a GPU; on a GPU, steps bitwise equal to
-//! `sgd_cpu::scalar::sgd_update` (NaN-ness for NaN results), skipping with a reason otherwise.
+//! `sgd_core::scalar::sgd_update` (NaN-ness for NaN results), skipping with a reason otherwise.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test.
 
 mod common;
 
 use common::Rng;
-use sgd_cpu::scalar::sgd_update;
-use sgd_cpu::{MomentumBuffer, SgdConfig, StepScalars};
+use sgd_core::scalar::sgd_update;
+use sgd_core::{MomentumBuffer, SgdConfig, StepScalars};
 use sgd_cuda::cudarc::driver::{CudaSlice, DevicePtr};
 use sgd_cuda::device::stream_or_skip;
-use sgd_cuda::table::{TENSOR_WORDS, chunks_of};
+use sgd_cuda::table::chunks_of;
 use sgd_cuda::{BorrowedSgd, BorrowedTensor, CudaSgdError, CudaSgdOptions, plan};
 
 fn tensor(
@@ -70,9 +70,9 @@ fn plan_tables_and_first_step_words() {
     ];
     tensors[1].first_step = true;
     let p = plan(&groups, &tensors, 64).unwrap();
-    assert_eq!(p.table.tensor_words.len(), 2 * TENSOR_WORDS);
-    assert_eq!(p.table.tensor_words[0], a);
-    assert_eq!(p.table.tensor_words[TENSOR_WORDS + 2], a + 0x50000);
+    assert_eq!(p.table.tensors.len(), 2);
+    assert_eq!(p.table.tensors[0].param, a);
+    assert_eq!(p.table.tensors[1].momentum, a + 0x50000);
     assert_eq!(p.table.num_chunks(), chunks_of(130, 64) + chunks_of(64, 64));
     // Tensor 0's three chunks keep their buffers; tensor 1's one chunk takes its first step.
     assert_eq!(p.chunk_first, [0, 0, 0, 1]);

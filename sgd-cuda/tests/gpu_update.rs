@@ -1,4 +1,4 @@
-//! GPU results are bitwise equal to `sgd_cpu::scalar::sgd_update` (the specification).
+//! GPU results are bitwise equal to `sgd_core::scalar::sgd_update` (the specification).
 //!
 //! Every test needing a GPU prints why it skips when there is none (set
 //! `SGD_CUDA_REQUIRE_GPU=1` to make that a failure, as `scripts/gpu-check.sh` does).
@@ -11,8 +11,8 @@ use cudarc::driver::CudaStream;
 mod common;
 
 use common::Rng;
-use sgd_cpu::scalar::sgd_update;
-use sgd_cpu::{MomentumBuffer, SgdConfig, StepScalars};
+use sgd_core::scalar::sgd_update;
+use sgd_core::{MomentumBuffer, SgdConfig, StepScalars};
 use sgd_cuda::device::{open_stream, stream_or_skip};
 use sgd_cuda::{BufferId, CudaSgd, CudaSgdError, CudaSgdOptions, TensorRef};
 
@@ -289,6 +289,59 @@ fn wrong_learning_rate_count_is_rejected() {
         matches!(err, CudaSgdError::LengthMismatch { tensor: 0, params: 8, grads: 7 }),
         "{err}"
     );
+}
+
+/// Options sgd-cpu's `Sgd::new` and `Sgd::set_config` reject are rejected by `CudaSgd::new`
+/// and `CudaSgd::set_group_config` with the same `ConfigError`, and nothing is written: the
+/// options stay, no momentum buffer is allocated, the next step is the old options' step.
+#[test]
+fn invalid_group_options_are_rejected_and_nothing_is_written() {
+    let _gpu = gpu_lock();
+    let Some(stream) = stream_or_skip("invalid_group_options_are_rejected") else { return };
+    // Group 0 of `configs()` has no momentum: a rejected config with momentum must not give
+    // it buffers.
+    let bad = [
+        SgdConfig {
+            lr: 0.1,
+            momentum: 0.9,
+            dampening: 0.1,
+            nesterov: true,
+            ..SgdConfig::default()
+        },
+        SgdConfig { lr: -0.1, momentum: 0.9, ..SgdConfig::default() },
+        SgdConfig { lr: 0.1, momentum: f64::NAN, ..SgdConfig::default() },
+    ];
+    let config_error = |err: CudaSgdError| match err {
+        CudaSgdError::Config(e) => format!("{e:?}"), // Debug: NaN != NaN
+        other => panic!("expected CudaSgdError::Config, got {other:?}"),
+    };
+    for b in bad {
+        let mut groups = configs();
+        groups[3] = b;
+        let d = stream.alloc_zeros::<f32>(8).unwrap();
+        let g = stream.alloc_zeros::<f32>(8).unwrap();
+        let err =
+            CudaSgd::new(stream.clone(), groups, vec![d, g], vec![], CudaSgdOptions::default())
+                .err()
+                .unwrap();
+        assert_eq!(config_error(err), format!("{:?}", b.validate(3).unwrap_err()), "new: {b:?}");
+    }
+    let mut s = setup(&stream, 6, CudaSgdOptions::default());
+    run_steps(&mut s, 1);
+    let before = *s.opt.group_config(0).unwrap();
+    for b in bad {
+        let err = s.opt.set_group_config(0, b).unwrap_err();
+        assert_eq!(config_error(err), format!("{:?}", b.validate(0).unwrap_err()), "{b:?}");
+        assert_eq!(s.opt.group_config(0), Some(&before), "{b:?}");
+    }
+    let err = s.opt.set_group_config(5, before).unwrap_err();
+    assert!(matches!(err, CudaSgdError::NoSuchGroup { group: 5, groups: 5 }), "{err}");
+    let all = vec![true; s.host.len()];
+    let lrs: Vec<f64> = (0..s.opt.num_groups()).map(|g| 0.02 * (g + 1) as f64).collect();
+    s.new_grads();
+    s.opt.step(&lrs).unwrap();
+    s.reference_step(&lrs, &all, None);
+    s.assert_matches("step after rejected options");
 }
 
 /// The comparison itself, without a GPU: NaN payloads are free, every other bit is not.

@@ -1,6 +1,6 @@
 //! Runs the real kernel source (`kernels/sgd_multi_tensor.cu`) on the CPU through a tiny CUDA
 //! shim (`tests/host/`: one thread per CUDA thread, a barrier per block) on tables built by
-//! `sgd_cuda::table`, and compares with `sgd_cpu::scalar::sgd_update` bit for bit.
+//! `sgd_cuda::table`, and compares with `sgd_core::scalar::sgd_update` bit for bit.
 //!
 //! This checks, without a GPU, the parts a GPU run would otherwise be the first to exercise:
 //! the table layouts on both sides, chunk bounds, the grid-stride loop, the `float4` and scalar
@@ -15,8 +15,8 @@ use std::process::Command;
 mod common;
 
 use common::Rng;
-use sgd_cpu::scalar::sgd_update;
-use sgd_cpu::{MomentumBuffer, SgdConfig, StepScalars};
+use sgd_core::scalar::sgd_update;
+use sgd_core::{MomentumBuffer, SgdConfig, StepScalars, neg_lr};
 use sgd_cuda::table::{self, DeviceTensorTable, TensorSpec};
 
 fn build_runner() -> Option<PathBuf> {
@@ -151,9 +151,8 @@ fn kernel_source_on_the_host_matches_scalar_reference() {
             let mut buf = Vec::new();
             let header = [
                 s.arena.len() as u64,
-                t.tensor_words.len() as u64,
-                t.chunk_words.len() as u64,
-                4 * s.groups.len() as u64,
+                t.tensors.len() as u64,
+                t.chunks.len() as u64,
                 s.groups.len() as u64,
                 grid,
                 block,
@@ -162,10 +161,12 @@ fn kernel_source_on_the_host_matches_scalar_reference() {
             ];
             le(&header, &mut buf, |x: u64| x.to_le_bytes().to_vec());
             le(&s.arena, &mut buf, |x: f32| x.to_le_bytes().to_vec());
-            le(&t.tensor_words, &mut buf, |x: u64| x.to_le_bytes().to_vec());
-            le(&t.chunk_words, &mut buf, |x: u32| x.to_le_bytes().to_vec());
-            le(&table::group_words(&s.groups), &mut buf, |x: u32| x.to_le_bytes().to_vec());
-            let neg: Vec<f32> = lrs.iter().map(|&l| table::neg_lr(l)).collect();
+            // The entries as the kernel's structs, byte for byte (this test runs on
+            // little-endian hosts, as the GPU is).
+            buf.extend_from_slice(bytemuck::cast_slice(&t.tensors));
+            buf.extend_from_slice(bytemuck::cast_slice(&t.chunks));
+            buf.extend_from_slice(bytemuck::cast_slice(&table::group_entries(&s.groups)));
+            let neg: Vec<f32> = lrs.iter().map(|&l| neg_lr(l)).collect();
             le(&neg, &mut buf, |x: f32| x.to_le_bytes().to_vec());
             le(first, &mut buf, |x: u32| x.to_le_bytes().to_vec());
             if let Some((sc, fi)) = scaler {

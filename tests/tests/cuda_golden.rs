@@ -4,12 +4,16 @@
 //! The public file is compiled in; every `sgd_*.json` in the directory named by
 //! `GOLDEN_DIR` (if set, as for the other parity tests) is checked too. Without a GPU the test prints why it skips
 //! (`SGD_CUDA_REQUIRE_GPU=1` turns that into a failure).
+//!
+//! `CudaSgd` validates group options as sgd-cpu's `Sgd::new` does, so the one case with torch's
+//! unvalidated nesterov group (`torch_quirk_unvalidated_group`) is refused by both; the
+//! host-only test below checks that both refuse the same groups with the same error.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test.
 
 use serde_json::Value;
-use sgd_cpu::SgdConfig;
+use sgd_cpu::{GroupSpec, Sgd, SgdConfig, SgdError};
 use sgd_cuda::device::stream_or_skip;
-use sgd_cuda::{BufferId, CudaSgd, CudaSgdOptions, TensorRef};
+use sgd_cuda::{BufferId, CudaSgd, CudaSgdError, CudaSgdOptions, TensorRef};
 
 const PUBLIC: &str = include_str!("../golden/sgd_public.json");
 
@@ -42,15 +46,62 @@ fn assert_bits(got: &[f32], expected: &[f32], what: &str) {
     }
 }
 
+fn case_groups(case: &Value) -> Vec<SgdConfig> {
+    case["groups"].as_array().unwrap().iter().map(group_config).collect()
+}
+
+/// What sgd-cpu's `Sgd::new` and sgd-cuda's check of the options (the first thing
+/// `CudaSgd::new` does) say about `groups`, as `SgdError`s (Debug text: NaN != NaN).
+fn cpu_and_cuda_verdicts(groups: &[SgdConfig]) -> (String, String) {
+    let specs = groups.iter().map(|&config| GroupSpec { config, numels: vec![1] }).collect();
+    let cpu = Sgd::new(specs).err();
+    let cuda = match sgd_cuda::validate_groups(groups) {
+        Ok(()) => None,
+        Err(CudaSgdError::Config(e)) => Some(SgdError::from(e)),
+        Err(other) => panic!("{groups:?}: not an option error: {other}"),
+    };
+    (format!("{cpu:?}"), format!("{cuda:?}"))
+}
+
+/// No GPU needed: sgd-cuda refuses exactly the group options sgd-cpu's `Sgd::new` refuses, with
+/// the same error (the golden cases' groups, the quirk among them, and one group per rule).
+#[test]
+fn cuda_refuses_group_options_as_sgd_new_does() {
+    let doc: Value = serde_json::from_str(PUBLIC).unwrap();
+    let mut sets: Vec<Vec<SgdConfig>> =
+        doc["cases"].as_array().unwrap().iter().map(case_groups).collect();
+    let ok = SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() };
+    for bad in [
+        SgdConfig { nesterov: true, dampening: 0.1, ..ok },
+        SgdConfig { nesterov: true, momentum: 0.0, ..ok },
+        SgdConfig { lr: -0.5, ..ok },
+        SgdConfig { lr: f64::INFINITY, ..ok },
+        SgdConfig { momentum: f64::NAN, ..ok },
+        SgdConfig { weight_decay: -1e-4, ..ok },
+        SgdConfig { dampening: f64::NAN, ..ok },
+    ] {
+        sets.push(vec![ok, bad, SgdConfig { lr: -1.0, ..ok }]);
+    }
+    let mut refused = 0;
+    for groups in &sets {
+        let (cpu, cuda) = cpu_and_cuda_verdicts(groups);
+        assert_eq!(cuda, cpu, "{groups:?}");
+        refused += usize::from(cpu != "None");
+    }
+    // The seven above and the golden quirk case.
+    assert_eq!(refused, 8);
+}
+
 /// Runs one case on the GPU; tensors are packed one element apart so most are unaligned.
+/// Returns whether it ran (`CudaSgd::new` refuses torch's unvalidated nesterov group, as
+/// `Sgd::new` does).
 fn run_case(
     stream: &std::sync::Arc<sgd_cuda::cudarc::driver::CudaStream>,
     case: &Value,
     options: CudaSgdOptions,
-) {
+) -> bool {
     let id = case["id"].as_str().unwrap();
-    let groups: Vec<SgdConfig> =
-        case["groups"].as_array().unwrap().iter().map(group_config).collect();
+    let groups = case_groups(case);
     let params = case["params"].as_array().unwrap();
     let mut offsets = Vec::new();
     let mut at = 1usize;
@@ -74,9 +125,14 @@ fn run_case(
     }
     let d_params = stream.clone_htod(&host).unwrap();
     let d_grads = stream.alloc_zeros::<f32>(at).unwrap();
-    let mut opt =
-        CudaSgd::new(stream.clone(), groups.clone(), vec![d_params, d_grads], refs, options)
-            .unwrap();
+    let created =
+        CudaSgd::new(stream.clone(), groups.clone(), vec![d_params, d_grads], refs, options);
+    let (cpu, _) = cpu_and_cuda_verdicts(&groups);
+    if cpu != "None" {
+        assert!(matches!(created, Err(CudaSgdError::Config(_))), "{id}: {cpu}");
+        return false;
+    }
+    let mut opt = created.unwrap();
     let mut grads = vec![0.0f32; at];
     for (t, step) in case["steps"].as_array().unwrap().iter().enumerate() {
         let lrs: Vec<f64> = step["lr_bits"].as_array().unwrap().iter().map(f64_bits).collect();
@@ -121,6 +177,7 @@ fn run_case(
             }
         }
     }
+    true
 }
 
 fn check_file(
@@ -130,14 +187,20 @@ fn check_file(
 ) -> usize {
     let doc: Value = serde_json::from_str(text).unwrap();
     let cases = doc["cases"].as_array().unwrap();
+    let mut ran = 0;
     for case in cases {
-        run_case(stream, case, CudaSgdOptions::default());
+        if run_case(stream, case, CudaSgdOptions::default()) {
+            ran += 1;
+        }
         // Tiny 5-element chunks: every golden tensor spans several chunks (several blocks
         // per tensor, first-step flags per chunk), all on the scalar path.
         run_case(stream, case, CudaSgdOptions { chunk_elems: Some(5), block_threads: 32 });
     }
-    eprintln!("{name}: {} cases bitwise equal on the GPU", cases.len());
-    cases.len()
+    eprintln!(
+        "{name}: {ran} cases bitwise equal on the GPU ({} refused by CudaSgd::new as by Sgd::new)",
+        cases.len() - ran
+    );
+    ran
 }
 
 #[test]

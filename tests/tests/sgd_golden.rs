@@ -399,7 +399,8 @@ fn check_error_case(e: &Value) {
         nesterov: flag("nesterov"),
         maximize: flag("maximize"),
     };
-    let got = config.validate(0);
+    // sgd-core's `ConfigError`, as the `SgdError` of the same name that `Sgd::new` returns.
+    let got = config.validate(0).map_err(SgdError::from);
     if message == "`fused` and `foreach` cannot be `True` together." {
         assert!(flag("fused") && flag("foreach"), "{id}: kwargs");
         assert_eq!(got, Ok(()), "{id}: the remaining options are valid");

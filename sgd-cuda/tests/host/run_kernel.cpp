@@ -1,9 +1,10 @@
 // Runs sgd_multi_tensor_f32 (the real .cu source) on the CPU for one step.
 //
-// Input file (little-endian): u64 header[9] = {arena_f32, tensor_words(u64), chunk_words(u32),
-// group_words(u32), groups, grid, block, has_scaler, chunk_elems}, then the arena (f32), tensor words (u64,
-// addresses are byte offsets into the arena, momentum 0 = none), chunk words, group words,
-// neg_lrs (f32 per group), chunk_first (u32 per chunk), scaler (2 x f32 if has_scaler).
+// Input file (little-endian): u64 header[8] = {arena_f32, tensors, chunks, groups, grid, block,
+// has_scaler, chunk_elems} (counts of entries), then the arena (f32), the TensorEntry table
+// (addresses are byte offsets into the arena, momentum 0 = none), the ChunkEntry list, the
+// GroupEntry table (the kernel's structs, as sgd_cuda::table writes them), neg_lrs (f32 per
+// group), chunk_first (u32 per chunk), scaler (2 x f32 if has_scaler).
 // Output file: the arena and chunk_first after the step.
 #include <cstdio>
 #include <cstring>
@@ -23,28 +24,30 @@ int main(int argc, char** argv) {
     if (argc != 3) return 2;
     FILE* in = fopen(argv[1], "rb");
     if (!in) return 3;
-    uint64_t h[9];
-    if (fread(h, 8, 9, in) != 9) return 4;
-    const size_t chunks = h[2] / 2;
+    uint64_t h[8];
+    if (fread(h, 8, 8, in) != 8) return 4;
+    const size_t chunks = h[2];
     std::vector<float> arena;
-    std::vector<uint64_t> tensors;
-    std::vector<uint32_t> chunk_words, group_words, chunk_first;
+    std::vector<TensorEntry> tensors;
+    std::vector<ChunkEntry> chunk_list;
+    std::vector<GroupEntry> groups;
+    std::vector<uint32_t> chunk_first;
     std::vector<float> neg_lrs, scaler;
-    if (!read_vec(in, arena, h[0]) || !read_vec(in, tensors, h[1]) || !read_vec(in, chunk_words, h[2]) ||
-        !read_vec(in, group_words, h[3]) || !read_vec(in, neg_lrs, h[4]) || !read_vec(in, chunk_first, chunks) ||
-        !read_vec(in, scaler, h[7] ? 2 : 0))
+    if (!read_vec(in, arena, h[0]) || !read_vec(in, tensors, h[1]) || !read_vec(in, chunk_list, chunks) ||
+        !read_vec(in, groups, h[3]) || !read_vec(in, neg_lrs, h[3]) || !read_vec(in, chunk_first, chunks) ||
+        !read_vec(in, scaler, h[6] ? 2 : 0))
         return 5;
     fclose(in);
     // Turn arena byte offsets into addresses (arena is 16-byte aligned: vector<float> from new).
     const uint64_t base = (uint64_t)(uintptr_t)arena.data();
     if (base % 16 != 0) return 6;
-    for (size_t t = 0; t < tensors.size() / 5; ++t) {
-        tensors[5 * t] += base;
-        tensors[5 * t + 1] += base;
-        if (tensors[5 * t + 2] != 0) tensors[5 * t + 2] += base;
+    for (TensorEntry& t : tensors) {
+        t.param += base;
+        t.grad += base;
+        if (t.momentum != 0) t.momentum += base;
     }
-    gridDim.x = (unsigned)h[5];
-    blockDim.x = (unsigned)h[6];
+    gridDim.x = (unsigned)h[4];
+    blockDim.x = (unsigned)h[5];
     for (unsigned b = 0; b < gridDim.x; ++b) {
         std::barrier<> bar((std::ptrdiff_t)blockDim.x);
         std::vector<std::thread> threads;
@@ -53,11 +56,9 @@ int main(int argc, char** argv) {
                 blockIdx.x = b;
                 threadIdx.x = t;
                 block_barrier = &bar;
-                sgd_multi_tensor_f32(reinterpret_cast<const TensorEntry*>(tensors.data()),
-                                     reinterpret_cast<const ChunkEntry*>(chunk_words.data()), (unsigned)chunks,
-                                     h[8], reinterpret_cast<const GroupEntry*>(group_words.data()),
-                                     neg_lrs.data(), chunk_first.data(), h[7] ? &scaler[0] : nullptr,
-                                     h[7] ? &scaler[1] : nullptr);
+                sgd_multi_tensor_f32(tensors.data(), chunk_list.data(), (unsigned)chunks, h[7], groups.data(),
+                                     neg_lrs.data(), chunk_first.data(), h[6] ? &scaler[0] : nullptr,
+                                     h[6] ? &scaler[1] : nullptr);
             });
         }
         for (auto& th : threads) th.join();

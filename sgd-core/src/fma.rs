@@ -1,6 +1,7 @@
 //! One fused multiply-add with a single rounding, with or without `std`.
 //!
-//! `fma(a, b, c)` = `a * b + c` rounded once to f32 (IEEE 754 `fusedMultiplyAdd`). With `std`
+//! `fma(a, b, c)` = `a * b + c` rounded once to f32 (IEEE 754 `fusedMultiplyAdd`; PyTorch:
+//! `at::vec::fmadd`, the `alpha=` of `add_` in its fused and vectorised kernels). With `std`
 //! this is `f32::mul_add` (a hardware instruction where the function enables FMA, otherwise the
 //! platform's `fmaf`); without `std` it is `libm::fmaf`, or with the `arm-vfma` feature on
 //! 32-bit Arm the FPU's `vfma.f32`. All are correctly rounded, so the result is the same bits
@@ -41,6 +42,7 @@ pub fn fma(a: f32, b: f32, c: f32) -> f32 {
 /// `libm::fmaf`.
 #[cfg(all(not(feature = "std"), feature = "arm-vfma", target_arch = "arm", target_abi = "eabihf"))]
 #[inline(always)]
+#[allow(unsafe_code)] // The crate's only unsafe block (see the `arm-vfma` feature).
 fn vfma(a: f32, b: f32, c: f32) -> f32 {
     let mut acc = c.to_bits();
     // SAFETY: the sequence saves `s0`-`s2` on the stack (8-byte aligned pair plus one word,

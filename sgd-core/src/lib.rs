@@ -1,0 +1,52 @@
+//! The scalar core of lrkit's fused `torch.optim.SGD`, shared by every backend (sgd-cpu's SIMD
+//! kernels, sgd-cuda's kernel, the C ABI, the candle optimizer):
+//!
+//! * [`SgdConfig`]: a parameter group's options as `torch.optim.SGD` takes them, and their
+//!   checks ([`SgdConfig::validate`], [`ConfigError`]);
+//! * [`StepScalars`]: the f32 scalars of one step, rounded from the f64 options as torch
+//!   rounds them (`f32(-lr)`, [`neg_lr`]);
+//! * [`scalar::sgd_update`]: the update of one element, the executable specification every
+//!   backend matches bit for bit, with its operation order and its fused multiply-adds
+//!   ([`fma::fma`]).
+//!
+//! `no_std` without the default feature `std`, no heap, no unsafe code (except the one
+//! `vfma.f32` of feature `arm-vfma` on 32-bit Arm), no dependency but `libm`.
+//!
+//! ```
+//! use sgd_core::scalar::sgd_update;
+//! use sgd_core::{MomentumBuffer, SgdConfig, StepScalars};
+//!
+//! let config = SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() };
+//! config.validate(0)?;
+//! let s = StepScalars::from_config(&config);
+//! let (mut w, g, mut buf) = ([1.0f32, 2.0], [0.5f32, 0.5], [0.0f32; 2]);
+//! sgd_update(&s, &mut w, &g, Some(MomentumBuffer::new(&mut buf, true)), None);
+//! assert_eq!(w, [0.95, 1.95]);
+//! assert_eq!(buf, [0.5, 0.5]);
+//! # Ok::<(), sgd_core::ConfigError>(())
+//! ```
+#![cfg_attr(not(feature = "std"), no_std)]
+// The `vfma.f32` of `fma` (feature `arm-vfma`) is the only unsafe code; without that feature
+// none can be written.
+#![cfg_attr(not(feature = "arm-vfma"), forbid(unsafe_code))]
+#![cfg_attr(feature = "arm-vfma", deny(unsafe_code))]
+
+mod config;
+mod config_error;
+pub mod fma;
+#[cfg(feature = "std")]
+mod panic_message;
+pub mod scalar;
+mod step_scalars;
+
+pub use config::SgdConfig;
+pub use config_error::ConfigError;
+#[cfg(feature = "std")]
+pub use panic_message::panic_message;
+pub use scalar::MomentumBuffer;
+pub use step_scalars::{StepScalars, neg_lr};
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
