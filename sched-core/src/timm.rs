@@ -269,7 +269,7 @@ impl TimmScheduler {
 /// `(lr_max, t_curr, t_i)` of the cycle step `t` falls in, or `None` past `cycle_limit`.
 fn cycle<R: Real>(c: &TimmCycles, v: R, t: i64) -> Result<Option<(R, R, R)>, SchedError> {
     let (i, t_i, t_curr) = if c.cycle_mul == 1.0 {
-        let i = t.div_euclid(c.t_initial);
+        let i = floor_div_i64(t, c.t_initial);
         (i, float_of(c.t_initial), float_of(t - c.t_initial * i))
     } else {
         // math.floor(math.log(1 - t / t_initial * (1 - cycle_mul), cycle_mul))
@@ -306,6 +306,16 @@ fn pow_k<R: Real>(x: R, k: R) -> R {
     if k == R::ONE { x } else { x.pow(k) }
 }
 
+/// Python's integer floor division `a // b` (`b != 0`), in 32 bits where both fit (a
+/// 64-bit division costs several times more on x86-64).
+#[inline(always)]
+fn floor_div_i64(a: i64, b: i64) -> i64 {
+    if let (Ok(a), Ok(b)) = (u32::try_from(a), u32::try_from(b)) {
+        return i64::from(a / b);
+    }
+    a.div_euclid(b) - i64::from(b < 0 && a.rem_euclid(b) != 0)
+}
+
 /// `math.log` in `f64` through the crate's one math shim.
 fn ln(x: f64) -> f64 {
     Real::ln(x)
@@ -330,7 +340,7 @@ fn py_floor_div(a: f64, b: f64) -> f64 {
         #[allow(clippy::cast_possible_truncation)] // integral and below 2^53: exact
         let (ai, bi) = (a as i64, b as i64);
         if bi != 0 {
-            let q = ai.div_euclid(bi) - i64::from(bi < 0 && ai.rem_euclid(bi) != 0);
+            let q = floor_div_i64(ai, bi);
             // Python returns -0.0 for a zero quotient of operands of opposite signs.
             return if q == 0 { libm::copysign(0.0, a / b) } else { float_of(q) };
         }

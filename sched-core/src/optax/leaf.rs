@@ -37,7 +37,7 @@ impl OptaxPower {
                 if n < 0 { 1.0 / v } else { v }
             }
             // pow(x, 1) is x exactly (C99 F.9.4.4): optax's default exponent costs nothing.
-            Self::Float(p) if p == 1.0 => x,
+            Self::Float(1.0) => x,
             Self::Float(p) => pow32(x, p),
         }
     }
