@@ -233,6 +233,21 @@ impl Base {
         Ok(())
     }
 
+    /// [`Base::advance`] for a schedule that lives by its own library's protocol (timm,
+    /// optax): a SequentialLR restart at epoch 0 is refused, naming the schedule (`what`).
+    pub(crate) fn advance_absolute(
+        &mut self,
+        groups: &mut [ParamGroup],
+        mode: StepMode,
+        what: &'static str,
+        rule: impl Fn(Ctx) -> Result<f64, SchedError>,
+    ) -> Result<(), SchedError> {
+        if mode == StepMode::RestartAtZero {
+            return Err(SchedError::Unsupported { what });
+        }
+        self.advance(groups, mode, rule)
+    }
+
     /// The epoch a step in `mode` writes: 0 for a restart, else `last_epoch + 1`.
     #[inline]
     pub(crate) fn next_epoch(&self, mode: StepMode) -> Result<i64, SchedError> {

@@ -194,11 +194,9 @@ impl TimmScheduler {
         groups: &mut [ParamGroup],
         mode: StepMode,
     ) -> Result<(), SchedError> {
-        if mode == StepMode::RestartAtZero {
-            return Err(SchedError::Unsupported { what: "a timm scheduler inside SequentialLR" });
-        }
         let this = *self;
-        self.base.advance(groups, mode, |c| this.lr_in::<f64>(c.group, c.epoch))
+        let what = "a timm scheduler inside SequentialLR";
+        self.base.advance_absolute(groups, mode, what, |c| this.lr_in::<f64>(c.group, c.epoch))
     }
 
     /// `_get_lr(t)[group]` (row 0 at `t == 0`).

@@ -245,3 +245,49 @@ fn closed_form_equals_stepping_for_every_family() {
         step_and_check(&mut s, &mut g, 0, 60).unwrap();
     }
 }
+
+/// In composites: a transformers schedule is a `LambdaLR` and works inside SequentialLR;
+/// timm and optax schedules keep their own step protocol, so SequentialLR's restart at epoch
+/// 0 is a typed error (nothing written), while ChainedScheduler steps them as usual.
+#[test]
+fn peer_families_in_composites() {
+    use sched_core::SchedError;
+    use sched_core::spec::{build_chained, build_sequential};
+    let milestones = [("milestones", Value::List(&[Value::Int(2)]))];
+    for (name, kw, restartable) in [
+        (
+            "transformers.get_linear_schedule_with_warmup",
+            &[("num_warmup_steps", Value::Int(1)), ("num_training_steps", Value::Int(8))][..],
+            true,
+        ),
+        ("timm.CosineLRScheduler", &[("t_initial", Value::Int(5))][..], false),
+        ("optax.constant_schedule", &[("value", Value::Float(0.5))][..], false),
+    ] {
+        let mut g = [ParamGroup::new(0.1)];
+        let first = build("StepLR", &[("step_size", Value::Int(1))], &mut g).unwrap();
+        let second = build(name, kw, &mut g).unwrap();
+        let children = Vec::leak(vec![first, second]);
+        let mut s = build_sequential(children, &milestones, &mut g).unwrap();
+        s.step(&mut g).unwrap();
+        let before = g[0].lr;
+        let r = s.step(&mut g); // the milestone: the second child restarts at 0
+        if restartable {
+            r.unwrap();
+            // LambdaLR's restart: base_lr * λ(0), and λ(0) = 0 / max(1, 1) for the warmup.
+            assert_eq!(g[0].lr, 0.0, "{name}");
+        } else {
+            assert!(matches!(r, Err(SchedError::Unsupported { .. })), "{name}: {r:?}");
+            assert_eq!(g[0].lr.to_bits(), before.to_bits(), "{name}: written before the error");
+        }
+        let mut g = [ParamGroup::new(0.1)];
+        let a =
+            build("StepLR", &[("step_size", Value::Int(1)), ("gamma", Value::Float(0.5))], &mut g)
+                .unwrap();
+        let b = build(name, kw, &mut g).unwrap();
+        let mut c = build_chained(Vec::leak(vec![a, b]), &[], &g).unwrap();
+        for _ in 0..4 {
+            c.step(&mut g).unwrap();
+        }
+        assert!(g[0].lr.is_finite(), "{name}");
+    }
+}

@@ -74,11 +74,9 @@ impl OptaxLr {
         groups: &mut [ParamGroup],
         mode: StepMode,
     ) -> Result<(), SchedError> {
-        if mode == StepMode::RestartAtZero {
-            return Err(SchedError::Unsupported { what: "an optax schedule inside SequentialLR" });
-        }
         let this = *self;
-        self.base.advance(groups, mode, |c| this.value_at(c.epoch).map(f64::from))
+        let what = "an optax schedule inside SequentialLR";
+        self.base.advance_absolute(groups, mode, what, |c| this.value_at(c.epoch).map(f64::from))
     }
 
     #[inline]
