@@ -140,6 +140,34 @@ pub struct TimmScheduler {
     config: TimmConfig,
     /// `warmup_steps`, per group.
     warmup_steps: [f64; MAX_GROUPS],
+    /// `t // t_initial` as a multiply (hoisted out of the per-step path).
+    divider: Divider,
+    /// `rate ** k` for `k < POWERS`, `rate` being `decay_rate` (step shapes) or
+    /// `cycle_decay` (cycle shapes): the same `pow` calls, made once at construction.
+    powers: [f64; POWERS],
+}
+
+/// Number of precomputed powers of the decay rate.
+const POWERS: usize = 64;
+
+/// `powers[k]` where `k` is an integral exponent below [`POWERS`], else the `pow` call
+/// itself (with Python's `OverflowError` as a typed error).
+#[inline(always)]
+fn power(
+    powers: &[f64; POWERS],
+    rate: f64,
+    k: f64,
+    param: &'static str,
+    t: i64,
+) -> Result<f64, SchedError> {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked integral, in range
+    if (0.0..64.0).contains(&k) && libm::trunc(k) == k {
+        let p = powers[k as usize];
+        if p.is_finite() || !rate.is_finite() {
+            return Ok(p);
+        }
+    }
+    pow_checked(rate, k, param, t)
 }
 
 impl TimmScheduler {
@@ -157,7 +185,26 @@ impl TimmScheduler {
         }
         let base =
             Base { base_lrs, tensor: 0, groups: groups.len(), last_epoch: -1, step_count: 0 };
-        let mut s = Self { base, config, warmup_steps: [0.0; MAX_GROUPS] };
+        let t_initial = match config.shape {
+            TimmShape::Cosine { cycles, .. }
+            | TimmShape::Tanh { cycles, .. }
+            | TimmShape::Poly { cycles, .. } => cycles.t_initial,
+            _ => 1,
+        };
+        let divider = Divider::new(t_initial);
+        let rate = match config.shape {
+            TimmShape::Cosine { cycles, .. }
+            | TimmShape::Tanh { cycles, .. }
+            | TimmShape::Poly { cycles, .. } => cycles.cycle_decay,
+            TimmShape::Step { decay_rate, .. } | TimmShape::MultiStep { decay_rate, .. } => {
+                decay_rate
+            }
+        };
+        let mut powers = [1.0; POWERS];
+        for (k, p) in powers.iter_mut().enumerate() {
+            *p = Real::pow(rate, float_of(i64::try_from(k).unwrap_or(0)));
+        }
+        let mut s = Self { base, config, warmup_steps: [0.0; MAX_GROUPS], divider, powers };
         if config.warmup_t != 0 {
             let w = float_of(config.warmup_t);
             for (i, &v) in base_lrs.iter().enumerate().take(groups.len()) {
@@ -200,6 +247,7 @@ impl TimmScheduler {
     }
 
     /// `_get_lr(t)[group]` (row 0 at `t == 0`).
+    #[inline]
     fn lr_in<R: Real>(&self, group: usize, t: i64) -> Result<R, SchedError> {
         if t == 0 {
             return Ok(self.initial(group));
@@ -214,11 +262,12 @@ impl TimmScheduler {
     }
 
     /// The schedule past the warmup at (shifted) step `t`.
+    #[inline]
     fn after_warmup<R: Real>(&self, group: usize, t: i64) -> Result<R, SchedError> {
         let v = R::from_f64(self.base.base_lrs[group]);
         match self.config.shape {
             TimmShape::Cosine { cycles, k_decay } => {
-                let Some((lr_max, t_curr, t_i)) = cycle::<R>(&cycles, v, t)? else {
+                let Some((lr_max, t_curr, t_i)) = cycle::<R>(&cycles, self, v, t)? else {
                     return Ok(R::from_f64(cycles.lr_min));
                 };
                 let (m, k) = (R::from_f64(cycles.lr_min), R::from_f64(k_decay));
@@ -226,7 +275,7 @@ impl TimmScheduler {
                 Ok(m + R::from_f64(0.5) * (lr_max - m) * (R::ONE + x.cos()))
             }
             TimmShape::Tanh { cycles, lb, ub } => {
-                let Some((lr_max, t_curr, t_i)) = cycle::<R>(&cycles, v, t)? else {
+                let Some((lr_max, t_curr, t_i)) = cycle::<R>(&cycles, self, v, t)? else {
                     return Ok(R::from_f64(cycles.lr_min));
                 };
                 let m = R::from_f64(cycles.lr_min);
@@ -235,7 +284,7 @@ impl TimmScheduler {
                 Ok(m + R::from_f64(0.5) * (lr_max - m) * (R::ONE - x.tanh()))
             }
             TimmShape::Poly { cycles, power, k_decay } => {
-                let Some((lr_max, t_curr, t_i)) = cycle::<R>(&cycles, v, t)? else {
+                let Some((lr_max, t_curr, t_i)) = cycle::<R>(&cycles, self, v, t)? else {
                     return Ok(R::from_f64(cycles.lr_min));
                 };
                 let (m, k) = (R::from_f64(cycles.lr_min), R::from_f64(k_decay));
@@ -247,12 +296,12 @@ impl TimmScheduler {
             }
             TimmShape::Step { decay_t, decay_rate } => {
                 let q = py_floor_div(float_of(t), decay_t);
-                Ok(v * R::from_f64(pow_checked(decay_rate, q, "decay_rate", t)?))
+                Ok(v * R::from_f64(power(&self.powers, decay_rate, q, "decay_rate", t)?))
             }
             TimmShape::MultiStep { decay_t, len, decay_rate } => {
                 let n = bisect_right(&decay_t[..len], t + 1);
                 let n = crate::base::float_of_u64(n as u64);
-                Ok(v * R::from_f64(pow_checked(decay_rate, n, "decay_rate", t)?))
+                Ok(v * R::from_f64(power(&self.powers, decay_rate, n, "decay_rate", t)?))
             }
         }
     }
@@ -264,37 +313,79 @@ impl TimmScheduler {
     }
 }
 
+/// Exact division of 32-bit numerators by a fixed divisor as a multiply and a shift
+/// (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019:
+/// `floor(n / d) = (M * n) >> 64` with `M = floor((2^64 - 1) / d) + 1`, for every 32-bit `n`
+/// and `d`): timm's `t // t_initial` without a division instruction on the per-step path.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Divider {
+    d: i64,
+    /// `M`, or 0 when `d` is 1 or does not fit 32 bits (then the plain division runs).
+    m: u64,
+}
+
+impl Divider {
+    fn new(d: i64) -> Self {
+        let m = match u32::try_from(d) {
+            Ok(d) if d > 1 => u64::MAX / u64::from(d) + 1,
+            _ => 0,
+        };
+        Self { d, m }
+    }
+
+    /// Python's `t // d` (`d > 0`).
+    #[inline(always)]
+    fn floor_div(self, t: i64) -> i64 {
+        match u32::try_from(t) {
+            #[allow(clippy::cast_possible_truncation)] // the high 64 bits of a 96-bit product
+            Ok(n) if self.m != 0 => ((u128::from(self.m) * u128::from(n)) >> 64) as i64,
+            _ => floor_div_i64(t, self.d),
+        }
+    }
+}
+
 /// `(lr_max, t_curr, t_i)` of the cycle step `t` falls in, or `None` past `cycle_limit`.
-fn cycle<R: Real>(c: &TimmCycles, v: R, t: i64) -> Result<Option<(R, R, R)>, SchedError> {
+#[inline(always)]
+fn cycle<R: Real>(
+    c: &TimmCycles,
+    s: &TimmScheduler,
+    v: R,
+    t: i64,
+) -> Result<Option<(R, R, R)>, SchedError> {
     let (i, t_i, t_curr) = if c.cycle_mul == 1.0 {
-        let i = floor_div_i64(t, c.t_initial);
+        let i = s.divider.floor_div(t);
         (i, float_of(c.t_initial), float_of(t - c.t_initial * i))
     } else {
-        // math.floor(math.log(1 - t / t_initial * (1 - cycle_mul), cycle_mul))
-        let (tf, ti, mul) = (float_of(t), float_of(c.t_initial), c.cycle_mul);
-        let x = 1.0 - tf / ti * (1.0 - mul);
-        if x <= 0.0 || x.is_nan() {
-            return Err(SchedError::MathDomain { param: "cycle_mul", epoch: t });
-        }
-        let l = ln(x) / ln(mul);
-        if !l.is_finite() {
-            return Err(SchedError::MathDomain { param: "cycle_mul", epoch: t });
-        }
-        let i = libm::floor(l);
-        let p = pow_checked(mul, i, "cycle_mul", t)?;
-        #[allow(clippy::cast_possible_truncation)] // |i| is far below 2^63 here
-        (i as i64, p * ti, tf - (1.0 - p) / (1.0 - mul) * ti)
+        grown_cycle(c, t)?
     };
     if i >= c.cycle_limit {
         return Ok(None);
     }
-    // pow(1, y) is 1 for every y (C99 F.9.4.4): skip the call for the default decay.
+    // pow(1, y) is 1 for every y (C99 F.9.4.4): timm's default decay needs no lookup.
     let gamma = if c.cycle_decay == 1.0 {
         1.0
     } else {
-        pow_checked(c.cycle_decay, float_of(i), "cycle_decay", t)?
+        power(&s.powers, c.cycle_decay, float_of(i), "cycle_decay", t)?
     };
     Ok(Some((v * R::from_f64(gamma), R::from_f64(t_curr), R::from_f64(t_i))))
+}
+
+/// `(i, t_i, t_curr)` for `cycle_mul != 1`, in timm's order.
+fn grown_cycle(c: &TimmCycles, t: i64) -> Result<(i64, f64, f64), SchedError> {
+    // math.floor(math.log(1 - t / t_initial * (1 - cycle_mul), cycle_mul))
+    let (tf, ti, mul) = (float_of(t), float_of(c.t_initial), c.cycle_mul);
+    let x = 1.0 - tf / ti * (1.0 - mul);
+    if x <= 0.0 || x.is_nan() {
+        return Err(SchedError::MathDomain { param: "cycle_mul", epoch: t });
+    }
+    let l = ln(x) / ln(mul);
+    if !l.is_finite() {
+        return Err(SchedError::MathDomain { param: "cycle_mul", epoch: t });
+    }
+    let i = libm::floor(l);
+    let p = pow_checked(mul, i, "cycle_mul", t)?;
+    #[allow(clippy::cast_possible_truncation)] // |i| is far below 2^63 here
+    Ok((i as i64, p * ti, tf - (1.0 - p) / (1.0 - mul) * ti))
 }
 
 /// `x ** k`, without the `pow` call for timm's default `k_decay = 1` (`pow(x, 1)` is `x`
@@ -486,6 +577,25 @@ mod tests {
         for (a, b, want) in cases {
             let got: f64 = py_floor_div(a, b);
             assert_eq!(got.to_bits(), f64::to_bits(want), "{a} // {b}");
+        }
+    }
+
+    #[test]
+    fn the_divider_is_exact() {
+        use super::Divider;
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for d in [1i64, 2, 3, 7, 10, 1000, 65_537, 100_000, 4_294_967_295, 4_294_967_296] {
+            let div = Divider::new(d);
+            for _ in 0..20_000 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let t = i64::try_from(state >> 31).unwrap();
+                assert_eq!(div.floor_div(t), t / d, "{t} // {d}");
+            }
+            for t in [0, 1, d - 1, d, d + 1, 4_294_967_295, 4_294_967_296] {
+                assert_eq!(div.floor_div(t), t / d, "{t} // {d}");
+            }
         }
     }
 
