@@ -137,6 +137,13 @@ impl TimmConfig {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TimmScheduler {
     pub(crate) base: Base,
+    rule: TimmRule,
+}
+
+/// What a timm scheduler computes its lrs from (everything but the step counters), apart
+/// from `base` so that a step borrows it while `base` advances.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct TimmRule {
     config: TimmConfig,
     /// `warmup_steps`, per group.
     warmup_steps: [f64; MAX_GROUPS],
@@ -161,7 +168,7 @@ fn power(
     t: i64,
 ) -> Result<f64, SchedError> {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked integral, in range
-    if (0.0..64.0).contains(&k) && libm::trunc(k) == k {
+    if (0.0..64.0).contains(&k) && f64::from(k as u8) == k {
         let p = powers[k as usize];
         if p.is_finite() || !rate.is_finite() {
             return Ok(p);
@@ -183,8 +190,6 @@ impl TimmScheduler {
         for (b, g) in base_lrs.iter_mut().zip(groups.iter()) {
             *b = g.initial_lr.unwrap_or(g.lr);
         }
-        let base =
-            Base { base_lrs, tensor: 0, groups: groups.len(), last_epoch: -1, step_count: 0 };
         let t_initial = match config.shape {
             TimmShape::Cosine { cycles, .. }
             | TimmShape::Tanh { cycles, .. }
@@ -204,36 +209,26 @@ impl TimmScheduler {
         for (k, p) in powers.iter_mut().enumerate() {
             *p = Real::pow(rate, float_of(i64::try_from(k).unwrap_or(0)));
         }
-        let mut s = Self { base, config, warmup_steps: [0.0; MAX_GROUPS], divider, powers };
+        let mut rule = TimmRule { config, warmup_steps: [0.0; MAX_GROUPS], divider, powers };
         if config.warmup_t != 0 {
             let w = float_of(config.warmup_t);
             for (i, &v) in base_lrs.iter().enumerate().take(groups.len()) {
                 // Tanh without warmup_prefix warms up towards its value at `warmup_t`.
                 let target = match config.shape {
                     TimmShape::Tanh { .. } if !config.warmup_prefix => {
-                        s.after_warmup::<f64>(i, config.warmup_t)?
+                        rule.after_warmup::<f64>(v, config.warmup_t)?
                     }
                     _ => v,
                 };
-                s.warmup_steps[i] = (target - config.warmup_lr_init) / w;
+                rule.warmup_steps[i] = (target - config.warmup_lr_init) / w;
             }
         }
-        s.base = Base::init(groups, -1);
-        s.constructed(groups)
+        Self { base: Base::init(groups, -1), rule }.constructed(groups)
     }
 
     /// The configuration.
     pub fn config(&self) -> &TimmConfig {
-        &self.config
-    }
-
-    /// Row 0: the base values, or `warmup_lr_init` under a warmup.
-    fn initial<R: Real>(&self, group: usize) -> R {
-        if self.config.warmup_t == 0 {
-            R::from_f64(self.base.base_lrs[group])
-        } else {
-            R::from_f64(self.config.warmup_lr_init)
-        }
+        &self.rule.config
     }
 
     pub(crate) fn step_mode(
@@ -241,16 +236,28 @@ impl TimmScheduler {
         groups: &mut [ParamGroup],
         mode: StepMode,
     ) -> Result<(), SchedError> {
-        let this = *self;
+        let rule = &self.rule;
         let what = "a timm scheduler inside SequentialLR";
-        self.base.advance_absolute(groups, mode, what, |c| this.lr_in::<f64>(c.group, c.epoch))
+        self.base.advance_absolute(groups, mode, what, |c| {
+            rule.lr_in::<f64>(c.group, c.base_lr, c.epoch)
+        })
     }
 
-    /// `_get_lr(t)[group]` (row 0 at `t == 0`).
     #[inline]
-    fn lr_in<R: Real>(&self, group: usize, t: i64) -> Result<R, SchedError> {
+    pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
+        self.base.check_group(group)?;
+        self.rule.lr_in(group, self.base.base_lrs[group], epoch_i64(epoch))
+    }
+}
+
+impl TimmRule {
+    /// `_get_lr(t)[group]` (row 0 at `t == 0`: the base value, or `warmup_lr_init` under a
+    /// warmup); `base_lr` is the group's base value.
+    #[inline]
+    fn lr_in<R: Real>(&self, group: usize, base_lr: f64, t: i64) -> Result<R, SchedError> {
         if t == 0 {
-            return Ok(self.initial(group));
+            let row0 = if self.config.warmup_t == 0 { base_lr } else { self.config.warmup_lr_init };
+            return Ok(R::from_f64(row0));
         }
         let c = &self.config;
         if t < c.warmup_t {
@@ -258,13 +265,13 @@ impl TimmScheduler {
                 + R::from_i64(t) * R::from_f64(self.warmup_steps[group]));
         }
         let t = if c.warmup_prefix { t - c.warmup_t } else { t };
-        self.after_warmup(group, t)
+        self.after_warmup(base_lr, t)
     }
 
     /// The schedule past the warmup at (shifted) step `t`.
     #[inline]
-    fn after_warmup<R: Real>(&self, group: usize, t: i64) -> Result<R, SchedError> {
-        let v = R::from_f64(self.base.base_lrs[group]);
+    fn after_warmup<R: Real>(&self, base_lr: f64, t: i64) -> Result<R, SchedError> {
+        let v = R::from_f64(base_lr);
         match self.config.shape {
             TimmShape::Cosine { cycles, k_decay } => {
                 let Some((lr_max, t_curr, t_i)) = cycle::<R>(&cycles, self, v, t)? else {
@@ -305,12 +312,6 @@ impl TimmScheduler {
             }
         }
     }
-
-    #[inline]
-    pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
-        self.base.check_group(group)?;
-        self.lr_in(group, epoch_i64(epoch))
-    }
 }
 
 /// Exact division of 32-bit numerators by a fixed divisor as a multiply and a shift
@@ -348,7 +349,7 @@ impl Divider {
 #[inline(always)]
 fn cycle<R: Real>(
     c: &TimmCycles,
-    s: &TimmScheduler,
+    s: &TimmRule,
     v: R,
     t: i64,
 ) -> Result<Option<(R, R, R)>, SchedError> {
@@ -370,7 +371,10 @@ fn cycle<R: Real>(
     Ok(Some((v * R::from_f64(gamma), R::from_f64(t_curr), R::from_f64(t_i))))
 }
 
-/// `(i, t_i, t_curr)` for `cycle_mul != 1`, in timm's order.
+/// `(i, t_i, t_curr)` for `cycle_mul != 1`, in timm's order. Never inlined: LLVM treats
+/// `log` as speculatable and would otherwise compute both logarithms on every step, before
+/// the `cycle_mul == 1` test.
+#[inline(never)]
 fn grown_cycle(c: &TimmCycles, t: i64) -> Result<(i64, f64, f64), SchedError> {
     // math.floor(math.log(1 - t / t_initial * (1 - cycle_mul), cycle_mul))
     let (tf, ti, mul) = (float_of(t), float_of(c.t_initial), c.cycle_mul);
@@ -425,14 +429,12 @@ fn pow_checked(a: f64, b: f64, param: &'static str, t: i64) -> Result<f64, Sched
 /// `b` and integral `a` below 2^53 (timm's step and usual `decay_t`) it is the integer
 /// floor division, computed as such (the same value, without `fmod`).
 fn py_floor_div(a: f64, b: f64) -> f64 {
-    if libm::trunc(b) == b && b.abs() < 9.0e15 && libm::trunc(a) == a && a.abs() < 9.0e15 {
-        #[allow(clippy::cast_possible_truncation)] // integral and below 2^53: exact
-        let (ai, bi) = (a as i64, b as i64);
-        if bi != 0 {
-            let q = floor_div_i64(ai, bi);
-            // Python returns -0.0 for a zero quotient of operands of opposite signs.
-            return if q == 0 { libm::copysign(0.0, a / b) } else { float_of(q) };
-        }
+    #[allow(clippy::cast_possible_truncation)] // below 2^53 in magnitude: exact if integral
+    let (ai, bi) = (a as i64, b as i64);
+    if b.abs() < 9.0e15 && a.abs() < 9.0e15 && float_of(ai) == a && float_of(bi) == b && bi != 0 {
+        let q = floor_div_i64(ai, bi);
+        // Python returns -0.0 for a zero quotient of operands of opposite signs.
+        return if q == 0 { libm::copysign(0.0, a / b) } else { float_of(q) };
     }
     let m = libm::fmod(a, b);
     let mut div = (a - m) / b;

@@ -59,31 +59,33 @@ impl OptaxLr {
         self.name
     }
 
-    /// The value at `count` as float32, or the error for a count past `int32`.
-    fn value_at(&self, count: i64) -> Result<f32, SchedError> {
-        let c = i32::try_from(count).map_err(|_| SchedError::OutOfRange {
-            param: "count",
-            value: crate::base::float_of(count),
-            expected: "at most 2^31 - 1 (optax's int32 count)",
-        })?;
-        Ok(self.schedule.value(c))
-    }
-
     pub(crate) fn step_mode(
         &mut self,
         groups: &mut [ParamGroup],
         mode: StepMode,
     ) -> Result<(), SchedError> {
-        let this = *self;
+        let schedule = &self.schedule;
         let what = "an optax schedule inside SequentialLR";
-        self.base.advance_absolute(groups, mode, what, |c| this.value_at(c.epoch).map(f64::from))
+        self.base
+            .advance_absolute(groups, mode, what, |c| value_at(schedule, c.epoch).map(f64::from))
     }
 
     #[inline]
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
-        Ok(R::from_f64(f64::from(self.value_at(epoch_i64(epoch))?)))
+        Ok(R::from_f64(f64::from(value_at(&self.schedule, epoch_i64(epoch))?)))
     }
+}
+
+/// The value at `count` as float32, or the error for a count past `int32`.
+#[inline]
+fn value_at(schedule: &OptaxSchedule, count: i64) -> Result<f32, SchedError> {
+    let c = i32::try_from(count).map_err(|_| SchedError::OutOfRange {
+        param: "count",
+        value: crate::base::float_of(count),
+        expected: "at most 2^31 - 1 (optax's int32 count)",
+    })?;
+    Ok(schedule.value(c))
 }
 
 crate::macros::epoch_scheduler_api!(OptaxLr);
