@@ -2,9 +2,9 @@
 
 use sched_core::{
     ClosedForm, CosineAnnealingLr, CosineAnnealingLrConfig, EarlyStopping, Join, LinearLr,
-    LinearLrConfig, ParamGroup as SchedGroup, PlateauMode,
+    LinearLrConfig, ParamGroup, PlateauMode,
 };
-use sgd_cpu::{ParamGroup, SgdConfig, StepOptions, TensorSlot, fused_step};
+use sgd_cpu::{SgdConfig, StepOptions, TensorGroup, TensorSlot, fused_step};
 
 use crate::digits::{self, TRAIN_SAMPLES, VALIDATION_SAMPLES};
 use crate::mlp::{self, Tensors};
@@ -73,7 +73,7 @@ type WarmupCosine = Join<LinearLr, CosineAnnealingLr>;
 
 fn warmup_cosine(
     config: &TrainConfig,
-    groups: &mut [SchedGroup],
+    groups: &mut [ParamGroup],
 ) -> Result<WarmupCosine, TrainError> {
     let warmup = LinearLr::new(
         LinearLrConfig {
@@ -140,8 +140,8 @@ impl Model {
             TensorSlot::with_momentum(b2, Some(&g.b2), m_b2, i_b2),
         ];
         let mut groups = [
-            ParamGroup { config: weights, tensors: &mut weight_slots },
-            ParamGroup { config: biases, tensors: &mut bias_slots },
+            TensorGroup { config: weights, tensors: &mut weight_slots },
+            TensorGroup { config: biases, tensors: &mut bias_slots },
         ];
         fused_step(&mut groups, &StepOptions::default())?;
         Ok(())
@@ -201,7 +201,7 @@ pub fn train(
     let biases = SgdConfig { weight_decay: 0.0, ..weights };
     weights.validate(0)?;
     biases.validate(1)?;
-    let mut sched_groups = [SchedGroup::new(config.lr), SchedGroup::new(config.lr)];
+    let mut sched_groups = [ParamGroup::new(config.lr), ParamGroup::new(config.lr)];
     let schedule = warmup_cosine(config, &mut sched_groups)?;
     let mut stopping = EarlyStopping::new(PlateauMode::Min, config.patience, 0.0)?;
 

@@ -2,9 +2,9 @@
 
 use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Tensor, Var};
-use sched_core::{ParamGroup as SchedGroup, SchedError, Scheduler};
+use sched_core::{ParamGroup, SchedError, Scheduler};
 use sgd_core::SgdConfig;
-use sgd_cpu::{ParamGroup, StepOptions, StepOutcome, TensorSlot, ThreadPool};
+use sgd_cpu::{StepOptions, StepOutcome, TensorGroup, TensorSlot, ThreadPool};
 
 use crate::cpu::{self, MAX_NESTED, RawTensor};
 use crate::{CandleSgdError, VarGroup};
@@ -40,7 +40,7 @@ type MomentumState<'a> = (&'a mut Vec<f32>, &'a mut bool);
 struct Scheduled<'s> {
     scheduler: Scheduler<'s>,
     every: ScheduleEvery,
-    groups: Vec<SchedGroup>,
+    groups: Vec<ParamGroup>,
 }
 
 /// `torch.optim.SGD` over candle variables in parameter groups, with sgd-cpu's fused step (one
@@ -181,13 +181,13 @@ impl<'s> CandleSgd<'s> {
     /// What `build` returns.
     pub fn with_schedule(
         mut self,
-        build: impl FnOnce(&mut [SchedGroup]) -> Result<Scheduler<'s>, SchedError>,
+        build: impl FnOnce(&mut [ParamGroup]) -> Result<Scheduler<'s>, SchedError>,
         every: ScheduleEvery,
     ) -> Result<Self, CandleSgdError> {
-        let mut groups: Vec<SchedGroup> = self
+        let mut groups: Vec<ParamGroup> = self
             .groups
             .iter()
-            .map(|g| SchedGroup::new(g.config.lr).with_momentum(g.config.momentum))
+            .map(|g| ParamGroup::new(g.config.lr).with_momentum(g.config.momentum))
             .collect();
         let scheduler = build(&mut groups)?;
         self.schedule = Some(Scheduled { scheduler, every, groups });
@@ -401,10 +401,10 @@ impl<'s> CandleSgd<'s> {
                 slots[gi].push(slot);
             }
             // Every group, even one without tensors here, so that errors name the right group.
-            let mut param_groups: Vec<ParamGroup<'_, '_>> = slots
+            let mut param_groups: Vec<TensorGroup<'_, '_>> = slots
                 .iter_mut()
                 .zip(&configs)
-                .map(|(tensors, &config)| ParamGroup { config, tensors })
+                .map(|(tensors, &config)| TensorGroup { config, tensors })
                 .collect();
             result = Some(match pool {
                 Some(p) => p.fused_step(&mut param_groups, options),

@@ -8,7 +8,7 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::Optimizer;
 use sched_core::{
     CosineAnnealingLr, CosineAnnealingLrConfig, LinearLr, LinearLrConfig, OneCycleLr,
-    OneCycleLrConfig, ParamGroup as SchedGroup, Scheduler, SequentialLr,
+    OneCycleLrConfig, ParamGroup, Scheduler, SequentialLr,
 };
 use sgd_candle::{CandleSgd, CandleSgdError, ScheduleEvery, VarGroup};
 use sgd_cpu::scalar::sgd_update;
@@ -193,7 +193,7 @@ fn schedules_drive_the_groups_per_step_and_per_epoch() {
         )
         .unwrap();
     let mut reference =
-        vec![SchedGroup::new(0.1).with_momentum(0.9), SchedGroup::new(0.02).with_momentum(0.9)];
+        vec![ParamGroup::new(0.1).with_momentum(0.9), ParamGroup::new(0.02).with_momentum(0.9)];
     let mut sched = OneCycleLr::new(OneCycleLrConfig::new(0.5, 20), &mut reference).unwrap();
     let grads = grads_of(&[(&w, vec![0.01; 8]), (&b, vec![0.01; 8])]);
     for step in 0..10 {
@@ -203,8 +203,8 @@ fn schedules_drive_the_groups_per_step_and_per_epoch() {
         sched.step(&mut reference).unwrap();
     }
     // Per epoch: warmup + cosine as a SequentialLR whose children live on the stack.
-    let mut reference = [SchedGroup::new(0.1), SchedGroup::new(0.02)];
-    fn build<'a>(g: &mut [SchedGroup]) -> Result<[Scheduler<'a>; 2], sched_core::SchedError> {
+    let mut reference = [ParamGroup::new(0.1), ParamGroup::new(0.02)];
+    fn build<'a>(g: &mut [ParamGroup]) -> Result<[Scheduler<'a>; 2], sched_core::SchedError> {
         let warm = LinearLr::new(
             LinearLrConfig { start_factor: 0.1, total_iters: 3, ..LinearLrConfig::default() },
             g,

@@ -2,7 +2,7 @@
 use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use sgd_cpu::{Backend, ParamGroup, StepOptions, StepOutcome, TensorSlot};
+use sgd_cpu::{Backend, StepOptions, StepOutcome, TensorGroup, TensorSlot};
 
 use crate::error::record;
 use crate::layout::{Layout, SpanError, span};
@@ -193,10 +193,10 @@ unsafe fn step(
         }
         slots.push(list);
     }
-    let mut param_groups: Vec<ParamGroup<'_, '_>> = groups
+    let mut param_groups: Vec<TensorGroup<'_, '_>> = groups
         .iter()
         .zip(slots.iter_mut())
-        .map(|(g, list)| ParamGroup { config: g.config.into(), tensors: list })
+        .map(|(g, list)| TensorGroup { config: g.config.into(), tensors: list })
         .collect();
     let opts = StepOptions { grad_scale, found_inf, ..StepOptions::default() };
     let outcome = match pool {

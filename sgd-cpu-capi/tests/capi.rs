@@ -3,7 +3,7 @@
 use std::ffi::CStr;
 use std::ptr;
 
-use sgd_cpu::{Backend, ParamGroup, SgdConfig, StepOptions, TensorSlot, fused_step};
+use sgd_cpu::{Backend, SgdConfig, StepOptions, TensorGroup, TensorSlot, fused_step};
 use sgd_cpu_capi::{
     SgdConfigC, SgdGroupC, SgdStatus, SgdTensorC, sgd_backend_name, sgd_last_error_message,
     sgd_pool_free, sgd_pool_new, sgd_pool_threads, sgd_step,
@@ -103,11 +103,11 @@ impl Model {
             };
             slots[group].push(slot);
         }
-        let mut groups: Vec<ParamGroup<'_, '_>> = self
+        let mut groups: Vec<TensorGroup<'_, '_>> = self
             .configs
             .iter()
             .zip(slots.iter_mut())
-            .map(|(c, s)| ParamGroup { config: *c, tensors: s })
+            .map(|(c, s)| TensorGroup { config: *c, tensors: s })
             .collect();
         fused_step(&mut groups, opts).unwrap();
         drop(groups);
@@ -468,8 +468,8 @@ fn c_program_matches_rust() {
         let mut t0 = [TensorSlot::with_momentum(&mut w0, Some(&g0), &mut b0, &mut init0)];
         let mut t1 = [TensorSlot::new(&mut w1, Some(&g1))];
         let mut groups = [
-            ParamGroup { config: c0, tensors: &mut t0 },
-            ParamGroup { config: c1, tensors: &mut t1 },
+            TensorGroup { config: c0, tensors: &mut t0 },
+            TensorGroup { config: c1, tensors: &mut t1 },
         ];
         fused_step(&mut groups, &StepOptions::default()).unwrap();
         assert_eq!(lines.next(), Some("status 0 init 1"));

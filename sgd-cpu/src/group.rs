@@ -1,10 +1,11 @@
 //! Caller-owned tensors of one parameter group: the zero-copy description of a step.
 use crate::SgdConfig;
 
-/// One parameter group, like a dict in torch's `param_groups`: its options (with the lr of
-/// this step) and its tensors.
+/// One parameter group's tensors and its options for this step (with this step's lr), like a
+/// dict in torch's `param_groups`. (`sched_core::ParamGroup` is the other half of such a dict:
+/// the lr state a scheduler reads and writes.)
 #[derive(Debug)]
-pub struct ParamGroup<'g, 't> {
+pub struct TensorGroup<'g, 't> {
     /// The group's options for this step.
     pub config: SgdConfig,
     /// The group's tensors, in torch's `params` order.

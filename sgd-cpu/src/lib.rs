@@ -10,7 +10,7 @@
 //!   backend matches it bit for bit), with [`SgdConfig`], [`StepScalars`] and [`fma`]: the
 //!   scalar core, defined in [`sgd_core`] and re-exported here.
 //! * Backends: scalar, AVX2+FMA, AVX-512, NEON, chosen once at run time ([`Backend`]).
-//! * Caller-owned tensors: [`fused_step`] over [`ParamGroup`]s of [`TensorSlot`]s (no
+//! * Caller-owned tensors: [`fused_step`] over [`TensorGroup`]s of [`TensorSlot`]s (no
 //!   allocation, works without `std`); multi-threaded: [`ThreadPool::fused_step`].
 //! * Owned state: [`Sgd`] (momentum buffers and their "initialised" flags per tensor).
 //! * Steps whose working set exceeds the last-level cache prefetch ([`Prefetch`]).
@@ -51,7 +51,7 @@ mod workers;
 pub use backend::Backend;
 pub use config::{SgdConfig, StepScalars};
 pub use error::SgdError;
-pub use group::{MomentumSlot, ParamGroup, TensorSlot};
+pub use group::{MomentumSlot, TensorGroup, TensorSlot};
 #[cfg(feature = "alloc")]
 pub use optimizer::{GroupSpec, Sgd};
 pub use prefetch::{PREFETCH_AHEAD, PREFETCH_THRESHOLD, Prefetch};

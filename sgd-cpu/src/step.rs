@@ -1,7 +1,7 @@
 //! The fused step over caller-owned tensors: validation first, then one pass over memory.
 use crate::backend::Kernel;
 use crate::scalar::MomentumBuffer;
-use crate::{Backend, ParamGroup, Prefetch, SgdError, StepScalars};
+use crate::{Backend, Prefetch, SgdError, StepScalars, TensorGroup};
 
 /// Per-step options besides the group hyper-parameters.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -92,7 +92,7 @@ pub(crate) fn validate_options(opts: &StepOptions) -> Result<Kernel, SgdError> {
 
 /// Validates everything a step reads before anything is written.
 pub(crate) fn validate_groups(
-    groups: &[ParamGroup<'_, '_>],
+    groups: &[TensorGroup<'_, '_>],
     opts: &StepOptions,
 ) -> Result<Plan, SgdError> {
     let kernel = validate_options(opts)?;
@@ -134,7 +134,7 @@ pub(crate) fn validate_groups(
 
 /// Calls `f` with the piece of every tensor that has a gradient, in order.
 pub(crate) fn for_each_piece<'a>(
-    groups: &'a mut [ParamGroup<'_, '_>],
+    groups: &'a mut [TensorGroup<'_, '_>],
     mut f: impl FnMut(Piece<'a>),
 ) {
     for group in groups.iter_mut() {
@@ -153,7 +153,7 @@ pub(crate) fn for_each_piece<'a>(
 }
 
 /// After a step that ran: every updated tensor of a group with momentum has its buffer now.
-pub(crate) fn mark_initialized(groups: &mut [ParamGroup<'_, '_>]) {
+pub(crate) fn mark_initialized(groups: &mut [TensorGroup<'_, '_>]) {
     for group in groups.iter_mut() {
         if group.config.momentum == 0.0 {
             continue;
@@ -177,7 +177,7 @@ pub(crate) fn mark_initialized(groups: &mut [ParamGroup<'_, '_>]) {
 /// # Errors
 /// The first problem found, naming the group or tensor (tensor indices count across groups).
 pub fn fused_step(
-    groups: &mut [ParamGroup<'_, '_>],
+    groups: &mut [TensorGroup<'_, '_>],
     opts: &StepOptions,
 ) -> Result<StepOutcome, SgdError> {
     let plan = validate_groups(groups, opts)?;

@@ -7,7 +7,7 @@ use crate::backend::Kernel;
 use crate::scalar::MomentumBuffer;
 use crate::step::{self, Piece};
 use crate::workers::Workers;
-use crate::{ParamGroup, SgdError, StepOptions, StepOutcome};
+use crate::{SgdError, StepOptions, StepOutcome, TensorGroup};
 
 /// Below this many elements in a step, [`ThreadPool`] stays on the calling thread (waking
 /// workers costs more than it saves: 256 Ki elements are 5 MiB of traffic with momentum).
@@ -81,7 +81,7 @@ impl ThreadPool {
     /// As [`crate::fused_step`]; nothing is written then.
     pub fn fused_step(
         &self,
-        groups: &mut [ParamGroup<'_, '_>],
+        groups: &mut [TensorGroup<'_, '_>],
         opts: &StepOptions,
     ) -> Result<StepOutcome, SgdError> {
         let plan = step::validate_groups(groups, opts)?;

@@ -7,8 +7,8 @@
 
 use proptest::prelude::*;
 use sgd_cpu::{
-    Backend, GroupSpec, MomentumBuffer, ParamGroup, Sgd, SgdConfig, SgdError, StepOptions,
-    StepOutcome, StepScalars, TensorSlot, ThreadPool, bytes, fused_step, scalar,
+    Backend, GroupSpec, MomentumBuffer, Sgd, SgdConfig, SgdError, StepOptions, StepOutcome,
+    StepScalars, TensorGroup, TensorSlot, ThreadPool, bytes, fused_step, scalar,
 };
 
 fn pseudo(n: usize, seed: u32) -> Vec<f32> {
@@ -151,7 +151,7 @@ fn bad_input_is_rejected_before_anything_is_written() {
         TensorSlot::new(&mut a, Some(&ga)),
         TensorSlot::with_momentum(&mut b, Some(&gb), &mut buf, &mut flag),
     ];
-    let mut groups = [ParamGroup { config: MOMENTUM, tensors: &mut slots }];
+    let mut groups = [TensorGroup { config: MOMENTUM, tensors: &mut slots }];
     assert_eq!(
         fused_step(&mut groups, &StepOptions::default()),
         Err(SgdError::MissingMomentumBuffer { tensor: 0 })
@@ -197,7 +197,7 @@ fn found_inf_skips_everything_including_first_step_initialisation() {
     let mut buf = vec![0.0; 7];
     let mut flag = false;
     let mut slots = [TensorSlot::with_momentum(&mut p, Some(&g), &mut buf, &mut flag)];
-    let mut groups = [ParamGroup { config: NO_DECAY, tensors: &mut slots }];
+    let mut groups = [TensorGroup { config: NO_DECAY, tensors: &mut slots }];
     assert_eq!(fused_step(&mut groups, &skip), Ok(StepOutcome::SkippedFoundInf));
     assert!(!flag);
     assert_eq!(bits(&p), bits(&p1));
@@ -366,12 +366,12 @@ fn thread_pool_splits_large_tensors_and_matches_the_calling_thread() {
         let mut s1 = [TensorSlot::with_momentum(&mut p1, Some(&g), &mut b1, &mut f1)];
         let mut s2 = [TensorSlot::with_momentum(&mut p2, Some(&g), &mut b2, &mut f2)];
         fused_step(
-            &mut [ParamGroup { config: MOMENTUM, tensors: &mut s1 }],
+            &mut [TensorGroup { config: MOMENTUM, tensors: &mut s1 }],
             &StepOptions::default(),
         )
         .unwrap();
         pool.fused_step(
-            &mut [ParamGroup { config: MOMENTUM, tensors: &mut s2 }],
+            &mut [TensorGroup { config: MOMENTUM, tensors: &mut s2 }],
             &StepOptions::default(),
         )
         .unwrap();

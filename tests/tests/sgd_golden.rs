@@ -30,7 +30,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 use sgd_cpu::{
-    Backend, GroupSpec, ParamGroup, Prefetch, Sgd, SgdConfig, SgdError, StepOptions, TensorSlot,
+    Backend, GroupSpec, Prefetch, Sgd, SgdConfig, SgdError, StepOptions, TensorGroup, TensorSlot,
     ThreadPool, fused_step,
 };
 
@@ -353,7 +353,7 @@ fn run_borrowed(
             let n = case.group_of.iter().filter(|&&gi| gi == g).count();
             let (mine, tail) = rest.split_at_mut(n);
             rest = tail;
-            groups.push(ParamGroup { config, tensors: mine });
+            groups.push(TensorGroup { config, tensors: mine });
         }
         let opts = StepOptions { backend: Some(backend), prefetch, ..StepOptions::default() };
         match pool {

@@ -15,7 +15,7 @@ use cortex_m::peripheral::syst::SystClkSource;
 use on_device::decimal::Fixed;
 use on_device::rng::Pcg32;
 use sgd_cpu::{
-    Backend, MomentumBuffer, ParamGroup, SgdConfig, StepOptions, StepScalars, TensorSlot,
+    Backend, MomentumBuffer, SgdConfig, StepOptions, StepScalars, TensorGroup, TensorSlot,
     fused_step, scalar,
 };
 
@@ -90,7 +90,7 @@ pub(super) fn report(out: &mut impl Write) -> Result<bool, fmt::Error> {
     let config = SgdConfig { lr: 0.05, momentum: 0.9, weight_decay: 5e-4, ..SgdConfig::default() };
     let step = |param: &mut [f32; N], buf: &mut [f32; N], initialized: &mut bool| {
         let mut slots = [TensorSlot::with_momentum(param, Some(&grad), buf, initialized)];
-        let mut groups = [ParamGroup { config, tensors: &mut slots }];
+        let mut groups = [TensorGroup { config, tensors: &mut slots }];
         fused_step(black_box(&mut groups), &StepOptions::default()).is_ok()
     };
     // The first step only copies the gradient into the buffer: measure the steps after it.
