@@ -44,24 +44,6 @@ impl<'a> ChainedScheduler<'a> {
     pub fn last_epoch(&self) -> i64 {
         self.children.first().map_or(0, Scheduler::last_epoch)
     }
-
-    /// Number of parameter groups.
-    pub fn groups(&self) -> usize {
-        self.groups
-    }
-
-    /// The children, in order.
-    pub fn children(&self) -> &[Scheduler<'a>] {
-        self.children
-    }
-
-    pub(crate) fn children_mut(&mut self) -> &mut [Scheduler<'a>] {
-        self.children
-    }
-
-    pub(crate) fn undo(&mut self) {
-        for c in self.children.iter_mut() {
-            c.undo();
-        }
-    }
 }
+
+crate::macros::composite_api!(ChainedScheduler);

@@ -61,4 +61,33 @@ macro_rules! closed_form_via_inherent {
     };
 }
 
-pub(crate) use {closed_form_via_inherent, epoch_scheduler_api};
+/// Implements the accessors the composites (SequentialLR, ChainedScheduler) share, for a type
+/// with fields `children: &'a mut [Scheduler<'a>]` and `groups: usize`.
+macro_rules! composite_api {
+    ($ty:ident) => {
+        impl<'a> $ty<'a> {
+            /// Number of parameter groups.
+            pub fn groups(&self) -> usize {
+                self.groups
+            }
+
+            /// The children, in order.
+            pub fn children(&self) -> &[$crate::Scheduler<'a>] {
+                self.children
+            }
+
+            pub(crate) fn children_mut(&mut self) -> &mut [$crate::Scheduler<'a>] {
+                self.children
+            }
+
+            /// SequentialLR's `recursive_undo`: every leaf's `last_epoch -= 1`.
+            pub(crate) fn undo(&mut self) {
+                for c in self.children.iter_mut() {
+                    c.undo();
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use {closed_form_via_inherent, composite_api, epoch_scheduler_api};

@@ -100,28 +100,8 @@ impl<'a> SequentialLr<'a> {
         self.last_epoch
     }
 
-    /// Number of parameter groups.
-    pub fn groups(&self) -> usize {
-        self.groups
-    }
-
-    /// The children, in order.
-    pub fn children(&self) -> &[Scheduler<'a>] {
-        self.children
-    }
-
-    pub(crate) fn children_mut(&mut self) -> &mut [Scheduler<'a>] {
-        self.children
-    }
-
     pub(crate) fn set_last_epoch(&mut self, e: i64) {
         self.last_epoch = e;
-    }
-
-    pub(crate) fn undo(&mut self) {
-        for c in self.children.iter_mut() {
-            c.undo();
-        }
     }
 
     pub(crate) fn closed<R: crate::math::Real>(
@@ -135,6 +115,8 @@ impl<'a> SequentialLr<'a> {
         self.children[idx].closed::<R>(group, local)
     }
 }
+
+crate::macros::composite_api!(SequentialLr);
 
 /// Checks the children of a composite: at least one, none is ReduceLROnPlateau, all
 /// built for these groups.
