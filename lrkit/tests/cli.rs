@@ -404,3 +404,45 @@ fn help_names_the_commands_and_credits_the_data() {
         assert!(r.stdout.contains("Alpaydin") && r.stdout.contains("CC BY 4.0"), "{args:?}");
     }
 }
+
+#[test]
+fn peer_families_plot_beside_torch_and_bad_kwargs_exit_2_with_a_caret() {
+    let path = std::env::temp_dir().join(format!("lrkit-peers-{}.svg", std::process::id()));
+    let r = lrkit(&[
+        "schedule",
+        "CosineAnnealingLR(T_max=30)",
+        "transformers.get_cosine_schedule_with_warmup(num_warmup_steps=3, num_training_steps=30)",
+        "timm.CosineLRScheduler(t_initial=10, cycle_limit=3)",
+        "optax.warmup_cosine_decay_schedule(init_value=0.0, peak_value=0.1, warmup_steps=3, decay_steps=30)",
+        "--epochs",
+        "30",
+        "--plot",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_svg(&path);
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert!(svg.contains("get_cosine_schedule_with_warmup"), "the legend names every schedule");
+    std::fs::remove_file(&path).unwrap();
+
+    // A bad value: the caret under it, the message naming the parameter.
+    let spec = "transformers.get_wsd_schedule(num_warmup_steps=2, num_decay_steps=3, num_training_steps=10, warmup_type='quadratic')";
+    let r = lrkit(&["schedule", spec]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(caret_column(&r.stderr, spec), spec.find("'quadratic'").unwrap());
+    assert!(r.stderr.contains("warmup_type"), "{}", r.stderr);
+    // A misspelt keyword of a timm class: a suggestion from the registry's parameter list.
+    let spec = "timm.CosineLRScheduler(t_initail=30)";
+    let r = lrkit(&["schedule", spec]);
+    assert_eq!(r.code, 2);
+    assert_eq!(caret_column(&r.stderr, spec), spec.find("t_initail").unwrap());
+    assert!(r.stderr.contains("did you mean `t_initial`"), "{}", r.stderr);
+    // A schedule of another library under a library prefix is unknown there.
+    let r = lrkit(&["schedule", "timm.StepLR(step_size=3)"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // A missing argument points at the closing parenthesis.
+    let spec = "transformers.get_linear_schedule_with_warmup(num_warmup_steps=3)";
+    let r = lrkit(&["schedule", spec]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("num_training_steps"), "{}", r.stderr);
+}

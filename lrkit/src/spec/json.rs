@@ -6,7 +6,11 @@
 //! `SequentialLR([...], milestones=[3])`; lambda descriptors (`{"kind": "pow", "base":
 //! 0.9}`) become `pow(0.9)`; `"Compound"` (several schedulers built in order on the same
 //! optimizer and stepped together) becomes `Compound([...], step_plan=[...])`. A whole golden
-//! case (an object with a `spec` member) is accepted too.
+//! case (an object with a `spec` member) is accepted too, and so is a case of the peer
+//! families' golden file (`{"library": "optax", "name": "sgdr_schedule", "kwargs": {...}}`,
+//! `tests/golden/PEERS.md`), which becomes `optax.sgdr_schedule(...)`: there, an object is a
+//! Python dict (`boundaries_and_scales`, `cosine_kwargs` items) and `schedules` is a list of
+//! `[name, kwargs]` calls.
 
 use serde_json::{Map, Value};
 
@@ -19,13 +23,71 @@ pub fn render(doc: &str) -> Result<String, String> {
         let col = e.column().saturating_sub(1).min(shown.chars().count());
         format!("not valid JSON: {e}\n    {shown}\n    {}^", " ".repeat(col))
     })?;
+    let mut out = String::new();
+    if let (Some(library), Some(name)) =
+        (v.get("library").and_then(Value::as_str), v.get("name").and_then(Value::as_str))
+    {
+        peer_call(library, name, v.get("kwargs"), "$", &mut out)?;
+        return Ok(out);
+    }
     let spec = match v.get("spec") {
         Some(s) if v.get("type").is_none() => s,
         _ => &v,
     };
-    let mut out = String::new();
     scheduler(spec, "$", &mut out)?;
     Ok(out)
+}
+
+/// `library.name(k=v, ...)` of a peer-family case: objects are dicts, `schedules` holds
+/// `[name, kwargs]` calls of the same library.
+fn peer_call(
+    library: &str,
+    name: &str,
+    kwargs: Option<&Value>,
+    path: &str,
+    out: &mut String,
+) -> Result<(), String> {
+    for part in [library, name] {
+        if part.is_empty() || !part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("{path}: {part:?} is not a library or function name"));
+        }
+    }
+    out.push_str(&format!("{library}.{name}("));
+    let empty = Map::new();
+    let kwargs = match kwargs {
+        None => &empty,
+        Some(k) => k.as_object().ok_or_else(|| format!("{path}.kwargs: expected an object"))?,
+    };
+    for (i, (k, v)) in kwargs.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("{path}.kwargs: {k:?} is not a keyword"));
+        }
+        out.push_str(k);
+        out.push('=');
+        let at = format!("{path}.kwargs.{k}");
+        match (k.as_str(), v) {
+            ("schedules", Value::Array(calls)) => {
+                out.push('[');
+                for (j, call) in calls.iter().enumerate() {
+                    if j > 0 {
+                        out.push_str(", ");
+                    }
+                    let pair = call.as_array().filter(|p| p.len() == 2);
+                    let Some((Some(callee), kw)) = pair.map(|p| (p[0].as_str(), &p[1])) else {
+                        return Err(format!("{at}[{j}]: expected [name, kwargs]"));
+                    };
+                    peer_call(library, callee, Some(kw), &format!("{at}[{j}]"), out)?;
+                }
+                out.push(']');
+            }
+            _ => value(v, &at, out)?,
+        }
+    }
+    out.push(')');
+    Ok(())
 }
 
 fn scheduler(v: &Value, path: &str, out: &mut String) -> Result<(), String> {
@@ -97,8 +159,28 @@ fn value(v: &Value, path: &str, out: &mut String) -> Result<(), String> {
             out.push('\'');
         }
         Value::Array(items) => list_of(items, path, out, value)?,
-        Value::Object(o) => lambda(o, path, out)?,
+        Value::Object(o) if o.contains_key("kind") => lambda(o, path, out)?,
+        Value::Object(o) => dict(o, path, out)?,
     }
+    Ok(())
+}
+
+/// A Python dict: keys that read as integers stay integers (`{100: 0.5}`), others are
+/// strings.
+fn dict(o: &Map<String, Value>, path: &str, out: &mut String) -> Result<(), String> {
+    out.push('{');
+    for (i, (k, v)) in o.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        match k.parse::<i64>() {
+            Ok(n) => out.push_str(&n.to_string()),
+            Err(_) => value(&Value::String(k.clone()), path, out)?,
+        }
+        out.push_str(": ");
+        value(v, &format!("{path}.{k}"), out)?;
+    }
+    out.push('}');
     Ok(())
 }
 
@@ -176,6 +258,32 @@ mod tests {
             r#"{"type": "Compound", "step_plan": [[0], []], "schedulers": [{"type": "StepLR"}]}"#,
         );
         assert_eq!(r.unwrap(), "Compound([StepLR()], step_plan=[[0], []])");
+    }
+
+    #[test]
+    fn renders_peer_family_cases() {
+        let r = render(
+            r#"{"id": "o", "library": "optax", "name": "join_schedules", "kwargs": {"boundaries": [3],
+                "schedules": [["linear_schedule", {"init_value": 0.0, "end_value": 0.1, "transition_steps": 3}],
+                              ["piecewise_constant_schedule", {"init_value": 0.1, "boundaries_and_scales": {"65": 0.5}}]]}}"#,
+        );
+        assert_eq!(
+            r.unwrap(),
+            "optax.join_schedules(boundaries=[3], schedules=[optax.linear_schedule(end_value=0.1, init_value=0.0, transition_steps=3), optax.piecewise_constant_schedule(boundaries_and_scales={65: 0.5}, init_value=0.1)])"
+        );
+        let r = render(
+            r#"{"library": "optax", "name": "sgdr_schedule", "kwargs": {"cosine_kwargs": [{"decay_steps": 10, "peak_value": 1.0}]}}"#,
+        );
+        assert_eq!(
+            r.unwrap(),
+            "optax.sgdr_schedule(cosine_kwargs=[{'decay_steps': 10, 'peak_value': 1.0}])"
+        );
+        let r = render(
+            r#"{"library": "timm", "name": "CosineLRScheduler", "kwargs": {"t_initial": 10}}"#,
+        );
+        assert_eq!(r.unwrap(), "timm.CosineLRScheduler(t_initial=10)");
+        let r = render(r#"{"library": "timm", "name": "x y", "kwargs": {}}"#);
+        assert!(r.unwrap_err().contains("not a library or function name"));
     }
 
     #[test]
