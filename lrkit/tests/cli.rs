@@ -440,6 +440,7 @@ fn peer_families_plot_beside_torch_and_bad_kwargs_exit_2_with_a_caret() {
     // A schedule of another library under a library prefix is unknown there.
     let r = lrkit(&["schedule", "timm.StepLR(step_size=3)"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("did you mean `torch.StepLR`"), "{}", r.stderr);
     // A missing argument points at the closing parenthesis.
     let spec = "transformers.get_linear_schedule_with_warmup(num_warmup_steps=3)";
     let r = lrkit(&["schedule", spec]);

@@ -17,6 +17,27 @@ pub fn parameters(name: &str) -> Option<&'static str> {
     registry::find(name).map(|k| k.parameters)
 }
 
+/// The schedule an unknown name probably means: the closest name of the library its prefix
+/// names (`timm.CosineLRSchedular` -> `timm.CosineLRScheduler`), else the same name in
+/// another library (`timm.StepLR` -> `torch.StepLR`), else the closest name anywhere.
+fn suggest_scheduler(name: &str) -> Option<String> {
+    let short = name.rsplit('.').next().unwrap_or(name);
+    let library = name.split_once('.').and_then(|(first, _)| Library::from_prefix(first));
+    if let Some(lib) = library {
+        let same: Vec<&'static str> =
+            registry::KINDS.iter().filter(|k| k.library == lib).map(|k| k.name).collect();
+        if let Some(s) = closest(short, &same) {
+            return Some(format!("{}.{s}", lib.prefix()));
+        }
+        if let Some(k) = registry::find(short) {
+            return Some(format!("{}.{}", k.library.prefix(), k.name));
+        }
+    }
+    let mut names = all_names();
+    names.push("Compound");
+    closest(short, &names).map(str::to_string)
+}
+
 /// Every schedule name, for suggestions.
 fn all_names() -> Vec<&'static str> {
     registry::KINDS.iter().map(|k| k.name).collect()
@@ -117,9 +138,10 @@ pub fn build(node: &Node, groups: &mut [ParamGroup]) -> Result<Scheduler<'static
             Expr::Name(n) => {
                 let short = n.rsplit('.').next().unwrap_or(n);
                 match closest(short, &all_names()) {
-                    Some(s) => {
-                        SpecErrorKind::UnknownScheduler { name: n.clone(), suggestion: Some(s) }
-                    }
+                    Some(s) => SpecErrorKind::UnknownScheduler {
+                        name: n.clone(),
+                        suggestion: Some(s.to_string()),
+                    },
                     None => SpecErrorKind::Unexpected {
                         found: format!("the name `{n}`"),
                         expected: "a scheduler such as StepLR(step_size=10)",
@@ -146,11 +168,9 @@ pub fn build(node: &Node, groups: &mut [ParamGroup]) -> Result<Scheduler<'static
                 expected: "a scheduler such as LambdaLR(lr_lambda=pow(0.95))",
             }
         } else {
-            let mut names = all_names();
-            names.push("Compound");
             SpecErrorKind::UnknownScheduler {
-                name: kind.to_string(),
-                suggestion: closest(kind, &names),
+                name: call.name.clone(),
+                suggestion: suggest_scheduler(&call.name),
             }
         };
         return Err(SpecError::new(kind, call.name_span));

@@ -55,8 +55,9 @@ pub enum SpecErrorKind {
     UnknownScheduler {
         /// The name.
         name: String,
-        /// The scheduler probably meant (case-insensitive edit distance at most 2).
-        suggestion: Option<&'static str>,
+        /// The scheduler probably meant (case-insensitive edit distance at most 2, or the
+        /// same name in another library).
+        suggestion: Option<String>,
     },
     /// A scheduler's name without its call: `StepLR` for `StepLR(step_size=...)`.
     MissingCall {
@@ -206,16 +207,12 @@ impl fmt::Display for SpecError {
             K::TooManyPositional { callee, max } => {
                 write!(f, "{callee} takes at most {max} positional arguments")
             }
-            K::UnknownScheduler { name, suggestion: Some(s) } => write!(
-                f,
-                "unknown scheduler `{name}`: did you mean `{s}`? (schedulers: {}, SequentialLR, ChainedScheduler)",
-                sched_core::spec::LEAF_KINDS
-            ),
-            K::UnknownScheduler { name, suggestion: None } => write!(
-                f,
-                "unknown scheduler `{name}`: expected one of {}, SequentialLR, ChainedScheduler",
-                sched_core::spec::LEAF_KINDS
-            ),
+            K::UnknownScheduler { name, suggestion: Some(s) } => {
+                write!(f, "unknown scheduler `{name}`: did you mean `{s}`? ({})", known_schedules())
+            }
+            K::UnknownScheduler { name, suggestion: None } => {
+                write!(f, "unknown scheduler `{name}`: expected {}", known_schedules())
+            }
             K::MissingCall { name, parameters } => write!(
                 f,
                 "`{name}` needs its arguments in parentheses: {name}({parameters}) (the optimizer may be left out)"
@@ -267,3 +264,21 @@ impl fmt::Display for SpecError {
 }
 
 impl core::error::Error for SpecError {}
+
+/// Every schedule name by library, from sched-core's registry:
+/// `torch: StepLR, ...; transformers: ...; timm: ...; optax: ...`.
+fn known_schedules() -> String {
+    use sched_core::registry::{KINDS, Library};
+    let mut out = String::from("schedules of ");
+    for (i, lib) in [Library::Torch, Library::Transformers, Library::Timm, Library::Optax]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            out.push_str("; ");
+        }
+        let names: Vec<&str> = KINDS.iter().filter(|k| k.library == lib).map(|k| k.name).collect();
+        out.push_str(&format!("{}: {}", lib.prefix(), names.join(", ")));
+    }
+    out
+}
