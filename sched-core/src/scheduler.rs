@@ -8,48 +8,89 @@ use crate::{
     TransformersLr,
 };
 
-/// Any of PyTorch's learning-rate schedulers. Composites ([`SequentialLr`],
-/// [`ChainedScheduler`]) borrow their children as `&'a mut [Scheduler<'a>]`, so the whole
-/// tree lives wherever the caller puts it (stack, static, arena): no allocation.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Scheduler<'a> {
+/// The one list of scheduler kinds: each variant with its type, its snapshot code and its
+/// name in its library. The enum, its `From` conversions, [`Scheduler::kind`] and
+/// [`Scheduler::snapshot_code`] are generated from it (names by schedule for the peer
+/// families: `sched_core::registry` lists them with their parameters).
+macro_rules! scheduler_kinds {
+    ($($(#[$doc:meta])* $v:ident($t:ty) = $code:literal, $name:expr;)*) => {
+        /// Any scheduler: PyTorch's, and the schedule families of transformers, timm and optax.
+        /// Composites ([`SequentialLr`], [`ChainedScheduler`]) borrow their children as
+        /// `&'a mut [Scheduler<'a>]`, so the whole tree lives wherever the caller puts it
+        /// (stack, static, arena): no allocation.
+        #[derive(Debug)]
+        #[non_exhaustive]
+        pub enum Scheduler<'a> {
+            $($(#[$doc])* $v($t),)*
+        }
+
+        $(
+            impl<'a> From<$t> for Scheduler<'a> {
+                fn from(s: $t) -> Self {
+                    Self::$v(s)
+                }
+            }
+        )*
+
+        impl<'a> Scheduler<'a> {
+            /// The class or function name in its library (`"StepLR"`, `"CosineLRScheduler"`,
+            /// `"get_wsd_schedule"`, `"warmup_cosine_decay_schedule"`, ...).
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(Self::$v(s) => {
+                        let name: fn(&$t) -> &'static str = $name;
+                        name(s)
+                    })*
+                }
+            }
+
+            /// The kind's code in a [`Snapshot`](crate::Snapshot) (`kind` field).
+            pub fn snapshot_code(&self) -> u32 {
+                match self {
+                    $(Self::$v(_) => $code,)*
+                }
+            }
+        }
+    };
+}
+
+scheduler_kinds! {
     /// `StepLR`.
-    Step(StepLr),
+    Step(StepLr) = 1, |_| "StepLR";
     /// `MultiStepLR`.
-    MultiStep(MultiStepLr),
+    MultiStep(MultiStepLr) = 2, |_| "MultiStepLR";
     /// `ConstantLR`.
-    Constant(ConstantLr),
+    Constant(ConstantLr) = 3, |_| "ConstantLR";
     /// `LinearLR`.
-    Linear(LinearLr),
+    Linear(LinearLr) = 4, |_| "LinearLR";
     /// `ExponentialLR`.
-    Exponential(ExponentialLr),
+    Exponential(ExponentialLr) = 5, |_| "ExponentialLR";
     /// `PolynomialLR`.
-    Polynomial(PolynomialLr),
+    Polynomial(PolynomialLr) = 6, |_| "PolynomialLR";
     /// `CosineAnnealingLR`.
-    CosineAnnealing(CosineAnnealingLr),
+    CosineAnnealing(CosineAnnealingLr) = 7, |_| "CosineAnnealingLR";
     /// `LambdaLR`.
-    Lambda(LambdaLr),
+    Lambda(LambdaLr) = 8, |_| "LambdaLR";
     /// `MultiplicativeLR`.
-    Multiplicative(MultiplicativeLr),
+    Multiplicative(MultiplicativeLr) = 9, |_| "MultiplicativeLR";
     /// `CosineAnnealingWarmRestarts`.
-    WarmRestarts(CosineAnnealingWarmRestarts),
+    WarmRestarts(CosineAnnealingWarmRestarts) = 10, |_| "CosineAnnealingWarmRestarts";
     /// `CyclicLR`.
-    Cyclic(CyclicLr),
+    Cyclic(CyclicLr) = 11, |_| "CyclicLR";
     /// `OneCycleLR`.
-    OneCycle(OneCycleLr),
+    OneCycle(OneCycleLr) = 12, |_| "OneCycleLR";
     /// `ReduceLROnPlateau`.
-    Plateau(ReduceLrOnPlateau),
+    Plateau(ReduceLrOnPlateau) = 13, |_| "ReduceLROnPlateau";
     /// `SequentialLR`.
-    Sequential(SequentialLr<'a>),
+    Sequential(SequentialLr<'a>) = 14, |_| "SequentialLR";
     /// `ChainedScheduler`.
-    Chained(ChainedScheduler<'a>),
+    Chained(ChainedScheduler<'a>) = 15, |_| "ChainedScheduler";
     /// A Hugging Face transformers schedule (a `LambdaLR`).
-    Transformers(TransformersLr),
+    Transformers(TransformersLr) = 16, |s| s.schedule().name();
     /// A timm scheduler.
-    Timm(TimmScheduler),
+    Timm(TimmScheduler) = 17, |s| s.config().class_name();
     /// An optax schedule.
-    Optax(OptaxLr),
+    Optax(OptaxLr) = 18, |s| s.name();
 }
 
 macro_rules! leaf {
@@ -78,31 +119,6 @@ macro_rules! leaf {
 }
 
 impl Scheduler<'_> {
-    /// The class or function name in its library (`"StepLR"`, `"CosineLRScheduler"`,
-    /// `"get_wsd_schedule"`, `"warmup_cosine_decay_schedule"`, ...).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Step(_) => "StepLR",
-            Self::MultiStep(_) => "MultiStepLR",
-            Self::Constant(_) => "ConstantLR",
-            Self::Linear(_) => "LinearLR",
-            Self::Exponential(_) => "ExponentialLR",
-            Self::Polynomial(_) => "PolynomialLR",
-            Self::CosineAnnealing(_) => "CosineAnnealingLR",
-            Self::Lambda(_) => "LambdaLR",
-            Self::Multiplicative(_) => "MultiplicativeLR",
-            Self::WarmRestarts(_) => "CosineAnnealingWarmRestarts",
-            Self::Cyclic(_) => "CyclicLR",
-            Self::OneCycle(_) => "OneCycleLR",
-            Self::Plateau(_) => "ReduceLROnPlateau",
-            Self::Sequential(_) => "SequentialLR",
-            Self::Chained(_) => "ChainedScheduler",
-            Self::Transformers(s) => s.schedule().name(),
-            Self::Timm(s) => s.config().class_name(),
-            Self::Optax(s) => s.name(),
-        }
-    }
-
     /// One `scheduler.step()`. ReduceLROnPlateau needs
     /// [`Scheduler::step_with_metric`] instead.
     pub fn step(&mut self, groups: &mut [ParamGroup]) -> Result<(), SchedError> {
@@ -234,46 +250,5 @@ impl Scheduler<'_> {
     /// Number of parameter groups the scheduler was built for.
     pub fn groups(&self) -> usize {
         leaf!(self, s => s.base.groups, plateau p => p.groups(), composite c => c.groups())
-    }
-}
-
-macro_rules! from_leaf {
-    ($($v:ident($t:ty)),*) => {$(
-        impl From<$t> for Scheduler<'_> {
-            fn from(s: $t) -> Self {
-                Self::$v(s)
-            }
-        }
-    )*};
-}
-
-from_leaf!(
-    Step(StepLr),
-    MultiStep(MultiStepLr),
-    Constant(ConstantLr),
-    Linear(LinearLr),
-    Exponential(ExponentialLr),
-    Polynomial(PolynomialLr),
-    CosineAnnealing(CosineAnnealingLr),
-    Lambda(LambdaLr),
-    Multiplicative(MultiplicativeLr),
-    WarmRestarts(CosineAnnealingWarmRestarts),
-    Cyclic(CyclicLr),
-    OneCycle(OneCycleLr),
-    Plateau(ReduceLrOnPlateau),
-    Transformers(TransformersLr),
-    Timm(TimmScheduler),
-    Optax(OptaxLr)
-);
-
-impl<'a> From<SequentialLr<'a>> for Scheduler<'a> {
-    fn from(s: SequentialLr<'a>) -> Self {
-        Self::Sequential(s)
-    }
-}
-
-impl<'a> From<ChainedScheduler<'a>> for Scheduler<'a> {
-    fn from(s: ChainedScheduler<'a>) -> Self {
-        Self::Chained(s)
     }
 }

@@ -66,34 +66,12 @@ impl Snapshot {
     }
 }
 
-fn kind_code(s: &Scheduler<'_>) -> u32 {
-    match s {
-        Scheduler::Step(_) => 1,
-        Scheduler::MultiStep(_) => 2,
-        Scheduler::Constant(_) => 3,
-        Scheduler::Linear(_) => 4,
-        Scheduler::Exponential(_) => 5,
-        Scheduler::Polynomial(_) => 6,
-        Scheduler::CosineAnnealing(_) => 7,
-        Scheduler::Lambda(_) => 8,
-        Scheduler::Multiplicative(_) => 9,
-        Scheduler::WarmRestarts(_) => 10,
-        Scheduler::Cyclic(_) => 11,
-        Scheduler::OneCycle(_) => 12,
-        Scheduler::Plateau(_) => 13,
-        Scheduler::Sequential(_) => 14,
-        Scheduler::Chained(_) => 15,
-        Scheduler::Transformers(_) => 16,
-        Scheduler::Timm(_) => 17,
-        Scheduler::Optax(_) => 18,
-    }
-}
 
 #[allow(clippy::cast_possible_wrap)] // counters far below 2^63
 fn own_snapshot(s: &Scheduler<'_>) -> Snapshot {
     let mut out = Snapshot {
         version: SNAPSHOT_VERSION,
-        kind: kind_code(s),
+        kind: s.snapshot_code(),
         last_epoch: s.last_epoch(),
         ..Zeroable::zeroed()
     };
@@ -152,7 +130,7 @@ impl<'a> Scheduler<'a> {
         if own.version != SNAPSHOT_VERSION {
             return Err(SchedError::SnapshotMismatch { what: "version" });
         }
-        if own.kind != kind_code(self) {
+        if own.kind != self.snapshot_code() {
             return Err(SchedError::SnapshotMismatch { what: "scheduler kind" });
         }
         self.check_values(own)?;
