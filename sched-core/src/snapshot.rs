@@ -66,7 +66,6 @@ impl Snapshot {
     }
 }
 
-
 #[allow(clippy::cast_possible_wrap)] // counters far below 2^63
 fn own_snapshot(s: &Scheduler<'_>) -> Snapshot {
     let mut out = Snapshot {

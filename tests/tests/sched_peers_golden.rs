@@ -175,6 +175,15 @@ fn check_f64(case: &J) -> u64 {
             let want = f64_hex(want);
             let stepped = gs[g].lr;
             let closed = s.lr_at(g, t as u64).unwrap();
+            // The f32 evaluation (microcontrollers) within the README's bound of the f64 one:
+            // |lr32 - lr64| <= (8 + t) * 2^-23 * (|lr| + base_lr).
+            let lr32 = f64::from(s.lr_at_f32(g, t as u64).unwrap());
+            let base = case["groups"][g]["lr"].as_f64().unwrap().abs();
+            let bound = (8.0 + t as f64) * f64::from(f32::EPSILON) * (closed.abs() + base);
+            assert!(
+                (lr32 - closed).abs() <= bound,
+                "{id} row {t} group {g}: f32 {lr32:e} vs f64 {closed:e} (bound {bound:e})"
+            );
             assert_eq!(
                 stepped.to_bits(),
                 closed.to_bits(),
