@@ -13,7 +13,8 @@ use crate::{ParamGroup, SchedError, Scheduler};
 /// epoch 0 with its closed form (`_update_lr(0)`), otherwise it steps.
 ///
 /// Closed form: child `i`'s closed form at `e - milestones[i-1]`; within the ulp bounds of
-/// the children, bitwise where the children are absolute.
+/// the children, bitwise where the children are absolute. None with a milestone at 0 (PyTorch
+/// never restarts that child; it steps on from the first child's construction value).
 #[derive(Debug)]
 pub struct SequentialLr<'a> {
     children: &'a mut [Scheduler<'a>],
@@ -110,6 +111,12 @@ impl<'a> SequentialLr<'a> {
         epoch: u64,
     ) -> Result<R, SchedError> {
         let ms = &self.milestones[..self.n_milestones];
+        if ms.first() == Some(&0) {
+            // A milestone at 0 is never reached by a step (the first step is epoch 1), so its
+            // child is never restarted: it continues from the lr the first child's
+            // construction left, which no closed form of its own knows.
+            return Err(SchedError::NoClosedForm);
+        }
         let idx = ms.partition_point(|&m| m <= epoch);
         let local = if idx == 0 { epoch } else { epoch - ms[idx - 1] };
         self.children[idx].closed::<R>(group, local)

@@ -15,6 +15,8 @@ use super::{Schedule, SpecSource, json};
 
 /// The golden vectors' specs (JSON), the seed corpus.
 const GOLDEN: &str = include_str!("../../../tests/golden/sched_public.json");
+/// The peer families' golden vectors (transformers, timm, optax), for the corpus.
+const GOLDEN_PEERS: &str = include_str!("../../../tests/golden/sched_peers_public.json");
 
 /// Seconds each target runs: `FUZZ_SECONDS` (default 2).
 fn budget() -> Duration {
@@ -103,13 +105,29 @@ const TOKENS: &[&str] = &[
     "\n",
     "[[[[",
     "))))",
+    "{",
+    "}",
+    ":",
+    "transformers.",
+    "timm.",
+    "optax.",
+    "optax.join_schedules(schedules=[",
+    "boundaries_and_scales={",
+    "cosine_kwargs=[{",
+    "num_warmup_steps=",
+    "t_initial=",
 ];
 
-/// Valid specs in PyTorch notation from the golden vectors (their JSON rendered).
+/// Valid specs in PyTorch notation from the golden vectors (their JSON rendered), torch's
+/// and the peer families' (transformers, timm, optax).
 fn corpus() -> Vec<String> {
     let doc: serde_json::Value = serde_json::from_str(GOLDEN).unwrap_or_default();
     let cases = doc["cases"].as_array().cloned().unwrap_or_default();
-    cases.iter().filter_map(|c| json::render(&c["spec"].to_string()).ok()).collect()
+    let torch = cases.iter().filter_map(|c| json::render(&c["spec"].to_string()).ok());
+    let doc: serde_json::Value = serde_json::from_str(GOLDEN_PEERS).unwrap_or_default();
+    let cases = doc["cases"].as_array().cloned().unwrap_or_default();
+    let peers = cases.iter().filter_map(|c| json::render(&c.to_string()).ok());
+    torch.chain(peers).collect()
 }
 
 /// One random edit of `s`: delete, duplicate or replace a range, insert a token, flip a byte
@@ -242,8 +260,20 @@ fn fuzz_spec_strings() {
 #[test]
 fn fuzz_json_specs() {
     let doc: serde_json::Value = serde_json::from_str(GOLDEN).unwrap_or_default();
-    let specs: Vec<String> =
+    let mut specs: Vec<String> =
         doc["cases"].as_array().into_iter().flatten().map(|c| c["spec"].to_string()).collect();
+    // Whole peer-family cases (`{"library": ..., "name": ..., "kwargs": ...}`).
+    let peers: serde_json::Value = serde_json::from_str(GOLDEN_PEERS).unwrap_or_default();
+    specs.extend(peers["cases"].as_array().into_iter().flatten().map(|c| {
+        let mut c = c.clone();
+        if let Some(o) = c.as_object_mut() {
+            // The recorded values are not part of the spec; keep the documents small.
+            for k in ["lrs", "lrs_bits", "values", "values_bits"] {
+                o.remove(k);
+            }
+        }
+        c.to_string()
+    }));
     run("JSON specs", 2, |rng, tally| {
         let mut s = specs[rng.below(specs.len())].clone();
         for _ in 0..=rng.below(3) {
