@@ -52,6 +52,27 @@ fn specs() -> Vec<(&'static str, Vec<(&'static str, Value<'static>)>)> {
         ("LambdaLR", vec![("lr_lambda", Value::Lambda(LrLambda::Pow(0.95)))]),
         ("LinearLR", vec![("total_iters", Value::Int(4))]),
         ("ReduceLROnPlateau", vec![("patience", Value::Int(1)), ("cooldown", Value::Int(2))]),
+        (
+            "transformers.get_cosine_schedule_with_warmup",
+            vec![("num_warmup_steps", Value::Int(3)), ("num_training_steps", Value::Int(50))],
+        ),
+        (
+            "timm.CosineLRScheduler",
+            vec![
+                ("t_initial", Value::Int(7)),
+                ("cycle_limit", Value::Int(3)),
+                ("warmup_t", Value::Int(2)),
+            ],
+        ),
+        (
+            "optax.warmup_cosine_decay_schedule",
+            vec![
+                ("init_value", Value::Float(0.0)),
+                ("peak_value", Value::Float(0.1)),
+                ("warmup_steps", Value::Int(3)),
+                ("decay_steps", Value::Int(40)),
+            ],
+        ),
     ]
 }
 
