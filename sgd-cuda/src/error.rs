@@ -377,6 +377,14 @@ mod tests {
         for e in no_inner {
             assert!(e.source().is_none(), "{e}");
         }
+        let sched = sched_core::SchedError::MetricRequired;
+        let e = CudaSgdError::Schedule { step: 4, source: sched };
+        let source = e.source().and_then(|s| s.downcast_ref::<sched_core::SchedError>());
+        assert_eq!(source, Some(&sched));
+        assert!(e.to_string().contains("step 4"), "{e}");
+        let e = CudaSgdError::ScheduleExhausted { rows: 9, skipped_steps: 2 };
+        assert!(e.source().is_none());
+        assert!(e.to_string().contains("9 rows") && e.to_string().contains("2 scheduled"), "{e}");
         assert_eq!(
             CudaSgdError::NoSuchGroup { group: 3, groups: 2 }.to_string(),
             "group 3 does not exist (2 groups)"
