@@ -88,6 +88,22 @@ fn upload_grads(opt: &mut CudaSgd, grads: &[f32]) {
     stream.memcpy_htod(grads, &mut view).unwrap();
 }
 
+/// One step of both runs with gradients `grads`: `dev` replays its scheduled step (no lr
+/// upload), `host` steps with the lrs of its host scheduler, which then steps.
+fn step_both(
+    dev: &mut CudaSgd,
+    host: &mut CudaSgd,
+    (scheduler, groups): (&mut Scheduler<'_>, &mut [ParamGroup]),
+    grads: &[f32],
+) {
+    upload_grads(dev, grads);
+    dev.step_scheduled().unwrap();
+    upload_grads(host, grads);
+    let lrs: Vec<f64> = groups.iter().map(|g| g.lr).collect();
+    host.step(&lrs).unwrap();
+    scheduler.step(groups).unwrap();
+}
+
 fn snapshot(opt: &CudaSgd) -> Vec<Vec<u32>> {
     let bits = |v: Vec<f32>| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
     let mut out = Vec::new();
@@ -114,12 +130,7 @@ fn graph_replays_of_the_device_schedule_equal_host_driven_steps_bitwise() {
     dev.set_device_schedule(&mut s_dev, &mut g_dev, K).unwrap();
     assert_eq!(dev.schedule_steps_left().unwrap(), K);
     for (k, g) in grads.iter().take(K).enumerate() {
-        upload_grads(&mut dev, g);
-        dev.step_scheduled().unwrap(); // a graph replay: no lr upload
-        upload_grads(&mut host, g);
-        let lrs: Vec<f64> = g_host.iter().map(|g| g.lr).collect();
-        host.step(&lrs).unwrap();
-        s_host.step(&mut g_host).unwrap();
+        step_both(&mut dev, &mut host, (&mut s_host, &mut g_host), g);
         assert_eq!(snapshot(&dev), snapshot(&host), "step {k}: device schedule vs host lrs");
     }
     assert_eq!(dev.schedule_steps_left().unwrap(), 0);
@@ -145,12 +156,7 @@ fn graph_replays_of_the_device_schedule_equal_host_driven_steps_bitwise() {
     assert!(dev.has_graph());
     dev.synchronize().unwrap();
     for g in &grads[K..K + 2] {
-        upload_grads(&mut dev, g);
-        dev.step_scheduled().unwrap();
-        upload_grads(&mut host, g);
-        let lrs: Vec<f64> = g_host.iter().map(|g| g.lr).collect();
-        host.step(&lrs).unwrap();
-        s_host.step(&mut g_host).unwrap();
+        step_both(&mut dev, &mut host, (&mut s_host, &mut g_host), g);
         assert_eq!(snapshot(&dev), snapshot(&host), "second table");
     }
     assert_eq!(dev.schedule_steps_left().unwrap(), 0);
