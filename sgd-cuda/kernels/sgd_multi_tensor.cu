@@ -18,10 +18,22 @@
 // Tables (written by sgd_cuda::table as the Rust structs of the same names, `#[repr(C)]`; both
 // sides assert the sizes and offsets below):
 //   TensorEntry (one per tensor), ChunkEntry (one per chunk), GroupEntry (one per group),
-//   neg_lrs     (f32 per group): f32(-lr), the only per-step upload
+//   neg_lrs     (f32 per group): f32(-lr), the only per-step upload; or, with a device
+//               schedule, the table of f32(-lr) per (row, group), row-major
 //   chunk_first (u32 per chunk): 1 until the chunk's momentum buffer was initialised.
 //     Each chunk is owned by exactly one block per launch, so the block that reads the flag is
 //     the only one that clears it (after a __syncthreads): no race between blocks.
+//   ScheduleState (sgd_cuda::schedule::ScheduleState, nullable): the device schedule's step
+//     counter. A scheduled step is two launches in stream order (and in a captured graph):
+//       sgd_multi_tensor_f32(..., schedule)   every block reads row = schedule->row and uses
+//                                             neg_lrs[row * groups + g]; row >= rows: the
+//                                             whole step returns, nothing is written
+//       sgd_schedule_advance(schedule)        one thread, after every block of the step has
+//                                             finished (stream order): row += 1 while
+//                                             row < rows, else exhausted += 1 (saturating)
+//     so no block can see a half-advanced counter and a step past the table is counted on the
+//     device (the host reports it as CudaSgdError::ScheduleExhausted), never a reuse of the
+//     last row.
 
 #ifndef offsetof
 #define offsetof(type, member) __builtin_offsetof(type, member)
@@ -68,6 +80,17 @@ struct GroupEntry {
 static_assert(sizeof(GroupEntry) == 16 && alignof(GroupEntry) == 4, "GroupEntry: 16 bytes");
 static_assert(offsetof(GroupEntry, weight_decay) == 0 && offsetof(GroupEntry, momentum) == 4, "GroupEntry");
 static_assert(offsetof(GroupEntry, one_minus_dampening) == 8 && offsetof(GroupEntry, flags) == 12, "GroupEntry");
+
+// The device schedule's counter (sgd_cuda::schedule::ScheduleState).
+struct ScheduleState {
+    unsigned int row;        // the row the next scheduled step uses
+    unsigned int rows;       // rows of the table
+    unsigned int groups;     // learning rates per row
+    unsigned int exhausted;  // scheduled steps that found row == rows (did nothing), saturating
+};
+static_assert(sizeof(ScheduleState) == 16 && alignof(ScheduleState) == 4, "ScheduleState: 16 bytes");
+static_assert(offsetof(ScheduleState, row) == 0 && offsetof(ScheduleState, rows) == 4, "ScheduleState");
+static_assert(offsetof(ScheduleState, groups) == 8 && offsetof(ScheduleState, exhausted) == 12, "ScheduleState");
 
 struct Scalars {
     float wd;
@@ -199,11 +222,20 @@ extern "C" __global__ void sgd_multi_tensor_f32(
     const float* __restrict__ neg_lrs,
     unsigned int* __restrict__ chunk_first,
     const float* __restrict__ grad_scale,   // nullable: no scaling
-    const float* __restrict__ found_inf)    // nullable: never skip
+    const float* __restrict__ found_inf,    // nullable: never skip
+    const ScheduleState* __restrict__ schedule)  // nullable: neg_lrs holds one row (host lrs)
 {
     // A skipped step (found_inf != 0) changes nothing, not even the first-step state.
     if (found_inf != nullptr && *found_inf != 0.0f) {
         return;
+    }
+    if (schedule != nullptr) {
+        // Read by every block before sgd_schedule_advance (the next launch) can change it.
+        const unsigned int row = schedule->row;
+        if (row >= schedule->rows) {
+            return;  // past the table: no update at all; sgd_schedule_advance counts it
+        }
+        neg_lrs += (unsigned long long)row * schedule->groups;
     }
     for (unsigned int c = blockIdx.x; c < num_chunks; c += gridDim.x) {
         const ChunkEntry ch = chunks[c];
@@ -246,5 +278,20 @@ extern "C" __global__ void sgd_multi_tensor_f32(
                 chunk_first[c] = 0u;
             }
         }
+    }
+}
+
+// Advances the device schedule after a scheduled step (launched right after
+// sgd_multi_tensor_f32 on the same stream, so every block of that step has read the counter):
+// the next row, or, past the last row, one more exhausted step (saturating at 2^32 - 1). One
+// thread does it; launch it with one block of any size.
+extern "C" __global__ void sgd_schedule_advance(ScheduleState* __restrict__ schedule) {
+    if (blockIdx.x != 0u || threadIdx.x != 0u) {
+        return;
+    }
+    if (schedule->row < schedule->rows) {
+        schedule->row += 1u;
+    } else if (schedule->exhausted != 0xffffffffu) {
+        schedule->exhausted += 1u;
     }
 }

@@ -214,6 +214,7 @@ impl BorrowedSgd {
             chunk_first: address(&d_chunk_first, s),
             grad_scale: 0,
             found_inf: 0,
+            schedule: 0,
             grid: (chunks as u32).min(i32::MAX as u32),
             block: self.options.block_threads,
         };

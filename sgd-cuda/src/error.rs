@@ -164,6 +164,61 @@ pub enum CudaSgdError {
         /// Tensor index.
         tensor: usize,
     },
+    /// A device schedule was asked of a scheduler whose learning rates depend on a metric per
+    /// step (ReduceLROnPlateau): they cannot be known in advance.
+    ScheduleNeedsMetric {
+        /// The scheduler's class name.
+        kind: &'static str,
+    },
+    /// A device schedule of `steps` rows: it must have `1..=max`.
+    ScheduleLength {
+        /// Rows asked for.
+        steps: usize,
+        /// Most rows allowed.
+        max: usize,
+    },
+    /// Precomputed device-schedule lrs that are not whole rows of `groups` values (or a
+    /// schedule for no groups).
+    ScheduleShape {
+        /// Number of values given.
+        values: usize,
+        /// Values per row (the group count).
+        groups: usize,
+    },
+    /// The scheduler was built for another number of parameter groups than given.
+    ScheduleGroupCount {
+        /// Groups the scheduler was built for.
+        scheduler: usize,
+        /// `ParamGroup`s given.
+        groups: usize,
+    },
+    /// A scheduler step changed a group's momentum (CyclicLR / OneCycleLR with
+    /// `cycle_momentum=True`); a device schedule holds learning rates only.
+    ScheduleChangesMomentum {
+        /// The step (row) that changed it.
+        step: usize,
+        /// The group.
+        group: usize,
+    },
+    /// sched-core failed a step while the device schedule was recorded.
+    Schedule {
+        /// The step (row) that failed.
+        step: usize,
+        /// sched-core's error.
+        source: sched_core::SchedError,
+    },
+    /// A scheduled step ran past the last row of the device schedule: such a step updates
+    /// nothing (no reuse of the last row). Reported by the next host call until a new
+    /// schedule is set or the schedule is cleared.
+    ScheduleExhausted {
+        /// Rows of the table.
+        rows: usize,
+        /// Scheduled steps that ran on the device past the table and did nothing (0 when the
+        /// host refused the step before enqueuing it).
+        skipped_steps: u32,
+    },
+    /// A scheduled step without a device schedule (`CudaSgd::set_device_schedule` first).
+    NoDeviceSchedule,
 }
 
 impl fmt::Display for CudaSgdError {
@@ -240,6 +295,35 @@ impl fmt::Display for CudaSgdError {
             Self::MissingMomentumBuffer { tensor } => {
                 write!(f, "tensor {tensor}: its group has momentum but no momentum buffer was given")
             }
+            Self::ScheduleNeedsMetric { kind } => write!(
+                f,
+                "{kind} cannot be a device schedule: its learning rates depend on a metric per step"
+            ),
+            Self::ScheduleLength { steps, max } => {
+                write!(f, "a device schedule of {steps} steps: it must have 1..={max}")
+            }
+            Self::ScheduleShape { values, groups } => write!(
+                f,
+                "{values} device-schedule learning rates are not whole rows of {groups} groups (one lr per group per step, at least one group)"
+            ),
+            Self::ScheduleGroupCount { scheduler, groups } => write!(
+                f,
+                "the scheduler was built for {scheduler} parameter groups, but {groups} were given"
+            ),
+            Self::ScheduleChangesMomentum { step, group } => write!(
+                f,
+                "scheduler step {step} changes group {group}'s momentum; a device schedule holds learning rates only (use cycle_momentum=False)"
+            ),
+            Self::Schedule { step, source } => {
+                write!(f, "the scheduler failed at step {step} of the device schedule: {source}")
+            }
+            Self::ScheduleExhausted { rows, skipped_steps } => write!(
+                f,
+                "the device schedule of {rows} rows is exhausted: {skipped_steps} scheduled step(s) past its end updated nothing (set a new schedule)"
+            ),
+            Self::NoDeviceSchedule => {
+                f.write_str("no device schedule is set (call set_device_schedule first)")
+            }
         }
     }
 }
@@ -247,11 +331,13 @@ impl fmt::Display for CudaSgdError {
 impl core::error::Error for CudaSgdError {
     /// The driver's error of [`CudaSgdError::Driver`] and [`CudaSgdError::ModuleLoad`] (its
     /// `Display` asks the driver library, loaded by then, for the message), the option rule of
-    /// [`CudaSgdError::Config`]; `None` for the others.
+    /// [`CudaSgdError::Config`], sched-core's error of [`CudaSgdError::Schedule`]; `None` for the
+    /// others.
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Driver { source, .. } | Self::ModuleLoad { source, .. } => Some(source),
             Self::Config(e) => Some(e),
+            Self::Schedule { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -291,6 +377,14 @@ mod tests {
         for e in no_inner {
             assert!(e.source().is_none(), "{e}");
         }
+        let sched = sched_core::SchedError::MetricRequired;
+        let e = CudaSgdError::Schedule { step: 4, source: sched };
+        let source = e.source().and_then(|s| s.downcast_ref::<sched_core::SchedError>());
+        assert_eq!(source, Some(&sched));
+        assert!(e.to_string().contains("step 4"), "{e}");
+        let e = CudaSgdError::ScheduleExhausted { rows: 9, skipped_steps: 2 };
+        assert!(e.source().is_none());
+        assert!(e.to_string().contains("9 rows") && e.to_string().contains("2 scheduled"), "{e}");
         assert_eq!(
             CudaSgdError::NoSuchGroup { group: 3, groups: 2 }.to_string(),
             "group 3 does not exist (2 groups)"

@@ -25,11 +25,16 @@ pub struct KernelSource {
 /// Name of the multi-tensor SGD kernel.
 pub const SGD_KERNEL: &str = "sgd_multi_tensor_f32";
 
-/// The multi-tensor fused SGD kernel (`kernels/sgd_multi_tensor.cu`).
+/// Name of the one-thread kernel that advances a device schedule's step counter after a
+/// scheduled step ([`crate::schedule::ScheduleState`]).
+pub const SCHEDULE_ADVANCE_KERNEL: &str = "sgd_schedule_advance";
+
+/// The multi-tensor fused SGD kernel and the schedule counter's kernel
+/// (`kernels/sgd_multi_tensor.cu`).
 pub const SGD_MULTI_TENSOR: KernelSource = KernelSource {
     file: "sgd_multi_tensor.cu",
     source: include_str!("../kernels/sgd_multi_tensor.cu"),
-    entry_points: &[SGD_KERNEL],
+    entry_points: &[SGD_KERNEL, SCHEDULE_ADVANCE_KERNEL],
 };
 
 /// Every kernel of the crate (the compile test compiles each of them).

@@ -8,6 +8,8 @@
 //! * the tensor table, chunk list and group table live in device memory across steps
 //!   ([`table`] builds them on the host, pure Rust); a step uploads only the learning rates;
 //! * a step can be captured in a CUDA graph and replayed with new learning rates;
+//! * or the learning rates of the next K steps live on the device ([`schedule`],
+//!   [`CudaSgd::set_device_schedule`]): a replayed graph then needs no host work at all;
 //! * gradient scale and found-inf flag are read on the device (AMP-style skipped steps).
 //!
 //! ```no_run
@@ -44,13 +46,18 @@ pub mod device;
 mod error;
 pub mod kernels;
 mod library_panic;
+pub mod schedule;
 mod sgd;
+mod sgd_device_schedule;
 pub mod table;
 
 pub use borrowed::{BorrowedPlan, BorrowedSgd, BorrowedTensor, plan};
 /// The `cudarc` version this crate is built on (device buffers are `cudarc::driver::CudaSlice`).
 pub use cudarc;
 pub use error::CudaSgdError;
+/// The sched-core version device schedules are recorded with ([`CudaSgd::set_device_schedule`]).
+pub use sched_core;
+pub use schedule::LrTable;
 pub use sgd::{BufferId, CudaSgd, CudaSgdOptions, TensorRef, validate_groups, validate_tensors};
 /// A group's options and their errors (from sgd-core, the same types sgd-cpu uses).
 pub use sgd_core::{ConfigError, SgdConfig};

@@ -14,7 +14,8 @@ use sgd_core::SgdConfig;
 
 use crate::CudaSgdError;
 use crate::device;
-use crate::kernels::{SGD_KERNEL, SGD_MULTI_TENSOR};
+use crate::kernels::{SCHEDULE_ADVANCE_KERNEL, SGD_KERNEL, SGD_MULTI_TENSOR};
+use crate::sgd_device_schedule::DeviceSchedule;
 use crate::table::{self, DeviceTensorTable, TensorSpec};
 
 /// Index of a device buffer owned by a [`CudaSgd`] (position in the `buffers` passed to
@@ -71,19 +72,24 @@ struct GroupMomentum {
 /// context are synchronised through `cudarc`'s per-buffer events at every step.
 pub struct CudaSgd {
     /// First field: dropped before the buffers its kernel node points to.
-    graph: Option<CudaGraph>,
-    stream: Arc<CudaStream>,
-    func: CudaFunction,
+    pub(crate) graph: Option<CudaGraph>,
+    /// The scheduled step's graph (both kernels), when a device schedule is set and graphs
+    /// are in use; dropped before the buffers too.
+    pub(crate) scheduled_graph: Option<CudaGraph>,
+    pub(crate) stream: Arc<CudaStream>,
+    pub(crate) func: CudaFunction,
+    /// `sgd_schedule_advance`.
+    pub(crate) advance_func: CudaFunction,
     options: CudaSgdOptions,
     chunk_elems: usize,
-    buffers: Vec<CudaSlice<f32>>,
+    pub(crate) buffers: Vec<CudaSlice<f32>>,
     tensors: Vec<TensorRef>,
-    groups: Vec<SgdConfig>,
+    pub(crate) groups: Vec<SgdConfig>,
     momentum: Vec<Option<GroupMomentum>>,
     /// Per tensor: element offset inside its group's momentum storage.
     momentum_offset: Vec<usize>,
     has_grad: Vec<bool>,
-    table: DeviceTensorTable,
+    pub(crate) table: DeviceTensorTable,
     /// The [`table::TensorEntry`] table, as bytes.
     d_tensors: CudaSlice<u8>,
     /// The [`table::ChunkEntry`] list, as bytes.
@@ -107,7 +113,9 @@ pub struct CudaSgd {
     uploaded_neg_lrs: Option<Vec<f32>>,
     /// Kernel arguments (device addresses of the tables), computed once: the tables are
     /// rewritten in place, never reallocated.
-    args: KernelArgs,
+    pub(crate) args: KernelArgs,
+    /// The device schedule, when one is set.
+    pub(crate) schedule: Option<DeviceSchedule>,
 }
 
 /// The chunk size of a step of `total` elements: `options.chunk_elems`, or chosen from the
@@ -176,11 +184,16 @@ impl CudaSgd {
     ) -> Result<Self, CudaSgdError> {
         validate(&stream, &groups, &buffers, &tensors, &options)?;
         let func = device::function_for(stream.context(), &SGD_MULTI_TENSOR, SGD_KERNEL)?;
+        let advance_func =
+            device::function_for(stream.context(), &SGD_MULTI_TENSOR, SCHEDULE_ADVANCE_KERNEL)?;
         let n_groups = groups.len();
         let total = tensors.iter().map(|t| t.params.len()).sum();
         let chunk_elems = chunk_elems_for(&stream, &options, total)?;
         let mut this = Self {
             func,
+            advance_func,
+            scheduled_graph: None,
+            schedule: None,
             options,
             chunk_elems,
             has_grad: std::vec![true; tensors.len()],
@@ -367,6 +380,7 @@ impl CudaSgd {
             self.d_scaler = Some(upload(&self.stream, &[1.0f32, 0.0], "upload grad scaler")?);
             self.args = self.kernel_args();
             self.graph = None;
+            self.scheduled_graph = None;
         }
         Ok(())
     }
@@ -389,11 +403,17 @@ impl CudaSgd {
     /// replay after [`CudaSgd::capture_graph`]). `lrs[g]` is group `g`'s learning rate,
     /// rounded on the host to `f32(-lr)` exactly as `sgd_core::StepScalars` does and uploaded
     /// when any of them changed (the only per-step copy: 4 bytes per group). Not validated,
-    /// like torch's per-step `lr`.
+    /// like torch's per-step `lr`. Does not move a device schedule's counter.
+    ///
+    /// # Errors
+    /// [`CudaSgdError::LrCount`], [`CudaSgdError::ScheduleExhausted`] when an earlier
+    /// [`CudaSgd::step_scheduled`] ran past the device schedule (until a new one is set or it is
+    /// cleared), driver errors.
     pub fn step(&mut self, lrs: &[f64]) -> Result<(), CudaSgdError> {
         if lrs.len() != self.groups.len() {
             return Err(CudaSgdError::LrCount { expected: self.groups.len(), got: lrs.len() });
         }
+        self.check_schedule()?;
         self.upload_dirty()?;
         table::neg_lrs_into(lrs, &mut self.host_neg_lrs);
         let unchanged = self.uploaded_neg_lrs.as_ref().is_some_and(|u| {
@@ -427,23 +447,22 @@ impl CudaSgd {
     /// Captures one step into a CUDA graph; later [`CudaSgd::step`] calls replay it. The
     /// graph reads the learning rates, tables and grad scaler from device memory, so a
     /// replay with new learning rates (and new table contents) is exact. Needs a
-    /// non-default stream (as [`device::open_stream`] creates).
+    /// non-default stream (as [`device::open_stream`] creates). With a device schedule set,
+    /// the scheduled step ([`CudaSgd::step_scheduled`]) is captured as a second graph.
     pub fn capture_graph(&mut self) -> Result<(), CudaSgdError> {
         self.graph = None;
+        self.scheduled_graph = None;
         if self.table.num_chunks() == 0 {
             return Ok(());
         }
         self.upload_dirty()?;
-        self.stream
-            .begin_capture(CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_THREAD_LOCAL)
-            .map_err(CudaSgdError::driver("cuStreamBeginCapture"))?;
         // Only the kernel is captured: no event record/wait (the arguments are raw addresses
         // computed before), so the capture never depends on work outside it.
-        let launched = launch(&self.stream, &self.func, &self.args);
-        let ended = self.stream.end_capture(CUgraphInstantiate_flags(0));
-        launched?;
-        self.graph =
-            ended.map_err(CudaSgdError::driver("cuStreamEndCapture / cuGraphInstantiate"))?;
+        let args = self.args;
+        self.graph = capture(&self.stream, || launch(&self.stream, &self.func, &args))?;
+        if self.schedule.is_some() {
+            self.capture_scheduled_graph()?;
+        }
         Ok(())
     }
 
@@ -452,14 +471,23 @@ impl CudaSgd {
         self.graph.is_some()
     }
 
-    /// Drops the captured graph; steps launch the kernel directly again.
+    /// Drops the captured graphs; steps launch the kernels directly again.
     pub fn release_graph(&mut self) {
         self.graph = None;
+        self.scheduled_graph = None;
     }
 
-    /// Waits for every enqueued step.
+    /// Waits for every enqueued step. With a device schedule set, then reads its counter
+    /// (16 bytes) and reports a scheduled step that ran past the table.
+    ///
+    /// # Errors
+    /// [`CudaSgdError::ScheduleExhausted`], driver errors.
     pub fn synchronize(&self) -> Result<(), CudaSgdError> {
-        self.stream.synchronize().map_err(CudaSgdError::driver("cuStreamSynchronize"))
+        self.stream.synchronize().map_err(CudaSgdError::driver("cuStreamSynchronize"))?;
+        if self.schedule.is_some() {
+            self.schedule_steps_left()?;
+        }
+        Ok(())
     }
 
     fn tensor(&self, tensor: usize) -> Result<&TensorRef, CudaSgdError> {
@@ -504,7 +532,7 @@ impl CudaSgd {
         DeviceTensorTable::build(&specs, self.groups.len(), self.chunk_elems)
     }
 
-    fn upload_dirty(&mut self) -> Result<(), CudaSgdError> {
+    pub(crate) fn upload_dirty(&mut self) -> Result<(), CudaSgdError> {
         if self.table_dirty && !self.table.tensors.is_empty() {
             let bytes: &[u8] = bytemuck::cast_slice(&self.table.tensors);
             self.stream
@@ -544,10 +572,25 @@ impl CudaSgd {
             chunk_first: address(&self.d_chunk_first, s),
             grad_scale: scale,
             found_inf,
+            schedule: 0,
             grid: (chunks as u32).min(i32::MAX as u32),
             block: self.options.block_threads,
         }
     }
+}
+
+/// Captures what `enqueue` enqueues on `stream` into a CUDA graph, instantiated.
+pub(crate) fn capture(
+    stream: &Arc<CudaStream>,
+    enqueue: impl FnOnce() -> Result<(), CudaSgdError>,
+) -> Result<Option<CudaGraph>, CudaSgdError> {
+    stream
+        .begin_capture(CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_THREAD_LOCAL)
+        .map_err(CudaSgdError::driver("cuStreamBeginCapture"))?;
+    let enqueued = enqueue();
+    let ended = stream.end_capture(CUgraphInstantiate_flags(0));
+    enqueued?;
+    ended.map_err(CudaSgdError::driver("cuStreamEndCapture / cuGraphInstantiate"))
 }
 
 /// Arguments of `sgd_multi_tensor_f32`, in order (device addresses as `u64`; 0 = null).
@@ -562,6 +605,9 @@ pub(crate) struct KernelArgs {
     pub(crate) chunk_first: u64,
     pub(crate) grad_scale: u64,
     pub(crate) found_inf: u64,
+    /// The device schedule's [`crate::schedule::ScheduleState`] (0: `neg_lrs` is one row of
+    /// host lrs).
+    pub(crate) schedule: u64,
     pub(crate) grid: u32,
     pub(crate) block: u32,
 }
@@ -584,17 +630,21 @@ pub(crate) fn launch(
         .arg(&a.neg_lrs)
         .arg(&a.chunk_first)
         .arg(&a.grad_scale)
-        .arg(&a.found_inf);
+        .arg(&a.found_inf)
+        .arg(&a.schedule);
     // SAFETY: the arguments match `sgd_multi_tensor_f32(const TensorEntry*, const ChunkEntry*,
     // unsigned int, unsigned long long, const GroupEntry*, const float*, unsigned int*,
-    // const float*, const float*)` in order and size: pointers are passed as u64 device
+    // const float*, const float*, const ScheduleState*)` in order and size: pointers are passed as u64 device
     // addresses, `num_chunks` as u32, `chunk_elems` as u64. The tables behind them are owned
     // by the caller (a `CudaSgd` or a `BorrowedSgd` step) and were built by
     // `DeviceTensorTable::build` over validated ranges: `d_tensors` holds one `TensorEntry` per
     // tensor, `d_chunks` `num_chunks` `ChunkEntry`s whose tensor index and chunk index are in
     // range, `d_groups` one `GroupEntry` per group (the structs of the kernel, layouts asserted
     // on both sides) and `d_neg_lrs` one f32 per group (every tensor's group is < the group count),
-    // `d_chunk_first` one u32 per chunk; every param/grad/momentum range lies inside a live
+    // `d_chunk_first` one u32 per chunk; `schedule` is 0 (null: `d_neg_lrs` is one f32 per group)
+    // or the 16-byte `ScheduleState` of a `DeviceSchedule` whose `rows * groups` f32 table is
+    // what `neg_lrs` points to (the kernel reads row `row < rows` only, `groups` = the group
+    // count); every param/grad/momentum range lies inside a live
     // allocation of the same context (checked in `validate`), so each chunk's accesses
     // `[chunk * chunk_elems, min(numel, (chunk + 1) * chunk_elems))` stay in bounds. The
     // grad-scaler addresses are 0 (null, checked by the kernel) or the two f32 of `d_scaler`.

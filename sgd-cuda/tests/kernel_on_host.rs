@@ -5,7 +5,9 @@
 //! This checks, without a GPU, the parts a GPU run would otherwise be the first to exercise:
 //! the table layouts on both sides, chunk bounds, the grid-stride loop, the `float4` and scalar
 //! paths, per-chunk first-step flags, tensors without gradients, gradient scale and skipped
-//! steps. (Float semantics on the device are covered by the PTX checks and the GPU tests.)
+//! steps, and the device schedule (the step counter read by every block and advanced by
+//! `sgd_schedule_advance`, the step past the table). (Float semantics on the device are covered
+//! by the PTX checks and the GPU tests.)
 //! Skips with a message when no C++20 compiler (`$CXX` or `c++`) is found.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test.
 
@@ -17,9 +19,18 @@ mod common;
 use common::Rng;
 use sgd_core::scalar::sgd_update;
 use sgd_core::{MomentumBuffer, SgdConfig, StepScalars, neg_lr};
+use sgd_cuda::sched_core::spec::{Value, build};
+use sgd_cuda::sched_core::{ParamGroup, Scheduler};
+use sgd_cuda::schedule::{LrTable, ScheduleState};
 use sgd_cuda::table::{self, DeviceTensorTable, TensorSpec};
 
+/// The runner executable, compiled once per test process (the tests run in parallel).
 fn build_runner() -> Option<PathBuf> {
+    static RUNNER: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    RUNNER.get_or_init(compile_runner).clone()
+}
+
+fn compile_runner() -> Option<PathBuf> {
     let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".to_string());
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/host");
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
@@ -101,6 +112,20 @@ fn scenario(rng: &mut Rng) -> Scenario {
     Scenario { groups, lens, tensor_group, param_off, grad_off, mom_off, arena }
 }
 
+/// The tensors of a scenario as the table builder takes them (byte offsets into the arena).
+fn specs(s: &Scenario, has_grad: &[bool]) -> Vec<TensorSpec> {
+    (0..s.lens.len())
+        .map(|i| TensorSpec {
+            group: s.tensor_group[i],
+            len: s.lens[i],
+            param: 4 * s.param_off[i] as u64,
+            grad: 4 * s.grad_off[i] as u64,
+            momentum: s.mom_off[i].map(|o| 4 * o as u64),
+            has_grad: has_grad[i],
+        })
+        .collect()
+}
+
 fn le<T: Copy>(v: &[T], out: &mut Vec<u8>, to: impl Fn(T) -> Vec<u8>) {
     for &x in v {
         out.extend(to(x));
@@ -122,16 +147,7 @@ fn kernel_source_on_the_host_matches_scalar_reference() {
         let mut chunk_first: Option<Vec<u32>> = None;
         for step in 0..5 {
             let has_grad: Vec<bool> = (0..n).map(|i| !(i % 5 == step % 5 && step < 3)).collect();
-            let specs: Vec<TensorSpec> = (0..n)
-                .map(|i| TensorSpec {
-                    group: s.tensor_group[i],
-                    len: s.lens[i],
-                    param: 4 * s.param_off[i] as u64,
-                    grad: 4 * s.grad_off[i] as u64,
-                    momentum: s.mom_off[i].map(|o| 4 * o as u64),
-                    has_grad: has_grad[i],
-                })
-                .collect();
+            let specs = specs(&s, &has_grad);
             let t = DeviceTensorTable::build(&specs, s.groups.len(), chunk_elems).unwrap();
             let first = chunk_first.get_or_insert_with(|| vec![1; t.num_chunks()]);
             // Step 1 is skipped (found_inf = 1); steps 2.. use a gradient scale.
@@ -147,46 +163,21 @@ fn kernel_source_on_the_host_matches_scalar_reference() {
                     s.arena[s.grad_off[i] + k] = rng.value();
                 }
             }
-            // Input file.
-            let mut buf = Vec::new();
-            let header = [
-                s.arena.len() as u64,
-                t.tensors.len() as u64,
-                t.chunks.len() as u64,
-                s.groups.len() as u64,
+            let neg: Vec<f32> = lrs.iter().map(|&l| neg_lr(l)).collect();
+            let launch = Launch {
+                arena: &s.arena,
+                table: &t,
+                groups: &s.groups,
                 grid,
                 block,
-                u64::from(scaler.is_some()),
-                chunk_elems as u64,
-            ];
-            le(&header, &mut buf, |x: u64| x.to_le_bytes().to_vec());
-            le(&s.arena, &mut buf, |x: f32| x.to_le_bytes().to_vec());
-            // The entries as the kernel's structs, byte for byte (this test runs on
-            // little-endian hosts, as the GPU is).
-            buf.extend_from_slice(bytemuck::cast_slice(&t.tensors));
-            buf.extend_from_slice(bytemuck::cast_slice(&t.chunks));
-            buf.extend_from_slice(bytemuck::cast_slice(&table::group_entries(&s.groups)));
-            let neg: Vec<f32> = lrs.iter().map(|&l| neg_lr(l)).collect();
-            le(&neg, &mut buf, |x: f32| x.to_le_bytes().to_vec());
-            le(first, &mut buf, |x: u32| x.to_le_bytes().to_vec());
-            if let Some((sc, fi)) = scaler {
-                le(&[sc, fi], &mut buf, |x: f32| x.to_le_bytes().to_vec());
-            }
-            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-            let (inp, outp) = (
-                dir.join(format!("host_in_{chunk_elems}")),
-                dir.join(format!("host_out_{chunk_elems}")),
-            );
-            std::fs::write(&inp, &buf).unwrap();
-            let st = Command::new(&runner).arg(&inp).arg(&outp).status().unwrap();
-            assert!(st.success(), "kernel runner failed: {st}");
-            let out = std::fs::read(&outp).unwrap();
-            let words: Vec<u32> =
-                out.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
-            let (arena_bits, flags) = words.split_at(s.arena.len());
-            let before = s.arena.clone();
-            s.arena = arena_bits.iter().map(|&b| f32::from_bits(b)).collect();
-            *first = flags.to_vec();
+                neg_lrs: &neg,
+                chunk_first: first,
+                scaler,
+                schedule: None,
+            };
+            let (arena, flags, _) = run(&runner, &format!("{chunk_elems}"), &launch);
+            let before = std::mem::replace(&mut s.arena, arena);
+            *first = flags;
 
             // Reference.
             let what = format!("chunk {chunk_elems} block {block} grid {grid} step {step}");
@@ -242,4 +233,219 @@ fn kernel_source_on_the_host_matches_scalar_reference() {
             }
         }
     }
+}
+
+/// One launch of the runner: the step's inputs.
+struct Launch<'a> {
+    arena: &'a [f32],
+    table: &'a DeviceTensorTable,
+    groups: &'a [SgdConfig],
+    grid: u64,
+    block: u64,
+    /// `f32(-lr)`: one row (host lrs) or the whole device-schedule table.
+    neg_lrs: &'a [f32],
+    chunk_first: &'a [u32],
+    scaler: Option<(f32, f32)>,
+    /// The device schedule's counter (then `neg_lrs` is its table).
+    schedule: Option<ScheduleState>,
+}
+
+/// Runs one step on the host-compiled kernel: the arena, chunk flags and schedule counter after.
+fn run(
+    runner: &PathBuf,
+    name: &str,
+    l: &Launch<'_>,
+) -> (Vec<f32>, Vec<u32>, Option<ScheduleState>) {
+    let mut buf = Vec::new();
+    let header = [
+        l.arena.len() as u64,
+        l.table.tensors.len() as u64,
+        l.table.chunks.len() as u64,
+        l.groups.len() as u64,
+        l.grid,
+        l.block,
+        u64::from(l.scaler.is_some()),
+        l.table.chunk_elems as u64,
+        l.schedule.map_or(0, |s| u64::from(s.rows)),
+    ];
+    le(&header, &mut buf, |x: u64| x.to_le_bytes().to_vec());
+    le(l.arena, &mut buf, |x: f32| x.to_le_bytes().to_vec());
+    // The entries as the kernel's structs, byte for byte (this test runs on little-endian
+    // hosts, as the GPU is).
+    buf.extend_from_slice(bytemuck::cast_slice(&l.table.tensors));
+    buf.extend_from_slice(bytemuck::cast_slice(&l.table.chunks));
+    buf.extend_from_slice(bytemuck::cast_slice(&table::group_entries(l.groups)));
+    le(l.neg_lrs, &mut buf, |x: f32| x.to_le_bytes().to_vec());
+    le(l.chunk_first, &mut buf, |x: u32| x.to_le_bytes().to_vec());
+    if let Some((sc, fi)) = l.scaler {
+        le(&[sc, fi], &mut buf, |x: f32| x.to_le_bytes().to_vec());
+    }
+    if let Some(s) = l.schedule {
+        buf.extend_from_slice(bytemuck::bytes_of(&s));
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let (inp, outp) = (dir.join(format!("host_in_{name}")), dir.join(format!("host_out_{name}")));
+    std::fs::write(&inp, &buf).unwrap();
+    let st = Command::new(runner).arg(&inp).arg(&outp).status().unwrap();
+    assert!(st.success(), "kernel runner failed: {st}");
+    let out = std::fs::read(&outp).unwrap();
+    let words: Vec<u32> =
+        out.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
+    let (arena, rest) = words.split_at(l.arena.len());
+    let (flags, state) = rest.split_at(l.chunk_first.len());
+    let state =
+        l.schedule.map(|_| bytemuck::cast::<[u32; 4], ScheduleState>(state.try_into().unwrap()));
+    (arena.iter().map(|&b| f32::from_bits(b)).collect(), flags.to_vec(), state)
+}
+
+/// OneCycleLR over 4 groups (lrs change at every step), without momentum cycling.
+fn one_cycle(groups: &mut [ParamGroup]) -> Scheduler<'static> {
+    let kwargs = [
+        (
+            "max_lr",
+            Value::List(&[
+                Value::Float(0.5),
+                Value::Float(0.2),
+                Value::Float(0.05),
+                Value::Float(1.0),
+            ]),
+        ),
+        ("total_steps", Value::Int(12)),
+        ("cycle_momentum", Value::Bool(false)),
+    ];
+    build("OneCycleLR", &kwargs, groups).unwrap()
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// Bitwise equality, reporting the first differing element only.
+fn assert_same_bits(a: &[f32], b: &[f32], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: length");
+    if let Some(i) = (0..a.len()).find(|&i| a[i].to_bits() != b[i].to_bits()) {
+        panic!(
+            "{what}: element {i}: {:e} ({:#010x}) vs {:e} ({:#010x})",
+            a[i],
+            a[i].to_bits(),
+            b[i],
+            b[i].to_bits()
+        );
+    }
+}
+
+/// K scheduled steps through the device counter (the table uploaded once, the row chosen by
+/// the counter the kernel reads and `sgd_schedule_advance` advances) equal K steps with the
+/// lrs of host stepping uploaded per step, bitwise: params, momentum, first-step flags. A step
+/// skipped by `found_inf` still takes its row (as a host loop takes its lr). Steps past the
+/// table change nothing and are counted on the device.
+#[test]
+fn scheduled_steps_through_the_device_counter_equal_host_uploaded_lrs() {
+    let Some(runner) = build_runner() else { return };
+    const K: usize = 7;
+    const K_U32: u32 = 7;
+    let mut rng = Rng(11);
+    let s = scenario(&mut rng);
+    let n = s.lens.len();
+    let fresh_groups = || -> Vec<ParamGroup> {
+        (0..s.groups.len())
+            .map(|g| ParamGroup::new(0.01 * f64::from(u8::try_from(g + 1).unwrap())))
+            .collect()
+    };
+    // A: the device schedule; B: host stepping of an identical scheduler, lrs uploaded per step.
+    let (mut ga, mut gb) = (fresh_groups(), fresh_groups());
+    let (mut sa, mut sb) = (one_cycle(&mut ga), one_cycle(&mut gb));
+    let lr_table = LrTable::from_scheduler(&mut sa, &mut ga, K).unwrap();
+    let mut state = ScheduleState::start(&lr_table);
+    assert_eq!(state, ScheduleState { row: 0, rows: K_U32, groups: 4, exhausted: 0 });
+    for (chunk_elems, block, grid) in [(64usize, 32u64, 5u64), (30, 32, 40)] {
+        let (mut arena_a, mut arena_b) = (s.arena.clone(), s.arena.clone());
+        let mut first_a: Option<Vec<u32>> = None;
+        let mut first_b: Option<Vec<u32>> = None;
+        let mut state_a = state;
+        let (mut gb_run, mut sb_run) = (fresh_groups(), None::<Scheduler<'static>>);
+        let sb_run = sb_run.get_or_insert_with(|| one_cycle(&mut gb_run));
+        for step in 0..K + 3 {
+            let has_grad: Vec<bool> = (0..n).map(|i| !(i % 5 == step % 5 && step < 3)).collect();
+            let specs = specs(&s, &has_grad);
+            let t = DeviceTensorTable::build(&specs, s.groups.len(), chunk_elems).unwrap();
+            let fa = first_a.get_or_insert_with(|| vec![1; t.num_chunks()]);
+            let fb = first_b.get_or_insert_with(|| vec![1; t.num_chunks()]);
+            // Step 2 is skipped (found_inf), the others scaled.
+            let scaler = Some((
+                0.75 + f32::from(u8::try_from(step).unwrap()),
+                if step == 2 { 1.0f32 } else { 0.0 },
+            ));
+            for i in 0..n {
+                for k in 0..s.lens[i] {
+                    let g = rng.value();
+                    arena_a[s.grad_off[i] + k] = g;
+                    arena_b[s.grad_off[i] + k] = g;
+                }
+            }
+            let what = format!("chunk {chunk_elems} grid {grid} step {step}");
+            let launch_a = Launch {
+                arena: &arena_a,
+                table: &t,
+                groups: &s.groups,
+                grid,
+                block,
+                neg_lrs: lr_table.neg_lrs(),
+                chunk_first: fa,
+                scaler,
+                schedule: Some(state_a),
+            };
+            let (out_a, flags_a, got_state) = run(&runner, "sched_a", &launch_a);
+            let got_state = got_state.unwrap();
+            assert_eq!(got_state, state_a.advanced(), "{what}: counter");
+            if step < K {
+                let lrs: Vec<f64> = gb_run.iter().map(|g| g.lr).collect();
+                let neg: Vec<f32> = lrs.iter().map(|&l| neg_lr(l)).collect();
+                assert_eq!(bits(&neg), bits(lr_table.row(step).unwrap()), "{what}: row");
+                let launch_b = Launch {
+                    arena: &arena_b,
+                    table: &t,
+                    groups: &s.groups,
+                    grid,
+                    block,
+                    neg_lrs: &neg,
+                    chunk_first: fb,
+                    scaler,
+                    schedule: None,
+                };
+                let (out_b, flags_b, _) = run(&runner, "sched_b", &launch_b);
+                sb_run.step(&mut gb_run).unwrap();
+                assert_same_bits(&out_a, &out_b, &format!("{what}: arena (params, momentum)"));
+                assert_eq!(flags_a, flags_b, "{what}: first-step flags");
+                if step != 2 {
+                    assert_ne!(bits(&out_a), bits(&arena_a), "{what}: the step wrote nothing");
+                }
+                arena_b = out_b;
+                *fb = flags_b;
+                assert_eq!(got_state.steps_left().unwrap(), K - step - 1, "{what}");
+            } else {
+                // Past the table: nothing written, not even the first-step flags.
+                assert_same_bits(&out_a, &arena_a, &format!("{what}: a step past the table wrote"));
+                assert_eq!(&flags_a, fa, "{what}: first-step flags");
+                let skipped = u32::try_from(step - K + 1).unwrap();
+                assert_eq!((got_state.row, got_state.exhausted), (K_U32, skipped), "{what}");
+                assert!(matches!(
+                    got_state.steps_left(),
+                    Err(sgd_cuda::CudaSgdError::ScheduleExhausted { rows: K, skipped_steps })
+                        if skipped_steps == skipped
+                ));
+            }
+            arena_a = out_a;
+            *fa = flags_a;
+            state_a = got_state;
+        }
+    }
+    // The host scheduler of A ended K steps on, where B's loop is.
+    assert_eq!(sa.last_epoch(), sb.last_epoch() + i64::from(K_U32));
+    for _ in 0..K {
+        sb.step(&mut gb).unwrap();
+    }
+    assert_eq!(ga, gb);
+    state = state.advanced();
+    assert_eq!(state.row, 1);
 }

@@ -1,11 +1,15 @@
 // Runs sgd_multi_tensor_f32 (the real .cu source) on the CPU for one step.
 //
-// Input file (little-endian): u64 header[8] = {arena_f32, tensors, chunks, groups, grid, block,
-// has_scaler, chunk_elems} (counts of entries), then the arena (f32), the TensorEntry table
-// (addresses are byte offsets into the arena, momentum 0 = none), the ChunkEntry list, the
-// GroupEntry table (the kernel's structs, as sgd_cuda::table writes them), neg_lrs (f32 per
-// group), chunk_first (u32 per chunk), scaler (2 x f32 if has_scaler).
-// Output file: the arena and chunk_first after the step.
+// Input file (little-endian): u64 header[9] = {arena_f32, tensors, chunks, groups, grid, block,
+// has_scaler, chunk_elems, schedule_rows} (counts of entries), then the arena (f32), the
+// TensorEntry table (addresses are byte offsets into the arena, momentum 0 = none), the
+// ChunkEntry list, the GroupEntry table (the kernel's structs, as sgd_cuda::table writes them),
+// neg_lrs (f32 per group; with schedule_rows != 0 the device schedule's table, schedule_rows x
+// groups f32), chunk_first (u32 per chunk), scaler (2 x f32 if has_scaler), and with
+// schedule_rows != 0 the ScheduleState (4 x u32).
+// A scheduled step runs sgd_multi_tensor_f32 with the ScheduleState, then (after every block
+// has finished, as in stream order) sgd_schedule_advance on one thread.
+// Output file: the arena and chunk_first after the step, then the ScheduleState if scheduled.
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -24,8 +28,9 @@ int main(int argc, char** argv) {
     if (argc != 3) return 2;
     FILE* in = fopen(argv[1], "rb");
     if (!in) return 3;
-    uint64_t h[8];
-    if (fread(h, 8, 8, in) != 8) return 4;
+    uint64_t h[9];
+    if (fread(h, 8, 9, in) != 9) return 4;
+    const bool scheduled = h[8] != 0;
     const size_t chunks = h[2];
     std::vector<float> arena;
     std::vector<TensorEntry> tensors;
@@ -33,9 +38,10 @@ int main(int argc, char** argv) {
     std::vector<GroupEntry> groups;
     std::vector<uint32_t> chunk_first;
     std::vector<float> neg_lrs, scaler;
+    std::vector<ScheduleState> schedule;
     if (!read_vec(in, arena, h[0]) || !read_vec(in, tensors, h[1]) || !read_vec(in, chunk_list, chunks) ||
-        !read_vec(in, groups, h[3]) || !read_vec(in, neg_lrs, h[3]) || !read_vec(in, chunk_first, chunks) ||
-        !read_vec(in, scaler, h[6] ? 2 : 0))
+        !read_vec(in, groups, h[3]) || !read_vec(in, neg_lrs, scheduled ? h[8] * h[3] : h[3]) || !read_vec(in, chunk_first, chunks) ||
+        !read_vec(in, scaler, h[6] ? 2 : 0) || !read_vec(in, schedule, scheduled ? 1 : 0))
         return 5;
     fclose(in);
     // Turn arena byte offsets into addresses (arena is 16-byte aligned: vector<float> from new).
@@ -58,15 +64,24 @@ int main(int argc, char** argv) {
                 block_barrier = &bar;
                 sgd_multi_tensor_f32(tensors.data(), chunk_list.data(), (unsigned)chunks, h[7], groups.data(),
                                      neg_lrs.data(), chunk_first.data(), h[6] ? &scaler[0] : nullptr,
-                                     h[6] ? &scaler[1] : nullptr);
+                                     h[6] ? &scaler[1] : nullptr, scheduled ? schedule.data() : nullptr);
             });
         }
         for (auto& th : threads) th.join();
+    }
+    if (scheduled) {
+        // Every block has finished (the threads joined): the next launch of the stream.
+        gridDim.x = 1;
+        blockDim.x = 1;
+        blockIdx.x = 0;
+        threadIdx.x = 0;
+        sgd_schedule_advance(schedule.data());
     }
     FILE* out = fopen(argv[2], "wb");
     if (!out) return 7;
     fwrite(arena.data(), 4, arena.size(), out);
     fwrite(chunk_first.data(), 4, chunk_first.size(), out);
+    if (scheduled) fwrite(schedule.data(), sizeof(ScheduleState), 1, out);
     fclose(out);
     return 0;
 }
