@@ -165,7 +165,11 @@ fn check_f64(case: &J) -> u64 {
     let mut s: Scheduler<'static> =
         build(&qualified(case), &kw, &mut gs).unwrap_or_else(|e| panic!("{id}: {e}"));
     let rows = case["lrs_bits"].as_array().unwrap();
-    assert_eq!(rows.len(), case["steps"].as_u64().unwrap() as usize + 1, "{id}: rows");
+    assert_eq!(
+        rows.len(),
+        usize::try_from(case["steps"].as_u64().unwrap()).unwrap() + 1,
+        "{id}: rows"
+    );
     let mut worst = 0;
     for (t, row) in rows.iter().enumerate() {
         if t > 0 {
