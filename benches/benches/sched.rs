@@ -155,6 +155,7 @@ fn bench_step(c: &mut Criterion) {
                 }
                 let el = start.elapsed();
                 black_box(gr[0].lr);
+                #[allow(clippy::cast_precision_loss)] // iteration counts, far below 2^53: exact
                 el.mul_f64(iters as f64 / n as f64)
             });
         });

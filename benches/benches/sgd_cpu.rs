@@ -51,7 +51,7 @@ const CASES: [Case; 4] = [
 ];
 
 fn filled(n: usize, v: f32) -> Vec<f32> {
-    (0..n).map(|i| v + (i % 97) as f32 * 1e-3).collect()
+    (0..n).map(|i| v + f32::from(u8::try_from(i % 97).unwrap()) * 1e-3).collect()
 }
 
 fn bench_case(g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>, case: &Case) {

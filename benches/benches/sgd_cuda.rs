@@ -10,7 +10,10 @@
 //! `SGD_CUDA_BENCH_JSON` (append one JSON object per row to this file),
 //! `SGD_CUDA_CHUNK`, `SGD_CUDA_THREADS` (launch shape), `SGD_CUDA_BENCH_MS` (target time per
 //! measurement, default 200). Without a GPU it prints why it skips and exits 0.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench binary: failing loudly is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// a bench binary: failing loudly is the point.
+// Bench code: element and iteration counts (at most 64M) as f64 for rates are exact.
+#![allow(clippy::cast_precision_loss)]
 
 use std::io::Write;
 use std::sync::Arc;
@@ -46,6 +49,8 @@ fn time_per_call(stream: &Arc<CudaStream>, target_ms: f64, mut f: impl FnMut()) 
     f();
     let end = ev();
     let one_ms = f64::from(start.elapsed_ms(&end).unwrap()).max(1e-3);
+    // Saturating float-to-int (NaN to 0), then clamped: the iteration count wanted.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let iters = ((target_ms / 5.0 / one_ms) as usize).clamp(3, 20_000);
     let mut samples = Vec::new();
     for _ in 0..5 {
@@ -72,7 +77,7 @@ fn main() {
     let options = CudaSgdOptions {
         chunk_elems: env_usize("SGD_CUDA_CHUNK"),
         block_threads: env_usize("SGD_CUDA_THREADS")
-            .map_or(CudaSgdOptions::default().block_threads, |t| t as u32),
+            .map_or(CudaSgdOptions::default().block_threads, |t| u32::try_from(t).unwrap()),
     };
     let target_ms = env_usize("SGD_CUDA_BENCH_MS").unwrap_or(200) as f64;
     let wanted: Option<Vec<String>> = std::env::var("SGD_CUDA_BENCH_CASES")

@@ -62,7 +62,7 @@ struct Row {
 
 /// Bytes moved by one fused SGD step with momentum over `n` elements.
 fn sgd_bytes(n: usize) -> f64 {
-    (Pass::Momentum.bytes_per_element() * n) as f64
+    crate::num::usize_f64(Pass::Momentum.bytes_per_element() * n)
 }
 
 impl Row {
@@ -237,8 +237,8 @@ pub fn run(a: BenchArgs) -> Result<(), CliError> {
         if needed > available {
             return Err(CliError::Usage(format!(
                 "--sizes {largest}: needs {:.1} GiB of memory, {:.1} GiB are available",
-                needed as f64 / f64::from(1u32 << 30),
-                available as f64 / f64::from(1u32 << 30)
+                crate::num::u64_f64(needed) / f64::from(1u32 << 30),
+                crate::num::u64_f64(available) / f64::from(1u32 << 30)
             )));
         }
     }
@@ -308,7 +308,7 @@ fn to_table(rows: &[Row], cores: usize) -> String {
                 r.device.clone(),
                 r.backend.clone(),
                 r.elements.to_string(),
-                format!("{:.1}", 12.0 * r.elements as f64 / (1024.0 * 1024.0)),
+                format!("{:.1}", 12.0 * crate::num::usize_f64(r.elements) / (1024.0 * 1024.0)),
                 if r.threads == 0 { "-".into() } else { r.threads.to_string() },
                 format!("{:.1}", r.sgd_gbps()),
                 r.baseline.to_string(),

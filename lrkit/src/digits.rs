@@ -4,6 +4,7 @@
 use std::io::Read;
 
 use crate::error::CliError;
+use crate::num::usize_f64;
 use crate::rng::SplitMix64;
 
 /// The gzip-compressed CSV: 64 pixel counts 0..16, then the label 0..9, per row.
@@ -82,11 +83,10 @@ pub fn load() -> Result<Dataset, CliError> {
 /// Samples of `len` that `val_fraction` holds out for validation: `round(len * fraction)`,
 /// clamped to `0..=len` (a NaN fraction holds out none).
 pub fn validation_count(len: usize, val_fraction: f64) -> usize {
-    #[allow(clippy::cast_precision_loss)] // len < 2^53
-    let n = (len as f64 * val_fraction).round();
+    let n = (usize_f64(len) * val_fraction).round();
     // Clamped into 0..=len first: the conversion is exact.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let n = n.clamp(0.0, len as f64) as usize;
+    let n = n.clamp(0.0, usize_f64(len)) as usize;
     if val_fraction.is_nan() { 0 } else { n }
 }
 

@@ -13,6 +13,7 @@ mod cli;
 mod digits;
 mod error;
 mod mlp;
+mod num;
 mod optimizer;
 mod output;
 mod plot;

@@ -9,6 +9,7 @@
 //! hidden]` (group 0, the weights) and `b1 [hidden]`, `b2 [classes]` (group 1, the biases),
 //! initialised like `nn.Linear`: `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`.
 
+use crate::num::usize_f32;
 use crate::rng::SplitMix64;
 
 /// Shapes of the network.
@@ -54,8 +55,7 @@ impl Tensors {
     /// `nn.Linear`'s default initialisation, from `rng`.
     pub fn init(shape: Shape, rng: &mut SplitMix64) -> Self {
         let mut p = Self::zeros(shape);
-        #[allow(clippy::cast_precision_loss)] // layer widths are small integers
-        let (k1, k2) = (1.0 / (shape.inputs as f32).sqrt(), 1.0 / (shape.hidden as f32).sqrt());
+        let (k1, k2) = (1.0 / usize_f32(shape.inputs).sqrt(), 1.0 / usize_f32(shape.hidden).sqrt());
         for (i, bound) in [(W1, k1), (W2, k2), (B1, k1), (B2, k2)] {
             p.t[i].iter_mut().for_each(|v| *v = rng.uniform(bound));
         }
@@ -128,8 +128,7 @@ pub fn pass(
     let Some(g) = grads else { return stats };
 
     // dlogits = (softmax - onehot) / batch, stored in place of the probabilities.
-    #[allow(clippy::cast_precision_loss)] // batch sizes are small integers
-    let scale = 1.0 / batch as f32;
+    let scale = 1.0 / usize_f32(batch);
     for b in 0..batch {
         let pb = &mut ws.probs[b * classes..(b + 1) * classes];
         pb[usize::from(y[b])] -= 1.0;

@@ -5,6 +5,7 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use crate::error::CliError;
+use crate::num::usize_f64;
 use crate::schedule::Trace;
 
 /// Line colours, one per series (cycled).
@@ -64,7 +65,7 @@ impl Series {
     /// A value measured at the end of each epoch: a line through `(epoch, value)`, epochs
     /// counted from 1.
     fn line(label: impl Into<String>, values: impl Iterator<Item = f64>) -> Self {
-        let points = values.enumerate().map(|(e, y)| ((e + 1) as f64, y)).collect();
+        let points = values.enumerate().map(|(e, y)| (usize_f64(e + 1), y)).collect();
         Self { label: label.into(), points }
     }
 
@@ -73,7 +74,7 @@ impl Series {
     fn steps(label: impl Into<String>, values: impl Iterator<Item = f64>) -> Self {
         let mut points = Vec::new();
         for (e, y) in values.enumerate() {
-            let x = (e + 1) as f64;
+            let x = usize_f64(e + 1);
             points.push((x, y));
             points.push((x + 1.0, y));
         }
@@ -99,7 +100,7 @@ fn draw_lines(
     let y = y_range(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)));
     let entries = series.len() + marks.len();
     // Headroom above the data for the legend box (one line per entry).
-    let y = y.start..y.end + (y.end - y.start) * (0.08 + 0.07 * entries as f64);
+    let y = y.start..y.end + (y.end - y.start) * (0.08 + 0.07 * usize_f64(entries));
     let x_end = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).fold(2.0, f64::max);
     let mut builder = ChartBuilder::on(area);
     if let Some(c) = caption {
@@ -205,10 +206,13 @@ pub fn training(path: &Path, title: &str, s: &RunSeries) -> Result<(), CliError>
     let root = root.titled(title, ("sans-serif", 20)).map_err(|e| err(e.to_string()))?;
     let mut marks = Vec::new();
     if let Some(b) = s.best_epoch {
-        marks.push(Mark { epoch: b as f64, label: format!("lowest validation loss (epoch {b})") });
+        marks.push(Mark {
+            epoch: usize_f64(b),
+            label: format!("lowest validation loss (epoch {b})"),
+        });
     }
     if let Some(e) = s.stopped_after {
-        marks.push(Mark { epoch: e as f64, label: format!("early stop (after epoch {e})") });
+        marks.push(Mark { epoch: usize_f64(e), label: format!("early stop (after epoch {e})") });
     }
     let panels: [(&str, Vec<Series>); 3] = [
         (

@@ -13,6 +13,7 @@ use crate::cli::TrainArgs;
 use crate::digits::{self, CLASSES, FEATURES};
 use crate::error::CliError;
 use crate::mlp::{self, B1, B2, Shape, Tensors, W1, W2, Workspace};
+use crate::num::usize_f64;
 use crate::optimizer::{Device, Optimizer};
 use crate::plot::RunSeries;
 use crate::rng::SplitMix64;
@@ -94,9 +95,8 @@ struct Epoch {
     val_acc: f64,
 }
 
-#[allow(clippy::cast_precision_loss)] // sample counts are small integers
 fn ratio(a: f64, n: usize) -> f64 {
-    a / n as f64
+    a / usize_f64(n)
 }
 
 /// Runs the command.
@@ -177,8 +177,7 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
             lr: lrs[0],
             train_loss: ratio(loss_sum, train.len()),
             val_loss: ratio(v.loss_sum, val.len()),
-            #[allow(clippy::cast_precision_loss)] // counts are small integers
-            val_acc: ratio(v.correct as f64, val.len()),
+            val_acc: ratio(usize_f64(v.correct), val.len()),
         };
         history.push(e);
         say(&format!(

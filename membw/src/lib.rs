@@ -242,9 +242,9 @@ mod tests {
 
     #[test]
     fn every_pass_updates_every_element_once_per_pass_on_any_thread_count() {
-        let n = 1000;
-        let start: Vec<f32> = (0..=n).map(|i| 1.0 + i as f32 / 7.0).collect();
-        let c: Vec<f32> = (0..=n).map(|i| 2.0 - i as f32 / 3.0).collect();
+        let n = 1000i16;
+        let start: Vec<f32> = (0..=n).map(|i| 1.0 + f32::from(i) / 7.0).collect();
+        let c: Vec<f32> = (0..=n).map(|i| 2.0 - f32::from(i) / 3.0).collect();
         for pass in Pass::ALL {
             let (mut a_want, mut b_want) = (start.clone(), start.clone());
             for _ in 0..3 {

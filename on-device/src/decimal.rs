@@ -31,14 +31,21 @@ impl fmt::Display for Fixed {
         let places = self.places.min(POW10.len() - 1);
         let unit = POW10[places];
         // Below 1e9 * 1e9 < 2^63: the rounded product converts to u64 exactly.
-        let scaled = libm::round(magnitude * unit) as u64;
-        let unit = unit as u64;
+        let scaled = exact_u64(libm::round(magnitude * unit));
+        let unit = exact_u64(unit);
         let sign = if scaled == 0 { "" } else { sign };
         if places == 0 {
             return write!(f, "{sign}{scaled}");
         }
         write!(f, "{sign}{}.{:0places$}", scaled / unit, scaled % unit)
     }
+}
+
+/// A non-negative integral `f64` below 2^63 (a rounded, bounded magnitude or a power of ten)
+/// as `u64`: the conversion is exact.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // integral, in 0..2^63
+fn exact_u64(x: f64) -> u64 {
+    x as u64
 }
 
 /// `part / whole` as a percentage with two decimals, rounded half up, in integer arithmetic

@@ -164,7 +164,7 @@ mod tests {
     /// Mean loss of two samples, in f64 for a finite-difference check.
     fn mean_loss(p: &Tensors, samples: &[([f32; FEATURES], u8)]) -> f64 {
         let total: f64 = samples.iter().map(|(x, y)| f64::from(p.forward(x, *y).loss)).sum();
-        total / samples.len() as f64
+        total / f64::from(u32::try_from(samples.len()).unwrap())
     }
 
     #[test]

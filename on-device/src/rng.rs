@@ -27,6 +27,7 @@ impl Pcg32 {
         self.state = old.wrapping_mul(MULTIPLIER).wrapping_add(self.increment);
         // The truncations are the algorithm: 32 bits of the xorshifted state, rotated by the
         // top 5 bits of the old state.
+        #[allow(clippy::cast_possible_truncation)] // PCG's XSH-RR output: truncation intended
         let xorshifted = (((old >> 18) ^ old) >> 27) as u32;
         let rot = (old >> 59) as u32;
         xorshifted.rotate_right(rot)
@@ -34,6 +35,7 @@ impl Pcg32 {
 
     /// Uniform in `[-bound, bound)`: 24 random bits, every value exact in f32 before scaling.
     pub fn uniform(&mut self, bound: f32) -> f32 {
+        #[allow(clippy::cast_precision_loss)] // a 24-bit integer: exact in f32
         let unit = (self.next_u32() >> 8) as f32 * (1.0 / 16_777_216.0);
         (unit * 2.0 - 1.0) * bound
     }
@@ -73,7 +75,7 @@ mod tests {
             assert!((-0.25..0.25).contains(&u));
             assert!(rng.below(3) < 3);
         }
-        let mut items: [u16; 50] = core::array::from_fn(|i| i as u16);
+        let mut items: [u16; 50] = core::array::from_fn(|i| u16::try_from(i).unwrap());
         rng.shuffle(&mut items);
         let mut sorted = items;
         sorted.sort_unstable();

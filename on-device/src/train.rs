@@ -114,7 +114,7 @@ impl Model {
     fn gradient(&mut self, indices: &[u16], loss_sum: &mut f32) {
         self.grads.clear();
         // Minibatches hold at most 2^16 samples: exact in f32.
-        let scale = 1.0 / indices.len() as f32;
+        let scale = 1.0 / count_f32(indices.len());
         for &k in indices {
             let sample = digits::train_sample(usize::from(k));
             let x = mlp::inputs(&sample);
@@ -208,8 +208,10 @@ pub fn train(
     let mut rng = Pcg32::new(config.seed, 0);
     let mut model = Model::zeros();
     model.params.init(&mut rng);
-    // TRAIN_SAMPLES < 2^16: every index fits.
-    let mut order: [u16; TRAIN_SAMPLES] = core::array::from_fn(|i| i as u16);
+    // TRAIN_SAMPLES < 2^16 (asserted at compile time): every index fits, never u16::MAX.
+    const _: () = assert!(TRAIN_SAMPLES < 1 << 16);
+    let mut order: [u16; TRAIN_SAMPLES] =
+        core::array::from_fn(|i| u16::try_from(i).unwrap_or(u16::MAX));
     let mut last = None;
     for epoch in 0..config.max_epochs {
         let lr = [schedule.lr_at_f32(0, epoch.into())?, schedule.lr_at_f32(1, epoch.into())?];
@@ -225,10 +227,11 @@ pub fn train(
         let report = EpochReport {
             epoch: epoch + 1,
             lr: lr[0],
-            train_loss: train_loss / TRAIN_SAMPLES as f32,
-            val_loss: val_loss / VALIDATION_SAMPLES as f32,
+            train_loss: train_loss / count_f32(TRAIN_SAMPLES),
+            val_loss: val_loss / count_f32(VALIDATION_SAMPLES),
             val_correct,
-            val_total: VALIDATION_SAMPLES as u32,
+            // Fits: the data set has 1797 records.
+            val_total: u32::try_from(VALIDATION_SAMPLES).unwrap_or(u32::MAX),
         };
         on_epoch(&report);
         last = Some(report);
@@ -243,4 +246,10 @@ pub fn train(
         best_epoch: u32::try_from(stopping.best_epoch()).unwrap_or(u32::MAX),
         last,
     })
+}
+
+/// A sample count as `f32`: at most the data set's 1797 records, so exact (below 2^24).
+#[allow(clippy::cast_precision_loss)] // at most 1797 (or a minibatch, below 2^16): exact
+fn count_f32(n: usize) -> f32 {
+    n as f32
 }

@@ -242,6 +242,7 @@ mod tests {
             checked += 1;
         };
         for i in 0..200_000u64 {
+            #[allow(clippy::cast_precision_loss)] // 53-bit integers and 2^53: exact in f64
             let u = (next() >> 11) as f64 / (1u64 << 53) as f64;
             // Arguments as schedules produce them: pi * e / T over many periods, and
             // ratios for the warm-restart logarithm.

@@ -73,7 +73,9 @@ impl PerGroup {
         let mut out = [0.0; MAX_GROUPS];
         out[..values.len()].copy_from_slice(values);
         // The length fits in u8 because MAX_GROUPS does.
-        Ok(Self { values: out, len: values.len() as u8, broadcast: false })
+        let len = u8::try_from(values.len())
+            .map_err(|_| SchedError::TooManyGroups { groups: values.len(), max: MAX_GROUPS })?;
+        Ok(Self { values: out, len, broadcast: false })
     }
 
     /// Resolves to one value per group, checking the length and finiteness.

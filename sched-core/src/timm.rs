@@ -338,7 +338,7 @@ impl Divider {
     #[inline(always)]
     fn floor_div(self, t: i64) -> i64 {
         match u32::try_from(t) {
-            #[allow(clippy::cast_possible_truncation)] // the high 64 bits of a 96-bit product
+            // The high 64 bits of a 96-bit product (below 2^32: no truncation).
             Ok(n) if self.m != 0 => ((u128::from(self.m) * u128::from(n)) >> 64) as i64,
             _ => floor_div_i64(t, self.d),
         }

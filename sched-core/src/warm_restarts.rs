@@ -174,7 +174,8 @@ impl CosineAnnealingWarmRestarts {
             return (epoch.fmod(float_of(t0)), self.t_i);
         }
         let x = epoch / float_of(t0) * float_of(tm - 1) + 1.0;
-        #[allow(clippy::cast_possible_truncation)] // Python int() truncation
+        // Python int() truncation; x >= 1 and T_mult >= 2 here, so the quotient is >= 0.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let n = (x.ln() / float_of(tm).ln()) as u32;
         let pow = tm.saturating_pow(n);
         let t_cur = epoch - float_of(t0.saturating_mul(pow - 1)) / float_of(tm - 1);

@@ -28,6 +28,10 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
+    /// `below(n)` as an index (the same draw).
+    fn index(&mut self, n: usize) -> usize {
+        usize::try_from(self.below(n as u64)).unwrap()
+    }
 }
 
 /// A few schedulers of every kind with a snapshot state.
@@ -85,7 +89,7 @@ fn step(
     k: u64,
 ) -> Result<(), sched_core::SchedError> {
     if s.kind() == "ReduceLROnPlateau" {
-        s.step_with_metric(1.0 / (1.0 + k as f64), groups)
+        s.step_with_metric(1.0 / (1.0 + f64::from(u32::try_from(k).unwrap())), groups)
     } else {
         s.step(groups)
     }
@@ -100,7 +104,7 @@ fn fuzz_snapshots() {
     let (mut inputs, mut rejected, mut restored) = (0u64, 0u64, 0u64);
     let end = Instant::now() + budget();
     while Instant::now() < end {
-        let (kind, kwargs) = &specs[rng.below(specs.len() as u64) as usize];
+        let (kind, kwargs) = &specs[rng.index(specs.len())];
         let mut groups = vec![ParamGroup::new(0.1).with_momentum(0.9); 2];
         let mut s = build(kind, kwargs, &mut groups).unwrap();
         let steps = rng.below(12);
@@ -114,24 +118,24 @@ fn fuzz_snapshots() {
             // Random bytes.
             0 => {
                 for _ in 0..=rng.below(4) {
-                    let i = rng.below(bytes.len() as u64) as usize;
-                    bytes[i] = rng.next() as u8;
+                    let i = rng.index(bytes.len());
+                    bytes[i] = rng.next().to_le_bytes()[0];
                 }
             }
             // An extreme integer field (last_epoch, step_count, int0, int1).
             1 => {
-                let at = [8usize, 16, 32, 40][rng.below(4) as usize];
-                let v = EXTREMES[rng.below(EXTREMES.len() as u64) as usize];
+                let at = [8usize, 16, 32, 40][rng.index(4)];
+                let v = EXTREMES[rng.index(EXTREMES.len())];
                 bytes[at..at + 8].copy_from_slice(&v.to_ne_bytes());
             }
             // A non-finite or odd real.
             2 => {
-                let r = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.5, 1e308, -0.0]
-                    [rng.below(6) as usize];
+                let r =
+                    [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.5, 1e308, -0.0][rng.index(6)];
                 bytes[24..32].copy_from_slice(&r.to_ne_bytes());
             }
             // A truncated or lengthened buffer.
-            _ => bytes.resize(rng.below(60) as usize, 0),
+            _ => bytes.resize(rng.index(60), 0),
         }
         inputs += 1;
         let Ok(snap) = Snapshot::from_bytes(&bytes) else {

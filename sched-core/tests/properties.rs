@@ -3,6 +3,9 @@
 //! errors (never panics) for invalid input.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 #![allow(missing_docs)]
+// Test code: epochs (at most a few hundred) and spec integers (small) as f64 are exact, and
+// rounding an lr to f32 with `as` is the oracle of the f32 property.
+#![allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
 
 use proptest::prelude::*;
 use sched_core::math::ulp_distance;
@@ -132,7 +135,7 @@ proptest! {
                     Err(e) => panic!("{kind}: step {t}: {e}"),
                 }
             }
-            let e = s.last_epoch() as u64;
+            let e = u64::try_from(s.last_epoch()).unwrap();
             for (g, grp) in groups.iter().enumerate() {
                 prop_assert!(grp.lr.is_finite(), "{kind} lr not finite at {t}");
                 let c = s.lr_at(g, e).unwrap();

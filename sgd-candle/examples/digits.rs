@@ -8,7 +8,10 @@
 //! cargo run --release -p sgd-candle --example digits [-- --device cpu|cuda] [--epochs N]
 //! ```
 //! The last line is `digits: validation accuracy <A>% after <E> epochs`.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // an example: a failure ends it with its message
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// an example: a failure ends it with its message
+// An example: sample counts and 24-bit random integers (below 2^24) as f32 are exact.
+#![allow(clippy::cast_precision_loss)]
 
 use std::io::Read;
 
@@ -39,7 +42,7 @@ impl Rng {
     }
     fn shuffle<T>(&mut self, v: &mut [T]) {
         for i in (1..v.len()).rev() {
-            let j = (self.next() % (i as u64 + 1)) as usize;
+            let j = usize::try_from(self.next() % (i as u64 + 1)).unwrap();
             v.swap(i, j);
         }
     }
@@ -53,6 +56,7 @@ fn load() -> (Vec<f32>, Vec<u32>) {
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let fields: Vec<f32> = line.split(',').map(|f| f.trim().parse().unwrap()).collect();
         x.extend(fields[..64].iter().map(|p| p / 16.0));
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // a label, 0..=9
         y.push(fields[64] as u32);
     }
     (x, y)

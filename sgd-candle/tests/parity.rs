@@ -2,6 +2,8 @@
 //! where their arithmetic coincides, with schedules, and its typed errors.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is the assertion
 #![allow(missing_docs)]
+// Test code: 24-bit random integers, powers of two and small indices as f32 are exact.
+#![allow(clippy::cast_precision_loss)]
 
 use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Tensor, Var};

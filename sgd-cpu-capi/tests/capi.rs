@@ -1,5 +1,9 @@
 //! The C ABI against the Rust API: same bits, typed status codes, nothing written on error.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// tests: a failed unwrap is a failed test.
+// Test data: a pseudo-random u32 rounded to the nearest f32 (deterministic; any nearby value
+// would do), small indices as f32 (exact).
+#![allow(clippy::cast_precision_loss)]
 use std::ffi::CStr;
 use std::ptr;
 
@@ -81,8 +85,13 @@ impl Model {
             (2, 333, true),
             (3, 300_000, true),
         ];
-        let params = shape.iter().enumerate().map(|(i, s)| values(s.1, i as u32)).collect();
-        let grads = shape.iter().enumerate().map(|(i, s)| values(s.1, 100 + i as u32)).collect();
+        let params =
+            shape.iter().enumerate().map(|(i, s)| values(s.1, u32::try_from(i).unwrap())).collect();
+        let grads = shape
+            .iter()
+            .enumerate()
+            .map(|(i, s)| values(s.1, 100 + u32::try_from(i).unwrap()))
+            .collect();
         let bufs = shape.iter().map(|s| vec![0.0; s.1]).collect();
         let init = vec![0; shape.len()];
         Model { configs, shape, params, grads, bufs, init }

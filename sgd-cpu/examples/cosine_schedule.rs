@@ -7,7 +7,10 @@
 //! Group 1 (bias): lr 0.05, momentum 0.9, no weight decay.
 //!
 //! Run: `cargo run -p sgd-cpu --example cosine_schedule`
-#![allow(clippy::unwrap_used, clippy::expect_used)] // example: errors abort with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// example: errors abort with a message.
+// An example: a 24-bit integer, 2^24 and the sample count (256) as f32 are exact.
+#![allow(clippy::cast_precision_loss)]
 
 use sched_core::{CosineAnnealingLr, CosineAnnealingLrConfig, ParamGroup};
 use sgd_cpu::{GroupSpec, Sgd, SgdConfig, SgdError};

@@ -41,6 +41,7 @@ impl Rng {
             SPECIAL[(r >> 8) as usize % SPECIAL.len()]
         } else {
             // Roughly normal-ish magnitudes over many binades, both signs.
+            #[allow(clippy::cast_possible_truncation)] // bits of a random u64: truncation intended
             let mantissa = (r >> 11) as u32 & 0x7f_ffff;
             let exponent = 100 + ((r >> 40) as u32 % 50); // 2^-27 .. 2^22
             let sign = ((r >> 63) as u32) << 31;

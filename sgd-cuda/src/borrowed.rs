@@ -207,7 +207,7 @@ impl BorrowedSgd {
             tensors: address(&d_tensors, s),
             chunks: address(&d_chunks, s),
             // Fits: DeviceTensorTable::build rejects more than u32::MAX chunks.
-            num_chunks: chunks as u32,
+            num_chunks: u32::try_from(chunks).unwrap_or(u32::MAX),
             chunk_elems: plan.table.chunk_elems as u64,
             groups: address(&self.d_groups, s),
             neg_lrs: address(&self.d_neg_lrs, s),
@@ -215,7 +215,7 @@ impl BorrowedSgd {
             grad_scale: 0,
             found_inf: 0,
             schedule: 0,
-            grid: (chunks as u32).min(i32::MAX as u32),
+            grid: u32::try_from(chunks).unwrap_or(u32::MAX).min(i32::MAX as u32),
             block: self.options.block_threads,
         };
         // The tables are freed after the launch in stream order (cudarc frees on the stream).

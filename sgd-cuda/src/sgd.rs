@@ -565,7 +565,7 @@ impl CudaSgd {
             tensors: address(&self.d_tensors, s),
             chunks: address(&self.d_chunks, s),
             // Fits: DeviceTensorTable::build rejects more than u32::MAX chunks.
-            num_chunks: chunks as u32,
+            num_chunks: u32::try_from(chunks).unwrap_or(u32::MAX),
             chunk_elems: self.table.chunk_elems as u64,
             groups: address(&self.d_groups, s),
             neg_lrs: address(&self.d_neg_lrs, s),
@@ -573,7 +573,7 @@ impl CudaSgd {
             grad_scale: scale,
             found_inf,
             schedule: 0,
-            grid: (chunks as u32).min(i32::MAX as u32),
+            grid: u32::try_from(chunks).unwrap_or(u32::MAX).min(i32::MAX as u32),
             block: self.options.block_threads,
         }
     }

@@ -174,7 +174,7 @@ impl DeviceTensorTable {
             return Err(CudaSgdError::TooManyChunks { chunks: total });
         }
         let mut entries = Vec::with_capacity(tensors.len());
-        let mut chunks = Vec::with_capacity(total as usize);
+        let mut chunks = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
         let mut chunk_start = Vec::with_capacity(tensors.len() + 1);
         for (i, t) in tensors.iter().enumerate() {
             entries.push(TensorEntry {
@@ -183,14 +183,21 @@ impl DeviceTensorTable {
                 momentum: t.momentum.unwrap_or(0),
                 numel: t.len as u64,
                 // Fits: checked above.
-                group: t.group as u32,
+                group: u32::try_from(t.group).map_err(|_| CudaSgdError::UnknownGroup {
+                    tensor: i,
+                    group: t.group,
+                    groups,
+                })?,
                 flags: tensor_flags(t, chunk_elems),
             });
             chunk_start.push(chunks.len());
             // Both fit: checked above that the chunk total (>= this tensor's) and the
             // tensor count fit in u32.
             for c in 0..chunks_of(t.len, chunk_elems) {
-                chunks.push(ChunkEntry { tensor: i as u32, chunk: c as u32 });
+                let too_many = |_| CudaSgdError::TooManyChunks { chunks: total };
+                let (tensor, chunk) =
+                    (u32::try_from(i).map_err(too_many)?, u32::try_from(c).map_err(too_many)?);
+                chunks.push(ChunkEntry { tensor, chunk });
             }
         }
         chunk_start.push(chunks.len());
@@ -399,6 +406,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::cast_possible_truncation)] // the oracle: Rust's `as` f64 -> f32 rounding
     fn group_entries_round_like_step_scalars() {
         let cfg = SgdConfig {
             lr: 0.1,
@@ -422,6 +430,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::cast_possible_truncation)] // the oracle: Rust's `as` f64 -> f32 rounding
     fn neg_lrs_are_f32_of_negated_f64() {
         let lrs = [0.1f64, 0.126, 1e-3, 3.0e-7, 0.0];
         let mut out = Vec::new();

@@ -2,7 +2,10 @@
 //!
 //! Every test needing a GPU prints why it skips when there is none (set
 //! `SGD_CUDA_REQUIRE_GPU=1` to make that a failure, as `scripts/gpu-check.sh` does).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// tests: a failed unwrap is a failed test.
+// Test code: group and step counts (below 10) as f32/f64 are exact.
+#![allow(clippy::cast_precision_loss)]
 
 use std::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard};

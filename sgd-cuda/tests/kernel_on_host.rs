@@ -9,7 +9,10 @@
 //! `sgd_schedule_advance`, the step past the table). (Float semantics on the device are covered
 //! by the PTX checks and the GPU tests.)
 //! Skips with a message when no C++20 compiler (`$CXX` or `c++`) is found.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// tests: a failed unwrap is a failed test.
+// Test code: group and step counts (below 10) as f32/f64 are exact.
+#![allow(clippy::cast_precision_loss)]
 
 use std::path::PathBuf;
 use std::process::Command;

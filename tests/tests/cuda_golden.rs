@@ -107,7 +107,7 @@ fn run_case(
     let mut at = 1usize;
     for p in params {
         offsets.push(at);
-        at += p["numel"].as_u64().unwrap() as usize + 1;
+        at += usize::try_from(p["numel"].as_u64().unwrap()).unwrap() + 1;
     }
     let mut host = vec![0.0f32; at];
     let mut refs = Vec::new();
@@ -116,7 +116,7 @@ fn run_case(
         host[off..off + init.len()].copy_from_slice(&init);
         let r = off..off + init.len();
         refs.push(TensorRef {
-            group: p["group"].as_u64().unwrap() as usize,
+            group: usize::try_from(p["group"].as_u64().unwrap()).unwrap(),
             param_buffer: BufferId(0),
             params: r.clone(),
             grad_buffer: BufferId(1),

@@ -165,9 +165,12 @@ impl Run {
             (None, None) => None,
         };
         let plan: Vec<usize> = match case["spec"].get("step_plan") {
-            Some(p) => {
-                p[t].as_array().unwrap().iter().map(|i| i.as_u64().unwrap() as usize).collect()
-            }
+            Some(p) => p[t]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| usize::try_from(i.as_u64().unwrap()).unwrap())
+                .collect(),
             None => (0..self.scheds.len()).collect(),
         };
         for i in plan {
@@ -208,7 +211,9 @@ fn cmp(
 ) -> u64 {
     if lr_is_tensor {
         // PyTorch stores tensor lrs in f32: so must we (bitwise, no rounding here).
-        assert_eq!(f64::from(got as f32).to_bits(), got.to_bits(), "{}: not an f32 value", what());
+        #[allow(clippy::cast_possible_truncation)] // the check: rounding to f32 changes nothing
+        let rounded = got as f32;
+        assert_eq!(f64::from(rounded).to_bits(), got.to_bits(), "{}: not an f32 value", what());
     }
     let d = ulp_distance(got, want);
     *tally_ulp = (*tally_ulp).max(d);
@@ -264,11 +269,12 @@ fn check_case(case: &J, tally: &mut Tally) {
     let mut run =
         Run::new(case, &mut groups).unwrap_or_else(|e| panic!("{id}: construction failed: {e}"));
     let rec = &case["records"];
-    let steps = case["steps"].as_u64().unwrap() as usize;
+    let steps = usize::try_from(case["steps"].as_u64().unwrap()).unwrap();
     let lrs = rec["lrs_bits"].as_array().unwrap();
     let moms = rec.get("momentum_bits").and_then(J::as_array);
     let closed = rec.get("closed_form_bits").and_then(J::as_array);
-    let error_at = case["error"].get("at_step").and_then(J::as_u64).map(|s| s as usize);
+    let error_at =
+        case["error"].get("at_step").and_then(J::as_u64).map(|s| usize::try_from(s).unwrap());
     for r in 0..=steps {
         if r > 0 {
             let res = run.step(case, r - 1, &mut groups);
@@ -361,7 +367,7 @@ fn clean_for_ulp_stats(case: &J) -> bool {
 /// Runs `at` steps, snapshots, rebuilds afresh, restores groups + snapshot, continues.
 fn check_resume(case: &J, resume: &J, tally: &mut Tally, tensor: bool) -> u64 {
     let id = case["id"].as_str().unwrap();
-    let at = resume["at"].as_u64().unwrap() as usize;
+    let at = usize::try_from(resume["at"].as_u64().unwrap()).unwrap();
     let mut groups = case_groups(case);
     let mut run = Run::new(case, &mut groups).unwrap();
     for t in 0..at {
@@ -487,7 +493,8 @@ fn check_error_case(ec: &J) -> SchedError {
         Ok(mut run) => {
             let at = ec.get("raises_at_step").and_then(J::as_u64).unwrap_or_else(|| {
                 panic!("{id}: PyTorch raised at construction ({message}) but we built it")
-            }) as usize;
+            });
+            let at = usize::try_from(at).unwrap();
             let mut err = None;
             for t in 0..at {
                 if let Err(e) = run.step(ec, t, &mut groups) {

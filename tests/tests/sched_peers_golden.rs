@@ -165,7 +165,11 @@ fn check_f64(case: &J) -> u64 {
     let mut s: Scheduler<'static> =
         build(&qualified(case), &kw, &mut gs).unwrap_or_else(|e| panic!("{id}: {e}"));
     let rows = case["lrs_bits"].as_array().unwrap();
-    assert_eq!(rows.len(), case["steps"].as_u64().unwrap() as usize + 1, "{id}: rows");
+    assert_eq!(
+        rows.len(),
+        usize::try_from(case["steps"].as_u64().unwrap()).unwrap() + 1,
+        "{id}: rows"
+    );
     let mut worst = 0;
     for (t, row) in rows.iter().enumerate() {
         if t > 0 {
@@ -179,7 +183,8 @@ fn check_f64(case: &J) -> u64 {
             // |lr32 - lr64| <= (8 + t) * 2^-23 * (|lr| + base_lr).
             let lr32 = f64::from(s.lr_at_f32(g, t as u64).unwrap());
             let base = case["groups"][g]["lr"].as_f64().unwrap().abs();
-            let bound = (8.0 + t as f64) * f64::from(f32::EPSILON) * (closed.abs() + base);
+            let rows = f64::from(u32::try_from(t).unwrap());
+            let bound = (8.0 + rows) * f64::from(f32::EPSILON) * (closed.abs() + base);
             assert!(
                 (lr32 - closed).abs() <= bound,
                 "{id} row {t} group {g}: f32 {lr32:e} vs f64 {closed:e} (bound {bound:e})"

@@ -3,7 +3,11 @@
 //! and thread-count/backend independence (bitwise) against the scalar reference.
 //! (The kernel-level suite run against every backend is `sgd-cpu/tests/backends.rs`; torch
 //! parity is `sgd_golden.rs`.)
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// tests: a failed unwrap is a failed test.
+// Test data: a pseudo-random u32 rounded to the nearest f32 (deterministic; any nearby value
+// would do), small indices as f32 (exact).
+#![allow(clippy::cast_precision_loss)]
 
 use proptest::prelude::*;
 use sgd_cpu::{
@@ -293,10 +297,14 @@ fn results_are_bitwise_identical_for_every_thread_count_and_backend() {
         SgdConfig { lr: 0.2, ..SgdConfig::default() },
     ];
     let grads_at = |step: u32| -> Vec<Vec<f32>> {
-        numels.iter().enumerate().map(|(i, &n)| pseudo(n, 100 * step + i as u32)).collect()
+        numels
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| pseudo(n, 100 * step + u32::try_from(i).unwrap()))
+            .collect()
     };
     let init: Vec<Vec<f32>> =
-        numels.iter().enumerate().map(|(i, &n)| pseudo(n, 7 + i as u32)).collect();
+        numels.iter().enumerate().map(|(i, &n)| pseudo(n, 7 + u32::try_from(i).unwrap())).collect();
     // Reference: the scalar kernel, tensor by tensor, groups [0..3), [3..5), [5..7).
     let split = [0, 3, 5, 7];
     let mut expect = init.clone();
@@ -412,12 +420,12 @@ proptest! {
         let dampening = if nesterov { 0.0 } else { dampening };
         let config = SgdConfig { lr, momentum, dampening, weight_decay, nesterov, maximize };
         let mut sgd = Sgd::new(vec![GroupSpec { config, numels: numels.clone() }]).unwrap();
-        let mut params: Vec<Vec<f32>> = numels.iter().enumerate().map(|(i, &n)| pseudo(n, seed + i as u32)).collect();
+        let mut params: Vec<Vec<f32>> = numels.iter().enumerate().map(|(i, &n)| pseudo(n, seed + u32::try_from(i).unwrap())).collect();
         let mut expect = params.clone();
         let mut bufs: Vec<Vec<f32>> = numels.iter().map(|&n| vec![0.0; n]).collect();
         let mut init = vec![false; numels.len()];
         for step in 0..2u32 {
-            let grads: Vec<Option<Vec<f32>>> = numels.iter().enumerate().map(|(i, &n)| Some(pseudo(n, seed * 7 + step * 31 + i as u32))).collect();
+            let grads: Vec<Option<Vec<f32>>> = numels.iter().enumerate().map(|(i, &n)| Some(pseudo(n, seed * 7 + step * 31 + u32::try_from(i).unwrap()))).collect();
             reference_step(&config, &mut expect, &grads, &mut bufs, &mut init, None);
             let views: Vec<Option<&[f32]>> = grads.iter().map(|g| g.as_deref()).collect();
             let mut ps: Vec<&mut [f32]> = params.iter_mut().map(|p| &mut p[..]).collect();

@@ -164,13 +164,15 @@ fn parse_case(c: &Value) -> Case {
         let pctx = format!("{ctx} param {i}");
         let po = obj(p, &pctx);
         strict_keys(po, &["group", "shape", "numel", "init"], &[], &pctx);
-        let numel = po["numel"].as_u64().unwrap() as usize;
-        let shape: usize =
-            arr(&po["shape"], &pctx).iter().map(|d| d.as_u64().unwrap() as usize).product();
+        let numel = usize::try_from(po["numel"].as_u64().unwrap()).unwrap();
+        let shape: usize = arr(&po["shape"], &pctx)
+            .iter()
+            .map(|d| usize::try_from(d.as_u64().unwrap()).unwrap())
+            .product();
         assert_eq!(shape, numel, "{pctx}: numel vs shape");
         let t = f32_tensor(&po["init"], &pctx);
         assert_eq!(t.len(), numel, "{pctx}: init length");
-        let g = po["group"].as_u64().unwrap() as usize;
+        let g = usize::try_from(po["group"].as_u64().unwrap()).unwrap();
         assert!(g < groups.len(), "{pctx}: group {g} out of range");
         assert!(group_of.last().is_none_or(|&last| last <= g), "{pctx}: params not in group order");
         group_of.push(g);
@@ -221,13 +223,17 @@ fn parse_case(c: &Value) -> Case {
             buffers_after: list("momentum_buffer_after"),
         });
     }
-    assert_eq!(o["num_steps"].as_u64().unwrap() as usize, steps.len(), "{ctx}: num_steps");
+    assert_eq!(
+        usize::try_from(o["num_steps"].as_u64().unwrap()).unwrap(),
+        steps.len(),
+        "{ctx}: num_steps"
+    );
     // `no_grad` must agree with the null grads it describes.
     if let Some(ng) = o.get("no_grad") {
         for (t, idx) in obj(ng, ctx) {
             let t: usize = t.parse().unwrap();
             for i in arr(idx, ctx) {
-                let i = i.as_u64().unwrap() as usize;
+                let i = usize::try_from(i.as_u64().unwrap()).unwrap();
                 assert!(
                     steps[t].grads[i].is_none(),
                     "{ctx}: no_grad step {t} param {i} has a grad"

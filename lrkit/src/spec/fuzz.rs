@@ -206,7 +206,7 @@ fn exercise(text: &str, tally: &mut Tally) {
             let same = closed == stepped || (closed - stepped).abs() <= tol || !stepped.is_finite();
             assert!(same, "{text:?} epoch {epoch}: stepped {stepped:e}, closed form {closed:e}");
         }
-        let metric = sched.needs_metric().then_some(1.0 / (1.0 + epoch as f64));
+        let metric = sched.needs_metric().then_some(1.0 / (1.0 + crate::num::usize_f64(epoch)));
         if sched.step(epoch, metric, &mut groups).is_err() {
             break;
         }

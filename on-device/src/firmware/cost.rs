@@ -21,6 +21,9 @@ use sgd_cpu::{
 
 /// Elements per tensor.
 const N: usize = 1024;
+/// `N` in the u32 arithmetic of the counts.
+#[allow(clippy::cast_possible_truncation)] // 1024 fits
+const N_U32: u32 = N as u32;
 /// Steps measured.
 const STEPS: u32 = 8;
 /// Iterations of the calibration loop (two instructions each).
@@ -60,8 +63,14 @@ fn spin(iterations: u32) {
 
 /// Instructions per element, two decimals, from ticks and the calibration.
 fn per_element(ticks: u32, empty: u32, ticks_per_spin: f32, elements: u32) -> Fixed {
-    let instructions = (ticks.saturating_sub(empty)) as f32 / ticks_per_spin * 2.0;
-    Fixed { value: instructions / elements as f32, places: 2 }
+    let instructions = exact_f32(ticks.saturating_sub(empty)) / ticks_per_spin * 2.0;
+    Fixed { value: instructions / exact_f32(elements), places: 2 }
+}
+
+/// A SysTick count (24 bits) or an element count (at most `N * STEPS`) as `f32`: exact.
+#[allow(clippy::cast_precision_loss)] // below 2^24: exact
+fn exact_f32(x: u32) -> f32 {
+    x as f32
 }
 
 /// Measures and prints; returns whether the C loop (if linked) gave the same bits.
@@ -75,7 +84,7 @@ pub(super) fn report(out: &mut impl Write) -> Result<bool, fmt::Error> {
 
     let empty = ticks(|| {});
     let spin_ticks = ticks(|| spin(SPIN)).saturating_sub(empty).max(1);
-    let ticks_per_spin = spin_ticks as f32 / SPIN as f32;
+    let ticks_per_spin = exact_f32(spin_ticks) / exact_f32(SPIN);
     writeln!(
         out,
         "sgd cost: calibration: {spin_ticks} SysTick ticks for {} instructions",
@@ -102,7 +111,7 @@ pub(super) fn report(out: &mut impl Write) -> Result<bool, fmt::Error> {
             ok &= step(&mut param, &mut buf, &mut initialized);
         }
     });
-    let elements = N as u32 * STEPS;
+    let elements = N_U32 * STEPS;
     writeln!(
         out,
         "sgd cost: sgd-cpu fused_step, momentum + weight decay: {} instructions per element ({N} elements x {STEPS} steps)",
@@ -117,8 +126,8 @@ pub(super) fn report(out: &mut impl Write) -> Result<bool, fmt::Error> {
     writeln!(
         out,
         "sgd cost: one fused multiply-add: {} instructions with vfma.f32 (feature arm-vfma), {} with libm::fmaf",
-        per_element(t_vfma, empty, ticks_per_spin, N as u32),
-        per_element(t_libm, empty, ticks_per_spin, N as u32),
+        per_element(t_vfma, empty, ticks_per_spin, N_U32),
+        per_element(t_libm, empty, ticks_per_spin, N_U32),
     )?;
 
     #[cfg(feature = "c-baseline")]

@@ -14,6 +14,8 @@ impl Rng {
     }
 
     /// Mostly ordinary values in [-2, 2), some ±0, subnormals and huge values (~1e38).
+    // Bits of a random u64 as u32 (truncation intended); a 24-bit integer and 2^24 as f32 (exact).
+    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
     pub fn value(&mut self) -> f32 {
         let r = self.next();
         match r % 64 {
