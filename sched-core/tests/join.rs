@@ -16,7 +16,8 @@ proptest! {
         eta_min in 0.0f64..1e-3,
         step_size in 1u64..9,
         gamma in 0.05f64..1.0,
-        boundary in 0u64..20,
+        // SequentialLR has no closed form with a milestone at 0 (see `Join`'s docs).
+        boundary in 1u64..20,
         cosine_first in any::<bool>(),
     ) {
         let mut groups: Vec<ParamGroup> = lrs.iter().copied().map(ParamGroup::new).collect();
