@@ -263,6 +263,24 @@ impl Base {
         self.advance(groups, StepMode::RestartAtZero, |c| Ok(c.mul(c.base_lr, k0)))
     }
 
+    /// The step of a multiplicative (chainable) scheduler: a SequentialLR restart writes
+    /// `base_lr * k0` (`k0` the closed-form factor at 0); any other step writes
+    /// `lr * factor(e)` for the new epoch `e` (`None` keeps lr), the factor computed once for
+    /// all groups.
+    pub(crate) fn chain(
+        &mut self,
+        groups: &mut [ParamGroup],
+        mode: StepMode,
+        k0: impl FnOnce() -> f64,
+        factor: impl FnOnce(i64) -> Option<f64>,
+    ) -> Result<(), SchedError> {
+        if mode == StepMode::RestartAtZero {
+            return self.restart(groups, k0());
+        }
+        let e = next(self.last_epoch)?;
+        self.scale_by(groups, mode, factor(e))
+    }
+
     /// A chainable step by one factor of the epoch for every group: `lr' = lr * k`, or `lr`
     /// kept where `factor` is `None` (the factor is computed once per step, not per group).
     pub(crate) fn scale_by(

@@ -71,18 +71,20 @@ impl ConstantLr {
         mode: StepMode,
     ) -> Result<(), SchedError> {
         let (k, t) = (self.factor, self.total_iters);
-        if mode == StepMode::RestartAtZero {
-            return self.base.restart(groups, Self::factor(k, t, 0));
-        }
-        let e = crate::base::next(self.base.last_epoch)?;
-        let factor = if e == 0 {
-            Some(k)
-        } else if e != t {
-            None
-        } else {
-            Some(1.0 / k)
-        };
-        self.base.scale_by(groups, mode, factor)
+        self.base.chain(
+            groups,
+            mode,
+            || Self::factor(k, t, 0),
+            |e| {
+                if e == 0 {
+                    Some(k)
+                } else if e != t {
+                    None
+                } else {
+                    Some(1.0 / k)
+                }
+            },
+        )
     }
 
     /// Python: `factor + (e >= total_iters) * (1 - factor)`; bool * float is 0.0 or the

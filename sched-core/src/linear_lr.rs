@@ -76,20 +76,22 @@ impl LinearLr {
         groups: &mut [ParamGroup],
         mode: StepMode,
     ) -> Result<(), SchedError> {
-        if mode == StepMode::RestartAtZero {
-            return self.base.restart(groups, self.factor::<f64>(0));
-        }
-        // The factor depends on the epoch only: computed once per step (`None` keeps lr).
-        let e = crate::base::next(self.base.last_epoch)?;
+        let k0 = self.factor::<f64>(0);
         let (s, t, n) = (self.start, self.end, self.total_iters);
-        let factor = if e == 0 {
-            Some(s)
-        } else if mode == StepMode::Initial || e > n {
-            None
-        } else {
-            Some(1.0 + (t - s) / (float_of(n) * s + float_of(e - 1) * (t - s)))
-        };
-        self.base.scale_by(groups, mode, factor)
+        self.base.chain(
+            groups,
+            mode,
+            || k0,
+            |e| {
+                if e == 0 {
+                    Some(s)
+                } else if mode == StepMode::Initial || e > n {
+                    None
+                } else {
+                    Some(1.0 + (t - s) / (float_of(n) * s + float_of(e - 1) * (t - s)))
+                }
+            },
+        )
     }
 
     /// `start + (end - start) * min(T, e) / T` (`start` when `T == 0`).

@@ -77,25 +77,23 @@ impl MultiStepLr {
         self.milestones[..self.len].partition_point(|&m| m <= e)
     }
 
-    /// Number of copies of `e` in the milestones.
-    #[inline]
-    fn count(&self, e: u64) -> usize {
-        let ms = &self.milestones[..self.len];
-        ms.partition_point(|&m| m <= e) - ms.partition_point(|&m| m < e)
-    }
-
     pub(crate) fn step_mode(
         &mut self,
         groups: &mut [ParamGroup],
         mode: StepMode,
     ) -> Result<(), SchedError> {
-        if mode == StepMode::RestartAtZero {
-            return self.base.restart(groups, self.powers[self.passed(0)]);
-        }
-        // The same epoch for every group: count its milestones once.
-        let n =
-            u64::try_from(crate::base::next(self.base.last_epoch)?).map_or(0, |e| self.count(e));
-        self.base.scale_by(groups, mode, (n != 0).then_some(self.powers[n]))
+        let k0 = self.powers[self.passed(0)];
+        let (ms, powers) = (&self.milestones[..self.len], &self.powers);
+        self.base.chain(
+            groups,
+            mode,
+            || k0,
+            |e| {
+                // The same epoch for every group: count its milestones once.
+                let n = u64::try_from(e).map_or(0, |e| copies(ms, e));
+                (n != 0).then_some(powers[n])
+            },
+        )
     }
 
     #[inline]
@@ -103,6 +101,12 @@ impl MultiStepLr {
         self.base.check_group(group)?;
         Ok(self.base.times_base(group, R::from_f64(self.powers[self.passed(epoch)])))
     }
+}
+
+/// Number of copies of `e` in the sorted milestones `ms`.
+#[inline]
+fn copies(ms: &[u64], e: u64) -> usize {
+    ms.partition_point(|&m| m <= e) - ms.partition_point(|&m| m < e)
 }
 
 #[inline(always)]

@@ -58,17 +58,19 @@ impl PolynomialLr {
         groups: &mut [ParamGroup],
         mode: StepMode,
     ) -> Result<(), SchedError> {
-        if mode == StepMode::RestartAtZero {
-            return self.base.restart(groups, self.factor::<f64>(0));
-        }
-        // The factor depends on the epoch only: computed once per step (`None` keeps lr).
-        let e = crate::base::next(self.base.last_epoch)?;
+        let k0 = self.factor::<f64>(0);
         let (t, p) = (self.total_iters, self.power);
-        let factor = (mode != StepMode::Initial && e <= t).then(|| {
-            let tf = float_of(t);
-            ((1.0 - float_of(e) / tf) / (1.0 - float_of(e - 1) / tf)).pow(p)
-        });
-        self.base.scale_by(groups, mode, factor)
+        self.base.chain(
+            groups,
+            mode,
+            || k0,
+            |e| {
+                (mode != StepMode::Initial && e <= t).then(|| {
+                    let tf = float_of(t);
+                    ((1.0 - float_of(e) / tf) / (1.0 - float_of(e - 1) / tf)).pow(p)
+                })
+            },
+        )
     }
 
     /// `(1.0 - min(T, e) / T) ** power` (1 when `T == 0`).

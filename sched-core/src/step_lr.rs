@@ -71,13 +71,14 @@ impl StepLr {
         groups: &mut [ParamGroup],
         mode: StepMode,
     ) -> Result<(), SchedError> {
-        if mode == StepMode::RestartAtZero {
-            // Closed form at 0: b * gamma ** 0.
-            return self.base.restart(groups, self.powers[0]);
-        }
-        let e = crate::base::next(self.base.last_epoch)?;
-        let decays = e != 0 && e.rem_euclid(self.step_size) == 0;
-        self.base.scale_by(groups, mode, decays.then_some(self.gamma))
+        // Closed form at 0: b * gamma ** 0.
+        let (k0, step, gamma) = (self.powers[0], self.step_size, self.gamma);
+        self.base.chain(
+            groups,
+            mode,
+            || k0,
+            |e| (e != 0 && e.rem_euclid(step) == 0).then_some(gamma),
+        )
     }
 
     #[inline]
