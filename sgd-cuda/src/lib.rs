@@ -42,6 +42,8 @@
 mod borrowed;
 pub mod device;
 mod error;
+mod fixed_borrowed;
+mod foreign_stream;
 pub mod kernels;
 mod library_panic;
 mod sgd;
@@ -51,6 +53,8 @@ pub use borrowed::{BorrowedPlan, BorrowedSgd, BorrowedTensor, plan};
 /// The `cudarc` version this crate is built on (device buffers are `cudarc::driver::CudaSlice`).
 pub use cudarc;
 pub use error::CudaSgdError;
+pub use fixed_borrowed::{FixedBorrowedSgd, validate_lrs};
+pub use foreign_stream::borrow_stream;
 pub use sgd::{BufferId, CudaSgd, CudaSgdOptions, TensorRef, validate_groups, validate_tensors};
 /// A group's options and their errors (from sgd-core, the same types sgd-cpu uses).
 pub use sgd_core::{ConfigError, SgdConfig};
