@@ -37,3 +37,8 @@ pub use optimizer::{
     sgd_cuda_release_graph, sgd_cuda_set_grad_scaler, sgd_cuda_set_lrs, sgd_cuda_step,
 };
 pub use types::{SgdCudaConfigC, SgdCudaTensorC};
+
+/// The README's Rust example, compiled as a doctest (`no_run`: it needs a GPU).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
