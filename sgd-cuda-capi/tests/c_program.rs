@@ -91,7 +91,7 @@ fn c_program_matches_the_reference() {
             let g0 = series(|i| 0.5 - 0.03 * i);
             let mut w1 = series(|i| -2.0 + 0.07 * i);
             let g1: Vec<f32> = (0u8..37).map(|i| 0.25 * f32::from(i % 5) - 0.4).collect();
-            let mut b0 = vec![0.0f32; 37];
+            let mut b0 = [0.0f32; 37];
             for step in 0..3u8 {
                 let c0 = SgdConfig {
                     lr: 0.1 / f64::from(step + 1),
