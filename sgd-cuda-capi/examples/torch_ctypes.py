@@ -26,6 +26,10 @@ import sys
 
 import torch
 
+# The timing of the torch peer benchmark (same warm-up, calibration and median of 5).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from torch_cuda_sgd import time_per_call  # noqa: E402
+
 c_double_p = ctypes.POINTER(ctypes.c_double)
 
 
@@ -122,21 +126,6 @@ class Reference:
             got = got.detach().cpu()
             bad += int((ref.view(torch.int32) != got.view(torch.int32)).sum())
         return bad
-
-
-def time_per_call(fn, iters=200):
-    for _ in range(5):
-        fn()
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    samples = []
-    for _ in range(5):
-        start.record()
-        for _ in range(iters):
-            fn()
-        end.record()
-        end.synchronize()
-        samples.append(start.elapsed_time(end) * 1e3 / iters)
-    return sorted(samples)[2]  # µs, median of 5
 
 
 def main():
@@ -236,20 +225,21 @@ def main():
         check(cuda, cuda.sgd_cuda_set_grad_scaler(opt, None, None), "sgd_cuda_set_grad_scaler",
               "sgd_cuda_last_error_message")
         ours = lambda: cuda.sgd_cuda_step(opt, None, 0)  # noqa: E731
-        times = {"sgd-cuda-direct": time_per_call(ours)}
+        us = lambda fn: time_per_call(torch, fn) * 1e6  # noqa: E731
+        times = {"sgd-cuda-direct": us(ours)}
         check(cuda, cuda.sgd_cuda_capture_graph(opt), "sgd_cuda_capture_graph",
               "sgd_cuda_last_error_message")
-        times["sgd-cuda-graph"] = time_per_call(ours)
+        times["sgd-cuda-graph"] = us(ours)
         torch_opt = torch.optim.SGD(
             [{"params": [p for p, g in zip(params, group_of) if g == 0], "weight_decay": 1e-4,
               "nesterov": True},
              {"params": [p for p, g in zip(params, group_of) if g == 1], "dampening": 0.1}],
             lr=0.01, momentum=0.9, fused=True)
-        times["torch-fused"] = time_per_call(torch_opt.step)
+        times["torch-fused"] = us(torch_opt.step)
         torch_graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(torch_graph, stream=stream):
             torch_opt.step()
-        times["torch-fused-graph"] = time_per_call(torch_graph.replay)
+        times["torch-fused-graph"] = us(torch_graph.replay)
         cuda.sgd_cuda_destroy(opt)
         torch.cuda.synchronize()
     numel = sum(p.numel() for p in params)
