@@ -15,7 +15,8 @@
  * Everything a call can check on the host is checked before anything is written to the device or
  * launched; a negative status means the call changed nothing (except SGD_CUDA_ERR_PANIC, a bug),
  * and sgd_cuda_last_error_message() names the bad value. Work is enqueued on the caller's stream,
- * in order with the caller's own work on it; calls return without waiting for the device.
+ * in order with the caller's own work on it; calls return without waiting for the device, and
+ * leave the calling thread's current CUDA context as they found it.
  * One optimizer must not be used from two threads at once.
  */
 #ifndef SGD_CUDA_H

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use sgd_cuda::CudaSgdError;
+use sgd_cuda::{CudaSgdError, preserving_current_context};
 
 /// What an entry point returns: `0` is success; negative values are errors, and then the call
 /// changed nothing (but for [`SgdCudaStatus::Panic`]).
@@ -266,7 +266,11 @@ thread_local! {
 /// Runs the body of an entry point: a panic inside becomes [`SgdCudaStatus::Panic`] (with the
 /// message of sgd-core's `panic_message`) instead of unwinding into C; the outcome is recorded
 /// as this thread's last error message, and its status code returned.
+///
+/// The body runs in [`sgd_cuda::preserving_current_context`]: the caller's current CUDA context
+/// (PyTorch's current device, say) is current again when the call returns.
 pub(crate) fn guarded(body: impl FnOnce() -> Result<(), CapiError>) -> i32 {
+    let body = || preserving_current_context(body);
     let result = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| {
         Err(CapiError::Panic(sgd_core::panic_message(&*payload).to_owned()))
     });

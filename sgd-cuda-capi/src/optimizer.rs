@@ -227,6 +227,7 @@ pub unsafe extern "C" fn sgd_cuda_destroy(opt: *mut SgdCudaOptimizer) {
         // and is freed once.
         let opt = unsafe { Box::from_raw(opt) };
         // Freeing device memory cannot panic in practice; never unwind into C if it did.
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(opt)));
+        let free = || sgd_cuda::preserving_current_context(|| drop(opt));
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(free));
     }
 }

@@ -1,13 +1,13 @@
 //! Streams that belong to someone else: PyTorch's current stream, a C program's
 //! `cudaStream_t`.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use cudarc::driver::CudaStream;
-use cudarc::driver::sys::{CUcontext, CUstream, cuStreamGetCtx};
+use cudarc::driver::sys::{CUcontext, CUstream, cuCtxGetCurrent, cuCtxSetCurrent, cuStreamGetCtx};
 
 use crate::CudaSgdError;
-use crate::device::open_context;
+use crate::device::{driver_available, open_context};
 use crate::library_panic::catch_library_panic;
 
 /// `stream`, a stream of device `ordinal` created and owned by someone else (a framework's
@@ -55,18 +55,44 @@ pub unsafe fn borrow_stream(
     })
 }
 
+/// Runs `f`, then makes the CUDA context that was current on this thread before it current
+/// again (also when `f` panics). cudarc makes its context current for each of its calls; a
+/// caller such as PyTorch, whose current device may be another one, keeps its own. Without a
+/// driver library it only runs `f`.
+pub fn preserving_current_context<T>(f: impl FnOnce() -> T) -> T {
+    /// Makes its context current again when dropped.
+    struct Restore(CUcontext);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: `self.0` was current on this thread just before (a live context or null);
+            // the driver library is loaded (checked before this guard was made).
+            let _ = unsafe { cuCtxSetCurrent(self.0) };
+        }
+    }
+    static DRIVER: OnceLock<bool> = OnceLock::new();
+    if !*DRIVER.get_or_init(driver_available) {
+        return f();
+    }
+    let mut saved: CUcontext = std::ptr::null_mut();
+    // SAFETY: a valid out pointer; the driver library is loaded (checked above).
+    let _restore =
+        unsafe { cuCtxGetCurrent(&raw mut saved) }.result().ok().map(|()| Restore(saved));
+    f()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn without_a_driver_the_error_says_so() {
-        if crate::device::driver_available() {
+        if driver_available() {
             std::eprintln!("skipping without_a_driver_the_error_says_so: a CUDA driver is here");
             return;
         }
         // SAFETY: the driver library is missing, so the handle is never used.
         let err = unsafe { borrow_stream(0, std::ptr::null_mut()) }.err();
         assert!(matches!(err, Some(CudaSgdError::DriverLibraryNotFound)), "{err:?}");
+        assert_eq!(preserving_current_context(|| 7), 7);
     }
 }

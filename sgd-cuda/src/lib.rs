@@ -54,7 +54,7 @@ pub use borrowed::{BorrowedPlan, BorrowedSgd, BorrowedTensor, plan};
 pub use cudarc;
 pub use error::CudaSgdError;
 pub use fixed_borrowed::{FixedBorrowedSgd, validate_lrs};
-pub use foreign_stream::borrow_stream;
+pub use foreign_stream::{borrow_stream, preserving_current_context};
 pub use sgd::{BufferId, CudaSgd, CudaSgdOptions, TensorRef, validate_groups, validate_tensors};
 /// A group's options and their errors (from sgd-core, the same types sgd-cpu uses).
 pub use sgd_core::{ConfigError, SgdConfig};
