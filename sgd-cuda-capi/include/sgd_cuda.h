@@ -91,7 +91,8 @@ typedef struct sgd_cuda_optimizer sgd_cuda_optimizer;
  * then loads the driver, checks the stream's context, compiles the kernel (once per device and
  * process, NVRTC) and uploads its tables (a few words per tensor) on the stream.
  * On success *out is the optimizer; on failure *out is NULL and nothing was created. The arrays
- * are copied: they may be freed after the call. */
+ * are copied: they may be freed after the call. Not while the stream is being captured (the
+ * uploads would become part of the graph). */
 int32_t sgd_cuda_create(int32_t device, void *stream,
                         const sgd_cuda_config *groups, size_t n_groups,
                         const sgd_cuda_tensor *tensors, size_t n_tensors,

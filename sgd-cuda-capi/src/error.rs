@@ -308,3 +308,57 @@ pub unsafe extern "C" fn sgd_cuda_last_error_message(buf: *mut u8, len: usize) -
     });
     copied.unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use sgd_core::ConfigError;
+
+    use super::*;
+
+    #[test]
+    fn every_driver_side_error_has_its_status_and_sgd_cudas_message() {
+        let cases = [
+            (CudaSgdError::DriverLibraryNotFound, SgdCudaStatus::NoDriver),
+            (CudaSgdError::NvrtcLibraryNotFound, SgdCudaStatus::NoNvrtc),
+            (CudaSgdError::NoDevice { ordinal: 3, count: 1 }, SgdCudaStatus::InvalidDevice),
+            (CudaSgdError::StreamOfAnotherContext { ordinal: 0 }, SgdCudaStatus::WrongContext),
+            (CudaSgdError::LrUploadDuringCapture, SgdCudaStatus::Capturing),
+            (CudaSgdError::LrCount { expected: 2, got: 1 }, SgdCudaStatus::LrCount),
+            (
+                CudaSgdError::Config(ConfigError::NegativeLearningRate { group: 1, lr: -0.5 }),
+                SgdCudaStatus::InvalidConfig,
+            ),
+            (
+                CudaSgdError::MisalignedGradScaler { name: "found_inf", address: 6 },
+                SgdCudaStatus::Misaligned,
+            ),
+            (CudaSgdError::TooManyChunks { chunks: 1 << 33 }, SgdCudaStatus::TooLarge),
+            (
+                CudaSgdError::LibraryPanic { context: "NVRTC compile", message: "x".into() },
+                SgdCudaStatus::Cuda,
+            ),
+            (CudaSgdError::GradScalingDisabled, SgdCudaStatus::Other),
+        ];
+        for (e, status) in cases {
+            let message = e.to_string();
+            let c = CapiError::from(e);
+            assert_eq!(c.status(), status, "{message}");
+            assert_eq!(c.to_string(), message);
+        }
+        let panic = CapiError::Panic("boom".into());
+        assert_eq!(
+            (panic.status(), panic.to_string().as_str()),
+            (SgdCudaStatus::Panic, "internal error (panic): boom")
+        );
+    }
+
+    #[test]
+    fn a_panic_in_a_body_is_a_status_and_a_message() {
+        let status = guarded(|| panic!("bad {}", 7));
+        assert_eq!(status, SgdCudaStatus::Panic as i32);
+        let message = LAST_ERROR.with(|m| m.borrow().clone());
+        assert_eq!(message, "internal error (panic): bad 7");
+        assert_eq!(guarded(|| Ok(())), 0);
+        assert_eq!(LAST_ERROR.with(|m| m.borrow().clone()), "");
+    }
+}
