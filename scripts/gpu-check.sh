@@ -5,7 +5,11 @@
 #      the torch golden vectors), failing instead of skipping when no GPU is usable;
 #   2. benchmarks our step (direct launch and CUDA graph) against torch.optim.SGD(fused=True) and
 #      (foreach=True), with a device-to-device copy of the same traffic as the baseline, all
-#      measured in this run, and prints the comparison table and the targets.
+#      measured in this run, and prints the comparison table and the targets;
+#   3. runs sgd-cuda-capi/examples/torch_ctypes.py on the C ABI library in BIN_DIR: a short torch
+#      training loop stepped through libsgd_cuda_capi.so on torch's current stream, bitwise
+#      against the scalar reference (libsgd_cpu_capi.so), the step inside torch's own CUDA graph,
+#      and its time against torch fused on the same tensors.
 #
 # Usage: scripts/gpu-check.sh [BIN_DIR]     (default device-bin/, made by scripts/build-device-bin.sh)
 # Results: ${OUT:-./gpu-check-out}/{summary.txt,report.txt,*.log,*.jsonl}
@@ -90,5 +94,18 @@ else
 fi
 
 python3 "$here/torch_cuda_sgd.py" --report "$out/ours.jsonl" "$out/torch.jsonl" | tee "$out/report.txt"
+
+# 3. The C ABI from PyTorch (ctypes): training loop bitwise, caller capture, time against torch fused.
+if [ -e "$bin/libsgd_cuda_capi.so" ] && [ -e "$bin/libsgd_cpu_capi.so" ]; then
+  if timeout "$part_timeout" python3 "$here/../sgd-cuda-capi/examples/torch_ctypes.py" --lib-dir "$bin" \
+      --json "$out/torch_ctypes.json" >"$out/torch_ctypes.log" 2>&1; then
+    say "PASS torch_ctypes ($(tail -n 1 "$out/torch_ctypes.log"))"
+  else
+    say "FAIL torch_ctypes (exit $?): see $out/torch_ctypes.log"; failed=1
+  fi
+  cat "$out/torch_ctypes.log"
+else
+  say "no $bin/libsgd_cuda_capi.so or libsgd_cpu_capi.so (scripts/build-device-bin.sh copies them)"; failed=1
+fi
 say "results in $out; $([ $failed -eq 0 ] && echo 'all tests passed' || echo 'SOME PARTS FAILED')"
 exit $failed

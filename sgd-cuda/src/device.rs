@@ -23,6 +23,18 @@ pub fn driver_available() -> bool {
 /// [`CudaSgdError::NoDevice`] / [`CudaSgdError::Driver`] when the driver finds no usable GPU;
 /// never panics. A non-default stream is created because graph capture needs one.
 pub fn open_stream(ordinal: usize) -> Result<Arc<CudaStream>, CudaSgdError> {
+    let ctx = open_context(ordinal)?;
+    catch_library_panic("create stream", || {
+        ctx.new_stream().map_err(CudaSgdError::driver("cuStreamCreate"))
+    })
+}
+
+/// Opens device `ordinal`'s primary context (the one the CUDA runtime, and so PyTorch, uses).
+///
+/// Returns [`CudaSgdError::DriverLibraryNotFound`] when there is no driver library,
+/// [`CudaSgdError::NoDevice`] / [`CudaSgdError::Driver`] when the driver finds no usable GPU;
+/// never panics.
+pub fn open_context(ordinal: usize) -> Result<Arc<CudaContext>, CudaSgdError> {
     if !driver_available() {
         return Err(CudaSgdError::DriverLibraryNotFound);
     }
@@ -34,9 +46,7 @@ pub fn open_stream(ordinal: usize) -> Result<Arc<CudaStream>, CudaSgdError> {
         if ordinal >= count {
             return Err(CudaSgdError::NoDevice { ordinal, count });
         }
-        let ctx =
-            CudaContext::new(ordinal).map_err(CudaSgdError::driver("cuDevicePrimaryCtxRetain"))?;
-        ctx.new_stream().map_err(CudaSgdError::driver("cuStreamCreate"))
+        CudaContext::new(ordinal).map_err(CudaSgdError::driver("cuDevicePrimaryCtxRetain"))
     })
 }
 

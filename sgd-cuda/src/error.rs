@@ -219,6 +219,23 @@ pub enum CudaSgdError {
     },
     /// A scheduled step without a device schedule (`CudaSgd::set_device_schedule` first).
     NoDeviceSchedule,
+    /// A stream handed over by its owner ([`crate::borrow_stream`]) belongs to another CUDA
+    /// context than the primary context of the device it was given for.
+    StreamOfAnotherContext {
+        /// The device ordinal given with the stream.
+        ordinal: usize,
+    },
+    /// A device address of the gradient scaler (`grad_scale` or `found_inf`) that is not
+    /// 4-byte aligned (not an `f32` address).
+    MisalignedGradScaler {
+        /// Which one: `"grad_scale"` or `"found_inf"`.
+        name: &'static str,
+        /// The byte address.
+        address: u64,
+    },
+    /// New learning rates while the stream is being captured into a CUDA graph: the copy
+    /// would become part of the graph. Set them before the capture begins.
+    LrUploadDuringCapture,
 }
 
 impl fmt::Display for CudaSgdError {
@@ -324,6 +341,16 @@ impl fmt::Display for CudaSgdError {
             Self::NoDeviceSchedule => {
                 f.write_str("no device schedule is set (call set_device_schedule first)")
             }
+            Self::StreamOfAnotherContext { ordinal } => write!(
+                f,
+                "the stream does not belong to the primary context of CUDA device {ordinal}"
+            ),
+            Self::MisalignedGradScaler { name, address } => {
+                write!(f, "{name}: device address {address:#x} is not 4-byte aligned")
+            }
+            Self::LrUploadDuringCapture => f.write_str(
+                "new learning rates while the stream is being captured: set them before the capture begins",
+            ),
         }
     }
 }

@@ -44,6 +44,8 @@
 mod borrowed;
 pub mod device;
 mod error;
+mod fixed_borrowed;
+mod foreign_stream;
 pub mod kernels;
 mod library_panic;
 pub mod schedule;
@@ -55,6 +57,8 @@ pub use borrowed::{BorrowedPlan, BorrowedSgd, BorrowedTensor, plan};
 /// The `cudarc` version this crate is built on (device buffers are `cudarc::driver::CudaSlice`).
 pub use cudarc;
 pub use error::CudaSgdError;
+pub use fixed_borrowed::{FixedBorrowedSgd, validate_lrs};
+pub use foreign_stream::{borrow_stream, preserving_current_context};
 /// The sched-core version device schedules are recorded with ([`CudaSgd::set_device_schedule`]).
 pub use sched_core;
 pub use schedule::LrTable;
