@@ -1,5 +1,4 @@
 //! Status codes, the typed error behind each, and the last error message per thread.
-use std::cell::RefCell;
 use std::fmt;
 
 use sgd_cpu::SgdError;
@@ -219,19 +218,13 @@ impl From<SgdError> for CapiError {
     }
 }
 
-thread_local! {
-    /// The message of the last error on this thread ("" after a success).
-    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
-}
-
 /// Records the outcome of a call on this thread and returns its status code.
 pub(crate) fn record(result: Result<SgdStatus, CapiError>) -> i32 {
     let (status, message) = match result {
         Ok(status) => (status, String::new()),
         Err(e) => (e.status(), e.to_string()),
     };
-    // `try_with`: during thread teardown the slot may be gone; the status still reports.
-    let _ = LAST_ERROR.try_with(|m| *m.borrow_mut() = message);
+    sgd_capi_support::last_error::set(message);
     status as i32
 }
 
@@ -244,19 +237,6 @@ pub(crate) fn record(result: Result<SgdStatus, CapiError>) -> i32 {
 /// `buf` is null or valid for `len` bytes of writes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sgd_last_error_message(buf: *mut u8, len: usize) -> usize {
-    let copied = LAST_ERROR.try_with(|m| {
-        let m = m.borrow();
-        let bytes = m.as_bytes();
-        if !buf.is_null() && len > 0 {
-            let n = bytes.len().min(len - 1);
-            // SAFETY: the caller guarantees `buf` is valid for `len > n` bytes; the message is
-            // a separate Rust allocation, so the regions do not overlap.
-            unsafe {
-                std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, n);
-                *buf.add(n) = 0;
-            }
-        }
-        bytes.len()
-    });
-    copied.unwrap_or(0)
+    // SAFETY: the caller's guarantee on `buf` is `copy_to`'s.
+    unsafe { sgd_capi_support::last_error::copy_to(buf, len) }
 }

@@ -1,36 +1,8 @@
 //! The `#[repr(C)]` structs of the header (`include/sgd_cpu.h`).
-use sgd_core::SgdConfig;
 
-/// `sgd_config`: the options of one parameter group, as `torch.optim.SGD` takes them.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SgdConfigC {
-    /// `lr`.
-    pub lr: f64,
-    /// `momentum` (`0` = no momentum buffer).
-    pub momentum: f64,
-    /// `dampening`.
-    pub dampening: f64,
-    /// `weight_decay`.
-    pub weight_decay: f64,
-    /// `nesterov` (non-zero = true).
-    pub nesterov: u32,
-    /// `maximize` (non-zero = true).
-    pub maximize: u32,
-}
-
-impl From<SgdConfigC> for SgdConfig {
-    fn from(c: SgdConfigC) -> Self {
-        SgdConfig {
-            lr: c.lr,
-            momentum: c.momentum,
-            dampening: c.dampening,
-            weight_decay: c.weight_decay,
-            nesterov: c.nesterov != 0,
-            maximize: c.maximize != 0,
-        }
-    }
-}
+/// `sgd_config`: the options of one parameter group, as `torch.optim.SGD` takes them (the
+/// struct both C ABIs share).
+pub type SgdConfigC = sgd_capi_support::ConfigC;
 
 /// `sgd_tensor`: one parameter tensor (flattened f32) and its state.
 #[repr(C)]

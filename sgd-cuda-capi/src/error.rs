@@ -1,6 +1,5 @@
 //! Status codes, the typed error behind each, the last error message per thread, and the guard
 //! every entry point runs in.
-use std::cell::RefCell;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -258,11 +257,6 @@ impl From<CudaSgdError> for CapiError {
     }
 }
 
-thread_local! {
-    /// The message of the last error on this thread ("" after a success).
-    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
-}
-
 /// Runs the body of an entry point: a panic inside becomes [`SgdCudaStatus::Panic`] (with the
 /// message of sgd-core's `panic_message`) instead of unwinding into C; the outcome is recorded
 /// as this thread's last error message, and its status code returned.
@@ -278,8 +272,7 @@ pub(crate) fn guarded(body: impl FnOnce() -> Result<(), CapiError>) -> i32 {
         Ok(()) => (SgdCudaStatus::Ok, String::new()),
         Err(e) => (e.status(), e.to_string()),
     };
-    // `try_with`: during thread teardown the slot may be gone; the status still reports.
-    let _ = LAST_ERROR.try_with(|m| *m.borrow_mut() = message);
+    sgd_capi_support::last_error::set(message);
     status as i32
 }
 
@@ -292,21 +285,8 @@ pub(crate) fn guarded(body: impl FnOnce() -> Result<(), CapiError>) -> i32 {
 /// `buf` is null or valid for `len` bytes of writes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sgd_cuda_last_error_message(buf: *mut u8, len: usize) -> usize {
-    let copied = LAST_ERROR.try_with(|m| {
-        let m = m.borrow();
-        let bytes = m.as_bytes();
-        if !buf.is_null() && len > 0 {
-            let n = bytes.len().min(len - 1);
-            // SAFETY: the caller guarantees `buf` is valid for `len > n` bytes; the message is
-            // a separate Rust allocation, so the regions do not overlap.
-            unsafe {
-                std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, n);
-                *buf.add(n) = 0;
-            }
-        }
-        bytes.len()
-    });
-    copied.unwrap_or(0)
+    // SAFETY: the caller's guarantee on `buf` is `copy_to`'s.
+    unsafe { sgd_capi_support::last_error::copy_to(buf, len) }
 }
 
 #[cfg(test)]
@@ -356,9 +336,14 @@ mod tests {
     fn a_panic_in_a_body_is_a_status_and_a_message() {
         let status = guarded(|| panic!("bad {}", 7));
         assert_eq!(status, SgdCudaStatus::Panic as i32);
-        let message = LAST_ERROR.with(|m| m.borrow().clone());
-        assert_eq!(message, "internal error (panic): bad 7");
+        let last = || {
+            let mut buf = [0u8; 64];
+            // SAFETY: `buf` is valid for its 64 bytes.
+            let n = unsafe { sgd_cuda_last_error_message(buf.as_mut_ptr(), buf.len()) };
+            String::from_utf8_lossy(&buf[..n]).into_owned()
+        };
+        assert_eq!(last(), "internal error (panic): bad 7");
         assert_eq!(guarded(|| Ok(())), 0);
-        assert_eq!(LAST_ERROR.with(|m| m.borrow().clone()), "");
+        assert_eq!(last(), "");
     }
 }

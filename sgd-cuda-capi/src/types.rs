@@ -1,37 +1,8 @@
 //! The `#[repr(C)]` structs of the header (`include/sgd_cuda.h`).
-use sgd_core::SgdConfig;
 
 /// `sgd_cuda_config`: the options of one parameter group, as `torch.optim.SGD` takes them (the
-/// fields of `sgd_cpu.h`'s `sgd_config`).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SgdCudaConfigC {
-    /// `lr`: the first learning rate (steps set new ones).
-    pub lr: f64,
-    /// `momentum` (`0` = no momentum buffer).
-    pub momentum: f64,
-    /// `dampening`.
-    pub dampening: f64,
-    /// `weight_decay`.
-    pub weight_decay: f64,
-    /// `nesterov` (non-zero = true).
-    pub nesterov: u32,
-    /// `maximize` (non-zero = true).
-    pub maximize: u32,
-}
-
-impl From<SgdCudaConfigC> for SgdConfig {
-    fn from(c: SgdCudaConfigC) -> Self {
-        SgdConfig {
-            lr: c.lr,
-            momentum: c.momentum,
-            dampening: c.dampening,
-            weight_decay: c.weight_decay,
-            nesterov: c.nesterov != 0,
-            maximize: c.maximize != 0,
-        }
-    }
-}
+/// fields of `sgd_cpu.h`'s `sgd_config`: the struct both C ABIs share).
+pub type SgdCudaConfigC = sgd_capi_support::ConfigC;
 
 /// `sgd_cuda_tensor`: one parameter tensor, as device pointers to `f32`.
 #[repr(C)]
