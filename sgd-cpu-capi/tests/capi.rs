@@ -27,14 +27,7 @@ fn values(n: usize, seed: u32) -> Vec<f32> {
 }
 
 fn config_c(c: SgdConfig) -> SgdConfigC {
-    SgdConfigC {
-        lr: c.lr,
-        momentum: c.momentum,
-        dampening: c.dampening,
-        weight_decay: c.weight_decay,
-        nesterov: c.nesterov.into(),
-        maximize: c.maximize.into(),
-    }
+    SgdConfigC::from(c)
 }
 
 /// The message of the last error on this thread.

@@ -72,17 +72,7 @@ fn c_steps_match_the_scalar_reference_on_a_gpu() {
         lens.iter().map(|&n| stream.alloc_zeros::<f32>(n).unwrap()).collect();
     let mut scaler = stream.clone_htod(&[1.0f32, 0.0]).unwrap();
 
-    let configs: Vec<SgdCudaConfigC> = groups
-        .iter()
-        .map(|c| SgdCudaConfigC {
-            lr: c.lr,
-            momentum: c.momentum,
-            dampening: c.dampening,
-            weight_decay: c.weight_decay,
-            nesterov: c.nesterov.into(),
-            maximize: c.maximize.into(),
-        })
-        .collect();
+    let configs: Vec<SgdCudaConfigC> = groups.iter().map(|&c| SgdCudaConfigC::from(c)).collect();
     let tensors: Vec<SgdCudaTensorC> = (0..lens.len())
         .map(|i| SgdCudaTensorC {
             param: ptr::with_exposed_provenance_mut(address(&params[i], &stream)),
