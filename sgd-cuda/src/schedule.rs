@@ -271,6 +271,28 @@ mod tests {
         ),
         ("CosineAnnealingWarmRestarts", &[("T_0", Value::Int(4)), ("T_mult", Value::Int(2))]),
         ("PolynomialLR", &[("total_iters", Value::Int(9)), ("power", Value::Float(2.0))]),
+        // The peer families drive the device schedule with no special case.
+        (
+            "transformers.get_cosine_schedule_with_warmup",
+            &[("num_warmup_steps", Value::Int(3)), ("num_training_steps", Value::Int(30))],
+        ),
+        (
+            "timm.CosineLRScheduler",
+            &[
+                ("t_initial", Value::Int(6)),
+                ("cycle_limit", Value::Int(3)),
+                ("warmup_t", Value::Int(2)),
+            ],
+        ),
+        (
+            "optax.warmup_cosine_decay_schedule",
+            &[
+                ("init_value", Value::Float(0.0)),
+                ("peak_value", Value::Float(0.1)),
+                ("warmup_steps", Value::Int(3)),
+                ("decay_steps", Value::Int(30)),
+            ],
+        ),
     ];
 
     #[test]
