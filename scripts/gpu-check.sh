@@ -93,7 +93,8 @@ else
   say "FAIL bench torch (exit $?): see $out/torch.log"; tail -n 20 "$out/torch.log" || true
 fi
 
-python3 "$here/torch_cuda_sgd.py" --report "$out/ours.jsonl" "$out/torch.jsonl" | tee "$out/report.txt"
+python3 "$here/torch_cuda_sgd.py" --report "$out/ours.jsonl" "$out/torch.jsonl" | tee "$out/report.txt" \
+  || echo "report failed (see above); the checks below still run"
 
 # 3. The C ABI from PyTorch (ctypes): training loop bitwise, caller capture, time against torch fused.
 if [ -e "$bin/libsgd_cuda_capi.so" ] && [ -e "$bin/libsgd_cpu_capi.so" ]; then

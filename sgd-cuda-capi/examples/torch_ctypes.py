@@ -200,6 +200,8 @@ def main():
         result["training_steps_checked"] = args.steps
 
         # 2. The step inside the caller's own graph, replayed with new learning rates.
+        # The loop above may end on a skipped step: replays compare unskipped steps.
+        found_inf.fill_(0.0)
         try:
             torch.cuda.synchronize()
             graph = torch.cuda.CUDAGraph()

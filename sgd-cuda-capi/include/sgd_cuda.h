@@ -44,7 +44,7 @@ extern "C" {
 #define SGD_CUDA_ERR_LR_COUNT (-13)         /* n_lrs != n_groups */
 #define SGD_CUDA_ERR_DEFAULT_STREAM (-14)   /* the stream is NULL or CU_STREAM_LEGACY */
 #define SGD_CUDA_ERR_INVALID_DEVICE (-15)   /* a negative ordinal, or no such device */
-#define SGD_CUDA_ERR_CAPTURING (-16)        /* new learning rates while the stream is captured */
+#define SGD_CUDA_ERR_CAPTURING (-16)        /* create, capture or new lrs while the stream is captured */
 #define SGD_CUDA_ERR_NO_DRIVER (-20)        /* libcuda could not be loaded */
 #define SGD_CUDA_ERR_NO_NVRTC (-21)         /* libnvrtc could not be loaded */
 #define SGD_CUDA_ERR_WRONG_CONTEXT (-22)    /* the stream is not of the device's primary context */
@@ -115,7 +115,11 @@ int32_t sgd_cuda_set_lrs(sgd_cuda_optimizer *opt, const double *lrs, size_t n_lr
  * is divided by *grad_scale, and a step where *found_inf != 0 changes nothing (not even the
  * first-step state). Each is a device pointer to one float32 (e.g. GradScaler's scale and
  * found_inf tensors), or NULL (no scaling / never skip); 4-byte aligned and not inside a
- * parameter or momentum buffer (checked). Drops a captured graph: capture again afterwards. */
+ * parameter or momentum buffer (checked). Drops a captured graph: capture again afterwards.
+ * Differences from torch's fused SGD: torch skips only when *found_inf == 1.0 (here any non-zero
+ * value, NaN included, skips); torch also writes the unscaled gradient back into p.grad (here the
+ * gradient is read only); a skipped first step leaves the momentum buffer uninitialised here
+ * (torch treats the next step as not-first). The parameters are bitwise torch's otherwise. */
 int32_t sgd_cuda_set_grad_scaler(sgd_cuda_optimizer *opt, const float *grad_scale,
                                  const float *found_inf);
 

@@ -187,7 +187,9 @@ fn cuda_status(e: &CudaSgdError) -> SgdCudaStatus {
         }
         CudaSgdError::TooManyChunks { .. } => SgdCudaStatus::TooLarge,
         CudaSgdError::LrCount { .. } => SgdCudaStatus::LrCount,
-        CudaSgdError::LrUploadDuringCapture => SgdCudaStatus::Capturing,
+        CudaSgdError::LrUploadDuringCapture | CudaSgdError::StreamCapturing { .. } => {
+            SgdCudaStatus::Capturing
+        }
         CudaSgdError::NoDevice { .. } => SgdCudaStatus::InvalidDevice,
         CudaSgdError::DriverLibraryNotFound => SgdCudaStatus::NoDriver,
         CudaSgdError::NvrtcLibraryNotFound => SgdCudaStatus::NoNvrtc,
@@ -303,6 +305,10 @@ mod tests {
             (CudaSgdError::NoDevice { ordinal: 3, count: 1 }, SgdCudaStatus::InvalidDevice),
             (CudaSgdError::StreamOfAnotherContext { ordinal: 0 }, SgdCudaStatus::WrongContext),
             (CudaSgdError::LrUploadDuringCapture, SgdCudaStatus::Capturing),
+            (
+                CudaSgdError::StreamCapturing { what: "capturing the step" },
+                SgdCudaStatus::Capturing,
+            ),
             (CudaSgdError::LrCount { expected: 2, got: 1 }, SgdCudaStatus::LrCount),
             (
                 CudaSgdError::Config(ConfigError::NegativeLearningRate { group: 1, lr: -0.5 }),

@@ -41,12 +41,12 @@ pub unsafe extern "C" fn sgd_cuda_create(
         if out.is_null() {
             return Err(CapiError::NullPointer { tensor: None, field: Field::Out });
         }
-        // SAFETY: `out` is non-null and valid for a write (contract).
-        unsafe { out.write(std::ptr::null_mut()) };
+        // SAFETY: `out` is non-null and valid for a write (contract); unaligned is allowed.
+        unsafe { out.write_unaligned(std::ptr::null_mut()) };
         // SAFETY: forwarded from this function's contract.
         let made = unsafe { create(device, stream, groups, n_groups, tensors, n_tensors) }?;
         // SAFETY: as above.
-        unsafe { out.write(Box::into_raw(Box::new(made))) };
+        unsafe { out.write_unaligned(Box::into_raw(Box::new(made))) };
         Ok(())
     })
 }

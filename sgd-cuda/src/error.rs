@@ -236,6 +236,12 @@ pub enum CudaSgdError {
     /// New learning rates while the stream is being captured into a CUDA graph: the copy
     /// would become part of the graph. Set them before the capture begins.
     LrUploadDuringCapture,
+    /// An operation that would enqueue work on the stream while the caller is capturing it
+    /// into a graph (the work would become part of the caller's graph). `what` names it.
+    StreamCapturing {
+        /// The operation refused.
+        what: &'static str,
+    },
 }
 
 impl fmt::Display for CudaSgdError {
@@ -350,6 +356,10 @@ impl fmt::Display for CudaSgdError {
             }
             Self::LrUploadDuringCapture => f.write_str(
                 "new learning rates while the stream is being captured: set them before the capture begins",
+            ),
+            Self::StreamCapturing { what } => write!(
+                f,
+                "{what} while the stream is being captured into a graph: do it before or after the capture"
             ),
         }
     }

@@ -85,6 +85,13 @@ impl FixedBorrowedSgd {
         } else {
             plan(&groups, tensors, chunk_elems)?
         };
+        // The uploads below are stream work: inside the caller's capture they would become
+        // nodes of the caller's graph.
+        let status =
+            stream.capture_status().map_err(CudaSgdError::driver("cuStreamIsCapturing"))?;
+        if status != CUstreamCaptureStatus::CU_STREAM_CAPTURE_STATUS_NONE {
+            return Err(CudaSgdError::StreamCapturing { what: "creating the optimizer" });
+        }
         let func = device::function_for(stream.context(), &SGD_MULTI_TENSOR, SGD_KERNEL)?;
         let lrs: Vec<f64> = groups.iter().map(|g| g.lr).collect();
         let mut neg_lrs = Vec::with_capacity(groups.len());
@@ -248,8 +255,13 @@ impl FixedBorrowedSgd {
     /// # Errors
     /// Driver errors (the stream is then not capturing any more).
     pub fn capture_graph(&mut self) -> Result<(), CudaSgdError> {
-        self.graph = None;
+        // Checked first, and the old graph kept until the new one exists: a refused or failed
+        // capture changes nothing (and never begins a capture inside the caller's).
+        if self.capturing()? {
+            return Err(CudaSgdError::StreamCapturing { what: "capturing the step" });
+        }
         if self.num_chunks == 0 {
+            self.graph = None;
             return Ok(());
         }
         self.stream

@@ -55,8 +55,20 @@ impl CudaSgd {
         if groups.len() != self.groups.len() {
             return Err(CudaSgdError::LrCount { expected: self.groups.len(), got: groups.len() });
         }
+        // For an exact restore if the upload fails after the scheduler has stepped.
+        let mut saved = std::vec![sched_core::Snapshot::default(); scheduler.snapshot_len()];
+        scheduler
+            .snapshot(&mut saved)
+            .map_err(|source| CudaSgdError::Schedule { step: 0, source })?;
+        let saved_groups = groups.to_vec();
         let table = LrTable::from_scheduler(scheduler, groups, steps)?;
-        self.set_device_lr_table(&table)
+        let installed = self.set_device_lr_table(&table);
+        if installed.is_err() {
+            groups.copy_from_slice(&saved_groups);
+            // Cannot fail: the snapshot was written by this scheduler.
+            let _ = scheduler.restore(&saved);
+        }
+        installed
     }
 
     /// [`CudaSgd::set_device_schedule`] with precomputed learning rates: `lrs[k * groups + g]`
@@ -87,12 +99,20 @@ impl CudaSgd {
             Some(s) if reuse => {
                 // In stream order: earlier scheduled steps still read the old rows first.
                 let mut view = s.d_table.slice_mut(0..values.len());
-                self.stream
+                let uploaded = self
+                    .stream
                     .memcpy_htod(values, &mut view)
-                    .map_err(CudaSgdError::driver("upload device schedule"))?;
-                self.stream
-                    .memcpy_htod(state_words, &mut s.d_state)
-                    .map_err(CudaSgdError::driver("upload device schedule counter"))?;
+                    .map_err(CudaSgdError::driver("upload device schedule"))
+                    .and_then(|()| {
+                        self.stream
+                            .memcpy_htod(state_words, &mut s.d_state)
+                            .map_err(CudaSgdError::driver("upload device schedule counter"))
+                    });
+                if let Err(e) = uploaded {
+                    // The table and counter may disagree now: no scheduled step may run on them.
+                    self.clear_device_schedule();
+                    return Err(e);
+                }
                 s.rows = table.rows();
                 s.enqueued = 0;
             }
@@ -147,7 +167,15 @@ impl CudaSgd {
                 if self.table.num_chunks() != 0 {
                     launch(&self.stream, &self.func, &args)?;
                 }
-                launch_schedule_advance(&self.stream, &self.advance_func, args.schedule)?;
+                if let Err(e) =
+                    launch_schedule_advance(&self.stream, &self.advance_func, args.schedule)
+                {
+                    // The step ran with its row but the counter did not move: a retry would
+                    // apply the row twice, so the schedule is dropped.
+                    drop(_guards);
+                    self.clear_device_schedule();
+                    return Err(e);
+                }
             }
         }
         if let Some(s) = self.schedule.as_mut() {
