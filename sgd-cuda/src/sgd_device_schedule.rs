@@ -158,12 +158,18 @@ impl CudaSgd {
         }
         self.check_schedule()?;
         self.upload_dirty()?;
-        let args = self.scheduled_args().ok_or(CudaSgdError::NoDeviceSchedule)?;
+        // The graph holds its arguments: only the eager path computes them (two buffer
+        // addresses, each a cudarc event record/wait).
+        let args = match self.scheduled_graph {
+            Some(_) => None,
+            None => Some(self.scheduled_args().ok_or(CudaSgdError::NoDeviceSchedule)?),
+        };
         let stream = &self.stream;
         let _guards: Vec<_> = self.buffers.iter_mut().map(|b| b.device_ptr_mut(stream).1).collect();
-        match &self.scheduled_graph {
-            Some(graph) => graph.launch().map_err(CudaSgdError::driver("cuGraphLaunch"))?,
-            None => {
+        match (&self.scheduled_graph, args) {
+            (Some(graph), _) => graph.launch().map_err(CudaSgdError::driver("cuGraphLaunch"))?,
+            (None, None) => return Err(CudaSgdError::NoDeviceSchedule),
+            (None, Some(args)) => {
                 if self.table.num_chunks() != 0 {
                     launch(&self.stream, &self.func, &args)?;
                 }
