@@ -324,6 +324,21 @@ pub(crate) fn float_of_u64(x: u64) -> f64 {
     x as f64
 }
 
+/// Checks an integer step parameter (a Python `int` the schedule does arithmetic on) is at
+/// most 2^53 in magnitude, where its `float()` and the differences of two stay exact.
+#[inline]
+pub(crate) fn step_count(param: &'static str, value: i64) -> Result<i64, SchedError> {
+    if value.unsigned_abs() <= MAX_EPOCH.unsigned_abs() {
+        Ok(value)
+    } else {
+        Err(SchedError::OutOfRange {
+            param,
+            value: float_of(value.clamp(-MAX_EPOCH, MAX_EPOCH)),
+            expected: "at most 2^53 in magnitude",
+        })
+    }
+}
+
 /// Checks a float parameter is finite.
 #[inline]
 pub(crate) fn finite(param: &'static str, value: f64) -> Result<f64, SchedError> {

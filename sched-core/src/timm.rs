@@ -95,6 +95,18 @@ pub enum TimmShape {
     },
 }
 
+impl TimmShape {
+    /// The cycle structure of the cosine, tanh and poly shapes (`None` for the step shapes).
+    pub const fn cycles(&self) -> Option<&TimmCycles> {
+        match self {
+            Self::Cosine { cycles, .. } | Self::Tanh { cycles, .. } | Self::Poly { cycles, .. } => {
+                Some(cycles)
+            }
+            Self::Step { .. } | Self::MultiStep { .. } => None,
+        }
+    }
+}
+
 /// Arguments of [`TimmScheduler`]: the shape and the warmup (`t_in_epochs`, noise and
 /// `lr_scale` are not modelled).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -190,20 +202,13 @@ impl TimmScheduler {
         for (b, g) in base_lrs.iter_mut().zip(groups.iter()) {
             *b = g.initial_lr.unwrap_or(g.lr);
         }
-        let t_initial = match config.shape {
-            TimmShape::Cosine { cycles, .. }
-            | TimmShape::Tanh { cycles, .. }
-            | TimmShape::Poly { cycles, .. } => cycles.t_initial,
-            _ => 1,
-        };
-        let divider = Divider::new(t_initial);
+        let cycles = config.shape.cycles();
+        let divider = Divider::new(cycles.map_or(1, |c| c.t_initial));
         let rate = match config.shape {
-            TimmShape::Cosine { cycles, .. }
-            | TimmShape::Tanh { cycles, .. }
-            | TimmShape::Poly { cycles, .. } => cycles.cycle_decay,
             TimmShape::Step { decay_rate, .. } | TimmShape::MultiStep { decay_rate, .. } => {
                 decay_rate
             }
+            _ => cycles.map_or(1.0, |c| c.cycle_decay),
         };
         let mut powers = [1.0; POWERS];
         for (k, p) in powers.iter_mut().enumerate() {
@@ -461,20 +466,10 @@ fn bisect_right(list: &[i64], x: i64) -> usize {
 
 /// timm's constructor `assert`s and the later Python errors, as typed errors.
 fn validate(c: &TimmConfig) -> Result<(), SchedError> {
-    let limit = |param: &'static str, v: i64| {
-        if v.unsigned_abs() <= crate::MAX_EPOCH.unsigned_abs() {
-            Ok(())
-        } else {
-            Err(SchedError::OutOfRange {
-                param,
-                value: float_of(v.clamp(-crate::MAX_EPOCH, crate::MAX_EPOCH)),
-                expected: "at most 2^53 in magnitude",
-            })
-        }
-    };
+    let limit = |param, v| crate::base::step_count(param, v).map(drop);
     limit("warmup_t", c.warmup_t)?;
     finite("warmup_lr_init", c.warmup_lr_init)?;
-    let cycles = |cy: &TimmCycles| -> Result<(), SchedError> {
+    if let Some(cy) = c.shape.cycles() {
         limit("t_initial", cy.t_initial)?;
         limit("cycle_limit", cy.cycle_limit)?;
         if cy.t_initial <= 0 {
@@ -497,15 +492,11 @@ fn validate(c: &TimmConfig) -> Result<(), SchedError> {
             // which timm avoids by its `cycle_mul != 1` branch).
             return Err(SchedError::OutOfRange { param: "cycle_mul", value: mul, expected: "> 0" });
         }
-        finite("cycle_decay", cy.cycle_decay).map(drop)
-    };
+        finite("cycle_decay", cy.cycle_decay)?;
+    }
     match c.shape {
-        TimmShape::Cosine { cycles: cy, k_decay } => {
-            cycles(&cy)?;
-            finite("k_decay", k_decay).map(drop)
-        }
+        TimmShape::Cosine { k_decay, .. } => finite("k_decay", k_decay).map(drop),
         TimmShape::Tanh { cycles: cy, lb, ub } => {
-            cycles(&cy)?;
             if finite("lb", lb)? >= finite("ub", ub)? {
                 return Err(SchedError::OutOfRange { param: "lb", value: lb, expected: "< ub" });
             }
@@ -532,8 +523,7 @@ fn validate(c: &TimmConfig) -> Result<(), SchedError> {
             }
             Ok(())
         }
-        TimmShape::Poly { cycles: cy, power, k_decay } => {
-            cycles(&cy)?;
+        TimmShape::Poly { power, k_decay, .. } => {
             finite("power", power)?;
             finite("k_decay", k_decay).map(drop)
         }

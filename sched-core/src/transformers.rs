@@ -189,17 +189,7 @@ impl HfSchedule {
     /// Checks the parameters as transformers does at construction, plus the divisions by
     /// zero and domain errors Python would raise at some later step (named by parameter).
     pub fn validate(&self) -> Result<(), SchedError> {
-        let steps = |param: &'static str, v: i64| {
-            if v.unsigned_abs() <= crate::MAX_EPOCH.unsigned_abs() {
-                Ok(())
-            } else {
-                Err(SchedError::OutOfRange {
-                    param,
-                    value: crate::base::float_of(v.clamp(-crate::MAX_EPOCH, crate::MAX_EPOCH)),
-                    expected: "at most 2^53 in magnitude",
-                })
-            }
-        };
+        let steps = |param, v| crate::base::step_count(param, v).map(drop);
         let finite = crate::base::finite;
         match *self {
             Self::Constant => Ok(()),

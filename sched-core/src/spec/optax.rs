@@ -72,15 +72,20 @@ fn pairs<'p>(
 }
 
 /// The `warmup_cosine_decay_schedule` arguments from its kwargs.
-fn warmup_cosine(k: &mut Kwargs<'_, '_>) -> Result<OptaxSchedule, SchedError> {
-    let init = float(k, "init_value", None)?;
-    let peak = float(k, "peak_value", None)?;
-    let warmup = k.int("warmup_steps", None)?;
-    let decay = k.int("decay_steps", None)?;
-    let end = float(k, "end_value", Some(0.0))?;
-    let exponent = power("exponent", k.get("exponent"), OptaxPower::Float(1.0))?;
-    OptaxSchedule::warmup_cosine_decay(init, peak, warmup, decay, end, exponent)
+fn warmup_cosine(k: &mut Kwargs<'_, '_>) -> Result<WarmupCosine, SchedError> {
+    Ok((
+        float(k, "init_value", None)?,
+        float(k, "peak_value", None)?,
+        k.int("warmup_steps", None)?,
+        k.int("decay_steps", None)?,
+        float(k, "end_value", Some(0.0))?,
+        power("exponent", k.get("exponent"), OptaxPower::Float(1.0))?,
+    ))
 }
+
+/// `warmup_cosine_decay_schedule`'s arguments in its order, as [`OptaxSchedule::sgdr`] takes
+/// them.
+type WarmupCosine = (f64, f64, i64, i64, f64, OptaxPower);
 
 /// Builds optax's function `name` as a schedule (recursively for `join_schedules`, at most
 /// two levels deep), with its canonical name.
@@ -164,7 +169,10 @@ fn schedule(
             float(&mut k, "final_div_factor", Some(1e4))?,
         )?
         .into(),
-        "warmup_cosine_decay_schedule" => warmup_cosine(&mut k)?,
+        "warmup_cosine_decay_schedule" => {
+            let (init, peak, warmup, decay, end, exponent) = warmup_cosine(&mut k)?;
+            OptaxSchedule::warmup_cosine_decay(init, peak, warmup, decay, end, exponent)?
+        }
         "warmup_exponential_decay_schedule" => OptaxSchedule::warmup_exponential_decay(
             float(&mut k, "init_value", None)?,
             float(&mut k, "peak_value", None)?,
@@ -193,20 +201,15 @@ fn schedule(
                     max: MAX_LEAVES / 2,
                 });
             }
-            let mut parts = [OptaxSchedule::from(OptaxLeaf::constant(0.0)); MAX_LEAVES];
-            let mut bounds = [0i64; MAX_LEAVES];
-            let mut step = 0i64;
-            for (i, item) in items.iter().enumerate() {
+            let mut args = [(0.0, 0.0, 0, 0, 0.0, OptaxPower::Int(1)); MAX_LEAVES / 2];
+            for (a, item) in args.iter_mut().zip(items.iter()) {
                 let mut kw = [("", Value::None); 8];
                 let n = dict_kwargs("cosine_kwargs", *item, &mut kw)?;
                 let mut inner = Kwargs::new(&kw[..n])?;
-                parts[i] = warmup_cosine(&mut inner)?;
-                step = step.saturating_add(inner.int("decay_steps", None)?);
+                *a = warmup_cosine(&mut inner)?;
                 inner.finish()?;
-                bounds[i] = step;
             }
-            let n = items.len();
-            OptaxSchedule::join(&parts[..n], &bounds[..n.saturating_sub(1)])?
+            OptaxSchedule::sgdr(&args[..items.len()])?
         }
         "join_schedules" => {
             if depth >= 2 {
