@@ -96,6 +96,28 @@ fi
 python3 "$here/torch_cuda_sgd.py" --report "$out/ours.jsonl" "$out/torch.jsonl" | tee "$out/report.txt" \
   || echo "report failed (see above); the checks below still run"
 
+# 2b. Launch-shape sweep (SWEEP=0 skips it): our graph-replayed step for every chunk size x
+#     block size at 1M, 16M and 256M elements, then, where nvcc is installed, the kernel source
+#     itself built with other ILP / cache-hint / launch-bounds settings (benches/cuda-variants).
+if [ "${SWEEP:-1}" != 0 ] && [ -x "$bin/bench-sgd_cuda" ]; then
+  if SGD_CUDA_SWEEP=1 SGD_CUDA_BENCH_MS=${SWEEP_MS:-20} SGD_CUDA_BENCH_JSON="$out/sweep.jsonl" \
+      timeout "$part_timeout" "$bin/bench-sgd_cuda" --bench >"$out/sweep.log" 2>&1; then
+    say "sweep done: $(grep -c '^best' "$out/sweep.log") cases"
+  else
+    say "FAIL sweep (exit $?): see $out/sweep.log"
+  fi
+  grep '^best' "$out/sweep.log" | tee -a "$out/summary.txt" || true
+  if command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ]; then
+    if timeout "$part_timeout" "$here/../benches/cuda-variants/run.sh" "$out/variants" "${VARIANTS_MS:-10}" \
+        >"$out/variants.log" 2>&1; then
+      say "kernel variants done: see $out/variants.log"
+    else
+      say "FAIL kernel variants (exit $?): see $out/variants.log"
+    fi
+    rm -f "$out"/variants/variants-*
+  fi
+fi
+
 # 3. The C ABI from PyTorch (ctypes): training loop bitwise, caller capture, time against torch fused.
 if [ -e "$bin/libsgd_cuda_capi.so" ] && [ -e "$bin/libsgd_cpu_capi.so" ]; then
   if timeout "$part_timeout" python3 "$here/../sgd-cuda-capi/examples/torch_ctypes.py" --lib-dir "$bin" \

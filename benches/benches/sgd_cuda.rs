@@ -6,10 +6,21 @@
 //! written = the same 20 bytes of traffic): `of_copy = copy_time / step_time` is the fraction
 //! of the copy bandwidth the step reaches.
 //!
+//! Modes: `direct` (a launch per step, a new learning rate each step), `graph` (the captured
+//! step replayed with the same learning rate, as `torch.cuda.graph` around `opt.step()`
+//! replays torch's), `graph-newlr` (replayed with a new learning rate each step: a 4-byte
+//! upload before each replay) and `graph-sched` (a new learning rate each step from the device
+//! schedule: nothing but the replay).
+//!
 //! Environment: `SGD_CUDA_BENCH_CASES` (comma list of case names, default all),
 //! `SGD_CUDA_BENCH_JSON` (append one JSON object per row to this file),
 //! `SGD_CUDA_CHUNK`, `SGD_CUDA_THREADS` (launch shape), `SGD_CUDA_BENCH_MS` (target time per
 //! measurement, default 200). Without a GPU it prints why it skips and exits 0.
+//!
+//! Sweep mode, `SGD_CUDA_SWEEP=1`: for each case (default `1x1M,1x16M,1x256M`), one allocation
+//! and one copy baseline, then the graph-replayed step for every `SGD_CUDA_SWEEP_CHUNKS` ×
+//! `SGD_CUDA_SWEEP_THREADS` (comma lists; defaults 4096..262144 × 128..1024), one row each
+//! (`impl` `sgd-cuda-sweep` in the JSON lines), then the best shape per case.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 // a bench binary: failing loudly is the point.
 // Bench code: element and iteration counts (at most 64M) as f64 for rates are exact.
@@ -89,9 +100,16 @@ fn main() {
         "sgd-cuda bench on {name}, {options:?} (None = automatic), momentum SGD (20 B/element)"
     );
     println!(
-        "{:<12} {:>10} {:>6} {:>7} {:>11} {:>9} {:>11} {:>9} {:>8}",
+        "{:<12} {:>10} {:>6} {:>11} {:>11} {:>9} {:>11} {:>9} {:>8}",
         "case", "elements", "chunk", "mode", "step_us", "GB/s", "copy_us", "copy_GB/s", "of_copy"
     );
+    if std::env::var_os("SGD_CUDA_SWEEP").is_some() {
+        let wanted = wanted.unwrap_or_else(|| {
+            ["1x1M", "1x16M", "1x256M"].iter().map(|s| (*s).to_string()).collect()
+        });
+        sweep(&stream, &name, &wanted, target_ms, json.as_mut());
+        return;
+    }
     for &(case, tensors, per) in CASES {
         if wanted.as_ref().is_some_and(|w| !w.iter().any(|c| c == case)) {
             continue;
@@ -99,15 +117,7 @@ fn main() {
         let n = tensors * per;
         let params = stream.alloc_zeros::<f32>(n).unwrap();
         let grads = stream.clone_htod(&vec![1.0e-3f32; n]).unwrap();
-        let refs = (0..tensors)
-            .map(|t| TensorRef {
-                group: 0,
-                param_buffer: BufferId(0),
-                params: t * per..(t + 1) * per,
-                grad_buffer: BufferId(1),
-                grads: t * per..(t + 1) * per,
-            })
-            .collect();
+        let refs = case_refs(tensors, per);
         let cfg = SgdConfig { lr: 0.01, momentum: 0.9, ..SgdConfig::default() };
         let mut opt =
             CudaSgd::new(stream.clone(), vec![cfg], vec![params, grads], refs, options).unwrap();
@@ -123,16 +133,31 @@ fn main() {
             opt.step(&[lr]).unwrap();
         });
         opt.capture_graph().unwrap();
-        let graph_s = time_per_call(&stream, target_ms, || {
+        // As torch's captured step: the learning rate is the same every replay (no upload).
+        let graph_s = time_per_call(&stream, target_ms, || opt.step(&[lr]).unwrap());
+        // A new learning rate every replay: one 4-byte upload, in stream order, per step.
+        let graph_newlr_s = time_per_call(&stream, target_ms, || {
             lr *= 0.999_999;
             opt.step(&[lr]).unwrap();
         });
+        // A new learning rate every replay from the device schedule: no upload, no host work
+        // but the graph launch. Enough rows for every call time_per_call makes (at most
+        // 4 + 5 * 20000).
+        let rows: Vec<f64> = (0..100_010).map(|k| 0.01 * 0.999_999f64.powi(k)).collect();
+        opt.set_device_schedule_lrs(&rows).unwrap();
+        let sched_s = time_per_call(&stream, target_ms, || opt.step_scheduled().unwrap());
+        opt.schedule_steps_left().unwrap();
         let chunk = opt.chunk_elems();
-        for (mode, s) in [("direct", direct_s), ("graph", graph_s)] {
+        for (mode, s) in [
+            ("direct", direct_s),
+            ("graph", graph_s),
+            ("graph-newlr", graph_newlr_s),
+            ("graph-sched", sched_s),
+        ] {
             let gbs = BYTES_PER_ELEM * n as f64 / s / 1e9;
             let copy_gbs = BYTES_PER_ELEM * n as f64 / copy_s / 1e9;
             println!(
-                "{case:<12} {n:>10} {chunk:>6} {mode:>7} {:>11.2} {gbs:>9.1} {:>11.2} {copy_gbs:>9.1} {:>8.3}",
+                "{case:<12} {n:>10} {chunk:>6} {mode:>11} {:>11.2} {gbs:>9.1} {:>11.2} {copy_gbs:>9.1} {:>8.3}",
                 s * 1e6,
                 copy_s * 1e6,
                 copy_s / s
@@ -144,6 +169,115 @@ fn main() {
                 )
                 .unwrap();
             }
+        }
+    }
+}
+
+fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
+    std::env::var(name).map_or_else(
+        |_| default.to_vec(),
+        |v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect(),
+    )
+}
+
+/// The tensors of a case as `TensorRef`s over buffers 0 (params) and 1 (grads).
+fn case_refs(tensors: usize, per: usize) -> Vec<TensorRef> {
+    (0..tensors)
+        .map(|t| TensorRef {
+            group: 0,
+            param_buffer: BufferId(0),
+            params: t * per..(t + 1) * per,
+            grad_buffer: BufferId(1),
+            grads: t * per..(t + 1) * per,
+        })
+        .collect()
+}
+
+/// `SGD_CUDA_SWEEP`: graph-replayed step time (the `graph` mode: same learning rate every
+/// replay) for every chunk × threads shape, per case.
+fn sweep(
+    stream: &Arc<CudaStream>,
+    name: &str,
+    wanted: &[String],
+    target_ms: f64,
+    mut json: Option<&mut std::fs::File>,
+) {
+    let chunks =
+        env_list("SGD_CUDA_SWEEP_CHUNKS", &[4096, 8192, 16_384, 32_768, 65_536, 131_072, 262_144]);
+    let threads = env_list("SGD_CUDA_SWEEP_THREADS", &[128, 256, 512, 1024]);
+    println!("sgd-cuda launch-shape sweep on {name}, graph-replayed momentum SGD step");
+    println!(
+        "{:<12} {:>7} {:>7} {:>9} {:>9} {:>8}",
+        "case", "chunk", "threads", "step_us", "copy_us", "of_copy"
+    );
+    for &(case, tensors, per) in CASES {
+        if !wanted.iter().any(|c| c == case) {
+            continue;
+        }
+        let n = tensors * per;
+        let src = stream.alloc_zeros::<u8>(n * 10).unwrap();
+        let mut dst = stream.alloc_zeros::<u8>(n * 10).unwrap();
+        let copy_s =
+            time_per_call(stream, target_ms, || stream.memcpy_dtod(&src, &mut dst).unwrap());
+        drop((src, dst));
+        let mut buffers = Some(vec![
+            stream.alloc_zeros::<f32>(n).unwrap(),
+            stream.clone_htod(&vec![1.0e-3f32; n]).unwrap(),
+        ]);
+        let mut best: Option<(f64, usize, usize)> = None;
+        for &chunk in &chunks {
+            for &t in &threads {
+                let options = CudaSgdOptions {
+                    chunk_elems: Some(chunk),
+                    block_threads: u32::try_from(t).unwrap(),
+                };
+                let cfg = SgdConfig { lr: 0.01, momentum: 0.9, ..SgdConfig::default() };
+                let created = CudaSgd::new(
+                    stream.clone(),
+                    vec![cfg],
+                    buffers.take().unwrap(),
+                    case_refs(tensors, per),
+                    options,
+                );
+                let mut opt = match created {
+                    Ok(opt) => opt,
+                    Err(e @ sgd_cuda::CudaSgdError::BlockTooLarge { .. }) => {
+                        println!("{case:<12} {chunk:>7} {t:>7}  skipped: {e}");
+                        buffers = Some(vec![
+                            stream.alloc_zeros::<f32>(n).unwrap(),
+                            stream.clone_htod(&vec![1.0e-3f32; n]).unwrap(),
+                        ]);
+                        continue;
+                    }
+                    Err(e) => panic!("{e}"),
+                };
+                opt.capture_graph().unwrap();
+                let s = time_per_call(stream, target_ms, || opt.step(&[0.01]).unwrap());
+                println!(
+                    "{case:<12} {chunk:>7} {t:>7} {:>9.2} {:>9.2} {:>8.3}",
+                    s * 1e6,
+                    copy_s * 1e6,
+                    copy_s / s
+                );
+                if let Some(f) = json.as_deref_mut() {
+                    writeln!(
+                        f,
+                        "{{\"impl\":\"sgd-cuda-sweep\",\"case\":\"{case}\",\"tensors\":{tensors},\"elements\":{n},\"chunk\":{chunk},\"threads\":{t},\"step_s\":{s:e},\"copy_s\":{copy_s:e},\"device\":\"{name}\"}}"
+                    )
+                    .unwrap();
+                }
+                if best.is_none_or(|(b, _, _)| s < b) {
+                    best = Some((s, chunk, t));
+                }
+                buffers = Some(opt.into_buffers());
+            }
+        }
+        if let Some((s, chunk, t)) = best {
+            println!(
+                "best {case}: chunk {chunk}, {t} threads: {:.2} us, {:.3} of copy",
+                s * 1e6,
+                copy_s / s
+            );
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The host-side checks of every call, before anything reaches the driver: functions of the
 //! C arguments only, tested without CUDA.
-use sgd_cuda::table::MIN_AUTO_CHUNK_ELEMS;
+use sgd_cuda::table::DEFAULT_CHUNK_ELEMS;
 use sgd_cuda::{BorrowedTensor, CudaSgdError, SgdConfig, plan, validate_groups};
 
 use crate::error::{CapiError, Field};
@@ -146,9 +146,8 @@ pub(crate) fn check_setup(
         });
         index.push(i);
     }
-    // The chunk size only changes how the work is cut; the smallest automatic one has the
-    // most chunks.
-    plan(&configs, &planned, MIN_AUTO_CHUNK_ELEMS).map_err(|e| match e {
+    // The chunk size only changes how the work is cut: the checks are those of the step.
+    plan(&configs, &planned, DEFAULT_CHUNK_ELEMS).map_err(|e| match e {
         CudaSgdError::Overlap { tensor, other } => {
             CudaSgdError::Overlap { tensor: index[tensor], other: index[other] }.into()
         }

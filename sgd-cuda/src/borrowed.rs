@@ -13,10 +13,9 @@ use std::vec::Vec;
 use cudarc::driver::{CudaFunction, CudaSlice, CudaStream};
 use sgd_core::SgdConfig;
 
-use crate::kernels::{SGD_KERNEL, SGD_MULTI_TENSOR};
 use crate::sgd::{self, KernelArgs, address, upload, upload_table};
 use crate::table::{self, DeviceTensorTable, TensorSpec};
-use crate::{CudaSgdError, CudaSgdOptions, device};
+use crate::{CudaSgdError, CudaSgdOptions};
 
 /// One tensor of a step: device addresses of `len` f32 each (parameters and momentum are
 /// written, the gradient only read).
@@ -151,7 +150,7 @@ impl BorrowedSgd {
     ) -> Result<Self, CudaSgdError> {
         sgd::validate_groups(&groups)?;
         sgd::validate_launch_shape(&options)?;
-        let func = device::function_for(stream.context(), &SGD_MULTI_TENSOR, SGD_KERNEL)?;
+        let func = sgd::sgd_function(&stream, &options)?;
         let d_groups = upload_table(&stream, &table::group_entries(&groups), "upload group table")?;
         let d_neg_lrs = upload(&stream, &vec![0.0f32; groups.len()], "upload learning rates")?;
         Ok(Self { stream, func, options, groups, d_groups, d_neg_lrs, neg_lrs: Vec::new() })
@@ -187,9 +186,7 @@ impl BorrowedSgd {
     /// # Errors
     /// [`plan`]'s errors (nothing is enqueued then), driver errors.
     pub unsafe fn step(&mut self, tensors: &[BorrowedTensor]) -> Result<(), CudaSgdError> {
-        let total = tensors.iter().map(|t| t.len).sum();
-        let chunk_elems = sgd::chunk_elems_for(&self.stream, &self.options, total)?;
-        let plan = plan(&self.groups, tensors, chunk_elems)?;
+        let plan = plan(&self.groups, tensors, self.options.chunk())?;
         if plan.table.num_chunks() == 0 {
             return Ok(());
         }

@@ -143,6 +143,14 @@ pub enum CudaSgdError {
         /// Requested threads per block.
         block_threads: u32,
     },
+    /// More threads per block than the compiled kernel can launch with on this device (its
+    /// registers per thread limit the block: `cuFuncGetAttribute(MAX_THREADS_PER_BLOCK)`).
+    BlockTooLarge {
+        /// Requested threads per block.
+        block_threads: u32,
+        /// The most the kernel launches with on this device.
+        max: u32,
+    },
     /// More chunks (or chunks of one tensor) than a `u32` can index.
     TooManyChunks {
         /// Number of chunks that would be needed.
@@ -304,6 +312,10 @@ impl fmt::Display for CudaSgdError {
             Self::BadLaunchShape { chunk_elems, block_threads } => write!(
                 f,
                 "bad launch shape: {chunk_elems} elements per chunk (must be > 0), {block_threads} threads per block (must be a multiple of 32 in 32..=1024)"
+            ),
+            Self::BlockTooLarge { block_threads, max } => write!(
+                f,
+                "{block_threads} threads per block: the kernel launches with at most {max} on this device (registers per thread)"
             ),
             Self::TooManyChunks { chunks } => {
                 write!(f, "{chunks} chunks do not fit in a u32 index; use a larger chunk size")

@@ -16,10 +16,9 @@ use cudarc::driver::sys::{CUgraphInstantiate_flags, CUstreamCaptureMode, CUstrea
 use cudarc::driver::{CudaFunction, CudaGraph, CudaSlice, CudaStream};
 use sgd_core::SgdConfig;
 
-use crate::kernels::{SGD_KERNEL, SGD_MULTI_TENSOR};
 use crate::sgd::{self, KernelArgs, address, upload, upload_table};
-use crate::table::{self, MIN_AUTO_CHUNK_ELEMS};
-use crate::{BorrowedTensor, CudaSgdError, CudaSgdOptions, device, plan};
+use crate::table;
+use crate::{BorrowedTensor, CudaSgdError, CudaSgdOptions, plan};
 
 /// A fused multi-tensor SGD step over a fixed set of borrowed device tensors on one stream
 /// (see the module docs). Owns its device tables, the per-group `f32(-lr)` and the compiled
@@ -74,17 +73,8 @@ impl FixedBorrowedSgd {
     ) -> Result<Self, CudaSgdError> {
         sgd::validate_groups(&groups)?;
         sgd::validate_launch_shape(&options)?;
-        // The checks of the plan do not depend on the chunk size, which needs the device: the
-        // smallest automatic one (the most chunks) first, without touching the device.
-        let checked_chunk = options.chunk_elems.unwrap_or(MIN_AUTO_CHUNK_ELEMS);
-        let checked = plan(&groups, tensors, checked_chunk)?;
-        let total = tensors.iter().map(|t| t.len).sum();
-        let chunk_elems = sgd::chunk_elems_for(&stream, &options, total)?;
-        let plan = if chunk_elems == checked_chunk {
-            checked
-        } else {
-            plan(&groups, tensors, chunk_elems)?
-        };
+        let chunk_elems = options.chunk();
+        let plan = plan(&groups, tensors, chunk_elems)?;
         // The uploads below are stream work: inside the caller's capture they would become
         // nodes of the caller's graph.
         let status =
@@ -92,7 +82,7 @@ impl FixedBorrowedSgd {
         if status != CUstreamCaptureStatus::CU_STREAM_CAPTURE_STATUS_NONE {
             return Err(CudaSgdError::StreamCapturing { what: "creating the optimizer" });
         }
-        let func = device::function_for(stream.context(), &SGD_MULTI_TENSOR, SGD_KERNEL)?;
+        let func = sgd::sgd_function(&stream, &options)?;
         let lrs: Vec<f64> = groups.iter().map(|g| g.lr).collect();
         let mut neg_lrs = Vec::with_capacity(groups.len());
         table::neg_lrs_into(&lrs, &mut neg_lrs);

@@ -4,7 +4,6 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::vec::Vec;
 
-use cudarc::driver::sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT;
 use cudarc::driver::sys::{CUgraphInstantiate_flags, CUstreamCaptureMode};
 use cudarc::driver::{
     CudaFunction, CudaGraph, CudaSlice, CudaStream, CudaView, CudaViewMut, DevicePtr, DevicePtrMut,
@@ -43,11 +42,18 @@ pub struct TensorRef {
 /// Launch shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CudaSgdOptions {
-    /// Elements per chunk; one block handles one chunk. `None` (the default): chosen from the
-    /// total size and the device's SM count by [`table::auto_chunk_elems`].
+    /// Elements per chunk; one block handles one chunk. `None` (the default):
+    /// [`table::DEFAULT_CHUNK_ELEMS`] (4096, measured).
     pub chunk_elems: Option<usize>,
     /// Threads per block, a multiple of 32 in `32..=1024` (default 256).
     pub block_threads: u32,
+}
+
+impl CudaSgdOptions {
+    /// The chunk size a step uses: `chunk_elems`, or [`table::DEFAULT_CHUNK_ELEMS`].
+    pub fn chunk(&self) -> usize {
+        self.chunk_elems.unwrap_or(table::DEFAULT_CHUNK_ELEMS)
+    }
 }
 
 impl Default for CudaSgdOptions {
@@ -118,23 +124,6 @@ pub struct CudaSgd {
     pub(crate) schedule: Option<DeviceSchedule>,
 }
 
-/// The chunk size of a step of `total` elements: `options.chunk_elems`, or chosen from the
-/// total and the stream's SM count ([`table::auto_chunk_elems`]).
-pub(crate) fn chunk_elems_for(
-    stream: &CudaStream,
-    options: &CudaSgdOptions,
-    total: usize,
-) -> Result<usize, CudaSgdError> {
-    if let Some(c) = options.chunk_elems {
-        return Ok(c);
-    }
-    let sms = stream
-        .context()
-        .attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
-        .map_err(CudaSgdError::driver("cuDeviceGetAttribute(SM count)"))?;
-    Ok(table::auto_chunk_elems(total, usize::try_from(sms).unwrap_or(1)))
-}
-
 /// Device address of a buffer (no event bookkeeping needed: only read to build tables).
 pub(crate) fn address<T>(slice: &CudaSlice<T>, stream: &CudaStream) -> u64 {
     let (ptr, _record) = slice.device_ptr(stream);
@@ -183,12 +172,11 @@ impl CudaSgd {
         options: CudaSgdOptions,
     ) -> Result<Self, CudaSgdError> {
         validate(&stream, &groups, &buffers, &tensors, &options)?;
-        let func = device::function_for(stream.context(), &SGD_MULTI_TENSOR, SGD_KERNEL)?;
+        let func = sgd_function(&stream, &options)?;
         let advance_func =
             device::function_for(stream.context(), &SGD_MULTI_TENSOR, SCHEDULE_ADVANCE_KERNEL)?;
         let n_groups = groups.len();
-        let total = tensors.iter().map(|t| t.params.len()).sum();
-        let chunk_elems = chunk_elems_for(&stream, &options, total)?;
+        let chunk_elems = options.chunk();
         let mut this = Self {
             func,
             advance_func,
@@ -653,11 +641,31 @@ pub(crate) fn launch(
         .map_err(CudaSgdError::driver("cuLaunchKernel sgd_multi_tensor_f32"))
 }
 
+/// The SGD kernel for `stream`'s device (compiled on first use), checked to launch with
+/// `options.block_threads`: the kernel's registers per thread cap the block size below 1024.
+///
+/// # Errors
+/// [`CudaSgdError::BlockTooLarge`], compile and driver errors.
+pub(crate) fn sgd_function(
+    stream: &CudaStream,
+    options: &CudaSgdOptions,
+) -> Result<CudaFunction, CudaSgdError> {
+    let func = device::function_for(stream.context(), &SGD_MULTI_TENSOR, SGD_KERNEL)?;
+    let max = func
+        .max_threads_per_block()
+        .map_err(CudaSgdError::driver("cuFuncGetAttribute(MAX_THREADS_PER_BLOCK)"))?;
+    let max = u32::try_from(max).unwrap_or(0);
+    if options.block_threads > max {
+        return Err(CudaSgdError::BlockTooLarge { block_threads: options.block_threads, max });
+    }
+    Ok(func)
+}
+
 /// Checks the launch shape: `chunk_elems` in `1..=u32::MAX`, `block_threads` a multiple of 32 in
 /// `32..=1024`.
 pub(crate) fn validate_launch_shape(options: &CudaSgdOptions) -> Result<(), CudaSgdError> {
     let bt = options.block_threads;
-    let chunk_elems = options.chunk_elems.unwrap_or(table::DEFAULT_CHUNK_ELEMS);
+    let chunk_elems = options.chunk();
     if chunk_elems == 0
         || u32::try_from(chunk_elems).is_err()
         || !(32..=1024).contains(&bt)

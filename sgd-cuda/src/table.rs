@@ -94,19 +94,17 @@ pub const GROUP_NESTEROV: u32 = 4;
 /// Group flag: maximize.
 pub const GROUP_MAXIMIZE: u32 = 8;
 
-/// Largest automatic chunk (torch's `multi_tensor_apply` uses 65536 too).
-pub const DEFAULT_CHUNK_ELEMS: usize = 65_536;
-/// Smallest automatic chunk.
-pub const MIN_AUTO_CHUNK_ELEMS: usize = 4096;
-
-/// Chunk size for `total` elements on a device with `sms` multiprocessors: a power of two in
-/// `MIN_AUTO_CHUNK_ELEMS..=DEFAULT_CHUNK_ELEMS` giving at least about 8 chunks per SM when
-/// the total allows, so small steps still spread over the whole GPU and large ones keep
-/// per-block overhead negligible.
-pub fn auto_chunk_elems(total: usize, sms: usize) -> usize {
-    let per_chunk = total.div_ceil(sms.max(1) * 8).max(1);
-    per_chunk.next_power_of_two().clamp(MIN_AUTO_CHUNK_ELEMS, DEFAULT_CHUNK_ELEMS)
-}
+/// Elements per chunk (the work of one block) unless [`crate::CudaSgdOptions::chunk_elems`]
+/// says otherwise.
+///
+/// Measured on an H200 with `benches/cuda-variants` (2026-11-29, graph-free back-to-back
+/// launches, 256 threads, ILP 4): 4096 was the fastest chunk at 1M, 16M and 256M elements
+/// (16M: 85.3 µs at 4096, 89.2 at 16384, 91.9 at 65536; 256M: 1281 µs at 4096, 1342 at
+/// 65536). The kernel uses 80 registers per thread, so an SM holds 3 blocks of 256 threads:
+/// with large chunks the last wave of blocks is partly empty, with small ones it is short.
+/// The earlier automatic choice (up to 65536, torch's `multi_tensor_apply` size, as the SM
+/// count allowed) was what left the 16M step at 0.89 of copy bandwidth.
+pub const DEFAULT_CHUNK_ELEMS: usize = 4096;
 
 /// One tensor as the kernel sees it: device byte addresses and length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -441,20 +439,6 @@ mod tests {
         let mut out = vec![9.0];
         neg_lrs_into(&[0.5, 0.25], &mut out);
         assert_eq!(out, vec![-0.5, -0.25]);
-    }
-
-    #[test]
-    fn auto_chunk_spreads_small_steps_and_caps_large_ones() {
-        // H100/H200: 132 SMs.
-        assert_eq!(auto_chunk_elems(1 << 20, 132), 4096); // 256 chunks instead of 16
-        assert_eq!(auto_chunk_elems(16 << 20, 132), 16_384); // 1024 chunks
-        assert_eq!(auto_chunk_elems(256 << 20, 132), 65_536);
-        assert_eq!(auto_chunk_elems(0, 132), 4096);
-        assert_eq!(auto_chunk_elems(10, 0), 4096);
-        for (total, sms) in [(12_345_677usize, 7usize), (1, 1), (usize::MAX / 2, 200)] {
-            let c = auto_chunk_elems(total, sms);
-            assert!(c.is_power_of_two() && (4096..=65_536).contains(&c), "{total} {sms}: {c}");
-        }
     }
 
     #[test]

@@ -340,11 +340,35 @@ fn invalid_group_options_are_rejected_and_nothing_is_written() {
     let err = s.opt.set_group_config(5, before).unwrap_err();
     assert!(matches!(err, CudaSgdError::NoSuchGroup { group: 5, groups: 5 }), "{err}");
     let all = vec![true; s.host.len()];
+    for i in 0..s.host.len() {
+        s.opt.set_has_grad(i, true).unwrap(); // run_steps left tensor 2 without a gradient
+    }
     let lrs: Vec<f64> = (0..s.opt.num_groups()).map(|g| 0.02 * (g + 1) as f64).collect();
     s.new_grads();
     s.opt.step(&lrs).unwrap();
     s.reference_step(&lrs, &all, None);
     s.assert_matches("step after rejected options");
+}
+
+#[test]
+fn a_block_larger_than_the_kernel_allows_is_a_typed_error() {
+    let _gpu = gpu_lock();
+    let Some(stream) = stream_or_skip("a_block_larger_than_the_kernel_allows") else { return };
+    let options = CudaSgdOptions { block_threads: 1024, ..CudaSgdOptions::default() };
+    let d = stream.alloc_zeros::<f32>(8).unwrap();
+    let g = stream.alloc_zeros::<f32>(8).unwrap();
+    match CudaSgd::new(stream.clone(), configs(), vec![d, g], vec![], options) {
+        // This device and compiler fit the kernel's registers into 1024 threads.
+        Ok(_) => eprintln!("1024 threads per block fit on this device: nothing to reject"),
+        Err(CudaSgdError::BlockTooLarge { block_threads: 1024, max }) => {
+            assert!((256..1024).contains(&max), "max {max}");
+            // The largest block the error names works, bitwise.
+            let largest = CudaSgdOptions { block_threads: max / 32 * 32, ..options };
+            let mut s = setup(&stream, 7, largest);
+            run_steps(&mut s, 3);
+        }
+        Err(e) => panic!("expected BlockTooLarge, got {e:?}"),
+    }
 }
 
 /// The comparison itself, without a GPU: NaN payloads are free, every other bit is not.

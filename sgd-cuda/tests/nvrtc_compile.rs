@@ -56,9 +56,11 @@ fn every_kernel_compiles_for_every_arch_with_exact_float_semantics() {
             assert!(src.contains("fma.rn.f32"), "{}: explicit __fmaf_rn missing", k.file);
             assert!(src.contains("mul.rn.f32"), "{}: explicit __fmul_rn (buf * m) missing", k.file);
             assert!(src.contains("div.rn.f32"), "{}: IEEE division (grad scale) missing", k.file);
+            // float4 loads and stores, evict-first (`__ldcs`/`__stcs`: `.cs`).
+            assert!(src.contains("ld.global.cs.v4.f32"), "{}: no evict-first float4 loads", k.file);
             assert!(
-                src.contains("ld.global.v4.f32") || src.contains("ld.global.nc.v4.f32"),
-                "{}: no float4 loads",
+                src.contains("st.global.cs.v4.f32"),
+                "{}: no evict-first float4 stores",
                 k.file
             );
         }

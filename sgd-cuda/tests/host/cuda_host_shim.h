@@ -31,3 +31,8 @@ static inline float __fmaf_rn(float a, float b, float c) { return std::fmaf(a, b
 static inline float __fmul_rn(float a, float b) { return a * b; }
 static inline float __fdiv_rn(float a, float b) { return a / b; }
 static inline void __syncthreads() { block_barrier->arrive_and_wait(); }
+// Cache-hinted loads and stores (evict-first): plain accesses on the CPU.
+template <class T>
+static inline T __ldcs(const T* p) { return *p; }
+template <class T>
+static inline void __stcs(T* p, T v) { *p = v; }
