@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=${1:-device-bin}
 mkdir -p "$dest"
-rm -f "$dest"/test-* "$dest"/bench-* "$dest"/lib*.so
+rm -f "$dest"/test-* "$dest"/bench-* "$dest"/example-* "$dest"/lib*.so
 msgs=$(mktemp)
 trap 'rm -f "$msgs"' EXIT
 
@@ -59,8 +59,44 @@ for line in open(msgs):
 for name, exe in copied:
     print(f"{name:<28} <- {exe}")
 PY
+# sgd-candle's CUDA path (feature `cuda`): its GPU tests and the digits example. Needs nvcc for
+# candle's kernels: CUDA_HOME (e.g. the nvidia-cuda-nvcc 13.0 wheel that .ci/run installs in
+# target/cuda-wheel/nvidia/cu13) or nvcc on PATH; skipped otherwise. The binaries link against
+# stubs of the CUDA libraries (scripts/cuda-link-stubs.sh) and load the real ones on the GPU
+# machine.
+cuda_home=${CUDA_HOME:-$PWD/target/cuda-wheel/nvidia/cu13}
+if [ -x "$cuda_home/bin/nvcc" ]; then
+  bash scripts/cuda-link-stubs.sh "$cuda_home/lib/stubs" >/dev/null
+  candle_msgs=$(mktemp)
+  ( export CUDA_HOME=$cuda_home PATH="$cuda_home/bin:$PATH" CUDA_COMPUTE_CAP=${CUDA_COMPUTE_CAP:-90}
+    cargo test -p sgd-candle --features cuda --release --test cuda_parity --no-run \
+      --message-format=json-render-diagnostics >"$candle_msgs"
+    cargo build -p sgd-candle --features cuda --release --example digits \
+      --message-format=json-render-diagnostics >>"$candle_msgs" )
+  python3 - "$candle_msgs" "$dest" <<'PY'
+import json, shutil, sys, os
+for line in open(sys.argv[1]):
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    exe = m.get("executable") if m.get("reason") == "compiler-artifact" else None
+    if exe and m["target"]["name"] in ("cuda_parity", "digits"):
+        name = ("example-candle-" if "example" in m["target"]["kind"] else "test-candle-") + m["target"]["name"]
+        shutil.copy2(exe, os.path.join(sys.argv[2], name))
+        print(f"{name:<28} <- {exe}")
+PY
+  rm -f "$candle_msgs"
+else
+  echo "no nvcc at $cuda_home/bin/nvcc (set CUDA_HOME): sgd-candle's CUDA binaries not built"
+fi
 if command -v strip >/dev/null; then
-  strip --strip-debug "$dest"/test-* "$dest"/bench-* "$dest"/lib*.so || true
+  strip --strip-debug "$dest"/test-* "$dest"/bench-* "$dest"/example-* "$dest"/lib*.so 2>/dev/null || true
 fi
 du -sh "$dest"
-echo "run on the GPU machine: scripts/gpu-check.sh $dest"
+# The candle binaries are large (candle's PTX is embedded); xz packs the whole folder to about
+# 15 MB, small enough to send to a GPU machine (e.g. the 64 MiB a device call carries).
+mkdir -p device-pack
+tar cf - "$dest" | xz -T0 -6 >device-pack/device-bin.tar.xz
+du -sh device-pack/device-bin.tar.xz
+echo "run on the GPU machine: scripts/gpu-check.sh $dest  (or copy device-pack/: gpu-check.sh unpacks it)"

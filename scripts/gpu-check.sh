@@ -25,6 +25,10 @@ rm -f "$out/ours.jsonl" "$out/torch.jsonl"
 say() { echo "==> $*" | tee -a "$out/summary.txt"; }
 failed=0
 
+if [ ! -d "$bin" ] && [ -e "$here/../device-pack/device-bin.tar.xz" ]; then
+  tar xJf "$here/../device-pack/device-bin.tar.xz" -C "$here/.."   # made by build-device-bin.sh
+  bin="$here/../device-bin"
+fi
 if [ ! -d "$bin" ]; then
   echo "no $bin: build it with scripts/build-device-bin.sh (on a machine with Rust) and copy it here" >&2
   exit 2
@@ -129,6 +133,16 @@ if [ -e "$bin/libsgd_cuda_capi.so" ] && [ -e "$bin/libsgd_cpu_capi.so" ]; then
   cat "$out/torch_ctypes.log"
 else
   say "no $bin/libsgd_cuda_capi.so or libsgd_cpu_capi.so (scripts/build-device-bin.sh copies them)"; failed=1
+fi
+# 4. sgd-candle on CUDA (built by scripts/build-device-bin.sh when nvcc was at hand): the digits
+#    example trained on the GPU (its test binary ran with the tests above).
+if [ -x "$bin/example-candle-digits" ]; then
+  if timeout "$part_timeout" "$bin/example-candle-digits" --device cuda >"$out/candle-digits-cuda.log" 2>&1; then
+    say "PASS candle digits on cuda: $(tail -n 1 "$out/candle-digits-cuda.log")"
+  else
+    say "FAIL candle digits on cuda (exit $?): see $out/candle-digits-cuda.log"; failed=1
+    tail -n 20 "$out/candle-digits-cuda.log" || true
+  fi
 fi
 say "results in $out; $([ $failed -eq 0 ] && echo 'all tests passed' || echo 'SOME PARTS FAILED')"
 exit $failed

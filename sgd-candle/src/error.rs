@@ -49,7 +49,8 @@ pub enum CandleSgdError {
         /// Group and variable index of the second.
         second: (usize, usize),
     },
-    /// A device this crate does not step (only the CPU; CUDA is not implemented yet).
+    /// A device this crate does not step: CUDA without the `cuda` feature, a second CUDA
+    /// device in one optimizer, or any other backend.
     UnsupportedDevice {
         /// Group index.
         group: usize,
@@ -67,9 +68,18 @@ pub enum CandleSgdError {
     Sgd(sgd_cpu::SgdError),
     /// sched-core rejected the schedule or a step of it.
     Schedule(sched_core::SchedError),
+    /// sgd-cuda refused or failed the step of the CUDA variables.
+    #[cfg(feature = "cuda")]
+    Cuda(sgd_cuda::CudaSgdError),
     /// candle failed while the optimizer used it.
     Candle(candle_core::Error),
 }
+
+/// The devices this build steps.
+#[cfg(feature = "cuda")]
+const SUPPORTED: &str = "the CPU and one CUDA device per optimizer";
+#[cfg(not(feature = "cuda"))]
+const SUPPORTED: &str = "CPU only: CUDA needs the `cuda` feature";
 
 impl fmt::Display for CandleSgdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -92,13 +102,15 @@ impl fmt::Display for CandleSgdError {
                 write!(f, "variables {first:?} and {second:?} (group, index) share memory")
             }
             Self::UnsupportedDevice { group, device } => {
-                write!(f, "group {group}: device {device} is not supported (CPU only)")
+                write!(f, "group {group}: device {device} is not supported ({SUPPORTED})")
             }
             Self::NoSuchGroup { group, groups } => {
                 write!(f, "group {group} does not exist ({groups} groups)")
             }
             Self::Sgd(e) => write!(f, "SGD: {e}"),
             Self::Schedule(e) => write!(f, "schedule: {e}"),
+            #[cfg(feature = "cuda")]
+            Self::Cuda(e) => write!(f, "CUDA: {e}"),
             Self::Candle(e) => write!(f, "candle: {e}"),
         }
     }
@@ -109,6 +121,8 @@ impl std::error::Error for CandleSgdError {
         match self {
             Self::Sgd(e) => Some(e),
             Self::Schedule(e) => Some(e),
+            #[cfg(feature = "cuda")]
+            Self::Cuda(e) => Some(e),
             Self::Candle(e) => Some(e),
             _ => None,
         }

@@ -22,9 +22,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Only CPU variables are stepped (`CandleSgdError::UnsupportedDevice` otherwise).
+//! CPU variables are stepped by sgd-cpu; with the `cuda` feature, CUDA variables (one device
+//! per optimizer) by sgd-cuda, in one launch for all of them on candle's stream for the device.
+//! Any other device is refused (`CandleSgdError::UnsupportedDevice`).
 
 mod cpu;
+#[cfg(feature = "cuda")]
+mod cuda;
 mod error;
 mod group;
 mod optimizer;

@@ -60,6 +60,9 @@ pub struct CandleSgd<'s> {
     pool: Option<ThreadPool>,
     options: StepOptions,
     schedule: Option<Scheduled<'s>>,
+    /// The CUDA device's stream, momentum buffers and step, when a group is on one.
+    #[cfg(feature = "cuda")]
+    cuda: Option<crate::cuda::CudaState>,
 }
 
 impl std::fmt::Debug for CandleSgd<'_> {
@@ -96,6 +99,8 @@ impl<'s> CandleSgd<'s> {
     /// The first problem found, naming the group and variable.
     pub fn new(groups: Vec<VarGroup>) -> Result<Self, CandleSgdError> {
         let mut ranges: Vec<((usize, usize), (usize, usize))> = Vec::new();
+        // The one non-CPU device seen so far.
+        let mut devices: Vec<Device> = Vec::new();
         for (gi, g) in groups.iter().enumerate() {
             g.config.validate(gi)?;
             let device = g.vars.first().map(|v| v.device().clone());
@@ -109,11 +114,14 @@ impl<'s> CandleSgd<'s> {
                 if device.as_ref().is_some_and(|d| !d.same_device(v.device())) {
                     return Err(CandleSgdError::DeviceMismatch { group: gi, var: vi });
                 }
-                if !matches!(v.device(), Device::Cpu) {
+                if !Self::steps_device(v.device(), &devices) {
                     return Err(CandleSgdError::UnsupportedDevice {
                         group: gi,
                         device: format!("{:?}", v.device().location()),
                     });
+                }
+                if !matches!(v.device(), Device::Cpu) && devices.is_empty() {
+                    devices.push(v.device().clone());
                 }
                 if let Some(r) = cpu_range(v.as_tensor()) {
                     if let Some((other, _)) = ranges.iter().find(|(_, o)| overlaps(r, *o)) {
@@ -126,6 +134,11 @@ impl<'s> CandleSgd<'s> {
                 }
             }
         }
+        #[cfg(feature = "cuda")]
+        let cuda = {
+            let sizes: Vec<usize> = groups.iter().map(|g| g.vars.len()).collect();
+            devices.first().and_then(|d| crate::cuda::CudaState::for_device(d, &sizes))
+        };
         let groups = groups
             .into_iter()
             .map(|g| {
@@ -138,7 +151,27 @@ impl<'s> CandleSgd<'s> {
                 }
             })
             .collect();
-        Ok(Self { groups, pool: None, options: StepOptions::default(), schedule: None })
+        Ok(Self {
+            groups,
+            pool: None,
+            options: StepOptions::default(),
+            schedule: None,
+            #[cfg(feature = "cuda")]
+            cuda,
+        })
+    }
+
+    /// Whether this build steps variables on `device`, given the non-CPU device already taken
+    /// (`devices`: at most one).
+    // Without the `cuda` feature only the CPU is stepped and `devices` is not needed.
+    #[cfg_attr(not(feature = "cuda"), allow(unused_variables))]
+    fn steps_device(device: &Device, devices: &[Device]) -> bool {
+        match device {
+            Device::Cpu => true,
+            #[cfg(feature = "cuda")]
+            Device::Cuda(_) => devices.first().is_none_or(|d| d.same_device(device)),
+            _ => false,
+        }
     }
 
     /// Runs large steps on `threads` threads (sgd-cpu's pool; `0`: all cores). Results are
@@ -289,6 +322,29 @@ impl<'s> CandleSgd<'s> {
         g.initialized.get(var).copied().filter(|&i| i).map(|_| g.buffers[var].as_slice())
     }
 
+    /// Momentum buffer of variable `var` of group `group` as a vector, on any device (copied from
+    /// the GPU for a CUDA variable); `None` before its first step with momentum.
+    ///
+    /// # Errors
+    /// A failed device-to-host copy.
+    pub fn momentum_to_vec(
+        &self,
+        group: usize,
+        var: usize,
+    ) -> Result<Option<Vec<f32>>, CandleSgdError> {
+        #[cfg(feature = "cuda")]
+        if let Some(c) = &self.cuda
+            && self
+                .groups
+                .get(group)
+                .and_then(|g| g.vars.get(var))
+                .is_some_and(|v| c.is_device(v.device()))
+        {
+            return c.momentum_to_vec(group, var);
+        }
+        Ok(self.momentum_buffer(group, var).map(<[f32]>::to_vec))
+    }
+
     /// One `optimizer.step()` with the gradients in `grads`, then a schedule attached with
     /// [`ScheduleEvery::Step`] steps.
     ///
@@ -339,12 +395,30 @@ impl<'s> CandleSgd<'s> {
                 work.push((gi, vi, v.as_tensor().clone(), grad));
             }
         }
+        // CUDA variables: one launch for all of them, checked (and their addresses taken) before
+        // the CPU pass writes anything.
+        #[cfg(feature = "cuda")]
+        let (work, cuda_work): (Vec<_>, Vec<_>) =
+            work.into_iter().partition(|(_, _, p, _)| matches!(p.device(), Device::Cpu));
+        #[cfg(feature = "cuda")]
+        let configs: Vec<SgdConfig> = self.groups.iter().map(|g| g.config).collect();
+        #[cfg(feature = "cuda")]
+        let prepared = match self.cuda.as_mut() {
+            Some(c) if !cuda_work.is_empty() => Some(c.prepare(&configs, &cuda_work)?),
+            _ => None,
+        };
         let mut outcome = StepOutcome::SkippedFoundInf;
         for batch in work.chunks(MAX_NESTED) {
             outcome = self.fused_pass(batch)?;
         }
         if work.is_empty() {
             outcome = self.fused_pass(&[])?;
+        }
+        #[cfg(feature = "cuda")]
+        if let (Some(c), Some(p)) = (self.cuda.as_mut(), prepared)
+            && !self.options.found_inf
+        {
+            c.launch(&configs, self.options.grad_scale, p)?;
         }
         if !self.options.found_inf
             && self.schedule.as_ref().is_some_and(|s| s.every == ScheduleEvery::Step)

@@ -16,65 +16,13 @@ use sgd_candle::{CandleSgd, CandleSgdError, ScheduleEvery, VarGroup};
 use sgd_cpu::scalar::sgd_update;
 use sgd_cpu::{MomentumBuffer, SgdConfig, StepScalars};
 
-/// xorshift values in [-1, 1), with some exact zeros.
-struct Rng(u64);
+mod common;
 
-impl Rng {
-    fn f32(&mut self) -> f32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        if self.0.is_multiple_of(17) {
-            0.0
-        } else {
-            (self.0 >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-        }
-    }
-    fn vec(&mut self, n: usize) -> Vec<f32> {
-        (0..n).map(|_| self.f32()).collect()
-    }
-}
-
-/// NaN-ness for NaN, bits for the rest (sgd-cpu's contract).
-fn assert_same(got: &[f32], want: &[f32], what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
-            "{what}[{i}]: {g:e} vs {w:e}"
-        );
-    }
-}
-
-fn grads_of(pairs: &[(&Var, Vec<f32>)]) -> GradStore {
-    let mut store = GradStore::default();
-    for (v, g) in pairs {
-        let t = Tensor::from_slice(g, v.shape(), &Device::Cpu).unwrap();
-        store.insert(v.as_tensor(), t);
-    }
-    store
-}
-
-/// The host model of one variable: parameters, momentum buffer, "initialised".
-struct Host {
-    p: Vec<f32>,
-    buf: Vec<f32>,
-    first: bool,
-}
+use common::{Host, Rng, assert_same, grads_of, three_groups};
 
 #[test]
 fn steps_equal_the_scalar_reference_bit_for_bit() {
-    let configs = [
-        SgdConfig {
-            lr: 0.1,
-            momentum: 0.9,
-            nesterov: true,
-            weight_decay: 1e-2,
-            ..SgdConfig::default()
-        },
-        SgdConfig { lr: 0.05, momentum: 0.8, dampening: 0.25, ..SgdConfig::default() },
-        SgdConfig { lr: 0.3, weight_decay: 5e-4, maximize: true, ..SgdConfig::default() },
-    ];
+    let configs = three_groups();
     let sizes: [&[usize]; 3] = [&[7, 1000, 33], &[64, 1], &[4097, 2]];
     let mut rng = Rng(0x1234_5678);
     let mut vars = Vec::new();

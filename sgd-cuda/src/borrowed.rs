@@ -134,6 +134,8 @@ pub struct BorrowedSgd {
     d_groups: CudaSlice<u8>,
     d_neg_lrs: CudaSlice<f32>,
     neg_lrs: Vec<f32>,
+    /// `[grad_scale, found_inf = 0]` on the device while gradient scaling is on.
+    d_scaler: Option<CudaSlice<f32>>,
 }
 
 impl BorrowedSgd {
@@ -153,7 +155,16 @@ impl BorrowedSgd {
         let func = sgd::sgd_function(&stream, &options)?;
         let d_groups = upload_table(&stream, &table::group_entries(&groups), "upload group table")?;
         let d_neg_lrs = upload(&stream, &vec![0.0f32; groups.len()], "upload learning rates")?;
-        Ok(Self { stream, func, options, groups, d_groups, d_neg_lrs, neg_lrs: Vec::new() })
+        Ok(Self {
+            stream,
+            func,
+            options,
+            groups,
+            d_groups,
+            d_neg_lrs,
+            neg_lrs: Vec::new(),
+            d_scaler: None,
+        })
     }
 
     /// The stream every step is enqueued on.
@@ -170,6 +181,20 @@ impl BorrowedSgd {
         let g = self.groups.get_mut(group).ok_or(CudaSgdError::NoSuchGroup { group, groups })?;
         SgdConfig { lr, ..*g }.validate(group)?;
         g.lr = lr;
+        Ok(())
+    }
+
+    /// Divides every gradient by `scale` in the next steps (`__fdiv_rn`, torch's fused
+    /// `grad_scale`); `None` turns it off. Uploads `[scale, 0.0]` in stream order: a host
+    /// caller that knows of an inf or NaN simply does not step (torch's `found_inf`).
+    ///
+    /// # Errors
+    /// Driver errors (the previous setting stays then).
+    pub fn set_grad_scale(&mut self, scale: Option<f32>) -> Result<(), CudaSgdError> {
+        self.d_scaler = match scale {
+            None => None,
+            Some(s) => Some(upload(&self.stream, &[s, 0.0], "upload grad scale")?),
+        };
         Ok(())
     }
 
@@ -209,8 +234,8 @@ impl BorrowedSgd {
             groups: address(&self.d_groups, s),
             neg_lrs: address(&self.d_neg_lrs, s),
             chunk_first: address(&d_chunk_first, s),
-            grad_scale: 0,
-            found_inf: 0,
+            grad_scale: self.d_scaler.as_ref().map_or(0, |d| address(d, s)),
+            found_inf: self.d_scaler.as_ref().map_or(0, |d| address(d, s) + 4),
             schedule: 0,
             grid: u32::try_from(chunks).unwrap_or(u32::MAX).min(i32::MAX as u32),
             block: self.options.block_threads,

@@ -11,10 +11,16 @@ use crate::kernels::{self, KernelSource};
 use crate::library_panic::catch_library_panic;
 
 /// Whether `libcuda` (the NVIDIA driver library) can be loaded.
+///
+/// With the `dynamic-linking` feature the library is linked: a process that started has it.
 pub fn driver_available() -> bool {
+    #[cfg(feature = "dynamic-loading")]
     // SAFETY: `is_culib_present` only tries `dlopen` on the candidate names of the driver
     // library; loading runs the driver's own initialisers, as any driver call would.
-    unsafe { cudarc::driver::sys::is_culib_present() }
+    let present = unsafe { cudarc::driver::sys::is_culib_present() };
+    #[cfg(not(feature = "dynamic-loading"))]
+    let present = true;
+    present
 }
 
 /// Opens device `ordinal` (its primary context) and creates a new stream on it.

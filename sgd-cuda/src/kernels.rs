@@ -71,11 +71,17 @@ pub fn compile_options(arch: &str) -> Vec<String> {
 
 /// Whether `libnvrtc` can be loaded (searched like `cudarc` does: `libnvrtc.so`,
 /// `libnvrtc.so.13`, ... on `LD_LIBRARY_PATH` and the system paths).
+///
+/// With the `dynamic-linking` feature the library is linked: a process that started has it.
 pub fn nvrtc_available() -> bool {
+    #[cfg(feature = "dynamic-loading")]
     // SAFETY: `is_culib_present` only tries `dlopen` on the candidate library names (and
     // closes them again); loading runs the library's own initialisers, exactly what any
     // later NVRTC call would do.
-    unsafe { cudarc::nvrtc::sys::is_culib_present() }
+    let present = unsafe { cudarc::nvrtc::sys::is_culib_present() };
+    #[cfg(not(feature = "dynamic-loading"))]
+    let present = true;
+    present
 }
 
 /// Compiles `kernel` for `arch` with [`compile_options`] and returns its PTX.

@@ -36,10 +36,18 @@
 //! # Ok(()) }
 //! ```
 //!
-//! `cudarc` loads `libcuda`/`libnvrtc` at run time, so the crate builds (and its host-side
-//! tests run) on machines without CUDA; opening a device there returns
-//! [`CudaSgdError::DriverLibraryNotFound`] instead of panicking.
+//! By default (feature `dynamic-loading`) `cudarc` loads `libcuda`/`libnvrtc` at run time, so
+//! the crate builds (and its host-side tests run) on machines without CUDA; opening a device
+//! there returns [`CudaSgdError::DriverLibraryNotFound`] instead of panicking. The
+//! `dynamic-linking` feature links them instead, as candle-core does (see Cargo.toml).
 #![deny(unsafe_op_in_unsafe_fn)]
+
+#[cfg(all(feature = "dynamic-loading", feature = "dynamic-linking"))]
+compile_error!(
+    "sgd-cuda: features `dynamic-loading` and `dynamic-linking` exclude each other (use `default-features = false` with `dynamic-linking`)"
+);
+#[cfg(not(any(feature = "dynamic-loading", feature = "dynamic-linking")))]
+compile_error!("sgd-cuda: enable `dynamic-loading` (the default) or `dynamic-linking`");
 
 mod borrowed;
 pub mod device;
