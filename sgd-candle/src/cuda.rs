@@ -1,20 +1,28 @@
 //! The fused pass over candle CUDA tensors: one sgd-cuda launch for every variable with a
-//! gradient, on candle's own stream for the device (feature `cuda`).
+//! gradient, on candle's stream for the device (feature `cuda`).
 //!
 //! candle hands out a CUDA storage mutably only inside an in-place op, one tensor at a time, and
 //! the nesting the CPU path uses for that ([`crate::cpu`]) would cut a step into launches of at
 //! most [`crate::MAX_NESTED`] tensors. The kernel does not need Rust references, only device
-//! addresses: each variable's and gradient's storage is read-locked
-//! (`Tensor::storage_and_layout`) while its address is taken and the launch is enqueued, and the
-//! kernel writes the parameters through those addresses, in candle's stream order. Holding the
-//! read locks keeps candle from handing out the storages mutably (or dropping them) while the
-//! step is enqueued; every later candle op on these tensors is enqueued on the same stream,
-//! after the step, so it sees the updated values.
+//! addresses: each variable's and gradient's address is read under its storage's read lock
+//! (`Tensor::storage_and_layout`, one lock at a time, so a storage shared by two tensors is
+//! never locked twice by this thread), and the kernel writes the parameters through those
+//! addresses in stream order. The optimizer holds a clone of every tensor of the step until the
+//! launch is enqueued, so no storage is freed before that; candle frees device memory in stream
+//! order, after the step.
+//!
+//! Streams: candle's `Device::new_cuda` uses CUDA's per-thread default stream, so candle's ops
+//! and this step are ordered with each other when they are issued from the same host thread
+//! (as candle's own ops are): step on the thread that runs the model. In cudarc's multi-stream
+//! mode (`Device::new_cuda_with_stream` and other streams in use), the step records its reads of
+//! every tensor after the launch, but it cannot record the writes to the parameters (candle
+//! lends no mutable slice outside an in-place op): make other streams wait on candle's stream
+//! before reading the parameters there.
 
 use std::sync::Arc;
 
 use candle_core::cuda_backend::cudarc::driver::{CudaSlice, CudaStream, DevicePtr};
-use candle_core::{Device, Storage, StorageRef, Tensor};
+use candle_core::{Device, Storage, Tensor};
 use sgd_core::SgdConfig;
 use sgd_cuda::{BorrowedSgd, BorrowedTensor, CudaSgdError, CudaSgdOptions};
 
@@ -33,8 +41,8 @@ pub(crate) struct CudaState {
     pub(crate) stream: Arc<CudaStream>,
     /// `momentum[group][var]` (unused for CPU variables).
     pub(crate) momentum: Vec<Vec<DeviceMomentum>>,
-    /// The step, and the group options it was built with (the learning rates aside).
-    sgd: Option<(Vec<SgdConfig>, BorrowedSgd)>,
+    /// The step (created at the first step with CUDA work).
+    sgd: Option<BorrowedSgd>,
     /// The gradient scale uploaded to the step.
     grad_scale: Option<f32>,
 }
@@ -45,6 +53,70 @@ impl std::fmt::Debug for CudaState {
             .field("ordinal", &self.stream.context().ordinal())
             .field("grad_scale", &self.grad_scale)
             .finish_non_exhaustive()
+    }
+}
+
+/// One variable to step: group and variable index, the parameter and its gradient.
+pub(crate) type Work = (usize, usize, Tensor, Tensor);
+
+/// A step whose every address is taken and checked, and whose options and gradient scale are
+/// uploaded: launching it is all that is left.
+pub(crate) struct Prepared {
+    tensors: Vec<BorrowedTensor>,
+    /// (group, variable) of each entry of `tensors`.
+    index: Vec<(usize, usize)>,
+}
+
+impl Prepared {
+    /// Elements the step updates.
+    pub(crate) fn elements(&self) -> usize {
+        self.tensors.iter().map(|t| t.len).sum()
+    }
+
+    /// Tensors the step updates.
+    pub(crate) fn tensors(&self) -> usize {
+        self.tensors.len()
+    }
+}
+
+/// Device address range `[start, end)` of `t`'s elements: an f32 CUDA tensor with a contiguous
+/// layout. The read lock is held only while the address is read.
+pub(crate) fn device_range(t: &Tensor, stream: &CudaStream) -> Result<(u64, u64), CandleSgdError> {
+    let (storage, layout) = t.storage_and_layout();
+    let Storage::Cuda(cs) = &*storage else {
+        return Err(candle_core::Error::Msg("sgd-candle: not a CUDA tensor".into()).into());
+    };
+    let slice = cs.as_cuda_slice::<f32>()?;
+    let (start, end) = layout
+        .contiguous_offsets()
+        .ok_or_else(|| candle_core::Error::Msg("sgd-candle: non-contiguous tensor".into()))?;
+    if end > slice.len() {
+        return Err(candle_core::Error::Msg("sgd-candle: layout outside its storage".into()).into());
+    }
+    // cudarc's use-tracking guard records a read on this stream when dropped (multi-stream
+    // mode only); `record_reads` records them again after the launch.
+    let (base, _guard) = slice.device_ptr(stream);
+    Ok((base + 4 * start as u64, base + 4 * end as u64))
+}
+
+/// After the launch: records the step's reads of `t` on `stream` (cudarc's multi-stream mode;
+/// nothing otherwise).
+fn record_read(t: &Tensor, stream: &CudaStream) {
+    let (storage, _) = t.storage_and_layout();
+    if let Storage::Cuda(cs) = &*storage
+        && let Ok(slice) = cs.as_cuda_slice::<f32>()
+    {
+        drop(slice.device_ptr(stream));
+    }
+}
+
+/// Maps sgd-cuda's tensor indices in an error back to (group, variable).
+fn named(e: CudaSgdError, index: &[(usize, usize)]) -> CandleSgdError {
+    match e {
+        CudaSgdError::Overlap { tensor, other } if tensor < index.len() && other < index.len() => {
+            CandleSgdError::SharedStorage { first: index[other], second: index[tensor] }
+        }
+        e => CandleSgdError::Cuda(e),
     }
 }
 
@@ -89,68 +161,18 @@ impl CudaState {
             _ => Ok(None),
         }
     }
-}
 
-/// One variable to step: group and variable index, the parameter and its gradient.
-pub(crate) type Work = (usize, usize, Tensor, Tensor);
-
-/// A step whose every address is taken and checked, ready to launch: holds the read locks.
-pub(crate) struct Prepared<'w> {
-    _locks: Vec<StorageRef<'w>>,
-    tensors: Vec<BorrowedTensor>,
-    /// (group, variable) of each entry of `tensors`.
-    index: Vec<(usize, usize)>,
-}
-
-/// Device address of `t`'s first element: an f32 CUDA tensor with a contiguous layout.
-fn address<'t>(
-    t: &'t Tensor,
-    stream: &CudaStream,
-    locks: &mut Vec<StorageRef<'t>>,
-) -> Result<u64, CandleSgdError> {
-    let (storage, layout) = t.storage_and_layout();
-    let at = {
-        let Storage::Cuda(cs) = &*storage else {
-            return Err(candle_core::Error::Msg("sgd-candle: not a CUDA tensor".into()).into());
-        };
-        let slice = cs.as_cuda_slice::<f32>()?;
-        let (start, end) = layout
-            .contiguous_offsets()
-            .ok_or_else(|| candle_core::Error::Msg("sgd-candle: non-contiguous tensor".into()))?;
-        if end > slice.len() {
-            return Err(
-                candle_core::Error::Msg("sgd-candle: layout outside its storage".into()).into()
-            );
-        }
-        // Only the address is kept: cudarc's use-tracking guard records a read on drop, and
-        // every access here is on this one stream.
-        let (base, _guard) = slice.device_ptr(stream);
-        base + 4 * start as u64
-    };
-    locks.push(storage);
-    Ok(at)
-}
-
-/// Maps sgd-cuda's tensor indices in an error back to (group, variable).
-fn named(e: CudaSgdError, index: &[(usize, usize)]) -> CandleSgdError {
-    match e {
-        CudaSgdError::Overlap { tensor, other } if tensor < index.len() && other < index.len() => {
-            CandleSgdError::SharedStorage { first: index[other], second: index[tensor] }
-        }
-        e => CandleSgdError::Cuda(e),
-    }
-}
-
-impl CudaState {
-    /// Allocates the momentum buffers `work` needs (zeros, on this stream; torch creates them at
-    /// a parameter's first step), takes every address and checks the step as sgd-cuda will
-    /// (no written range overlapping another): nothing is written.
-    pub(crate) fn prepare<'w>(
+    /// Everything of a step that can fail, before any variable is written: allocates the
+    /// momentum buffers `work` needs (zeros, on this stream; torch creates them at a parameter's
+    /// first step), takes every address, checks the step as sgd-cuda will (no written range
+    /// overlapping another: [`CandleSgdError::SharedStorage`]), creates the step on first use
+    /// (compiling the kernel) and uploads the groups' options and `grad_scale`.
+    pub(crate) fn prepare(
         &mut self,
         configs: &[SgdConfig],
-        work: &'w [Work],
-    ) -> Result<Prepared<'w>, CandleSgdError> {
-        let mut locks = Vec::with_capacity(2 * work.len());
+        grad_scale: Option<f32>,
+        work: &[Work],
+    ) -> Result<Prepared, CandleSgdError> {
         let mut tensors = Vec::with_capacity(work.len());
         let mut index = Vec::with_capacity(work.len());
         for (gi, vi, param, grad) in work {
@@ -175,8 +197,8 @@ impl CudaState {
             tensors.push(BorrowedTensor {
                 group: gi,
                 len,
-                param: address(param, &self.stream, &mut locks)?,
-                grad: address(grad, &self.stream, &mut locks)?,
+                param: device_range(param, &self.stream)?.0,
+                grad: device_range(grad, &self.stream)?.0,
                 momentum,
                 first_step: !m.initialized,
             });
@@ -184,27 +206,12 @@ impl CudaState {
         }
         sgd_cuda::plan(configs, &tensors, CudaSgdOptions::default().chunk())
             .map_err(|e| named(e, &index))?;
-        Ok(Prepared { _locks: locks, tensors, index })
-    }
-
-    /// Enqueues the prepared step (one launch) with the groups' current options and
-    /// `grad_scale`, then marks the momentum buffers it initialised.
-    pub(crate) fn launch(
-        &mut self,
-        configs: &[SgdConfig],
-        grad_scale: Option<f32>,
-        prepared: Prepared<'_>,
-    ) -> Result<(), CandleSgdError> {
-        if prepared.tensors.is_empty() {
-            return Ok(());
-        }
-        let without_lr = |c: &SgdConfig| SgdConfig { lr: 0.0, ..*c };
-        let built: Vec<SgdConfig> = configs.iter().map(without_lr).collect();
         let sgd = match &mut self.sgd {
-            Some((b, sgd)) if *b == built => sgd,
+            Some(sgd) => {
+                sgd.set_groups(configs).map_err(CandleSgdError::Cuda)?;
+                sgd
+            }
             slot => {
-                // First step, or new options (e.g. a schedule cycling momentum): a new group
-                // table.
                 let sgd = BorrowedSgd::new(
                     self.stream.clone(),
                     configs.to_vec(),
@@ -212,25 +219,40 @@ impl CudaState {
                 )
                 .map_err(CandleSgdError::Cuda)?;
                 self.grad_scale = None;
-                &mut slot.insert((built, sgd)).1
+                slot.insert(sgd)
             }
         };
-        for (g, c) in configs.iter().enumerate() {
-            sgd.set_lr(g, c.lr).map_err(CandleSgdError::Cuda)?;
-        }
-        if self.grad_scale != grad_scale {
+        if self.grad_scale.map(f32::to_bits) != grad_scale.map(f32::to_bits) {
             sgd.set_grad_scale(grad_scale).map_err(CandleSgdError::Cuda)?;
             self.grad_scale = grad_scale;
         }
-        // SAFETY: every address was taken in `prepare` from a live candle CUDA storage of this
+        Ok(Prepared { tensors, index })
+    }
+
+    /// Enqueues the prepared step (one launch), records its reads for cudarc, and marks the
+    /// momentum buffers it initialised. `work` is the slice `prepared` was made from.
+    pub(crate) fn launch(
+        &mut self,
+        prepared: &Prepared,
+        work: &[Work],
+    ) -> Result<(), CandleSgdError> {
+        let Some(sgd) = self.sgd.as_mut() else { return Ok(()) };
+        if prepared.tensors.is_empty() {
+            return Ok(());
+        }
+        // SAFETY: every address was taken in `prepare` from a candle CUDA storage of this
         // stream's device (`as_cuda_slice`, offset by a contiguous layout checked to lie inside
         // it) or from a momentum buffer this optimizer owns, `len` f32 each; `plan` checked that
-        // no written range (parameters, momentum buffers) overlaps any other range. The read
-        // locks in `prepared` are held until the launch is enqueued, so candle cannot hand the
-        // storages out mutably or free them meanwhile; candle enqueues all work of this device on
-        // this same stream, so anything that reads or writes these tensors afterwards runs after
-        // the step, and a storage candle drops later is freed in stream order.
+        // no written range (parameters, momentum buffers) overlaps any other range. `work` holds
+        // a clone of every parameter and gradient tensor, so no storage is freed before the
+        // launch is enqueued, and candle frees device memory in stream order. candle issues its
+        // ops on this device's stream (per host thread: see the module docs), so anything that
+        // reads or writes these tensors afterwards runs after the step.
         unsafe { sgd.step(&prepared.tensors) }.map_err(|e| named(e, &prepared.index))?;
+        for (_, _, param, grad) in work {
+            record_read(param, &self.stream);
+            record_read(grad, &self.stream);
+        }
         for (t, &(gi, vi)) in prepared.tensors.iter().zip(&prepared.index) {
             if t.momentum.is_some() {
                 self.momentum[gi][vi].initialized = true;

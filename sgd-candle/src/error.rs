@@ -2,8 +2,9 @@
 
 use core::fmt;
 
-/// An error of [`crate::CandleSgd`]; every variant names the variable (its index in its group)
-/// and the bad value. Nothing has been written when one is returned.
+/// An error of [`crate::CandleSgd`]; a variant about a variable names it (group and index in
+/// its group) and the bad value. Nothing has been written when one is returned, except after a
+/// failed CUDA launch (a driver error, the last thing a step does, after the CPU groups).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum CandleSgdError {

@@ -75,6 +75,19 @@ impl std::fmt::Debug for CandleSgd<'_> {
     }
 }
 
+/// Two step outcomes as one: counts summed, the first one's backend (a skipped step stays
+/// skipped).
+fn add(a: StepOutcome, b: StepOutcome) -> StepOutcome {
+    match (a, b) {
+        (
+            StepOutcome::Applied { tensors, elements, backend },
+            StepOutcome::Applied { tensors: t, elements: e, .. },
+        ) => StepOutcome::Applied { tensors: tensors + t, elements: elements + e, backend },
+        (StepOutcome::Applied { .. }, other) => other,
+        (other, _) => other,
+    }
+}
+
 /// Address range of an f32 CPU tensor's data (for the aliasing check).
 fn cpu_range(t: &Tensor) -> Option<(usize, usize)> {
     let (storage, layout) = t.storage_and_layout();
@@ -92,8 +105,9 @@ fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
 
 impl<'s> CandleSgd<'s> {
     /// An optimizer over `groups`. Checks every variable (f32, contiguous, on the device of
-    /// its group's first variable, which must be the CPU) and that no two variables share
-    /// memory; validates every group's options as `torch.optim.SGD` does.
+    /// its group's first variable: the CPU, or with the `cuda` feature one CUDA device for the
+    /// whole optimizer) and that no two variables share memory; validates every group's
+    /// options as `torch.optim.SGD` does.
     ///
     /// # Errors
     /// The first problem found, naming the group and variable.
@@ -123,7 +137,7 @@ impl<'s> CandleSgd<'s> {
                 if !matches!(v.device(), Device::Cpu) && devices.is_empty() {
                     devices.push(v.device().clone());
                 }
-                if let Some(r) = cpu_range(v.as_tensor()) {
+                if let Some(r) = Self::address_range(v.as_tensor())? {
                     if let Some((other, _)) = ranges.iter().find(|(_, o)| overlaps(r, *o)) {
                         return Err(CandleSgdError::SharedStorage {
                             first: *other,
@@ -159,6 +173,20 @@ impl<'s> CandleSgd<'s> {
             #[cfg(feature = "cuda")]
             cuda,
         })
+    }
+
+    /// Where `t`'s elements are, for the check that no two variables share memory: host
+    /// addresses of a CPU tensor and, with the `cuda` feature, device addresses of a CUDA tensor
+    /// tagged in the top bit (an optimizer has at most one CUDA device, and no host range of a
+    /// 64-bit process reaches the top bit), so the two address spaces never compare equal.
+    fn address_range(t: &Tensor) -> Result<Option<(usize, usize)>, CandleSgdError> {
+        #[cfg(feature = "cuda")]
+        if let Device::Cuda(d) = t.device() {
+            let (a, b) = crate::cuda::device_range(t, &d.cuda_stream())?;
+            let tag = |x: u64| usize::try_from(x).map_or(usize::MAX, |x| x | !(usize::MAX >> 1));
+            return Ok(Some((tag(a), tag(b))));
+        }
+        Ok(cpu_range(t))
     }
 
     /// Whether this build steps variables on `device`, given the non-CPU device already taken
@@ -316,7 +344,7 @@ impl<'s> CandleSgd<'s> {
     }
 
     /// Momentum buffer of variable `var` of group `group` (`None` before its first step with
-    /// momentum).
+    /// momentum, and always for a CUDA variable: see [`CandleSgd::momentum_to_vec`]).
     pub fn momentum_buffer(&self, group: usize, var: usize) -> Option<&[f32]> {
         let g = self.groups.get(group)?;
         g.initialized.get(var).copied().filter(|&i| i).map(|_| g.buffers[var].as_slice())
@@ -350,10 +378,16 @@ impl<'s> CandleSgd<'s> {
     ///
     /// Checks every gradient (f32, the variable's device and element count; a non-contiguous
     /// gradient is copied contiguous) and that no gradient shares memory with a variable
-    /// before anything is written.
+    /// before anything is written. With CUDA variables, everything of their step that can fail
+    /// (momentum buffer allocation, the overlap check, the kernel compile on first use, the
+    /// option and scale uploads) is done before the CPU groups are written; the launch itself
+    /// comes last, one for all CUDA variables.
+    ///
+    /// The outcome counts the tensors and elements of every pass, CPU and CUDA; its `backend`
+    /// is the CPU's.
     ///
     /// # Errors
-    /// The first problem found; sgd-cpu's step errors; the schedule's.
+    /// The first problem found; sgd-cpu's and sgd-cuda's step errors; the schedule's.
     pub fn step(&mut self, grads: &GradStore) -> Result<StepOutcome, CandleSgdError> {
         let param_ranges: Vec<((usize, usize), (usize, usize))> = self
             .groups
@@ -404,21 +438,25 @@ impl<'s> CandleSgd<'s> {
         let configs: Vec<SgdConfig> = self.groups.iter().map(|g| g.config).collect();
         #[cfg(feature = "cuda")]
         let prepared = match self.cuda.as_mut() {
-            Some(c) if !cuda_work.is_empty() => Some(c.prepare(&configs, &cuda_work)?),
+            Some(c) if !cuda_work.is_empty() => {
+                Some(c.prepare(&configs, self.options.grad_scale, &cuda_work)?)
+            }
             _ => None,
         };
-        let mut outcome = StepOutcome::SkippedFoundInf;
+        // The CPU passes, their counts summed.
+        let mut outcome = self.fused_pass(&[])?;
         for batch in work.chunks(MAX_NESTED) {
-            outcome = self.fused_pass(batch)?;
-        }
-        if work.is_empty() {
-            outcome = self.fused_pass(&[])?;
+            outcome = add(outcome, self.fused_pass(batch)?);
         }
         #[cfg(feature = "cuda")]
         if let (Some(c), Some(p)) = (self.cuda.as_mut(), prepared)
             && !self.options.found_inf
         {
-            c.launch(&configs, self.options.grad_scale, p)?;
+            c.launch(&p, &cuda_work)?;
+            if let StepOutcome::Applied { tensors, elements, .. } = &mut outcome {
+                *tensors += p.tensors();
+                *elements += p.elements();
+            }
         }
         if !self.options.found_inf
             && self.schedule.as_ref().is_some_and(|s| s.every == ScheduleEvery::Step)

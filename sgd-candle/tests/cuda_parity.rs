@@ -15,7 +15,7 @@ use common::{Host, Rng, assert_same, grads_of, three_groups};
 use sched_core::{OneCycleLr, OneCycleLrConfig, Scheduler};
 use sgd_candle::{CandleSgd, CandleSgdError, ScheduleEvery, VarGroup};
 use sgd_cpu::scalar::sgd_update;
-use sgd_cpu::{MomentumBuffer, SgdConfig, StepScalars};
+use sgd_cpu::{MomentumBuffer, SgdConfig, StepOutcome, StepScalars};
 
 /// candle's CUDA device 0, or `None` after printing why the test skips.
 fn gpu_or_skip(test: &str) -> Option<Device> {
@@ -144,7 +144,12 @@ fn many_cuda_variables_in_one_step() {
         (0..300).map(|i| Var::from_slice(&[i as f32; 3], 3, &gpu).unwrap()).collect();
     let config = SgdConfig { lr: 1.0, ..SgdConfig::default() };
     let mut opt = CandleSgd::new(vec![VarGroup { vars: vars.clone(), config }]).unwrap();
-    opt.step(&grads_of(&vars.iter().map(|v| (v, vec![1.0; 3])).collect::<Vec<_>>())).unwrap();
+    let outcome =
+        opt.step(&grads_of(&vars.iter().map(|v| (v, vec![1.0; 3])).collect::<Vec<_>>())).unwrap();
+    assert!(
+        matches!(outcome, StepOutcome::Applied { tensors: 300, elements: 900, .. }),
+        "{outcome:?}"
+    );
     for (i, v) in vars.iter().enumerate() {
         assert_eq!(values(v), [i as f32 - 1.0; 3]);
     }
@@ -169,4 +174,34 @@ fn a_gradient_on_another_device_is_a_typed_error_and_writes_nothing() {
     assert!(matches!(err, CandleSgdError::DeviceMismatch { group: 1, var: 0 }), "{err}");
     assert_eq!(values(&on_cpu), [1.0, 2.0]);
     assert_eq!(values(&on_gpu), [3.0, 4.0]);
+}
+
+/// A CUDA variable in two groups, and a gradient that is its own variable's storage, are
+/// refused (naming both), and nothing is written; each storage is read-locked once at a time, so
+/// neither can deadlock.
+#[test]
+fn shared_cuda_storage_is_a_typed_error_and_writes_nothing() {
+    let Some(gpu) = gpu_or_skip("shared_cuda_storage") else { return };
+    let w = Var::from_slice(&[1.0f32, 2.0, 3.0], 3, &gpu).unwrap();
+    let config = SgdConfig { lr: 0.5, momentum: 0.9, ..SgdConfig::default() };
+    let err = CandleSgd::new(vec![
+        VarGroup { vars: vec![w.clone()], config },
+        VarGroup { vars: vec![w.clone()], config },
+    ])
+    .unwrap_err();
+    assert!(
+        matches!(err, CandleSgdError::SharedStorage { first: (0, 0), second: (1, 0) }),
+        "{err}"
+    );
+    let other = Var::from_slice(&[5.0f32, 6.0, 7.0], 3, &gpu).unwrap();
+    let mut opt =
+        CandleSgd::new(vec![VarGroup { vars: vec![w.clone(), other.clone()], config }]).unwrap();
+    // The gradient of `other` is `w`'s storage: the step would write what it reads.
+    let mut grads = grads_of(&[(&w, vec![1.0, 1.0, 1.0])]);
+    grads.insert(other.as_tensor(), w.as_tensor().clone());
+    let err = opt.step(&grads).unwrap_err();
+    assert!(matches!(err, CandleSgdError::SharedStorage { .. }), "{err}");
+    assert_eq!(values(&w), [1.0, 2.0, 3.0]);
+    assert_eq!(values(&other), [5.0, 6.0, 7.0]);
+    assert!(opt.momentum_to_vec(0, 0).unwrap().is_none(), "no momentum step happened");
 }

@@ -14,7 +14,7 @@ use sched_core::{
 };
 use sgd_candle::{CandleSgd, CandleSgdError, ScheduleEvery, VarGroup};
 use sgd_cpu::scalar::sgd_update;
-use sgd_cpu::{MomentumBuffer, SgdConfig, StepScalars};
+use sgd_cpu::{MomentumBuffer, SgdConfig, StepOutcome, StepScalars};
 
 mod common;
 
@@ -261,7 +261,12 @@ fn many_tensors_go_through_several_fused_passes() {
     let config = SgdConfig { lr: 1.0, ..SgdConfig::default() };
     let mut opt = CandleSgd::new(vec![VarGroup { vars: vars.clone(), config }]).unwrap();
     let grads = grads_of(&vars.iter().map(|v| (v, vec![1.0; 3])).collect::<Vec<_>>());
-    opt.step(&grads).unwrap();
+    let outcome = opt.step(&grads).unwrap();
+    let n = vars.len();
+    assert!(
+        matches!(outcome, StepOutcome::Applied { tensors, elements, .. } if tensors == n && elements == 3 * n),
+        "every pass counted: {outcome:?}"
+    );
     for (i, v) in vars.iter().enumerate() {
         assert_eq!(v.to_vec1::<f32>().unwrap(), [i as f32 - 1.0; 3]);
     }

@@ -184,9 +184,36 @@ impl BorrowedSgd {
         Ok(())
     }
 
+    /// Replaces every group's options (learning rates included), validated first as in
+    /// [`BorrowedSgd::new`]; the group table is uploaded again (in stream order) only when an
+    /// option it holds changed, compared bit for bit (`-0.0` is not `0.0`). For schedules that
+    /// move momentum every step (OneCycleLR, CyclicLR).
+    ///
+    /// # Errors
+    /// [`CudaSgdError::LrCount`] for another number of groups than at construction (nothing
+    /// changes then), [`CudaSgdError::Config`], driver errors.
+    pub fn set_groups(&mut self, groups: &[SgdConfig]) -> Result<(), CudaSgdError> {
+        if groups.len() != self.groups.len() {
+            return Err(CudaSgdError::LrCount { expected: self.groups.len(), got: groups.len() });
+        }
+        sgd::validate_groups(groups)?;
+        let entries = table::group_entries(groups);
+        let bytes: &[u8] = bytemuck::cast_slice(&entries);
+        let current = table::group_entries(&self.groups);
+        if bytes != bytemuck::cast_slice::<_, u8>(&current) {
+            self.stream
+                .memcpy_htod(bytes, &mut self.d_groups)
+                .map_err(CudaSgdError::driver("upload group table"))?;
+        }
+        self.groups.copy_from_slice(groups);
+        Ok(())
+    }
+
     /// Divides every gradient by `scale` in the next steps (`__fdiv_rn`, torch's fused
     /// `grad_scale`); `None` turns it off. Uploads `[scale, 0.0]` in stream order: a host
-    /// caller that knows of an inf or NaN simply does not step (torch's `found_inf`).
+    /// caller that knows of an inf or NaN simply does not step (torch's `found_inf`). The
+    /// scale is not checked here (as `CudaSgd`'s device scaler, whose value comes from the
+    /// device): a zero, infinite or NaN scale gives what IEEE division gives.
     ///
     /// # Errors
     /// Driver errors (the previous setting stays then).
