@@ -220,10 +220,14 @@ fn sweep(
         let copy_s =
             time_per_call(stream, target_ms, || stream.memcpy_dtod(&src, &mut dst).unwrap());
         drop((src, dst));
-        let mut buffers = Some(vec![
-            stream.alloc_zeros::<f32>(n).unwrap(),
-            stream.clone_htod(&vec![1.0e-3f32; n]).unwrap(),
-        ]);
+        // Parameters (zeros) and gradients (1e-3): buffers 0 and 1 of `case_refs`.
+        let fresh = || {
+            vec![
+                stream.alloc_zeros::<f32>(n).unwrap(),
+                stream.clone_htod(&vec![1.0e-3f32; n]).unwrap(),
+            ]
+        };
+        let mut buffers = Some(fresh());
         let mut best: Option<(f64, usize, usize)> = None;
         for &chunk in &chunks {
             for &t in &threads {
@@ -243,10 +247,7 @@ fn sweep(
                     Ok(opt) => opt,
                     Err(e @ sgd_cuda::CudaSgdError::BlockTooLarge { .. }) => {
                         println!("{case:<12} {chunk:>7} {t:>7}  skipped: {e}");
-                        buffers = Some(vec![
-                            stream.alloc_zeros::<f32>(n).unwrap(),
-                            stream.clone_htod(&vec![1.0e-3f32; n]).unwrap(),
-                        ]);
+                        buffers = Some(fresh()); // `new` consumed them
                         continue;
                     }
                     Err(e) => panic!("{e}"),

@@ -443,21 +443,31 @@ impl<'s> CandleSgd<'s> {
             }
             _ => None,
         };
-        // The CPU passes, their counts summed.
-        let mut outcome = self.fused_pass(&[])?;
+        // The CPU passes, their counts summed (an empty pass still checks the step options).
+        let mut cpu = None;
         for batch in work.chunks(MAX_NESTED) {
-            outcome = add(outcome, self.fused_pass(batch)?);
+            let done = self.fused_pass(batch)?;
+            cpu = Some(cpu.map_or(done, |sum| add(sum, done)));
         }
+        let outcome = match cpu {
+            Some(outcome) => outcome,
+            None => self.fused_pass(&[])?,
+        };
         #[cfg(feature = "cuda")]
-        if let (Some(c), Some(p)) = (self.cuda.as_mut(), prepared)
-            && !self.options.found_inf
-        {
-            c.launch(&p, &cuda_work)?;
-            if let StepOutcome::Applied { tensors, elements, .. } = &mut outcome {
-                *tensors += p.tensors();
-                *elements += p.elements();
+        let outcome = match (self.cuda.as_mut(), prepared) {
+            (Some(c), Some(p)) if !self.options.found_inf => {
+                c.launch(&p, &cuda_work)?;
+                match outcome {
+                    StepOutcome::Applied { tensors, elements, backend } => StepOutcome::Applied {
+                        tensors: tensors + p.tensors(),
+                        elements: elements + p.elements(),
+                        backend,
+                    },
+                    skipped => skipped,
+                }
             }
-        }
+            _ => outcome,
+        };
         if !self.options.found_inf
             && self.schedule.as_ref().is_some_and(|s| s.every == ScheduleEvery::Step)
         {
