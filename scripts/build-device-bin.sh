@@ -59,7 +59,7 @@ for line in open(msgs):
 for name, exe in copied:
     print(f"{name:<28} <- {exe}")
 PY
-# sgd-candle's CUDA path (feature `cuda`): its GPU tests and the digits example. Needs nvcc for
+# sgd-candle's CUDA path (feature `cuda`): its GPU tests, the digits example and its step bench. Needs nvcc for
 # candle's kernels: CUDA_HOME (e.g. the nvidia-cuda-nvcc 13.0 wheel that .ci/run installs in
 # target/cuda-wheel/nvidia/cu13) or nvcc on PATH; skipped otherwise. The binaries link against
 # stubs of the CUDA libraries (scripts/cuda-link-stubs.sh) and load the real ones on the GPU
@@ -72,6 +72,8 @@ if [ -x "$cuda_home/bin/nvcc" ]; then
     cargo test -p sgd-candle --features cuda --release --test cuda_parity --no-run \
       --message-format=json-render-diagnostics >"$candle_msgs"
     cargo build -p sgd-candle --features cuda --release --example digits \
+      --message-format=json-render-diagnostics >>"$candle_msgs"
+    cargo bench -p sgd-candle --features cuda --bench step --no-run \
       --message-format=json-render-diagnostics >>"$candle_msgs" )
   python3 - "$candle_msgs" "$dest" <<'PY'
 import json, shutil, sys, os
@@ -81,8 +83,10 @@ for line in open(sys.argv[1]):
     except ValueError:
         continue
     exe = m.get("executable") if m.get("reason") == "compiler-artifact" else None
-    if exe and m["target"]["name"] in ("cuda_parity", "digits"):
-        name = ("example-candle-" if "example" in m["target"]["kind"] else "test-candle-") + m["target"]["name"]
+    if exe and m["target"]["name"] in ("cuda_parity", "digits", "step"):
+        kind = m["target"]["kind"]
+        prefix = "example-candle-" if "example" in kind else "bench-candle-" if "bench" in kind else "test-candle-"
+        name = prefix + m["target"]["name"]
         shutil.copy2(exe, os.path.join(sys.argv[2], name))
         print(f"{name:<28} <- {exe}")
 PY

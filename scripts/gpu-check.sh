@@ -135,7 +135,8 @@ else
   say "no $bin/libsgd_cuda_capi.so or libsgd_cpu_capi.so (scripts/build-device-bin.sh copies them)"; failed=1
 fi
 # 4. sgd-candle on CUDA (built by scripts/build-device-bin.sh when nvcc was at hand): the digits
-#    example trained on the GPU (its test binary ran with the tests above).
+#    example trained on the GPU (its test binary ran with the tests above), then its step bench
+#    (sgd-candle against candle-nn's SGD and candle-op momentum; CANDLE_BENCH=0 skips it).
 if [ -x "$bin/example-candle-digits" ]; then
   if timeout "$part_timeout" "$bin/example-candle-digits" --device cuda >"$out/candle-digits-cuda.log" 2>&1; then
     say "PASS candle digits on cuda: $(tail -n 1 "$out/candle-digits-cuda.log")"
@@ -143,6 +144,15 @@ if [ -x "$bin/example-candle-digits" ]; then
     say "FAIL candle digits on cuda (exit $?): see $out/candle-digits-cuda.log"; failed=1
     tail -n 20 "$out/candle-digits-cuda.log" || true
   fi
+fi
+if [ -x "$bin/bench-candle-step" ] && [ "${CANDLE_BENCH:-1}" != 0 ]; then
+  if SGD_CANDLE_BENCH_DEVICE=cuda timeout "$part_timeout" "$bin/bench-candle-step" --bench \
+      >"$out/candle-bench-cuda.log" 2>&1; then
+    say "candle step bench on cuda done: see $out/candle-bench-cuda.log"
+  else
+    say "FAIL candle step bench on cuda (exit $?): see $out/candle-bench-cuda.log"
+  fi
+  grep -E "^candle_step_cuda|time:" "$out/candle-bench-cuda.log" || true
 fi
 say "results in $out; $([ $failed -eq 0 ] && echo 'all tests passed' || echo 'SOME PARTS FAILED')"
 exit $failed

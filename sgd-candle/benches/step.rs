@@ -4,6 +4,10 @@
 //! side runs in this process on the same machine state; the README reports their ratios.
 //!
 //! `cargo bench -p sgd-candle --bench step`
+//!
+//! With the `cuda` feature and `SGD_CANDLE_BENCH_DEVICE=cuda`, the same on candle's CUDA device
+//! 0 (each iteration ends with `Device::synchronize`, so the time is the step's, not its
+//! enqueueing): sgd-candle's one launch against candle's per-tensor ops.
 #![allow(missing_docs)] // criterion's macros
 #![allow(clippy::unwrap_used)] // a bench: a failure ends it
 
@@ -19,20 +23,25 @@ use sgd_cpu::SgdConfig;
 
 const CASES: [(&str, usize, usize); 2] = [("1x16M", 1, 16 << 20), ("1000x4096", 1000, 4096)];
 
-/// Variables of `tensors x per` elements and a gradient store for them.
-fn setup(tensors: usize, per: usize) -> (Vec<Var>, GradStore) {
+/// Variables of `tensors x per` elements on `device` and a gradient store for them.
+fn setup(tensors: usize, per: usize, device: &Device) -> (Vec<Var>, GradStore) {
     let mut grads = GradStore::default();
     let vars: Vec<Var> = (0..tensors)
         .map(|_| {
-            let v = Var::from_vec(vec![1.0f32; per], per, &Device::Cpu).unwrap();
-            grads.insert(
-                v.as_tensor(),
-                Tensor::from_vec(vec![1e-3f32; per], per, &Device::Cpu).unwrap(),
-            );
+            let v = Var::from_vec(vec![1.0f32; per], per, device).unwrap();
+            grads.insert(v.as_tensor(), Tensor::from_vec(vec![1e-3f32; per], per, device).unwrap());
             v
         })
         .collect();
     (vars, grads)
+}
+
+/// The device to bench on: the CPU, or CUDA device 0 when `SGD_CANDLE_BENCH_DEVICE=cuda`.
+fn bench_device() -> Device {
+    match std::env::var("SGD_CANDLE_BENCH_DEVICE").as_deref() {
+        Ok("cuda") => Device::new_cuda(0).unwrap(),
+        _ => Device::Cpu,
+    }
 }
 
 /// Momentum SGD with candle tensor ops (no weight decay, no dampening): torch's rule, written
@@ -61,13 +70,17 @@ impl CandleOpsMomentum {
 
 fn bench(c: &mut Criterion) {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let device = bench_device();
+    // A step's work has finished when this returns (a no-op on the CPU).
+    let sync = || device.synchronize().unwrap();
+    let prefix = if device.is_cuda() { "candle_step_cuda" } else { "candle_step" };
     for (name, tensors, per) in CASES {
-        let mut group = c.benchmark_group(format!("candle_step/{name}"));
+        let mut group = c.benchmark_group(format!("{prefix}/{name}"));
         group
             .sample_size(10)
             .measurement_time(Duration::from_secs(3))
             .warm_up_time(Duration::from_millis(500));
-        let (vars, grads) = setup(tensors, per);
+        let (vars, grads) = setup(tensors, per, &device);
         let plain = SgdConfig { lr: 1e-3, ..SgdConfig::default() };
         let momentum = SgdConfig { momentum: 0.9, ..plain };
 
@@ -76,11 +89,17 @@ fn bench(c: &mut Criterion) {
             .with_threads(threads)
             .unwrap();
         group.bench_function("plain/sgd-candle", |b| {
-            b.iter(|| ours.step(black_box(&grads)).unwrap())
+            b.iter(|| {
+                ours.step(black_box(&grads)).unwrap();
+                sync();
+            })
         });
         let mut theirs = candle_nn::SGD::new(vars.clone(), 1e-3).unwrap();
         group.bench_function("plain/candle-nn SGD", |b| {
-            b.iter(|| theirs.step(black_box(&grads)).unwrap())
+            b.iter(|| {
+                theirs.step(black_box(&grads)).unwrap();
+                sync();
+            })
         });
 
         let mut ours = CandleSgd::new(vec![VarGroup { vars: vars.clone(), config: momentum }])
@@ -88,7 +107,10 @@ fn bench(c: &mut Criterion) {
             .with_threads(threads)
             .unwrap();
         group.bench_function("momentum/sgd-candle", |b| {
-            b.iter(|| ours.step(black_box(&grads)).unwrap())
+            b.iter(|| {
+                ours.step(black_box(&grads)).unwrap();
+                sync();
+            })
         });
         let mut ops = CandleOpsMomentum {
             vars: vars.clone(),
@@ -97,7 +119,10 @@ fn bench(c: &mut Criterion) {
             momentum: 0.9,
         };
         group.bench_function("momentum/candle ops", |b| {
-            b.iter(|| ops.step(black_box(&grads)).unwrap())
+            b.iter(|| {
+                ops.step(black_box(&grads)).unwrap();
+                sync();
+            })
         });
         group.finish();
     }
