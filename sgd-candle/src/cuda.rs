@@ -99,8 +99,8 @@ pub(crate) fn device_range(t: &Tensor, stream: &CudaStream) -> Result<(u64, u64)
     Ok((base + 4 * start as u64, base + 4 * end as u64))
 }
 
-/// After the launch: records the step's reads of `t` on `stream` (cudarc's multi-stream mode;
-/// nothing otherwise).
+/// After the launch: records the step's reads of `t` on `stream` (called in cudarc's
+/// multi-stream mode only, where the record is not a no-op).
 fn record_read(t: &Tensor, stream: &CudaStream) {
     let (storage, _) = t.storage_and_layout();
     if let Storage::Cuda(cs) = &*storage
@@ -249,9 +249,11 @@ impl CudaState {
         // ops on this device's stream (per host thread: see the module docs), so anything that
         // reads or writes these tensors afterwards runs after the step.
         unsafe { sgd.step(&prepared.tensors) }.map_err(|e| named(e, &prepared.index))?;
-        for (_, _, param, grad) in work {
-            record_read(param, &self.stream);
-            record_read(grad, &self.stream);
+        if self.stream.context().is_in_multi_stream_mode() {
+            for (_, _, param, grad) in work {
+                record_read(param, &self.stream);
+                record_read(grad, &self.stream);
+            }
         }
         for (t, &(gi, vi)) in prepared.tensors.iter().zip(&prepared.index) {
             if t.momentum.is_some() {
