@@ -32,10 +32,14 @@ cargo bench -p lrkit-benches --bench sgd_cuda --no-run --message-format=json-ren
 cargo build --release -p sgd-cuda-capi -p sgd-cpu-capi
 cp target/release/libsgd_cuda_capi.so target/release/libsgd_cpu_capi.so "$dest"/
 
-python3 - "$msgs" "$dest" <<'PY'
+# Copies the executables cargo reported (JSON messages in file $1) into $dest as
+# test-<tag><name>, bench-<tag><name> or example-<tag><name> (test-<name>-lib for a library's
+# unit tests), with <tag> = $2 (may be empty). Host-only tests (a C/C++ compiler, the sources,
+# the build's library) are left out: they are not for the GPU machine.
+copy_executables() {
+  python3 - "$1" "$dest" "${2:-}" <<'PY'
 import json, os, shutil, sys
-msgs, dest = sys.argv[1], sys.argv[2]
-copied = []
+msgs, dest, tag = sys.argv[1], sys.argv[2], sys.argv[3]
 for line in open(msgs):
     try:
         m = json.loads(line)
@@ -46,19 +50,20 @@ for line in open(msgs):
         continue
     t = m["target"]
     if t["name"] in ("kernel_on_host", "c_program"):
-        continue  # host-only tests (C/C++ compiler, sources, the build's library): not for the GPU machine
+        continue
     if "bench" in t["kind"]:
-        name = "bench-" + t["name"]
+        name = "bench-" + tag + t["name"]
+    elif "example" in t["kind"]:
+        name = "example-" + tag + t["name"]
     elif "lib" in t["kind"]:
-        name = "test-" + t["name"] + "-lib"
+        name = "test-" + tag + t["name"] + "-lib"
     else:
-        name = "test-" + t["name"]
-    out = os.path.join(dest, name)
-    shutil.copy2(exe, out)
-    copied.append((name, exe))
-for name, exe in copied:
+        name = "test-" + tag + t["name"]
+    shutil.copy2(exe, os.path.join(dest, name))
     print(f"{name:<28} <- {exe}")
 PY
+}
+copy_executables "$msgs"
 # sgd-candle's CUDA path (feature `cuda`): its GPU tests, the digits example and its step bench. Needs nvcc for
 # candle's kernels: CUDA_HOME (e.g. the nvidia-cuda-nvcc 13.0 wheel that .ci/run installs in
 # target/cuda-wheel/nvidia/cu13) or nvcc on PATH; skipped otherwise. The binaries link against
@@ -75,21 +80,7 @@ if [ -x "$cuda_home/bin/nvcc" ]; then
       --message-format=json-render-diagnostics >>"$candle_msgs"
     cargo bench -p sgd-candle --features cuda --bench step --no-run \
       --message-format=json-render-diagnostics >>"$candle_msgs" )
-  python3 - "$candle_msgs" "$dest" <<'PY'
-import json, shutil, sys, os
-for line in open(sys.argv[1]):
-    try:
-        m = json.loads(line)
-    except ValueError:
-        continue
-    exe = m.get("executable") if m.get("reason") == "compiler-artifact" else None
-    if exe and m["target"]["name"] in ("cuda_parity", "digits", "step"):
-        kind = m["target"]["kind"]
-        prefix = "example-candle-" if "example" in kind else "bench-candle-" if "bench" in kind else "test-candle-"
-        name = prefix + m["target"]["name"]
-        shutil.copy2(exe, os.path.join(sys.argv[2], name))
-        print(f"{name:<28} <- {exe}")
-PY
+  copy_executables "$candle_msgs" candle-
   rm -f "$candle_msgs"
 else
   echo "no nvcc at $cuda_home/bin/nvcc (set CUDA_HOME): sgd-candle's CUDA binaries not built"

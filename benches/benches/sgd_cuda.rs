@@ -96,13 +96,6 @@ fn main() {
         .map(|s| s.split(',').map(|c| c.trim().to_string()).collect());
     let mut json = std::env::var_os("SGD_CUDA_BENCH_JSON")
         .map(|p| std::fs::OpenOptions::new().create(true).append(true).open(p).unwrap());
-    println!(
-        "sgd-cuda bench on {name}, {options:?} (None = automatic), momentum SGD (20 B/element)"
-    );
-    println!(
-        "{:<12} {:>10} {:>6} {:>11} {:>11} {:>9} {:>11} {:>9} {:>8}",
-        "case", "elements", "chunk", "mode", "step_us", "GB/s", "copy_us", "copy_GB/s", "of_copy"
-    );
     if std::env::var_os("SGD_CUDA_SWEEP").is_some() {
         let wanted = wanted.unwrap_or_else(|| {
             ["1x1M", "1x16M", "1x256M"].iter().map(|s| (*s).to_string()).collect()
@@ -110,23 +103,27 @@ fn main() {
         sweep(&stream, &name, &wanted, target_ms, json.as_mut());
         return;
     }
+    println!(
+        "sgd-cuda bench on {name}, {options:?} (None = automatic), momentum SGD (20 B/element)"
+    );
+    println!(
+        "{:<12} {:>10} {:>6} {:>11} {:>11} {:>9} {:>11} {:>9} {:>8}",
+        "case", "elements", "chunk", "mode", "step_us", "GB/s", "copy_us", "copy_GB/s", "of_copy"
+    );
     for &(case, tensors, per) in CASES {
         if wanted.as_ref().is_some_and(|w| !w.iter().any(|c| c == case)) {
             continue;
         }
         let n = tensors * per;
-        let params = stream.alloc_zeros::<f32>(n).unwrap();
-        let grads = stream.clone_htod(&vec![1.0e-3f32; n]).unwrap();
-        let refs = case_refs(tensors, per);
-        let cfg = SgdConfig { lr: 0.01, momentum: 0.9, ..SgdConfig::default() };
-        let mut opt =
-            CudaSgd::new(stream.clone(), vec![cfg], vec![params, grads], refs, options).unwrap();
-        // Copy baseline: the same 20 bytes of traffic per element.
-        let src = stream.alloc_zeros::<u8>(n * 10).unwrap();
-        let mut dst = stream.alloc_zeros::<u8>(n * 10).unwrap();
-        let copy_s =
-            time_per_call(&stream, target_ms, || stream.memcpy_dtod(&src, &mut dst).unwrap());
-        drop((src, dst));
+        let mut opt = CudaSgd::new(
+            stream.clone(),
+            vec![momentum_sgd()],
+            case_buffers(&stream, n),
+            case_refs(tensors, per),
+            options,
+        )
+        .unwrap();
+        let copy_s = copy_seconds(&stream, n, target_ms);
         let mut lr = 0.01;
         let direct_s = time_per_call(&stream, target_ms, || {
             lr *= 0.999_999;
@@ -180,6 +177,27 @@ fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
     )
 }
 
+/// The benched step: momentum SGD, lr 0.01 (20 bytes of traffic per element).
+fn momentum_sgd() -> SgdConfig {
+    SgdConfig { lr: 0.01, momentum: 0.9, ..SgdConfig::default() }
+}
+
+/// Seconds of the copy baseline for `n` elements: a device-to-device copy of `10 * n` bytes,
+/// the same 20 bytes of traffic per element as the step.
+fn copy_seconds(stream: &Arc<CudaStream>, n: usize, target_ms: f64) -> f64 {
+    let src = stream.alloc_zeros::<u8>(n * 10).unwrap();
+    let mut dst = stream.alloc_zeros::<u8>(n * 10).unwrap();
+    time_per_call(stream, target_ms, || stream.memcpy_dtod(&src, &mut dst).unwrap())
+}
+
+/// A case's buffers: parameters (zeros) and gradients (1e-3), buffers 0 and 1 of `case_refs`.
+fn case_buffers(
+    stream: &Arc<CudaStream>,
+    n: usize,
+) -> Vec<sgd_cuda::cudarc::driver::CudaSlice<f32>> {
+    vec![stream.alloc_zeros::<f32>(n).unwrap(), stream.clone_htod(&vec![1.0e-3f32; n]).unwrap()]
+}
+
 /// The tensors of a case as `TensorRef`s over buffers 0 (params) and 1 (grads).
 fn case_refs(tensors: usize, per: usize) -> Vec<TensorRef> {
     (0..tensors)
@@ -215,19 +233,8 @@ fn sweep(
             continue;
         }
         let n = tensors * per;
-        let src = stream.alloc_zeros::<u8>(n * 10).unwrap();
-        let mut dst = stream.alloc_zeros::<u8>(n * 10).unwrap();
-        let copy_s =
-            time_per_call(stream, target_ms, || stream.memcpy_dtod(&src, &mut dst).unwrap());
-        drop((src, dst));
-        // Parameters (zeros) and gradients (1e-3): buffers 0 and 1 of `case_refs`.
-        let fresh = || {
-            vec![
-                stream.alloc_zeros::<f32>(n).unwrap(),
-                stream.clone_htod(&vec![1.0e-3f32; n]).unwrap(),
-            ]
-        };
-        let mut buffers = Some(fresh());
+        let copy_s = copy_seconds(stream, n, target_ms);
+        let mut buffers = Some(case_buffers(stream, n));
         let mut best: Option<(f64, usize, usize)> = None;
         for &chunk in &chunks {
             for &t in &threads {
@@ -235,10 +242,9 @@ fn sweep(
                     chunk_elems: Some(chunk),
                     block_threads: u32::try_from(t).unwrap(),
                 };
-                let cfg = SgdConfig { lr: 0.01, momentum: 0.9, ..SgdConfig::default() };
                 let created = CudaSgd::new(
                     stream.clone(),
-                    vec![cfg],
+                    vec![momentum_sgd()],
                     buffers.take().unwrap(),
                     case_refs(tensors, per),
                     options,
@@ -247,7 +253,7 @@ fn sweep(
                     Ok(opt) => opt,
                     Err(e @ sgd_cuda::CudaSgdError::BlockTooLarge { .. }) => {
                         println!("{case:<12} {chunk:>7} {t:>7}  skipped: {e}");
-                        buffers = Some(fresh()); // `new` consumed them
+                        buffers = Some(case_buffers(stream, n)); // `new` consumed them
                         continue;
                     }
                     Err(e) => panic!("{e}"),

@@ -22,7 +22,7 @@
 use std::sync::Arc;
 
 use candle_core::cuda_backend::cudarc::driver::{CudaSlice, CudaStream, DevicePtr};
-use candle_core::{Device, Storage, Tensor};
+use candle_core::{Device, Layout, Storage, Tensor};
 use sgd_core::SgdConfig;
 use sgd_cuda::{BorrowedSgd, BorrowedTensor, CudaSgdError, CudaSgdOptions};
 
@@ -79,35 +79,36 @@ impl Prepared {
     }
 }
 
-/// Device address range `[start, end)` of `t`'s elements: an f32 CUDA tensor with a contiguous
-/// layout. The read lock is held only while the address is read.
-pub(crate) fn device_range(t: &Tensor, stream: &CudaStream) -> Result<(u64, u64), CandleSgdError> {
+/// Runs `f` on `t`'s f32 CUDA slice and layout, under the storage's read lock (held only for
+/// the call).
+fn with_slice<R>(
+    t: &Tensor,
+    f: impl FnOnce(&CudaSlice<f32>, &Layout) -> Result<R, CandleSgdError>,
+) -> Result<R, CandleSgdError> {
     let (storage, layout) = t.storage_and_layout();
     let Storage::Cuda(cs) = &*storage else {
         return Err(candle_core::Error::Msg("sgd-candle: not a CUDA tensor".into()).into());
     };
-    let slice = cs.as_cuda_slice::<f32>()?;
-    let (start, end) = layout
-        .contiguous_offsets()
-        .ok_or_else(|| candle_core::Error::Msg("sgd-candle: non-contiguous tensor".into()))?;
-    if end > slice.len() {
-        return Err(candle_core::Error::Msg("sgd-candle: layout outside its storage".into()).into());
-    }
-    // cudarc's use-tracking guard records a read on this stream when dropped (multi-stream
-    // mode only); `record_reads` records them again after the launch.
-    let (base, _guard) = slice.device_ptr(stream);
-    Ok((base + 4 * start as u64, base + 4 * end as u64))
+    f(cs.as_cuda_slice::<f32>()?, layout)
 }
 
-/// After the launch: records the step's reads of `t` on `stream` (called in cudarc's
-/// multi-stream mode only, where the record is not a no-op).
-fn record_read(t: &Tensor, stream: &CudaStream) {
-    let (storage, _) = t.storage_and_layout();
-    if let Storage::Cuda(cs) = &*storage
-        && let Ok(slice) = cs.as_cuda_slice::<f32>()
-    {
-        drop(slice.device_ptr(stream));
-    }
+/// Device address range `[start, end)` of `t`'s elements: an f32 CUDA tensor with a contiguous
+/// layout. The read lock is held only while the address is read.
+pub(crate) fn device_range(t: &Tensor, stream: &CudaStream) -> Result<(u64, u64), CandleSgdError> {
+    with_slice(t, |slice, layout| {
+        let (start, end) = layout
+            .contiguous_offsets()
+            .ok_or_else(|| candle_core::Error::Msg("sgd-candle: non-contiguous tensor".into()))?;
+        if end > slice.len() {
+            return Err(
+                candle_core::Error::Msg("sgd-candle: layout outside its storage".into()).into()
+            );
+        }
+        // cudarc's use-tracking guard records a read on this stream when dropped (multi-stream
+        // mode only); `launch` records the reads again after the kernel.
+        let (base, _guard) = slice.device_ptr(stream);
+        Ok((base + 4 * start as u64, base + 4 * end as u64))
+    })
 }
 
 /// Maps sgd-cuda's tensor indices in an error back to (group, variable).
@@ -250,9 +251,14 @@ impl CudaState {
         // reads or writes these tensors afterwards runs after the step.
         unsafe { sgd.step(&prepared.tensors) }.map_err(|e| named(e, &prepared.index))?;
         if self.stream.context().is_in_multi_stream_mode() {
-            for (_, _, param, grad) in work {
-                record_read(param, &self.stream);
-                record_read(grad, &self.stream);
+            // The step's reads, recorded after the kernel (cudarc's use tracking). These
+            // tensors gave their slices in `prepare`; a failure here would only skip a record,
+            // and the step is enqueued already, so it is not an error of the step.
+            for t in work.iter().flat_map(|(_, _, param, grad)| [param, grad]) {
+                let _recorded = with_slice(t, |slice, _| {
+                    drop(slice.device_ptr(&self.stream));
+                    Ok(())
+                });
             }
         }
         for (t, &(gi, vi)) in prepared.tensors.iter().zip(&prepared.index) {

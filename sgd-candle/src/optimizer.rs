@@ -99,6 +99,17 @@ fn cpu_range(t: &Tensor) -> Option<(usize, usize)> {
     Some((base + 4 * start, base + 4 * end))
 }
 
+/// The address space of a range: host memory, or the optimizer's CUDA device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Memory {
+    Host,
+    #[cfg_attr(not(feature = "cuda"), allow(dead_code))] // only CUDA variables live there
+    Cuda,
+}
+
+/// A tensor's element addresses `[start, end)` in one address space.
+type Span = (Memory, (usize, usize));
+
 fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
     a.0 < b.1 && b.0 < a.1
 }
@@ -112,7 +123,7 @@ impl<'s> CandleSgd<'s> {
     /// # Errors
     /// The first problem found, naming the group and variable.
     pub fn new(groups: Vec<VarGroup>) -> Result<Self, CandleSgdError> {
-        let mut ranges: Vec<((usize, usize), (usize, usize))> = Vec::new();
+        let mut ranges: Vec<((usize, usize), Span)> = Vec::new();
         // The one non-CPU device seen so far.
         let mut devices: Vec<Device> = Vec::new();
         for (gi, g) in groups.iter().enumerate() {
@@ -137,14 +148,16 @@ impl<'s> CandleSgd<'s> {
                 if !matches!(v.device(), Device::Cpu) && devices.is_empty() {
                     devices.push(v.device().clone());
                 }
-                if let Some(r) = Self::address_range(v.as_tensor())? {
-                    if let Some((other, _)) = ranges.iter().find(|(_, o)| overlaps(r, *o)) {
+                if let Some((memory, r)) = Self::address_range(v.as_tensor())? {
+                    if let Some((other, _)) =
+                        ranges.iter().find(|(_, (m, o))| *m == memory && overlaps(r, *o))
+                    {
                         return Err(CandleSgdError::SharedStorage {
                             first: *other,
                             second: (gi, vi),
                         });
                     }
-                    ranges.push(((gi, vi), r));
+                    ranges.push(((gi, vi), (memory, r)));
                 }
             }
         }
@@ -177,16 +190,15 @@ impl<'s> CandleSgd<'s> {
 
     /// Where `t`'s elements are, for the check that no two variables share memory: host
     /// addresses of a CPU tensor and, with the `cuda` feature, device addresses of a CUDA tensor
-    /// tagged in the top bit (an optimizer has at most one CUDA device, and no host range of a
-    /// 64-bit process reaches the top bit), so the two address spaces never compare equal.
-    fn address_range(t: &Tensor) -> Result<Option<(usize, usize)>, CandleSgdError> {
+    /// (an optimizer has at most one CUDA device).
+    fn address_range(t: &Tensor) -> Result<Option<Span>, CandleSgdError> {
         #[cfg(feature = "cuda")]
         if let Device::Cuda(d) = t.device() {
             let (a, b) = crate::cuda::device_range(t, &d.cuda_stream())?;
-            let tag = |x: u64| usize::try_from(x).map_or(usize::MAX, |x| x | !(usize::MAX >> 1));
-            return Ok(Some((tag(a), tag(b))));
+            let at = |x: u64| usize::try_from(x).unwrap_or(usize::MAX);
+            return Ok(Some((Memory::Cuda, (at(a), at(b)))));
         }
-        Ok(cpu_range(t))
+        Ok(cpu_range(t).map(|r| (Memory::Host, r)))
     }
 
     /// Whether this build steps variables on `device`, given the non-CPU device already taken
