@@ -7,10 +7,14 @@
 //!   rounds them (`f32(-lr)`, [`neg_lr`]);
 //! * [`scalar::sgd_update`]: the update of one element, the executable specification every
 //!   backend matches bit for bit, with its operation order and its fused multiply-adds
-//!   ([`fma::fma`]).
+//!   ([`fma::fma`]);
+//! * [`inject_hyperparams`]: the bridge from a sched-core schedule to an optimizer, writing
+//!   what a scheduler put into its [`ParamGroup`]s into the optimizer's options
+//!   ([`ScheduledGroups`], [`SgdConfig::scheduled`]).
 //!
 //! `no_std` without the default feature `std`, no heap, no unsafe code (except the one
-//! `vfma.f32` of feature `arm-vfma` on 32-bit Arm), no dependency but `libm`.
+//! `vfma.f32` of feature `arm-vfma` on 32-bit Arm), no dependencies but `libm` and sched-core
+//! (for [`ParamGroup`]).
 //!
 //! ```
 //! use sgd_core::scalar::sgd_update;
@@ -34,6 +38,7 @@
 mod config;
 mod config_error;
 pub mod fma;
+mod inject;
 #[cfg(feature = "std")]
 mod panic_message;
 pub mod scalar;
@@ -41,6 +46,9 @@ mod step_scalars;
 
 pub use config::SgdConfig;
 pub use config_error::ConfigError;
+pub use inject::{GroupCountMismatch, InjectError, ScheduledGroups, inject_hyperparams};
+/// The scheduler side of [`inject_hyperparams`]: a parameter group as a schedule writes it.
+pub use sched_core::ParamGroup;
 #[cfg(feature = "std")]
 pub use panic_message::panic_message;
 pub use scalar::MomentumBuffer;
