@@ -1,7 +1,7 @@
 //! Early stopping: stop training when a metric stops improving.
 
 use crate::SchedError;
-use crate::reduce_lr_on_plateau::PlateauMode;
+use crate::torch::reduce_lr_on_plateau::PlateauMode;
 
 /// Stops a training loop after `patience` epochs without an improvement of more than
 /// `min_delta`, the rule of the classic PyTorch training-loop `EarlyStopping` helper

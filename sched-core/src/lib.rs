@@ -51,64 +51,37 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
-mod base;
-mod chained_scheduler;
-mod closed_form;
-mod constant_lr;
-mod cosine_annealing_lr;
-mod crmath;
-mod cyclic_lr;
+#[cfg(feature = "std")]
+extern crate std;
+
 mod early_stopping;
 mod error;
-mod exponential_lr;
-mod group;
-mod join;
-mod lambda_lr;
-mod linear_lr;
-mod lr_lambda;
-mod macros;
 pub mod math;
-mod multi_step_lr;
-mod one_cycle_lr;
 pub mod optax;
-mod polynomial_lr;
-mod reduce_lr_on_plateau;
+mod protocol;
 pub mod registry;
-mod scheduler;
-mod sequential_lr;
-mod snapshot;
 pub mod spec;
-mod step_lr;
 pub mod timm;
+pub mod torch;
 pub mod transformers;
-mod warm_restarts;
 
-pub use base::MAX_EPOCH;
-pub use chained_scheduler::ChainedScheduler;
-pub use closed_form::ClosedForm;
-pub use constant_lr::{ConstantLr, ConstantLrConfig};
-pub use cosine_annealing_lr::{CosineAnnealingLr, CosineAnnealingLrConfig};
-pub use cyclic_lr::{CyclicLr, CyclicLrConfig, CyclicMode, ScaleMode};
 pub use early_stopping::EarlyStopping;
 pub use error::SchedError;
-pub use exponential_lr::{ExponentialLr, ExponentialLrConfig};
-pub use group::{MAX_GROUPS, MAX_MILESTONES, ParamGroup, PerGroup};
-pub use join::Join;
-pub use lambda_lr::{LambdaLr, MultiplicativeLr};
-pub use linear_lr::{LinearLr, LinearLrConfig};
-pub use lr_lambda::{Lambdas, LrLambda};
-pub use multi_step_lr::{MultiStepLr, MultiStepLrConfig};
-pub use one_cycle_lr::{AnnealStrategy, OneCycleLr, OneCycleLrConfig};
-pub use optax::{OptaxLr, OptaxSchedule};
-pub use polynomial_lr::{PolynomialLr, PolynomialLrConfig};
-pub use reduce_lr_on_plateau::{PlateauConfig, PlateauMode, ReduceLrOnPlateau, ThresholdMode};
-pub use scheduler::Scheduler;
-pub use sequential_lr::SequentialLr;
-pub use snapshot::{SNAPSHOT_VERSION, Snapshot};
-pub use step_lr::{StepLr, StepLrConfig};
-pub use timm::{TimmConfig, TimmCycles, TimmScheduler, TimmShape};
-pub use transformers::{HfSchedule, TransformersLr, WsdShape};
-pub use warm_restarts::{CosineAnnealingWarmRestarts, WarmRestartsConfig};
+pub use optax::{OptaxSchedule, OptaxScheduler};
+pub use protocol::{
+    ClosedForm, Join, MAX_EPOCH, MAX_GROUPS, MAX_MILESTONES, ParamGroup, PerGroup,
+    SNAPSHOT_VERSION, Scheduler, Snapshot,
+};
+pub use timm::{TimmCycles, TimmScheduler, TimmSchedulerConfig, TimmShape};
+pub use torch::{
+    AnnealStrategy, ChainedScheduler, ConstantLr, ConstantLrConfig, CosineAnnealingLr,
+    CosineAnnealingLrConfig, CosineAnnealingWarmRestarts, CosineAnnealingWarmRestartsConfig,
+    CyclicLr, CyclicLrConfig, CyclicMode, ExponentialLr, ExponentialLrConfig, LambdaLr, Lambdas,
+    LinearLr, LinearLrConfig, LrLambda, MultiStepLr, MultiStepLrConfig, MultiplicativeLr,
+    OneCycleLr, OneCycleLrConfig, PlateauMode, PolynomialLr, PolynomialLrConfig, ReduceLrOnPlateau,
+    ReduceLrOnPlateauConfig, ScaleMode, SequentialLr, StepLr, StepLrConfig, ThresholdMode,
+};
+pub use transformers::{TransformersSchedule, TransformersScheduler, WsdShape};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

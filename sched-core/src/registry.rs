@@ -112,6 +112,84 @@ kinds! {
     Optax "join_schedules": "schedules, boundaries";
 }
 
+impl Kind {
+    /// Whether the schedule is built from keyword values alone; `false` for the composites
+    /// (`SequentialLR`, `ChainedScheduler`), which take built schedulers.
+    pub const fn is_leaf(&self) -> bool {
+        !(str_eq(self.name, "SequentialLR") || str_eq(self.name, "ChainedScheduler"))
+    }
+}
+
+/// `a == b`, in a `const` context.
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The separator of [`LEAF_NAMES`].
+const SEPARATOR: &[u8] = b", ";
+
+/// Bytes of [`LEAF_NAMES`].
+const LEAF_NAMES_LEN: usize = {
+    let (mut len, mut i, mut first) = (0, 0, true);
+    while i < KINDS.len() {
+        if KINDS[i].is_leaf() {
+            if !first {
+                len += SEPARATOR.len();
+            }
+            len += KINDS[i].name.len();
+            first = false;
+        }
+        i += 1;
+    }
+    len
+};
+
+/// [`LEAF_NAMES`] as bytes, written at compile time from [`KINDS`].
+const LEAF_NAMES_BYTES: [u8; LEAF_NAMES_LEN] = {
+    let mut out = [0u8; LEAF_NAMES_LEN];
+    let (mut at, mut i) = (0, 0);
+    while i < KINDS.len() {
+        if KINDS[i].is_leaf() {
+            let piece = KINDS[i].name.as_bytes();
+            let mut j = 0;
+            if at != 0 {
+                while j < SEPARATOR.len() {
+                    out[at] = SEPARATOR[j];
+                    at += 1;
+                    j += 1;
+                }
+                j = 0;
+            }
+            while j < piece.len() {
+                out[at] = piece[j];
+                at += 1;
+                j += 1;
+            }
+        }
+        i += 1;
+    }
+    out
+};
+
+/// The name of every leaf schedule of [`KINDS`], in its order, separated by `", "`: what
+/// an unknown schedule name's error lists as accepted ([`crate::spec::build`]).
+pub const LEAF_NAMES: &str = match core::str::from_utf8(&LEAF_NAMES_BYTES) {
+    Ok(names) => names,
+    // Every piece is a `&str` and the separator ASCII: the bytes are UTF-8.
+    Err(_) => "",
+};
+
 /// Finds the schedule a spec names: a bare name (`"StepLR"`, `"get_wsd_schedule"`: every
 /// name is unique across libraries) or one with a module path. A path whose first
 /// component is a library (`transformers.get_wsd_schedule`,
@@ -130,8 +208,9 @@ pub fn find(name: &str) -> Option<&'static Kind> {
 #[cfg(test)]
 mod tests {
     extern crate std;
-    use super::{KINDS, Library, find};
+    use super::{KINDS, LEAF_NAMES, Library, find};
     use std::format;
+    use std::vec::Vec;
 
     #[test]
     fn names_are_unique_and_resolve_with_and_without_prefix() {
@@ -155,5 +234,15 @@ mod tests {
         assert_eq!(find("lr_scheduler.StepLR").map(|k| k.name), Some("StepLR"));
         assert_eq!(find("hf.get_wsd_schedule").map(|k| k.library), Some(Library::Transformers));
         assert!(find("NoSuchLR").is_none());
+    }
+
+    #[test]
+    fn leaf_names_are_every_kind_but_the_composites() {
+        let names: Vec<&str> = LEAF_NAMES.split(", ").collect();
+        let leaves: Vec<&str> = KINDS.iter().filter(|k| k.is_leaf()).map(|k| k.name).collect();
+        assert_eq!(names, leaves);
+        assert_eq!(names.len(), KINDS.len() - 2);
+        assert!(!names.contains(&"SequentialLR") && !names.contains(&"ChainedScheduler"));
+        assert!(names.contains(&"StepLR") && names.contains(&"join_schedules"));
     }
 }

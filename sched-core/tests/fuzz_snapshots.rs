@@ -6,7 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 #![allow(missing_docs)]
 
-use std::time::{Duration, Instant};
+use core::time::Duration;
+use std::time::Instant;
 
 use sched_core::spec::{Value, build};
 use sched_core::{LrLambda, ParamGroup, Scheduler, Snapshot};

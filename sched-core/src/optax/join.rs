@@ -122,7 +122,9 @@ impl OptaxSchedule {
         let alpha = if peak_value == 0.0 { 0.0 } else { end_value / peak_value };
         let decay = decay_steps.checked_sub(warmup_steps).ok_or(SchedError::OutOfRange {
             param: "decay_steps",
-            value: crate::base::float_of(decay_steps.clamp(-crate::MAX_EPOCH, crate::MAX_EPOCH)),
+            value: crate::protocol::base::float_of(
+                decay_steps.clamp(-crate::MAX_EPOCH, crate::MAX_EPOCH),
+            ),
             expected: "within int32",
         })?;
         let parts = [
@@ -130,7 +132,9 @@ impl OptaxSchedule {
             OptaxLeaf::cosine_decay(peak_value, decay, alpha, exponent)
                 .map_err(|_| SchedError::OutOfRange {
                     param: "decay_steps",
-                    value: crate::base::float_of(decay.clamp(-crate::MAX_EPOCH, crate::MAX_EPOCH)),
+                    value: crate::protocol::base::float_of(
+                        decay.clamp(-crate::MAX_EPOCH, crate::MAX_EPOCH),
+                    ),
                     expected: "> warmup_steps",
                 })?
                 .into(),

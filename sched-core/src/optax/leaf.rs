@@ -243,13 +243,15 @@ impl OptaxLeaf {
         if decay_steps <= 0 {
             return Err(SchedError::OutOfRange {
                 param: "decay_steps",
-                value: crate::base::float_of(decay_steps),
+                value: crate::protocol::base::float_of(decay_steps),
                 expected: "> 0",
             });
         }
         Ok(Self::CosineDecay {
             init: to_f32(init_value),
-            decay_steps: to_f32(crate::base::float_of(int32("decay_steps", decay_steps)?.into())),
+            decay_steps: to_f32(crate::protocol::base::float_of(
+                int32("decay_steps", decay_steps)?.into(),
+            )),
             one_minus_alpha: to_f32(1.0 - alpha),
             alpha: to_f32(alpha),
             exponent,
@@ -387,7 +389,7 @@ impl OptaxLeaf {
 pub(crate) fn int32(param: &'static str, v: i64) -> Result<i32, SchedError> {
     i32::try_from(v).map_err(|_| SchedError::OutOfRange {
         param,
-        value: crate::base::float_of(v.clamp(-crate::MAX_EPOCH, crate::MAX_EPOCH)),
+        value: crate::protocol::base::float_of(v.clamp(-crate::MAX_EPOCH, crate::MAX_EPOCH)),
         expected: "within int32 (optax counts are int32)",
     })
 }
@@ -397,11 +399,11 @@ fn onecycle_steps(transition_steps: i64) -> Result<f64, SchedError> {
     if transition_steps <= 0 {
         return Err(SchedError::OutOfRange {
             param: "transition_steps",
-            value: crate::base::float_of(transition_steps.max(-crate::MAX_EPOCH)),
+            value: crate::protocol::base::float_of(transition_steps.max(-crate::MAX_EPOCH)),
             expected: "> 0",
         });
     }
-    Ok(crate::base::float_of(i64::from(int32("transition_steps", transition_steps)?)))
+    Ok(crate::protocol::base::float_of(i64::from(int32("transition_steps", transition_steps)?)))
 }
 
 /// Python's `int(x)` for a float (truncation), as an error for non-finite `x`.

@@ -1,0 +1,158 @@
+//! [`Real`]: the floating-point type a closed form is evaluated in, and where its
+//! transcendentals come from (the platform libm with `std`, crmath and the `libm` crate
+//! without).
+
+use core::ops::{Add, Div, Mul, Neg, Sub};
+
+use super::PI;
+
+/// A binary floating-point type the closed forms can be evaluated in (`f64` to match
+/// PyTorch; `f32` for microcontrollers without double-precision hardware).
+pub trait Real:
+    Copy
+    + PartialOrd
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + core::fmt::Debug
+{
+    /// `0`.
+    const ZERO: Self;
+    /// `1`.
+    const ONE: Self;
+    /// `2`.
+    const TWO: Self;
+    /// π rounded to this type.
+    const PI: Self;
+    /// Rounds an `f64` to this type (round to nearest even).
+    fn from_f64(x: f64) -> Self;
+    /// Converts an integer (exact below 2^53 for `f64`, 2^24 for `f32`).
+    fn from_i64(x: i64) -> Self;
+    /// Widens to `f64` (exact).
+    fn to_f64(self) -> f64;
+    /// Cosine (`math.cos`).
+    fn cos(self) -> Self;
+    /// Natural logarithm (`math.log`).
+    fn ln(self) -> Self;
+    /// `self ** y` (C `pow`).
+    fn pow(self, y: Self) -> Self;
+    /// Round toward negative infinity (`math.floor`).
+    fn floor(self) -> Self;
+    /// Remainder with the sign of the dividend (C `fmod`).
+    fn fmod(self, y: Self) -> Self;
+    /// Square root (`math.sqrt`; IEEE-754 correctly rounded everywhere).
+    fn sqrt(self) -> Self;
+    /// Hyperbolic tangent (`math.tanh`).
+    fn tanh(self) -> Self;
+}
+
+impl Real for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    const TWO: Self = 2.0;
+    const PI: Self = PI;
+    #[inline(always)]
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+    #[inline(always)]
+    #[allow(clippy::cast_precision_loss)] // documented: exact below 2^53, like Python's float(int).
+    fn from_i64(x: i64) -> Self {
+        x as f64
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn cos(self) -> Self {
+        #[cfg(feature = "std")]
+        return f64::cos(self);
+        #[cfg(not(feature = "std"))]
+        return crate::math::crmath::cos(self);
+    }
+    #[inline(always)]
+    fn ln(self) -> Self {
+        #[cfg(feature = "std")]
+        return f64::ln(self);
+        #[cfg(not(feature = "std"))]
+        return crate::math::crmath::ln(self);
+    }
+    #[inline(always)]
+    fn pow(self, y: Self) -> Self {
+        #[cfg(feature = "std")]
+        return f64::powf(self, y);
+        #[cfg(not(feature = "std"))]
+        return libm::pow(self, y);
+    }
+    #[inline(always)]
+    fn floor(self) -> Self {
+        libm::floor(self)
+    }
+    #[inline(always)]
+    fn fmod(self, y: Self) -> Self {
+        libm::fmod(self, y)
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        libm::sqrt(self)
+    }
+    #[inline(always)]
+    fn tanh(self) -> Self {
+        #[cfg(feature = "std")]
+        return f64::tanh(self);
+        #[cfg(not(feature = "std"))]
+        return crate::math::crmath::tanh(self);
+    }
+}
+
+impl Real for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    const TWO: Self = 2.0;
+    const PI: Self = core::f32::consts::PI;
+    #[inline(always)]
+    #[allow(clippy::cast_possible_truncation)] // rounding f64 -> f32 is the point.
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+    #[inline(always)]
+    #[allow(clippy::cast_precision_loss)] // documented: exact below 2^24.
+    fn from_i64(x: i64) -> Self {
+        x as f32
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    #[inline(always)]
+    fn cos(self) -> Self {
+        libm::cosf(self)
+    }
+    #[inline(always)]
+    fn ln(self) -> Self {
+        libm::logf(self)
+    }
+    #[inline(always)]
+    fn pow(self, y: Self) -> Self {
+        libm::powf(self, y)
+    }
+    #[inline(always)]
+    fn floor(self) -> Self {
+        libm::floorf(self)
+    }
+    #[inline(always)]
+    fn fmod(self, y: Self) -> Self {
+        libm::fmodf(self, y)
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        libm::sqrtf(self)
+    }
+    #[inline(always)]
+    fn tanh(self) -> Self {
+        libm::tanhf(self)
+    }
+}

@@ -1,0 +1,102 @@
+//! `LambdaLR` and `MultiplicativeLR`: user functions of the epoch.
+
+use crate::math::Real;
+use crate::protocol::base::{Base, StepMode, epoch_i64};
+use crate::protocol::group::check_groups;
+use crate::torch::lr_lambda_fn::{Lambdas, LrLambda};
+use crate::{MAX_GROUPS, ParamGroup, SchedError};
+
+/// PyTorch `torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda, last_epoch=-1)`.
+///
+/// Absolute: `lr(e) = base_lr * λ(e)`, also at construction (it ignores the current
+/// lr, so inside a chain it overrides earlier schedulers). The closed form is the same
+/// expression, bitwise equal to stepping; it exists when every λ is built in.
+#[derive(Clone, Copy, Debug)]
+pub struct LambdaLr {
+    pub(crate) base: Base,
+    pub(crate) lambdas: [LrLambda; MAX_GROUPS],
+}
+
+impl LambdaLr {
+    /// Builds the scheduler and performs PyTorch's construction step.
+    pub fn new(
+        lr_lambda: Lambdas<'_>,
+        last_epoch: i64,
+        groups: &mut [ParamGroup],
+    ) -> Result<Self, SchedError> {
+        let (base, lambdas) = lambda_state(lr_lambda, last_epoch, groups)?;
+        Self { base, lambdas }.constructed(groups)
+    }
+
+    pub(crate) fn step_mode(
+        &mut self,
+        groups: &mut [ParamGroup],
+        mode: StepMode,
+    ) -> Result<(), SchedError> {
+        let l = self.lambdas;
+        self.base
+            .advance(groups, mode, |c| Ok(c.mul(c.base_lr, l[c.group].eval_in::<f64>(c.epoch)?)))
+    }
+
+    #[inline]
+    pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
+        self.base.check_group(group)?;
+        let l = self.lambdas[group];
+        if !l.is_builtin() {
+            return Err(SchedError::NoClosedForm);
+        }
+        Ok(self.base.times_base(group, l.eval_in::<R>(epoch_i64(epoch))?))
+    }
+}
+
+/// The base state and one validated λ per group, shared by both constructors.
+fn lambda_state(
+    lr_lambda: Lambdas<'_>,
+    last_epoch: i64,
+    groups: &mut [ParamGroup],
+) -> Result<(Base, [LrLambda; MAX_GROUPS]), SchedError> {
+    check_groups(groups)?;
+    let lambdas = lr_lambda.resolve(groups.len())?;
+    Ok((Base::new(groups, last_epoch)?, lambdas))
+}
+
+crate::protocol::macros::epoch_scheduler_api!(LambdaLr);
+crate::protocol::macros::closed_form_via_inherent!(LambdaLr);
+
+/// PyTorch `torch.optim.lr_scheduler.MultiplicativeLR(optimizer, lr_lambda, last_epoch=-1)`.
+///
+/// Relative: `lr' = lr * λ(e)` at every step after construction (the first step uses
+/// `λ(1)`). A factor of 0 makes the lr 0 for ever. No closed form: the value depends
+/// on every earlier factor (and, inside SequentialLR, on what the previous scheduler
+/// left).
+#[derive(Clone, Copy, Debug)]
+pub struct MultiplicativeLr {
+    pub(crate) base: Base,
+    pub(crate) lambdas: [LrLambda; MAX_GROUPS],
+}
+
+impl MultiplicativeLr {
+    /// Builds the scheduler and performs PyTorch's construction step (which keeps lr).
+    pub fn new(
+        lr_lambda: Lambdas<'_>,
+        last_epoch: i64,
+        groups: &mut [ParamGroup],
+    ) -> Result<Self, SchedError> {
+        let (base, lambdas) = lambda_state(lr_lambda, last_epoch, groups)?;
+        Self { base, lambdas }.constructed(groups)
+    }
+
+    pub(crate) fn step_mode(
+        &mut self,
+        groups: &mut [ParamGroup],
+        mode: StepMode,
+    ) -> Result<(), SchedError> {
+        let l = self.lambdas;
+        if mode == StepMode::Initial {
+            return self.base.advance(groups, mode, |c| Ok(c.lr));
+        }
+        self.base.advance(groups, mode, |c| Ok(c.mul(c.lr, l[c.group].eval_in::<f64>(c.epoch)?)))
+    }
+}
+
+crate::protocol::macros::epoch_scheduler_api!(MultiplicativeLr);
