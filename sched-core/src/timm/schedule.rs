@@ -90,7 +90,7 @@ impl TimmShape {
     }
 }
 
-/// Arguments of [`TimmScheduler`]: the shape and the warmup (`t_in_epochs`, noise and
+/// Arguments of [`TimmScheduler`](super::TimmScheduler): the shape and the warmup (`t_in_epochs`, noise and
 /// `lr_scale` are not modelled).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TimmSchedulerConfig {

@@ -3,7 +3,7 @@
 use crate::math::Real;
 use crate::protocol::base::{Base, StepMode, epoch_i64};
 use crate::protocol::group::check_groups;
-use crate::torch::lr_lambda_fn::{Lambdas, LrLambda};
+use crate::torch::lambda_function::{Lambdas, LrLambda};
 use crate::{MAX_GROUPS, ParamGroup, SchedError};
 
 /// PyTorch `torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda, last_epoch=-1)`.
