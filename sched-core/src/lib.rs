@@ -79,7 +79,8 @@ pub use torch::{
     CyclicLr, CyclicLrConfig, CyclicMode, ExponentialLr, ExponentialLrConfig, LambdaLr, Lambdas,
     LinearLr, LinearLrConfig, LrLambda, MultiStepLr, MultiStepLrConfig, MultiplicativeLr,
     OneCycleLr, OneCycleLrConfig, PlateauMode, PolynomialLr, PolynomialLrConfig, ReduceLrOnPlateau,
-    ReduceLrOnPlateauConfig, ScaleMode, SequentialLr, StepLr, StepLrConfig, ThresholdMode,
+    ReduceLrOnPlateauConfig, ScaleMode, SequentialLr, SequentialLrInit, StepLr, StepLrConfig,
+    ThresholdMode,
 };
 pub use transformers::{TransformersSchedule, TransformersScheduler, WsdShape};
 

@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 
 use lrkit_tests::error_params::{named_parameters, names_one_of};
 use sched_core::math::{Real, ulp_distance};
-use sched_core::spec::{Value, build, build_chained, build_sequential};
-use sched_core::{LrLambda, ParamGroup, SchedError, Scheduler, Snapshot};
+use sched_core::spec::{Value, build, build_chained, build_sequential_with};
+use sched_core::{LrLambda, ParamGroup, SchedError, Scheduler, SequentialLrInit, Snapshot};
 use serde_json::Value as J;
 
 const NO_STD_ULP_BUDGET: u64 = 2;
@@ -85,6 +85,20 @@ fn kwargs(spec: &J) -> Vec<(&'static str, Value<'static>)> {
     out
 }
 
+std::thread_local! {
+    /// The SequentialLR construction of the PyTorch release the file being checked was
+    /// recorded with (its `meta.torch_version`).
+    static RECORDED_WITH: std::cell::Cell<SequentialLrInit> =
+        const { std::cell::Cell::new(SequentialLrInit::ActiveAtZero) };
+}
+
+/// `SequentialLrInit::of_torch` of a `meta.torch_version` such as `"2.11.0+cu130"`.
+fn init_of(torch_version: &str) -> SequentialLrInit {
+    let mut parts = torch_version.split(['.', '+']).map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    SequentialLrInit::of_torch(major, minor)
+}
+
 /// Builds a spec tree (children first, in order, on the same groups), as PyTorch does.
 fn build_spec(spec: &J, groups: &mut [ParamGroup]) -> Result<Scheduler<'static>, SchedError> {
     let ty = spec["type"].as_str().unwrap();
@@ -104,7 +118,7 @@ fn build_spec(spec: &J, groups: &mut [ParamGroup]) -> Result<Scheduler<'static>,
             let children = leak(children);
             let kw = kwargs(spec);
             if ty == "SequentialLR" {
-                build_sequential(children, &kw, groups)
+                build_sequential_with(children, &kw, RECORDED_WITH.get(), groups)
             } else {
                 build_chained(children, &kw, groups)
             }
@@ -538,6 +552,7 @@ fn golden_scheduler_vectors() {
                 "unknown top-level field {key}"
             );
         }
+        RECORDED_WITH.set(init_of(data["meta"]["torch_version"].as_str().unwrap()));
         let mut tally = Tally::default();
         for case in data["cases"].as_array().unwrap() {
             check_case(case, &mut tally);
@@ -593,4 +608,14 @@ fn unseen_pytorch_messages_map_by_parameter() {
     assert!(names_one_of(&err, &params), "{err:?}");
     // The wrong parameter does not pass.
     assert!(!names_one_of(&err, &["epochs"]));
+}
+
+/// The recorded release picks SequentialLR's construction: 2.11 and 2.12 the first child,
+/// 2.13 on the child active at step 0.
+#[test]
+fn the_recorded_torch_version_picks_the_sequential_construction() {
+    assert_eq!(init_of("2.11.0+cu130"), SequentialLrInit::First);
+    assert_eq!(init_of("2.12.1"), SequentialLrInit::First);
+    assert_eq!(init_of("2.13.0"), SequentialLrInit::ActiveAtZero);
+    assert_eq!(init_of("2.15.0+cu132"), SequentialLrInit::ActiveAtZero);
 }

@@ -77,7 +77,7 @@ pub(crate) fn max_one<R: Real>(n: i64) -> R {
 
 /// Python's `bisect.bisect_right(list, x)`, on the list as given (sorted or not, as
 /// Python runs it).
-pub(crate) fn bisect_right(list: &[i64], x: i64) -> usize {
+pub(crate) fn bisect_right<T: PartialOrd>(list: &[T], x: T) -> usize {
     let (mut lo, mut hi) = (0, list.len());
     while lo < hi {
         let mid = (lo + hi) / 2;
@@ -158,7 +158,8 @@ mod tests {
         assert_eq!(bisect_right(&[9, 12, 18], 9), 1);
         assert_eq!(bisect_right(&[9, 12, 18], 8), 0);
         assert_eq!(bisect_right(&[9, 12, 18], 40), 3);
-        assert_eq!(bisect_right(&[], 1), 0);
+        assert_eq!(bisect_right::<i64>(&[], 1), 0);
+        assert_eq!(bisect_right(&[0u64, 0, 1], 0), 2);
     }
 
     #[test]

@@ -13,10 +13,11 @@ use crate::{ClosedForm, SchedError};
 /// ```
 ///
 /// The same values, bit for bit, as [`Scheduler::lr_at`](crate::Scheduler::lr_at) of a
-/// two-child [`SequentialLr`](crate::SequentialLr), in f64 and f32, for `boundary >= 1`. (At
-/// `boundary == 0` a `Join` is `second` throughout, as the formula says and as optax's
-/// `join_schedules` computes; PyTorch's SequentialLR with a milestone at 0 instead never
-/// restarts its second child, so it has no closed form.) It holds its children by
+/// two-child [`SequentialLr`](crate::SequentialLr), in f64 and f32. At `boundary == 0` a
+/// `Join` is `second` throughout, as the formula says, as optax's `join_schedules` computes
+/// and as PyTorch >= 2.13 constructs SequentialLR (PyTorch <= 2.12 never restarted the
+/// second child there: [`SequentialLrInit::First`](crate::SequentialLrInit::First) has no
+/// closed form). It holds its children by
 /// value and dispatches statically, so a program links only the two schedules it uses: on a
 /// microcontroller that is the code of two closed forms instead of all fifteen schedulers
 /// behind `Scheduler`. Joins nest (`Join<Join<A, B>, C>`) for more milestones. It has no

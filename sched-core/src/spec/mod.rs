@@ -17,7 +17,9 @@ pub(crate) mod kwargs;
 use kwargs::{Kwargs, milestones};
 
 use crate::registry::{LEAF_NAMES, Library};
-use crate::{LrLambda, MAX_MILESTONES, ParamGroup, SchedError, Scheduler, SequentialLr};
+use crate::{
+    LrLambda, MAX_MILESTONES, ParamGroup, SchedError, Scheduler, SequentialLr, SequentialLrInit,
+};
 
 /// A keyword-argument value, as Python would pass it.
 #[derive(Clone, Copy, Debug)]
@@ -71,10 +73,22 @@ pub fn build<'a>(
 }
 
 /// `SequentialLR(optimizer, schedulers=children, milestones=..., last_epoch=-1)` from
-/// keyword arguments; the children must already be built on `groups`, in order.
+/// keyword arguments, as the current PyTorch builds it; the children must already be built
+/// on `groups`, in order.
 pub fn build_sequential<'a>(
     children: &'a mut [Scheduler<'a>],
     kwargs: &[(&str, Value<'_>)],
+    groups: &mut [ParamGroup],
+) -> Result<Scheduler<'a>, SchedError> {
+    build_sequential_with(children, kwargs, SequentialLrInit::default(), groups)
+}
+
+/// [`build_sequential`] with the construction of the PyTorch release `init` names
+/// ([`SequentialLrInit::of_torch`]).
+pub fn build_sequential_with<'a>(
+    children: &'a mut [Scheduler<'a>],
+    kwargs: &[(&str, Value<'_>)],
+    init: SequentialLrInit,
     groups: &mut [ParamGroup],
 ) -> Result<Scheduler<'a>, SchedError> {
     let mut k = Kwargs::new(kwargs)?;
@@ -82,7 +96,7 @@ pub fn build_sequential<'a>(
     let n = milestones("milestones", k.get("milestones"), &mut ms)?;
     let last_epoch = k.last_epoch()?;
     k.finish()?;
-    Ok(SequentialLr::new(children, &ms[..n], last_epoch, groups)?.into())
+    Ok(SequentialLr::with_init(children, &ms[..n], last_epoch, init, groups)?.into())
 }
 
 /// `ChainedScheduler(children)`; the children must already be built on `groups`.

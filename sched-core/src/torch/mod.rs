@@ -40,5 +40,5 @@ pub use polynomial_lr::{PolynomialLr, PolynomialLrConfig};
 pub use reduce_lr_on_plateau::{
     PlateauMode, ReduceLrOnPlateau, ReduceLrOnPlateauConfig, ThresholdMode,
 };
-pub use sequential_lr::SequentialLr;
+pub use sequential_lr::{SequentialLr, SequentialLrInit};
 pub use step_lr::{StepLr, StepLrConfig};
