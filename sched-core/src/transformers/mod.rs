@@ -11,10 +11,12 @@
 //! which has its own), then a decay shape. Stepping and the closed form are the same
 //! expression, so they agree bit for bit.
 //!
-//! Layout: [`TransformersSchedule`] and [`WsdShape`] (`schedule.rs`), the scheduler
+//! Layout: [`TransformersSchedule`] and [`WsdShape`] (`schedule.rs`), their λ(t)
+//! (`lambda.rs`), the scheduler
 //! (`scheduler.rs`), the keyword builder of [`crate::spec::build`] (`kwargs.rs`).
 
 pub(crate) mod kwargs;
+mod lambda;
 mod schedule;
 mod scheduler;
 

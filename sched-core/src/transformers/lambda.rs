@@ -1,0 +1,177 @@
+//! λ(t) of every [`TransformersSchedule`], in the exact operation order of the Python
+//! function it names (transformers 5.24).
+
+use super::{TransformersSchedule, WsdShape};
+use crate::SchedError;
+use crate::math::Real;
+use crate::math::python::{max, max_one, max_zero, mod_one};
+
+impl TransformersSchedule {
+    /// `λ(t)` in `f64`, Python's exact operation order (an error where Python raises).
+    #[inline]
+    pub fn eval(&self, step: i64) -> Result<f64, SchedError> {
+        self.eval_in::<f64>(step)
+    }
+
+    /// `λ(t)` evaluated in `R` (the formula of [`TransformersSchedule::eval`] with `R` arithmetic).
+    #[allow(clippy::too_many_lines)] // one arm per transformers function, each its formula
+    pub(crate) fn eval_in<R: Real>(&self, t: i64) -> Result<R, SchedError> {
+        let warmup = |w: i64| R::from_i64(t) / max_one::<R>(w);
+        let half = R::from_f64(0.5);
+        Ok(match *self {
+            Self::Constant => R::ONE,
+            Self::ConstantWithWarmup { num_warmup_steps: w } => {
+                if t < w {
+                    warmup(w)
+                } else {
+                    R::ONE
+                }
+            }
+            Self::LinearWithWarmup { num_warmup_steps: w, num_training_steps: n } => {
+                if t < w {
+                    warmup(w)
+                } else {
+                    max_zero(R::from_i64(n - t) / max_one::<R>(n - w))
+                }
+            }
+            Self::CosineWithWarmup {
+                num_warmup_steps: w,
+                num_training_steps: n,
+                num_cycles,
+                min_lr_rate,
+                ..
+            } => {
+                if t < w {
+                    warmup(w)
+                } else {
+                    let progress = R::from_i64(t - w) / max_one::<R>(n - w);
+                    let f = half
+                        * (R::ONE + (R::PI * R::from_f64(num_cycles) * R::TWO * progress).cos());
+                    let rate = R::from_f64(min_lr_rate);
+                    max_zero(f * (R::ONE - rate) + rate)
+                }
+            }
+            Self::CosineWithHardRestarts {
+                num_warmup_steps: w,
+                num_training_steps: n,
+                num_cycles,
+            } => {
+                if t < w {
+                    warmup(w)
+                } else {
+                    let progress = R::from_i64(t - w) / max_one::<R>(n - w);
+                    if progress >= R::ONE {
+                        R::ZERO
+                    } else {
+                        let x = mod_one(R::from_f64(num_cycles) * progress);
+                        max_zero(half * (R::ONE + (R::PI * x).cos()))
+                    }
+                }
+            }
+            Self::PolynomialDecay {
+                num_warmup_steps: w,
+                num_training_steps: n,
+                lr_end,
+                power,
+                lr_init,
+            } => {
+                let (end, init) = (R::from_f64(lr_end), R::from_f64(lr_init));
+                if t < w {
+                    warmup(w)
+                } else if t > n {
+                    end / init
+                } else {
+                    let range = init - end;
+                    let remaining = R::ONE - R::from_i64(t - w) / R::from_i64(n - w);
+                    if remaining == R::ZERO && power < 0.0 {
+                        // `0.0 ** negative`: ZeroDivisionError.
+                        return Err(SchedError::Overflow { param: "power", epoch: t });
+                    }
+                    if remaining < R::ZERO && libm::trunc(power) != power {
+                        // A negative float to a fractional power is complex in Python.
+                        return Err(SchedError::MathDomain { param: "power", epoch: t });
+                    }
+                    (range * remaining.pow(R::from_f64(power)) + end) / init
+                }
+            }
+            Self::InverseSqrt { num_warmup_steps: w, timescale } => {
+                if t < w {
+                    warmup(w)
+                } else {
+                    let shift = timescale - w;
+                    let x = R::from_i64(t + shift) / R::from_i64(timescale);
+                    if x < R::ZERO {
+                        return Err(SchedError::MathDomain { param: "timescale", epoch: t });
+                    }
+                    R::ONE / x.sqrt()
+                }
+            }
+            Self::CosineWithMinLrRate {
+                num_warmup_steps: w,
+                num_training_steps: n,
+                num_cycles,
+                min_lr_rate,
+                warmup_lr_rate,
+            } => {
+                let (tf, wf, nf) = (R::from_i64(t), R::from_i64(w), R::from_i64(n));
+                if tf < wf {
+                    match warmup_lr_rate {
+                        None => (tf + R::ONE) / max(R::ONE, wf),
+                        Some(r) => {
+                            let r = R::from_f64(r);
+                            r + (R::ONE - r) * tf / max(R::ONE, wf - R::ONE)
+                        }
+                    }
+                } else {
+                    let progress = (tf - wf + R::ONE) / max(R::ONE, nf - wf);
+                    let f = half
+                        * (R::ONE + (R::PI * R::from_f64(num_cycles) * R::TWO * progress).cos());
+                    let rate = R::from_f64(min_lr_rate);
+                    max_zero(f * (R::ONE - rate) + rate)
+                }
+            }
+            Self::Wsd {
+                num_warmup_steps: w,
+                num_stable_steps: s,
+                num_decay_steps: d,
+                warmup_type,
+                decay_type,
+                min_lr_ratio,
+                num_cycles,
+            } => {
+                let ratio = R::from_f64(min_lr_ratio);
+                if t < w {
+                    let p = warmup(w);
+                    let f = match warmup_type {
+                        WsdShape::Linear => p,
+                        WsdShape::Cosine => half * (R::ONE - (R::PI * p).cos()),
+                        WsdShape::OneMinusSqrt => R::ONE - (R::ONE - p).sqrt(),
+                    };
+                    max_zero(f * (R::ONE - ratio) + ratio)
+                } else if t < w + s {
+                    R::ONE
+                } else if t < w + s + d {
+                    let p = R::from_i64(t - w - s) / max_one::<R>(d);
+                    let f = match decay_type {
+                        WsdShape::Linear => R::ONE - p,
+                        WsdShape::Cosine => {
+                            half * (R::ONE + (R::PI * R::from_f64(num_cycles) * R::TWO * p).cos())
+                        }
+                        WsdShape::OneMinusSqrt => {
+                            if p < R::ZERO {
+                                return Err(SchedError::MathDomain {
+                                    param: "num_decay_steps",
+                                    epoch: t,
+                                });
+                            }
+                            R::ONE - p.sqrt()
+                        }
+                    };
+                    max_zero(f * (R::ONE - ratio) + ratio)
+                } else {
+                    ratio
+                }
+            }
+        })
+    }
+}
