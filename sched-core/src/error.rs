@@ -146,6 +146,17 @@ pub enum SchedError {
     },
     /// ReduceLROnPlateau cannot be part of a composite (PyTorch's rule).
     PlateauInComposite,
+    /// A timm or optax schedule as a child of SequentialLR or ChainedScheduler: they are not
+    /// torch `LRScheduler`s, so torch fails on them (at construction, or at the step that
+    /// reaches them: no `_initial_step`, `_update_lr`, or a `step()` without an epoch).
+    NotATorchScheduler {
+        /// The child's position in `schedulers`.
+        index: usize,
+        /// Its library's name for it.
+        kind: &'static str,
+        /// Its library (`timm`, `optax`).
+        library: &'static str,
+    },
     /// ReduceLROnPlateau needs a metric: call `step_with_metric`.
     MetricRequired,
     /// A fractional / explicit epoch was passed to a scheduler other than
@@ -297,6 +308,11 @@ impl fmt::Display for SchedError {
             Self::PlateauInComposite => {
                 write!(f, "ReduceLROnPlateau cannot be part of SequentialLR or ChainedScheduler")
             }
+            Self::NotATorchScheduler { index, kind, library } => write!(
+                f,
+                "schedulers[{index}] is {library}'s {kind}, not a torch LRScheduler: \
+                 SequentialLR and ChainedScheduler cannot step it"
+            ),
             Self::MetricRequired => {
                 write!(f, "ReduceLROnPlateau needs a metric: use step_with_metric")
             }

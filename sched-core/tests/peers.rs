@@ -246,48 +246,70 @@ fn closed_form_equals_stepping_for_every_family() {
     }
 }
 
-/// In composites: a transformers schedule is a `LambdaLR` and works inside SequentialLR;
-/// timm and optax schedules keep their own step protocol, so SequentialLR's restart at epoch
-/// 0 is a typed error (nothing written), while ChainedScheduler steps them as usual.
+/// In composites: a transformers schedule is a `LambdaLR` and works inside SequentialLR and
+/// ChainedScheduler; timm and optax schedules are not torch `LRScheduler`s (torch fails on
+/// them, first or later, at construction or at the step that reaches them), so both
+/// composites refuse them at construction, wherever they stand, with nothing written.
 #[test]
 fn peer_families_in_composites() {
     use sched_core::SchedError;
     use sched_core::spec::{build_chained, build_sequential};
     let milestones = [("milestones", Value::List(&[Value::Int(2)]))];
-    for (name, kw, restartable) in [
-        (
-            "transformers.get_linear_schedule_with_warmup",
-            &[("num_warmup_steps", Value::Int(1)), ("num_training_steps", Value::Int(8))][..],
-            true,
-        ),
-        ("timm.CosineLRScheduler", &[("t_initial", Value::Int(5))][..], false),
-        ("optax.constant_schedule", &[("value", Value::Float(0.5))][..], false),
-    ] {
-        let mut g = [ParamGroup::new(0.1)];
-        let first = build("StepLR", &[("step_size", Value::Int(1))], &mut g).unwrap();
-        let second = build(name, kw, &mut g).unwrap();
-        let children = Vec::leak(vec![first, second]);
-        let mut s = build_sequential(children, &milestones, &mut g).unwrap();
-        s.step(&mut g).unwrap();
-        let before = g[0].lr;
-        let r = s.step(&mut g); // the milestone: the second child restarts at 0
-        if restartable {
-            r.unwrap();
-            // LambdaLR's restart: base_lr * λ(0), and λ(0) = 0 / max(1, 1) for the warmup.
-            assert_eq!(g[0].lr, 0.0, "{name}");
-        } else {
-            assert!(matches!(r, Err(SchedError::Unsupported { .. })), "{name}: {r:?}");
-            assert_eq!(g[0].lr.to_bits(), before.to_bits(), "{name}: written before the error");
-        }
-        let mut g = [ParamGroup::new(0.1)];
-        let a =
-            build("StepLR", &[("step_size", Value::Int(1)), ("gamma", Value::Float(0.5))], &mut g)
-                .unwrap();
-        let b = build(name, kw, &mut g).unwrap();
-        let mut c = build_chained(Vec::leak(vec![a, b]), &[], &g).unwrap();
-        for _ in 0..4 {
-            c.step(&mut g).unwrap();
-        }
-        assert!(g[0].lr.is_finite(), "{name}");
+    let warmup = [("num_warmup_steps", Value::Int(1)), ("num_training_steps", Value::Int(8))];
+    let step = || [("step_size", Value::Int(1)), ("gamma", Value::Float(0.5))];
+
+    let mut g = [ParamGroup::new(0.1)];
+    let first = build("StepLR", &step(), &mut g).unwrap();
+    let second = build("transformers.get_linear_schedule_with_warmup", &warmup, &mut g).unwrap();
+    let mut s = build_sequential(Vec::leak(vec![first, second]), &milestones, &mut g).unwrap();
+    s.step(&mut g).unwrap();
+    s.step(&mut g).unwrap(); // the milestone: LambdaLR's restart, base_lr * λ(0) = 0
+    assert_eq!(g[0].lr, 0.0);
+    let mut g = [ParamGroup::new(0.1)];
+    let a = build("StepLR", &step(), &mut g).unwrap();
+    let b = build("transformers.get_linear_schedule_with_warmup", &warmup, &mut g).unwrap();
+    let mut c = build_chained(Vec::leak(vec![a, b]), &[], &g).unwrap();
+    for _ in 0..4 {
+        c.step(&mut g).unwrap();
     }
+    assert!(g[0].lr.is_finite() && g[0].lr > 0.0);
+
+    for (name, kw, library, kind) in [
+        (
+            "timm.CosineLRScheduler",
+            &[("t_initial", Value::Int(5))][..],
+            "timm",
+            "CosineLRScheduler",
+        ),
+        (
+            "optax.constant_schedule",
+            &[("value", Value::Float(0.5))][..],
+            "optax",
+            "constant_schedule",
+        ),
+    ] {
+        for foreign_first in [true, false] {
+            let index = usize::from(!foreign_first);
+            let want = SchedError::NotATorchScheduler { index, kind, library };
+            let children = |g: &mut [ParamGroup]| {
+                let torch = build("StepLR", &step(), g).unwrap();
+                let foreign = build(name, kw, g).unwrap();
+                Vec::leak(if foreign_first { vec![foreign, torch] } else { vec![torch, foreign] })
+            };
+            let mut g = [ParamGroup::new(0.1)];
+            let children_seq = children(&mut g);
+            let before = g;
+            let r = build_sequential(children_seq, &milestones, &mut g);
+            assert_eq!(r.err(), Some(want), "{name} in SequentialLR at {index}");
+            assert_eq!(g, before, "{name}: written before the error");
+            let r = build_chained(children(&mut g), &[], &g);
+            assert_eq!(r.err(), Some(want), "{name} in ChainedScheduler at {index}");
+        }
+    }
+    assert_eq!(
+        SchedError::NotATorchScheduler { index: 1, kind: "CosineLRScheduler", library: "timm" }
+            .to_string(),
+        "schedulers[1] is timm's CosineLRScheduler, not a torch LRScheduler: SequentialLR and \
+         ChainedScheduler cannot step it"
+    );
 }

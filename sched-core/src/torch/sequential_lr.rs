@@ -179,8 +179,9 @@ impl<'a> SequentialLr<'a> {
 
 crate::protocol::macros::composite_api!(SequentialLr);
 
-/// Checks the children of a composite: at least one, none is ReduceLROnPlateau, all
-/// built for these groups.
+/// Checks the children of a composite: at least one, none is ReduceLROnPlateau or a timm or
+/// optax schedule (not torch `LRScheduler`s: torch fails on them, if only at the step that
+/// reaches them), all built for these groups.
 pub(crate) fn check_children(
     children: &[Scheduler<'_>],
     groups: &[ParamGroup],
@@ -188,9 +189,17 @@ pub(crate) fn check_children(
     if children.is_empty() {
         return Err(SchedError::EmptyComposite);
     }
-    for c in children {
+    for (index, c) in children.iter().enumerate() {
         if matches!(c, Scheduler::Plateau(_)) {
             return Err(SchedError::PlateauInComposite);
+        }
+        let library = match c {
+            Scheduler::Timm(_) => Some("timm"),
+            Scheduler::Optax(_) => Some("optax"),
+            _ => None,
+        };
+        if let Some(library) = library {
+            return Err(SchedError::NotATorchScheduler { index, kind: c.kind(), library });
         }
         if c.groups() != groups.len() {
             return Err(SchedError::GroupCountChanged { expected: c.groups(), got: groups.len() });
