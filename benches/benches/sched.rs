@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // bench code: a panic is a failure
 #![allow(missing_docs)]
 
-use std::hint::black_box;
-use std::time::Duration;
+use core::hint::black_box;
+use core::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use sched_core::spec::{Value, build};

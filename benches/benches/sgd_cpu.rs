@@ -15,8 +15,8 @@
 //! Run: `cargo bench -p lrkit-benches --bench sgd_cpu` (`SGD_BENCH_QUICK=1` skips 64 Mi).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // bench setup: a failed unwrap aborts the bench.
 
-use std::hint::black_box;
-use std::time::Duration;
+use core::hint::black_box;
+use core::time::Duration;
 
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use lrkit_membw::{Pass, with_team};

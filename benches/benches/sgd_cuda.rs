@@ -33,7 +33,7 @@ use sgd_cpu::SgdConfig;
 use sgd_cuda::cudarc::driver::CudaStream;
 use sgd_cuda::cudarc::driver::sys::CUevent_flags;
 use sgd_cuda::device::open_stream;
-use sgd_cuda::{BufferId, CudaSgd, CudaSgdOptions, TensorRef};
+use sgd_cuda::{BufferId, CudaSgd, CudaSgdError, CudaSgdOptions, LaunchError, TensorRef};
 
 /// (name, number of tensors, elements per tensor).
 const CASES: &[(&str, usize, usize)] = &[
@@ -251,7 +251,7 @@ fn sweep(
                 );
                 let mut opt = match created {
                     Ok(opt) => opt,
-                    Err(e @ sgd_cuda::CudaSgdError::BlockTooLarge { .. }) => {
+                    Err(e @ CudaSgdError::Launch(LaunchError::BlockTooLarge { .. })) => {
                         println!("{case:<12} {chunk:>7} {t:>7}  skipped: {e}");
                         buffers = Some(case_buffers(stream, n)); // `new` consumed them
                         continue;

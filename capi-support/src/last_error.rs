@@ -1,6 +1,6 @@
 //! The message of the last error on this thread, for a C library's
 //! `size_t *_last_error_message(char *buf, size_t len)`.
-use std::cell::RefCell;
+use core::cell::RefCell;
 
 thread_local! {
     /// The message of the last error on this thread ("" after a success).
@@ -28,7 +28,7 @@ pub unsafe fn copy_to(buf: *mut u8, len: usize) -> usize {
             // SAFETY: the caller guarantees `buf` is valid for `len > n` bytes; the message is
             // a separate Rust allocation, so the regions do not overlap.
             unsafe {
-                std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, n);
+                core::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, n);
                 *buf.add(n) = 0;
             }
         }
@@ -48,7 +48,7 @@ mod tests {
         assert_eq!(n, 6);
         assert_eq!(&buf, b"bad\0");
         // SAFETY: a null buffer is allowed and untouched.
-        assert_eq!(unsafe { super::copy_to(std::ptr::null_mut(), 10) }, 6);
+        assert_eq!(unsafe { super::copy_to(core::ptr::null_mut(), 10) }, 6);
         super::set(String::new());
         // SAFETY: as above.
         assert_eq!(unsafe { super::copy_to(buf.as_mut_ptr(), buf.len()) }, 0);

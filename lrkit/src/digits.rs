@@ -11,15 +11,20 @@ use crate::rng::SplitMix64;
 const GZ: &[u8] = include_bytes!("../data/digits.csv.gz");
 
 /// Pixels per image.
-pub const FEATURES: usize = 64;
+pub(crate) const FEATURES: usize = 64;
 /// Number of classes.
-pub const CLASSES: usize = 10;
+pub(crate) const CLASSES: usize = 10;
 /// Samples in the bundled data set.
-pub const SAMPLES: usize = 1797;
+pub(crate) const SAMPLES: usize = 1797;
+
+/// The credit of the data set, shown by `lrkit --help` and `lrkit train --help`.
+pub(crate) const DATA_CREDIT: &str =
+    "Bundled data (lrkit train): Alpaydin, E. & Kaynak, C. (1998). Optical Recognition of
+Handwritten Digits. UCI Machine Learning Repository. https://doi.org/10.24432/C50P49 (CC BY 4.0)";
 
 /// Images (pixels scaled to `[0, 1]`, row-major, `FEATURES` per sample) and labels.
 #[derive(Clone, Debug, Default)]
-pub struct Dataset {
+pub(crate) struct Dataset {
     /// `x[i * FEATURES..(i + 1) * FEATURES]` is sample `i`.
     pub x: Vec<f32>,
     /// Class of each sample.
@@ -28,19 +33,19 @@ pub struct Dataset {
 
 impl Dataset {
     /// Number of samples.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.y.len()
     }
 
     /// The samples at `idx`, in that order.
-    pub fn subset(&self, idx: &[usize]) -> Dataset {
+    pub(crate) fn subset(&self, idx: &[usize]) -> Dataset {
         let mut out = Dataset::default();
         self.gather(idx, &mut out.x, &mut out.y);
         out
     }
 
     /// Replaces `x` and `y` with the samples at `idx` (a minibatch).
-    pub fn gather(&self, idx: &[usize], x: &mut Vec<f32>, y: &mut Vec<u8>) {
+    pub(crate) fn gather(&self, idx: &[usize], x: &mut Vec<f32>, y: &mut Vec<u8>) {
         x.clear();
         y.clear();
         for &i in idx {
@@ -51,7 +56,7 @@ impl Dataset {
 }
 
 /// Decodes the bundled file.
-pub fn load() -> Result<Dataset, CliError> {
+pub(crate) fn load() -> Result<Dataset, CliError> {
     let bad = |m: String| CliError::Runtime(format!("bundled digits data: {m}"));
     let mut text = String::new();
     flate2::read::GzDecoder::new(GZ).read_to_string(&mut text).map_err(|e| bad(e.to_string()))?;
@@ -82,7 +87,7 @@ pub fn load() -> Result<Dataset, CliError> {
 
 /// Samples of `len` that `val_fraction` holds out for validation: `round(len * fraction)`,
 /// clamped to `0..=len` (a NaN fraction holds out none).
-pub fn validation_count(len: usize, val_fraction: f64) -> usize {
+pub(crate) fn validation_count(len: usize, val_fraction: f64) -> usize {
     let n = (usize_f64(len) * val_fraction).round();
     // Clamped into 0..=len first: the conversion is exact.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -92,7 +97,7 @@ pub fn validation_count(len: usize, val_fraction: f64) -> usize {
 
 /// A deterministic train/validation split: shuffle by `seed`, the first `val_fraction` of
 /// the samples (rounded) validate.
-pub fn split(data: &Dataset, val_fraction: f64, seed: u64) -> (Dataset, Dataset) {
+pub(crate) fn split(data: &Dataset, val_fraction: f64, seed: u64) -> (Dataset, Dataset) {
     let mut idx: Vec<usize> = (0..data.len()).collect();
     SplitMix64::new(seed ^ 0x5EED_DA7A).shuffle(&mut idx);
     let (val, train) = idx.split_at(validation_count(data.len(), val_fraction));

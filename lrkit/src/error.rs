@@ -5,7 +5,7 @@ use core::fmt;
 /// Why a command failed.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum CliError {
+pub(crate) enum CliError {
     /// Bad command line (unknown option, malformed value): exit code 2.
     Usage(String),
     /// A malformed or invalid schedule spec (the message points at it): exit code 2.
@@ -16,7 +16,7 @@ pub enum CliError {
 
 impl CliError {
     /// The process exit code: 2 for bad input, 1 for failures while running.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Self::Usage(_) | Self::Spec(_) => 2,
             Self::Runtime(_) => 1,

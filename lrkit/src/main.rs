@@ -8,8 +8,8 @@
 //! Exit codes: 0 success, 1 failure while running, 2 bad command line or spec.
 #![forbid(unsafe_code)]
 
-mod bench;
 mod cli;
+mod commands;
 mod digits;
 mod error;
 mod mlp;
@@ -19,15 +19,15 @@ mod output;
 mod plot;
 mod py_float;
 mod rng;
-mod schedule;
 mod spec;
-mod train;
+mod trace;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use cli::{Cli, Command};
+use commands::{bench, schedule, train};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

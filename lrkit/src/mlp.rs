@@ -14,7 +14,7 @@ use crate::rng::SplitMix64;
 
 /// Shapes of the network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shape {
+pub(crate) struct Shape {
     /// Inputs per sample.
     pub inputs: usize,
     /// Hidden units.
@@ -25,35 +25,35 @@ pub struct Shape {
 
 impl Shape {
     /// Element counts of the four tensors, in parameter order (W1, W2, b1, b2).
-    pub fn numels(&self) -> [usize; 4] {
+    pub(crate) fn numels(&self) -> [usize; 4] {
         [self.hidden * self.inputs, self.classes * self.hidden, self.hidden, self.classes]
     }
 }
 
 /// The parameters (or gradients: same layout) of the network.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Tensors {
+pub(crate) struct Tensors {
     /// `W1`, `W2`, `b1`, `b2`.
     pub t: [Vec<f32>; 4],
 }
 
 /// Indices of the tensors in [`Tensors::t`].
-pub const W1: usize = 0;
+pub(crate) const W1: usize = 0;
 /// See [`W1`].
-pub const W2: usize = 1;
+pub(crate) const W2: usize = 1;
 /// See [`W1`].
-pub const B1: usize = 2;
+pub(crate) const B1: usize = 2;
 /// See [`W1`].
-pub const B2: usize = 3;
+pub(crate) const B2: usize = 3;
 
 impl Tensors {
     /// All zeros.
-    pub fn zeros(shape: Shape) -> Self {
+    pub(crate) fn zeros(shape: Shape) -> Self {
         Self { t: shape.numels().map(|n| vec![0.0; n]) }
     }
 
     /// `nn.Linear`'s default initialisation, from `rng`.
-    pub fn init(shape: Shape, rng: &mut SplitMix64) -> Self {
+    pub(crate) fn init(shape: Shape, rng: &mut SplitMix64) -> Self {
         let mut p = Self::zeros(shape);
         let (k1, k2) = (1.0 / usize_f32(shape.inputs).sqrt(), 1.0 / usize_f32(shape.hidden).sqrt());
         for (i, bound) in [(W1, k1), (W2, k2), (B1, k1), (B2, k2)] {
@@ -65,7 +65,7 @@ impl Tensors {
 
 /// Scratch buffers for one minibatch.
 #[derive(Clone, Debug, Default)]
-pub struct Workspace {
+pub(crate) struct Workspace {
     hidden: Vec<f32>,
     probs: Vec<f32>,
     dhidden: Vec<f32>,
@@ -73,7 +73,7 @@ pub struct Workspace {
 
 /// Result of a pass over a batch.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct BatchStats {
+pub(crate) struct BatchStats {
     /// Sum over the batch of the per-sample loss.
     pub loss_sum: f64,
     /// Correctly classified samples.
@@ -87,7 +87,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// Forward pass of `x` (`batch * inputs` values) into `ws`; returns the loss and accuracy
 /// against `y`. With `grads`, also runs the backward pass and writes the gradient of the
 /// mean loss (overwriting `grads`).
-pub fn pass(
+pub(crate) fn pass(
     shape: Shape,
     p: &Tensors,
     x: &[f32],

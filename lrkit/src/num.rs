@@ -6,19 +6,19 @@
 
 /// A count as `f64`: exact below 2^53, the nearest `f64` above.
 #[allow(clippy::cast_precision_loss)] // exact for every count the tool meets (module docs)
-pub fn usize_f64(n: usize) -> f64 {
+pub(crate) fn usize_f64(n: usize) -> f64 {
     n as f64
 }
 
 /// A byte count as `f64`: exact below 2^53, the nearest `f64` above.
 #[allow(clippy::cast_precision_loss)] // exact for every count the tool meets (module docs)
-pub fn u64_f64(n: u64) -> f64 {
+pub(crate) fn u64_f64(n: u64) -> f64 {
     n as f64
 }
 
 /// A layer width or batch size as `f32` (as torch's `1 / batch` and `1 / sqrt(fan_in)`):
 /// exact below 2^24, the nearest `f32` above (one rounding, not two via `f64`).
 #[allow(clippy::cast_precision_loss)] // exact for every width and batch the tool meets
-pub fn usize_f32(n: usize) -> f32 {
+pub(crate) fn usize_f32(n: usize) -> f32 {
     n as f32
 }

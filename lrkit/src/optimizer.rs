@@ -1,14 +1,15 @@
 //! The fused SGD a training run uses: `sgd_cpu::Sgd` on the CPU, or `sgd_cuda::CudaSgd`
 //! on an NVIDIA GPU (`--device cuda`).
 
-use sgd_cpu::{GroupSpec, Sgd, SgdConfig};
+use sgd_core::{GroupCountMismatch, ScheduledGroups, SgdConfig};
+use sgd_cpu::{GroupSpec, Sgd};
 use sgd_cuda::{BufferId, CudaSgd, CudaSgdOptions, TensorRef};
 
 use crate::error::CliError;
 
 /// Where the optimizer step runs (`--device`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Device {
+pub(crate) enum Device {
     /// sgd-cpu (SIMD backend chosen at run time)
     Cpu,
     /// sgd-cuda on GPU 0 (also accepted: gpu)
@@ -16,9 +17,9 @@ pub enum Device {
     Cuda,
 }
 
-impl std::fmt::Display for Device {
+impl core::fmt::Display for Device {
     /// `cpu (avx512)` with the sgd-cpu backend in use, or `cuda`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Device::Cpu => write!(f, "cpu ({})", sgd_cpu::Backend::active()),
             Device::Cuda => f.write_str("cuda"),
@@ -27,7 +28,7 @@ impl std::fmt::Display for Device {
 }
 
 /// A fused SGD over a fixed list of tensors in parameter groups.
-pub enum Optimizer {
+pub(crate) enum Optimizer {
     /// On the CPU.
     Cpu(Sgd),
     /// On the GPU: parameters and gradients live in device buffers `2i` and `2i + 1`; each
@@ -35,8 +36,8 @@ pub enum Optimizer {
     Cuda(Box<CudaSgd>),
 }
 
-impl std::fmt::Debug for Optimizer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Optimizer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Optimizer::Cpu(s) => s.fmt(f),
             Optimizer::Cuda(_) => f.write_str("CudaSgd"),
@@ -48,13 +49,13 @@ fn runtime(e: sgd_cpu::SgdError) -> CliError {
     CliError::Runtime(format!("optimizer: {e}"))
 }
 
-fn cuda_err(e: impl std::fmt::Display) -> CliError {
+fn cuda_err(e: impl core::fmt::Display) -> CliError {
     CliError::Runtime(format!("--device cuda: {e} (--device cpu runs anywhere)"))
 }
 
 impl Optimizer {
     /// An optimizer for `params` (initial values), tensor `i` in group `group_of[i]`.
-    pub fn new(
+    pub(crate) fn new(
         device: Device,
         configs: &[SgdConfig],
         params: &[&[f32]],
@@ -96,39 +97,16 @@ impl Optimizer {
         }
     }
 
-    /// Sets the momentum of group `g` (schedulers such as OneCycleLR cycle it); a no-op
-    /// when unchanged.
-    pub fn set_momentum(&mut self, g: usize, momentum: f64) -> Result<(), CliError> {
-        match self {
-            Optimizer::Cpu(sgd) => {
-                if sgd.config(g).map_err(runtime)?.momentum != momentum {
-                    sgd.set_momentum(g, momentum).map_err(runtime)?;
-                }
-            }
-            Optimizer::Cuda(sgd) => {
-                if let Some(c) = sgd.group_config(g).copied()
-                    && c.momentum != momentum
-                {
-                    sgd.set_group_config(g, SgdConfig { momentum, ..c }).map_err(cuda_err)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// One step with learning rate `lrs[g]` for group `g`; `params` and `grads` in the
-    /// order given to [`Optimizer::new`] (which must list tensors group by group).
-    pub fn step(
+    /// One step with each group's options ([`ScheduledGroups::group_options`], its lr
+    /// included); `params` and `grads` in the order given to [`Optimizer::new`] (which must
+    /// list tensors group by group).
+    pub(crate) fn step(
         &mut self,
-        lrs: &[f64],
         params: &mut [&mut [f32]],
         grads: &[&[f32]],
     ) -> Result<(), CliError> {
         match self {
             Optimizer::Cpu(sgd) => {
-                for (g, &lr) in lrs.iter().enumerate() {
-                    sgd.set_lr(g, lr).map_err(runtime)?;
-                }
                 let grads: Vec<Option<&[f32]>> = grads.iter().map(|g| Some(*g)).collect();
                 sgd.step(params, &grads).map_err(runtime)?;
             }
@@ -138,12 +116,47 @@ impl Optimizer {
                     let mut view = sgd.buffer_mut(BufferId(2 * i + 1)).map_err(cuda_err)?;
                     stream.memcpy_htod(*g, &mut view).map_err(cuda_err)?;
                 }
-                sgd.step(lrs).map_err(cuda_err)?;
+                let lrs: Vec<f64> =
+                    (0..sgd.group_count()).map(|g| sgd.group_options(g).lr).collect();
+                sgd.step(&lrs).map_err(cuda_err)?;
                 for (i, p) in params.iter_mut().enumerate() {
                     p.copy_from_slice(&sgd.params_to_host(i).map_err(cuda_err)?);
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// What a scheduler drives: the group options of sgd-cpu's `Sgd` or sgd-cuda's `CudaSgd` (their
+/// own [`ScheduledGroups`]), with their errors as a step reports them.
+impl ScheduledGroups for Optimizer {
+    type Error = CliError;
+
+    fn group_count(&self) -> usize {
+        match self {
+            Optimizer::Cpu(sgd) => sgd.group_count(),
+            Optimizer::Cuda(sgd) => sgd.group_count(),
+        }
+    }
+
+    fn group_options(&self, group: usize) -> SgdConfig {
+        match self {
+            Optimizer::Cpu(sgd) => sgd.group_options(group),
+            Optimizer::Cuda(sgd) => sgd.group_options(group),
+        }
+    }
+
+    fn set_group_options(&mut self, group: usize, options: SgdConfig) -> Result<(), CliError> {
+        match self {
+            Optimizer::Cpu(sgd) => sgd.set_group_options(group, options).map_err(runtime),
+            Optimizer::Cuda(sgd) => sgd.set_group_options(group, options).map_err(cuda_err),
+        }
+    }
+}
+
+impl From<GroupCountMismatch> for CliError {
+    fn from(e: GroupCountMismatch) -> Self {
+        CliError::Runtime(format!("optimizer: {e}"))
     }
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 
 /// Prints `text` and a newline. A closed pipe ends the process quietly (as a C tool killed
 /// by `SIGPIPE` would); any other write error ends it with exit code 1.
-pub fn print_line(text: &str) {
+pub(crate) fn print_line(text: &str) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -18,7 +18,7 @@ pub fn print_line(text: &str) {
 
 /// Prints `text` and a newline to stderr. A failure to write there (a closed pipe, a full
 /// disk) is ignored: there is nowhere left to report it, and the exit code still tells.
-pub fn print_error(text: &str) {
+pub(crate) fn print_error(text: &str) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{text}").and_then(|()| err.flush());
 }

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use crate::error::CliError;
 use crate::num::usize_f64;
-use crate::schedule::Trace;
+use crate::trace::Trace;
 
 /// Line colours, one per series (cycled).
 const COLORS: [RGBColor; 8] = [
@@ -26,7 +26,7 @@ fn plot_err(path: &Path) -> impl Fn(String) -> CliError + '_ {
 
 /// Fails (exit code 2) when `path` cannot be written, before any work is done: opens it for
 /// writing, and removes it again if it did not exist.
-pub fn check_writable(path: &Path) -> Result<(), CliError> {
+pub(crate) fn check_writable(path: &Path) -> Result<(), CliError> {
     let existed = path.exists();
     match std::fs::OpenOptions::new().append(true).create(true).open(path) {
         Ok(_) => {
@@ -159,7 +159,7 @@ fn draw_lines(
 
 /// Draws group 0 of every schedule against the epoch (1-based) into one chart at `path`, as
 /// steps: the lr holds for a whole epoch.
-pub fn schedules(path: &Path, traces: &[Trace]) -> Result<(), CliError> {
+pub(crate) fn schedules(path: &Path, traces: &[Trace]) -> Result<(), CliError> {
     let err = plot_err(path);
     let series: Vec<Series> = traces
         .iter()
@@ -181,7 +181,7 @@ pub fn schedules(path: &Path, traces: &[Trace]) -> Result<(), CliError> {
 
 /// One training run: per-epoch series to draw.
 #[derive(Clone, Debug, Default)]
-pub struct RunSeries {
+pub(crate) struct RunSeries {
     /// Mean training loss per epoch.
     pub train_loss: Vec<f64>,
     /// Validation loss per epoch.
@@ -199,7 +199,7 @@ pub struct RunSeries {
 /// Draws loss (train and validation), validation accuracy in percent and the learning rate
 /// (as steps) against the epoch, one panel each, with the best epoch and the early stop
 /// marked in every panel.
-pub fn training(path: &Path, title: &str, s: &RunSeries) -> Result<(), CliError> {
+pub(crate) fn training(path: &Path, title: &str, s: &RunSeries) -> Result<(), CliError> {
     let err = plot_err(path);
     let root = SVGBackend::new(path, (900, 900)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;

@@ -8,7 +8,7 @@
 //! value, the nearest such when there are several.
 
 /// `repr(x)` as CPython prints it.
-pub fn repr(x: f64) -> String {
+pub(crate) fn repr(x: f64) -> String {
     if x.is_nan() {
         return "nan".into();
     }

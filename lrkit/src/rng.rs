@@ -2,18 +2,18 @@
 
 /// SplitMix64 (Steele, Lea, Flood 2014): `state += 0x9E3779B97F4A7C15`, then a 64-bit mix.
 #[derive(Clone, Debug)]
-pub struct SplitMix64 {
+pub(crate) struct SplitMix64 {
     state: u64,
 }
 
 impl SplitMix64 {
     /// A generator seeded with `seed`.
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Self { state: seed }
     }
 
     /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -22,7 +22,7 @@ impl SplitMix64 {
     }
 
     /// Uniform in `[0, 1)` with 24 random bits (every value exactly representable in f32).
-    pub fn next_f32(&mut self) -> f32 {
+    pub(crate) fn next_f32(&mut self) -> f32 {
         // The top 24 bits: an integer below 2^24, exact in f32.
         #[allow(clippy::cast_precision_loss)]
         let top = (self.next_u64() >> 40) as f32;
@@ -30,13 +30,13 @@ impl SplitMix64 {
     }
 
     /// Uniform in `[-bound, bound)`.
-    pub fn uniform(&mut self, bound: f32) -> f32 {
+    pub(crate) fn uniform(&mut self, bound: f32) -> f32 {
         (self.next_f32() * 2.0 - 1.0) * bound
     }
 
     /// Uniform integer in `0..n` (`n > 0`), by Lemire's multiply-shift (bias below 2^-32
     /// for the sizes used here).
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         let n = n as u64;
         let r = (u128::from(self.next_u64()) * u128::from(n)) >> 64;
         // r < n, which came from a usize.
@@ -44,7 +44,7 @@ impl SplitMix64 {
     }
 
     /// Fisher-Yates shuffle.
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
             let j = self.below(i + 1);
             items.swap(i, j);

@@ -406,6 +406,40 @@ fn help_names_the_commands_and_credits_the_data() {
 }
 
 #[test]
+fn schedule_help_lists_every_registry_kind_under_its_library() {
+    let r = lrkit(&["schedule", "--help"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // `  torch:        StepLR, MultiStepLR,` starts a library's paragraph; deeper-indented
+    // lines continue it.
+    let mut listed: Vec<(String, String)> = Vec::new();
+    let mut library = None;
+    for line in r.stdout.lines() {
+        let names = match line.strip_prefix("  ").and_then(|l| l.split_once(':')) {
+            Some((prefix, rest)) if !prefix.starts_with(' ') && !prefix.contains(' ') => {
+                library = Some(prefix.to_string());
+                rest
+            }
+            _ if line.starts_with("      ") && library.is_some() => line,
+            _ => {
+                library = None;
+                continue;
+            }
+        };
+        if let Some(lib) = &library {
+            listed.extend(names.split(',').map(|n| (lib.clone(), n.trim().to_string())));
+        }
+    }
+    for kind in sched_core::registry::KINDS {
+        let entry = (kind.library.prefix().to_string(), kind.name.to_string());
+        assert!(
+            listed.contains(&entry),
+            "{entry:?} is not in `lrkit schedule --help`:\n{}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
 fn peer_families_plot_beside_torch_and_bad_kwargs_exit_2_with_a_caret() {
     let path = std::env::temp_dir().join(format!("lrkit-peers-{}.svg", std::process::id()));
     let r = lrkit(&[

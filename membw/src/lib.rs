@@ -24,8 +24,8 @@
 //! assert_eq!(m[0], 3.0 * (-0.5 * 1e-3f32));
 //! ```
 
-use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::hint::black_box;
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// A streaming pass over `a`, `b`, `c` with the scalar `s`, element by element.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -138,7 +138,7 @@ fn elementwise(a: &mut [f32], b: &mut [f32], c: &[f32], one: impl Fn(&mut f32, &
 fn relax(spins: &mut u32) {
     *spins += 1;
     if *spins < 1 << 12 {
-        std::hint::spin_loop();
+        core::hint::spin_loop();
     } else {
         std::thread::yield_now();
     }

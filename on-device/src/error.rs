@@ -3,7 +3,7 @@
 use core::fmt;
 
 use sched_core::SchedError;
-use sgd_cpu::{ConfigError, SgdError};
+use sgd_cpu::{ConfigError, InjectError, SgdError};
 
 /// A training run was refused or stopped: every variant names the bad value.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -22,6 +22,8 @@ pub enum TrainError {
     Schedule(SchedError),
     /// The optimizer rejected a step (`sgd-cpu`); nothing was written by it.
     Step(SgdError),
+    /// The options the schedule set for an epoch were refused (`inject_hyperparams`).
+    Inject(InjectError),
 }
 
 impl fmt::Display for TrainError {
@@ -32,6 +34,7 @@ impl fmt::Display for TrainError {
             }
             Self::Schedule(e) => write!(f, "schedule: {e}"),
             Self::Step(e) => write!(f, "SGD step: {e}"),
+            Self::Inject(e) => write!(f, "scheduled SGD options: {e}"),
         }
     }
 }
@@ -42,6 +45,7 @@ impl core::error::Error for TrainError {
             Self::Config { .. } => None,
             Self::Schedule(e) => Some(e),
             Self::Step(e) => Some(e),
+            Self::Inject(e) => Some(e),
         }
     }
 }
@@ -59,8 +63,14 @@ impl From<SgdError> for TrainError {
 }
 
 impl From<ConfigError> for TrainError {
-    /// A refused group option, as the `SgdError` of the same name (what `Sgd::new` returns).
+    /// A refused group option, as the `SgdError` a step returns for it.
     fn from(e: ConfigError) -> Self {
         Self::Step(e.into())
+    }
+}
+
+impl From<InjectError> for TrainError {
+    fn from(e: InjectError) -> Self {
+        Self::Inject(e)
     }
 }

@@ -4,7 +4,7 @@ use sched_core::{
     ClosedForm, CosineAnnealingLr, CosineAnnealingLrConfig, EarlyStopping, Join, LinearLr,
     LinearLrConfig, ParamGroup, PlateauMode,
 };
-use sgd_cpu::{SgdConfig, StepOptions, TensorGroup, TensorSlot, fused_step};
+use sgd_cpu::{SgdConfig, StepOptions, TensorGroup, TensorSlot, fused_step, inject_hyperparams};
 
 use crate::digits::{self, TRAIN_SAMPLES, VALIDATION_SAMPLES};
 use crate::mlp::{self, Tensors};
@@ -124,9 +124,9 @@ impl Model {
         }
     }
 
-    /// One fused SGD step over both groups: the weights (`W1`, `W2`) with `weights`' options,
-    /// the biases with `biases`'.
-    fn sgd_step(&mut self, weights: SgdConfig, biases: SgdConfig) -> Result<(), TrainError> {
+    /// One fused SGD step over both groups: the weights (`W1`, `W2`) with the options of group
+    /// 0, the biases with those of group 1.
+    fn sgd_step(&mut self, [weights, biases]: [SgdConfig; 2]) -> Result<(), TrainError> {
         let Tensors { w1, w2, b1, b2 } = &mut self.params;
         let Tensors { w1: m_w1, w2: m_w2, b1: m_b1, b2: m_b2 } = &mut self.momentum;
         let [i_w1, i_w2, i_b1, i_b2] = &mut self.initialized;
@@ -163,10 +163,12 @@ impl Model {
 /// Trains the model of [`crate::mlp`] on the digits' training split as `config` says, calling
 /// `on_epoch` after each epoch, and returns how the run ended.
 ///
-/// Per epoch `e` (0-based): the lr of each group is the schedule's f32 closed form at `e`; the
-/// training samples are shuffled (PCG32); each minibatch accumulates the gradient of its mean
-/// loss and takes one `sgd_cpu::fused_step` over both groups (weights with `weight_decay`,
-/// biases without); then the validation split is evaluated and early stopping decides.
+/// Per epoch `e` (0-based): the lr of each group is the schedule's f32 closed form at `e`,
+/// written into the schedule's parameter groups and from there into the optimizer's options
+/// (`sgd_cpu::inject_hyperparams`); the training samples are shuffled (PCG32); each minibatch
+/// accumulates the gradient of its mean loss and takes one `sgd_cpu::fused_step` over both
+/// groups (weights with `weight_decay`, biases without); then the validation split is
+/// evaluated and early stopping decides.
 ///
 /// Everything lives on the stack (this function's frame and its callees'): no heap, no static
 /// state.
@@ -201,7 +203,9 @@ pub fn train(
     let biases = SgdConfig { weight_decay: 0.0, ..weights };
     weights.validate(0)?;
     biases.validate(1)?;
-    let mut sched_groups = [ParamGroup::new(config.lr), ParamGroup::new(config.lr)];
+    // The optimizer's options per group, and the schedule's view of the groups.
+    let mut options = [weights, biases];
+    let mut sched_groups = options.map(|o| ParamGroup::new(o.lr).with_momentum(o.momentum));
     let schedule = warmup_cosine(config, &mut sched_groups)?;
     let mut stopping = EarlyStopping::new(PlateauMode::Min, config.patience, 0.0)?;
 
@@ -215,13 +219,15 @@ pub fn train(
     let mut last = None;
     for epoch in 0..config.max_epochs {
         let lr = [schedule.lr_at_f32(0, epoch.into())?, schedule.lr_at_f32(1, epoch.into())?];
-        let weights = SgdConfig { lr: lr[0].into(), ..weights };
-        let biases = SgdConfig { lr: lr[1].into(), ..biases };
+        for (group, lr) in sched_groups.iter_mut().zip(lr) {
+            group.lr = lr.into();
+        }
+        inject_hyperparams(&sched_groups, &mut options[..])?;
         rng.shuffle(&mut order);
         let mut train_loss = 0.0f32;
         for minibatch in order.chunks(config.batch_size as usize) {
             model.gradient(minibatch, &mut train_loss);
-            model.sgd_step(weights, biases)?;
+            model.sgd_step(options)?;
         }
         let (val_loss, val_correct) = model.validate();
         let report = EpochReport {

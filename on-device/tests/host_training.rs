@@ -7,7 +7,7 @@ use sched_core::{
     CosineAnnealingLr, CosineAnnealingLrConfig, LinearLr, LinearLrConfig, ParamGroup, SchedError,
     Scheduler, SequentialLr,
 };
-use sgd_cpu::SgdError;
+use sgd_cpu::{ConfigError, SgdError};
 
 /// Recorded from the firmware under QEMU (`scripts/on-device.sh --record` rewrites it).
 const TRANSCRIPT: &str = include_str!("qemu-transcript.txt");
@@ -111,7 +111,10 @@ fn bad_configurations_are_typed_errors_before_any_epoch() {
         ),
         (
             TrainConfig { lr: -1.0, ..base },
-            TrainError::Step(SgdError::NegativeLearningRate { group: 0, lr: -1.0 }),
+            TrainError::Step(SgdError::Config(ConfigError::NegativeLearningRate {
+                group: 0,
+                lr: -1.0,
+            })),
         ),
         (
             TrainConfig { warmup_start_factor: 0.0, ..base },
@@ -133,7 +136,10 @@ fn bad_configurations_are_typed_errors_before_any_epoch() {
         assert!(!want.to_string().is_empty());
     }
     let (got, _) = epochs(&TrainConfig { momentum: f64::NAN, ..base });
-    assert!(matches!(got, Err(TrainError::Step(SgdError::InvalidMomentum { group: 0, .. }))));
+    assert!(matches!(
+        got,
+        Err(TrainError::Step(SgdError::Config(ConfigError::InvalidMomentum { group: 0, .. })))
+    ));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! One `opt.step()` of sgd-candle against candle-nn's `SGD` (plain SGD: it has no momentum) and
 //! against momentum SGD written with candle tensor ops (`buf = buf * m + g; p = p - lr * buf`,
-//! the loop a candle user writes today), for 1 x 16M and 1000 x 4096 f32 CPU variables. Every
-//! side runs in this process on the same machine state; the README reports their ratios.
+//! the loop a candle user writes), for 1 x 16M and 1000 x 4096 f32 CPU variables. Every side
+//! runs in this process on the same machine state; `benches/README.md` reports their ratios.
 //!
 //! `cargo bench -p sgd-candle --bench step`
 //!
@@ -11,13 +11,14 @@
 #![allow(missing_docs)] // criterion's macros
 #![allow(clippy::unwrap_used)] // a bench: a failure ends it
 
-use std::hint::black_box;
-use std::time::Duration;
+use core::hint::black_box;
+use core::time::Duration;
 
 use candle_core::backprop::GradStore;
 use candle_core::{Device, Tensor, Var};
 use candle_nn::Optimizer;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use sgd_candle::{CandleSgd, VarGroup};
 use sgd_cpu::SgdConfig;
 
@@ -68,6 +69,21 @@ impl CandleOpsMomentum {
     }
 }
 
+/// One benchmark of `step` in `group`, each iteration ending when the device is done (`sync`).
+fn time(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    sync: &dyn Fn(),
+    mut step: impl FnMut(),
+) {
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            step();
+            sync();
+        })
+    });
+}
+
 fn bench(c: &mut Criterion) {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let device = bench_device();
@@ -83,34 +99,22 @@ fn bench(c: &mut Criterion) {
         let (vars, grads) = setup(tensors, per, &device);
         let plain = SgdConfig { lr: 1e-3, ..SgdConfig::default() };
         let momentum = SgdConfig { momentum: 0.9, ..plain };
-
-        let mut ours = CandleSgd::new(vec![VarGroup { vars: vars.clone(), config: plain }])
-            .unwrap()
-            .with_threads(threads)
-            .unwrap();
-        group.bench_function("plain/sgd-candle", |b| {
-            b.iter(|| {
-                ours.step(black_box(&grads)).unwrap();
-                sync();
-            })
+        let ours = |config| {
+            CandleSgd::new(vec![VarGroup { vars: vars.clone(), config }])
+                .unwrap()
+                .with_threads(threads)
+                .unwrap()
+        };
+        let mut sgd = ours(plain);
+        time(&mut group, "plain/sgd-candle", &sync, || {
+            sgd.step(black_box(&grads)).unwrap();
         });
         let mut theirs = candle_nn::SGD::new(vars.clone(), 1e-3).unwrap();
-        group.bench_function("plain/candle-nn SGD", |b| {
-            b.iter(|| {
-                theirs.step(black_box(&grads)).unwrap();
-                sync();
-            })
-        });
+        time(&mut group, "plain/candle-nn SGD", &sync, || theirs.step(black_box(&grads)).unwrap());
 
-        let mut ours = CandleSgd::new(vec![VarGroup { vars: vars.clone(), config: momentum }])
-            .unwrap()
-            .with_threads(threads)
-            .unwrap();
-        group.bench_function("momentum/sgd-candle", |b| {
-            b.iter(|| {
-                ours.step(black_box(&grads)).unwrap();
-                sync();
-            })
+        let mut sgd = ours(momentum);
+        time(&mut group, "momentum/sgd-candle", &sync, || {
+            sgd.step(black_box(&grads)).unwrap();
         });
         let mut ops = CandleOpsMomentum {
             vars: vars.clone(),
@@ -118,12 +122,7 @@ fn bench(c: &mut Criterion) {
             lr: 1e-3,
             momentum: 0.9,
         };
-        group.bench_function("momentum/candle ops", |b| {
-            b.iter(|| {
-                ops.step(black_box(&grads)).unwrap();
-                sync();
-            })
-        });
+        time(&mut group, "momentum/candle ops", &sync, || ops.step(black_box(&grads)).unwrap());
         group.finish();
     }
 }

@@ -93,7 +93,7 @@ fn warmup_cosine<'a>(
     Ok(Scheduler::Sequential(SequentialLr::new(children, &[3], -1, groups)?))
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn core::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
     let device = match value("--device").map(String::as_str) {

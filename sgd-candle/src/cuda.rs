@@ -19,12 +19,16 @@
 //! lends no mutable slice outside an in-place op): make other streams wait on candle's stream
 //! before reading the parameters there.
 
+use core::fmt;
 use std::sync::Arc;
 
 use candle_core::cuda_backend::cudarc::driver::{CudaSlice, CudaStream, DevicePtr};
 use candle_core::{Device, Layout, Storage, Tensor};
 use sgd_core::SgdConfig;
-use sgd_cuda::{BorrowedSgd, BorrowedTensor, CudaSgdError, CudaSgdOptions};
+use sgd_cuda::{
+    BorrowedPlan, BorrowedSgd, BorrowedTensor, CudaSgdError, CudaSgdOptions, LibraryError,
+    TensorError,
+};
 
 use crate::CandleSgdError;
 
@@ -47,8 +51,8 @@ pub(crate) struct CudaState {
     grad_scale: Option<f32>,
 }
 
-impl std::fmt::Debug for CudaState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for CudaState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CudaState")
             .field("ordinal", &self.stream.context().ordinal())
             .field("grad_scale", &self.grad_scale)
@@ -111,10 +115,21 @@ pub(crate) fn device_range(t: &Tensor, stream: &CudaStream) -> Result<(u64, u64)
     })
 }
 
+/// A failed driver call of candle's CUDA backend (the same cudarc as sgd-cuda's), as sgd-cuda
+/// reports its own.
+fn driver_error(
+    context: &'static str,
+    source: candle_core::cuda_backend::cudarc::driver::DriverError,
+) -> CandleSgdError {
+    CandleSgdError::Cuda(LibraryError::Driver { context, source }.into())
+}
+
 /// Maps sgd-cuda's tensor indices in an error back to (group, variable).
 fn named(e: CudaSgdError, index: &[(usize, usize)]) -> CandleSgdError {
     match e {
-        CudaSgdError::Overlap { tensor, other } if tensor < index.len() && other < index.len() => {
+        CudaSgdError::Tensor(TensorError::Overlap { tensor, other })
+            if tensor < index.len() && other < index.len() =>
+        {
             CandleSgdError::SharedStorage { first: index[other], second: index[tensor] }
         }
         e => CandleSgdError::Cuda(e),
@@ -153,12 +168,10 @@ impl CudaState {
     ) -> Result<Option<Vec<f32>>, CandleSgdError> {
         let Some(m) = self.momentum.get(group).and_then(|g| g.get(var)) else { return Ok(None) };
         match (&m.buffer, m.initialized) {
-            (Some(b), true) => Ok(Some(self.stream.clone_dtoh(b).map_err(|source| {
-                CandleSgdError::Cuda(CudaSgdError::Driver {
-                    context: "copy a momentum buffer",
-                    source,
-                })
-            })?)),
+            (Some(b), true) => {
+                let copied = self.stream.clone_dtoh(b);
+                Ok(Some(copied.map_err(|source| driver_error("copy a momentum buffer", source))?))
+            }
             _ => Ok(None),
         }
     }
@@ -182,12 +195,10 @@ impl CudaState {
             let m = &mut self.momentum[gi][vi];
             let with_momentum = configs[gi].momentum != 0.0;
             if with_momentum && m.buffer.as_ref().is_none_or(|b| b.len() != len) {
-                let buffer = self.stream.alloc_zeros::<f32>(len).map_err(|source| {
-                    CandleSgdError::Cuda(CudaSgdError::Driver {
-                        context: "allocate a momentum buffer",
-                        source,
-                    })
-                })?;
+                let buffer = self
+                    .stream
+                    .alloc_zeros::<f32>(len)
+                    .map_err(|source| driver_error("allocate a momentum buffer", source))?;
                 m.buffer = Some(buffer);
                 m.initialized = false;
             }
@@ -205,7 +216,7 @@ impl CudaState {
             });
             index.push((gi, vi));
         }
-        sgd_cuda::plan(configs, &tensors, CudaSgdOptions::default().chunk())
+        BorrowedPlan::new(configs, &tensors, CudaSgdOptions::default().chunk())
             .map_err(|e| named(e, &index))?;
         let sgd = match &mut self.sgd {
             Some(sgd) => {
@@ -243,7 +254,7 @@ impl CudaState {
         }
         // SAFETY: every address was taken in `prepare` from a candle CUDA storage of this
         // stream's device (`as_cuda_slice`, offset by a contiguous layout checked to lie inside
-        // it) or from a momentum buffer this optimizer owns, `len` f32 each; `plan` checked that
+        // it) or from a momentum buffer this optimizer owns, `len` f32 each; `BorrowedPlan::new` checked that
         // no written range (parameters, momentum buffers) overlaps any other range. `work` holds
         // a clone of every parameter and gradient tensor, so no storage is freed before the
         // launch is enqueued, and candle frees device memory in stream order. candle issues its

@@ -117,8 +117,8 @@ impl fmt::Display for CandleSgdError {
     }
 }
 
-impl std::error::Error for CandleSgdError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+impl core::error::Error for CandleSgdError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Sgd(e) => Some(e),
             Self::Schedule(e) => Some(e),
@@ -137,9 +137,17 @@ impl From<sgd_cpu::SgdError> for CandleSgdError {
 }
 
 impl From<sgd_core::ConfigError> for CandleSgdError {
-    /// A group option sgd-core's checks refuse: [`CandleSgdError::Sgd`] with the `SgdError` of the
-    /// same name (what sgd-cpu's `Sgd::new` returns for it).
+    /// A group option sgd-core's checks refuse: [`CandleSgdError::Sgd`] with the `SgdError` that
+    /// sgd-cpu's `Sgd::new` returns for it.
     fn from(e: sgd_core::ConfigError) -> Self {
+        Self::Sgd(e.into())
+    }
+}
+
+impl From<sgd_core::GroupCountMismatch> for CandleSgdError {
+    /// A scheduler over another number of groups ([`sgd_core::inject_hyperparams`]), as
+    /// [`CandleSgdError::Sgd`].
+    fn from(e: sgd_core::GroupCountMismatch) -> Self {
         Self::Sgd(e.into())
     }
 }

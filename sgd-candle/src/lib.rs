@@ -36,7 +36,7 @@ mod optimizer;
 pub use cpu::MAX_NESTED;
 pub use error::CandleSgdError;
 pub use group::VarGroup;
-pub use optimizer::{CandleSgd, PARALLEL_THRESHOLD, ScheduleEvery};
+pub use optimizer::{CandleSgd, PASS_PARALLEL_THRESHOLD, ScheduleEvery};
 
 use candle_core::Var;
 use candle_core::backprop::GradStore;

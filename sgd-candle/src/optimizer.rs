@@ -1,16 +1,21 @@
 //! [`CandleSgd`]: the optimizer.
 
+mod scheduled_groups;
+
 use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Tensor, Var};
 use sched_core::{ParamGroup, SchedError, Scheduler};
-use sgd_core::SgdConfig;
+use sgd_core::{SgdConfig, inject_hyperparams};
 use sgd_cpu::{StepOptions, StepOutcome, TensorGroup, TensorSlot, ThreadPool};
 
 use crate::cpu::{self, MAX_NESTED, RawTensor};
 use crate::{CandleSgdError, VarGroup};
 
-/// Elements from which a fused pass runs on the thread pool ([`CandleSgd::with_threads`]).
-pub const PARALLEL_THRESHOLD: usize = 64 * 1024;
+/// Elements from which a fused pass runs on the thread pool ([`CandleSgd::with_threads`]):
+/// below sgd-cpu's [`ThreadPool::DEFAULT_PARALLEL_THRESHOLD`] (256 Ki), because a pass holds
+/// at most [`MAX_NESTED`] tensors, so a large model's step is several passes that each fall
+/// below the default more often.
+pub const PASS_PARALLEL_THRESHOLD: usize = 64 * 1024;
 
 /// When an attached schedule steps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,8 +70,8 @@ pub struct CandleSgd<'s> {
     cuda: Option<crate::cuda::CudaState>,
 }
 
-impl std::fmt::Debug for CandleSgd<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for CandleSgd<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("CandleSgd")
             .field("groups", &self.groups)
             .field("options", &self.options)
@@ -218,12 +223,11 @@ impl<'s> CandleSgd<'s> {
     /// the same bits for every thread count.
     ///
     /// # Errors
-    /// sgd-cpu's thread pool errors (over `sgd_cpu::MAX_THREADS`, or a thread that cannot start).
+    /// sgd-cpu's thread pool errors (over [`ThreadPool::MAX_THREADS`], or a thread that cannot
+    /// start).
     pub fn with_threads(mut self, threads: usize) -> Result<Self, CandleSgdError> {
         let mut pool = ThreadPool::new(threads)?;
-        // A fused pass holds at most MAX_NESTED tensors, so passes are smaller than sgd-cpu's
-        // usual parallel threshold (256 Ki elements) more often: split from 64 Ki on.
-        pool.set_parallel_threshold(PARALLEL_THRESHOLD);
+        pool.set_parallel_threshold(PASS_PARALLEL_THRESHOLD);
         self.pool = (pool.threads() > 1).then_some(pool);
         Ok(self)
     }
@@ -251,7 +255,7 @@ impl<'s> CandleSgd<'s> {
     /// ```
     ///
     /// # Errors
-    /// What `build` returns.
+    /// What `build` returns; the options it sets, refused as a step refuses them.
     pub fn with_schedule(
         mut self,
         build: impl FnOnce(&mut [ParamGroup]) -> Result<Scheduler<'s>, SchedError>,
@@ -264,20 +268,17 @@ impl<'s> CandleSgd<'s> {
             .collect();
         let scheduler = build(&mut groups)?;
         self.schedule = Some(Scheduled { scheduler, every, groups });
-        self.apply_schedule();
+        self.apply_schedule()?;
         Ok(self)
     }
 
-    /// Copies the schedule's lrs into the groups' options.
-    fn apply_schedule(&mut self) {
-        if let Some(s) = &self.schedule {
-            for (g, sg) in self.groups.iter_mut().zip(&s.groups) {
-                g.config.lr = sg.lr;
-                if let Some(m) = sg.momentum {
-                    g.config.momentum = m;
-                }
-            }
-        }
+    /// Writes what the attached schedule put into its groups (lr, cycled momentum) into the
+    /// groups' options ([`inject_hyperparams`]).
+    fn apply_schedule(&mut self) -> Result<(), CandleSgdError> {
+        let Some(schedule) = self.schedule.take() else { return Ok(()) };
+        let injected = inject_hyperparams(&schedule.groups, self);
+        self.schedule = Some(schedule);
+        injected
     }
 
     /// Steps the attached schedule once (`scheduler.step()`, or `step(metric)` for
@@ -288,7 +289,7 @@ impl<'s> CandleSgd<'s> {
                 Some(m) => s.scheduler.step_with_metric(m, &mut s.groups)?,
                 None => s.scheduler.step(&mut s.groups)?,
             }
-            self.apply_schedule();
+            self.apply_schedule()?;
         }
         Ok(())
     }
@@ -522,8 +523,8 @@ impl<'s> CandleSgd<'s> {
                 // returns, so these are the only references to the parameters during the step.
                 let (param, grad) = unsafe {
                     (
-                        std::slice::from_raw_parts_mut(t.param, t.len),
-                        std::slice::from_raw_parts(t.grad, t.len),
+                        core::slice::from_raw_parts_mut(t.param, t.len),
+                        core::slice::from_raw_parts(t.grad, t.len),
                     )
                 };
                 let slot = match state[gi][vi].take() {

@@ -14,7 +14,7 @@ use sched_core::{
 };
 use sgd_candle::{CandleSgd, CandleSgdError, ScheduleEvery, VarGroup};
 use sgd_cpu::scalar::sgd_update;
-use sgd_cpu::{MomentumBuffer, SgdConfig, StepOutcome, StepScalars};
+use sgd_cpu::{ConfigError, MomentumBuffer, SgdConfig, SgdError, StepOutcome, StepScalars};
 
 mod common;
 
@@ -40,7 +40,7 @@ fn steps_equal_the_scalar_reference_bit_for_bit() {
         groups.push(VarGroup { vars: gv, config: *config });
     }
     let group_of: Vec<usize> =
-        sizes.iter().enumerate().flat_map(|(g, s)| std::iter::repeat_n(g, s.len())).collect();
+        sizes.iter().enumerate().flat_map(|(g, s)| core::iter::repeat_n(g, s.len())).collect();
     let mut opt = CandleSgd::new(groups).unwrap().with_threads(2).unwrap();
     for step in 0..6 {
         // Variable 1 has no gradient at step 0 and variable 4 none at step 3 (skipped, as
@@ -208,7 +208,10 @@ fn bad_input_is_a_typed_error_and_writes_nothing() {
     }])
     .unwrap_err();
     assert!(
-        matches!(e, CandleSgdError::Sgd(sgd_cpu::SgdError::NegativeLearningRate { .. })),
+        matches!(
+            e,
+            CandleSgdError::Sgd(SgdError::Config(ConfigError::NegativeLearningRate { .. }))
+        ),
         "{e}"
     );
 
@@ -248,7 +251,7 @@ fn bad_input_is_a_typed_error_and_writes_nothing() {
         config: SgdConfig { lr: f64::NAN, ..config },
     }])
     .unwrap_err();
-    assert!(std::error::Error::source(&e).is_some());
+    assert!(core::error::Error::source(&e).is_some());
     assert!(e.to_string().contains("NaN"), "{e}");
 }
 

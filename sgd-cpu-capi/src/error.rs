@@ -144,7 +144,7 @@ impl CapiError {
             CapiError::Overlap { .. } => SgdStatus::Overlap,
             CapiError::Panic(_) => SgdStatus::Panic,
             CapiError::Sgd(e) => match e {
-                e if e.config_error().is_some() => SgdStatus::InvalidConfig,
+                SgdError::Config(_) => SgdStatus::InvalidConfig,
                 SgdError::MissingMomentumBuffer { .. } => SgdStatus::MissingMomentumBuffer,
                 SgdError::InvalidGradScale { .. } => SgdStatus::InvalidGradScale,
                 SgdError::ThreadSpawnFailed { .. } | SgdError::TooManyThreads { .. } => {
@@ -203,8 +203,8 @@ impl fmt::Display for CapiError {
     }
 }
 
-impl std::error::Error for CapiError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+impl core::error::Error for CapiError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             CapiError::Sgd(e) => Some(e),
             _ => None,
@@ -239,4 +239,27 @@ pub(crate) fn record(result: Result<SgdStatus, CapiError>) -> i32 {
 pub unsafe extern "C" fn sgd_last_error_message(buf: *mut u8, len: usize) -> usize {
     // SAFETY: the caller's guarantee on `buf` is `copy_to`'s.
     unsafe { sgd_capi_support::last_error::copy_to(buf, len) }
+}
+
+#[cfg(test)]
+mod tests {
+    use sgd_cpu::{ConfigError, GroupCountMismatch};
+
+    use super::*;
+
+    #[test]
+    fn every_sgd_error_keeps_its_status() {
+        let cases = [
+            (SgdError::Config(ConfigError::InvalidMomentum { group: 0, momentum: -1.0 }), -10),
+            (SgdError::MissingMomentumBuffer { tensor: 0 }, -11),
+            (SgdError::InvalidGradScale { scale: 0.0 }, -12),
+            (SgdError::ThreadSpawnFailed { threads: 2 }, -13),
+            (SgdError::TooManyThreads { threads: 2000, max: 1024 }, -13),
+            (SgdError::GroupCount(GroupCountMismatch { scheduler: 1, optimizer: 2 }), -98),
+            (SgdError::TensorCount { expected: 1, got: 2 }, -98),
+        ];
+        for (e, status) in cases {
+            assert_eq!(CapiError::Sgd(e).status() as i32, status, "{e}");
+        }
+    }
 }

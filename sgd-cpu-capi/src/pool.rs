@@ -1,5 +1,6 @@
 //! `sgd_pool`: a persistent thread pool handle.
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use core::panic::AssertUnwindSafe;
+use std::panic::catch_unwind;
 
 use sgd_cpu::ThreadPool;
 
@@ -25,7 +26,7 @@ pub extern "C" fn sgd_pool_new(threads: usize) -> *mut SgdPool {
         }
         Err(e) => {
             record(Err(e));
-            std::ptr::null_mut()
+            core::ptr::null_mut()
         }
     }
 }

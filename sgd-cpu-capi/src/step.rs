@@ -1,6 +1,7 @@
 //! `sgd_step`: one fused SGD step over C-described tensors.
-use std::ffi::c_char;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use core::ffi::c_char;
+use core::panic::AssertUnwindSafe;
+use std::panic::catch_unwind;
 
 use sgd_cpu::{Backend, StepOptions, StepOutcome, TensorGroup, TensorSlot};
 
@@ -84,7 +85,7 @@ unsafe fn slice_or_empty<'a, T>(ptr: *const T, n: usize) -> &'a [T] {
         &[]
     } else {
         // SAFETY: the caller's contract.
-        unsafe { std::slice::from_raw_parts(ptr, n) }
+        unsafe { core::slice::from_raw_parts(ptr, n) }
     }
 }
 
@@ -98,7 +99,7 @@ unsafe fn slice_mut_or_empty<'a, T>(ptr: *mut T, n: usize) -> &'a mut [T] {
         &mut []
     } else {
         // SAFETY: the caller's contract.
-        unsafe { std::slice::from_raw_parts_mut(ptr, n) }
+        unsafe { core::slice::from_raw_parts_mut(ptr, n) }
     }
 }
 

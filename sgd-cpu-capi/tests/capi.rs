@@ -4,8 +4,8 @@
 // Test data: a pseudo-random u32 rounded to the nearest f32 (deterministic; any nearby value
 // would do), small indices as f32 (exact).
 #![allow(clippy::cast_precision_loss)]
-use std::ffi::CStr;
-use std::ptr;
+use core::ffi::CStr;
+use core::ptr;
 
 use sgd_cpu::{Backend, SgdConfig, StepOptions, TensorGroup, TensorSlot, fused_step};
 use sgd_cpu_capi::{

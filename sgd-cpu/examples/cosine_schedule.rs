@@ -1,19 +1,20 @@
 //! Two parameter groups trained with `sgd_cpu::Sgd`, each with its own learning rate fed
-//! every step by a `sched_core::CosineAnnealingLr` (torch: `CosineAnnealingLR(opt, T_max)`
-//! over `SGD([{params: weights, ...}, {params: bias, ...}])`).
+//! every step by a `sched_core::CosineAnnealingLr` through `sgd_cpu::inject_hyperparams`
+//! (torch: `CosineAnnealingLR(opt, T_max)` over `SGD([{params: weights, ...}, {params: bias,
+//! ...}])`).
 //!
 //! The task: least-squares regression `y = W x + b` on synthetic data (8 inputs, 4 outputs,
 //! 256 samples, no noise). Group 0 (weights): lr 0.1, momentum 0.9, Nesterov, weight decay 1e-4.
 //! Group 1 (bias): lr 0.05, momentum 0.9, no weight decay.
 //!
 //! Run: `cargo run -p sgd-cpu --example cosine_schedule`
+// An example: errors abort with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-// example: errors abort with a message.
 // An example: a 24-bit integer, 2^24 and the sample count (256) as f32 are exact.
 #![allow(clippy::cast_precision_loss)]
 
 use sched_core::{CosineAnnealingLr, CosineAnnealingLrConfig, ParamGroup};
-use sgd_cpu::{GroupSpec, Sgd, SgdConfig, SgdError};
+use sgd_cpu::{GroupSpec, Sgd, SgdConfig, SgdError, inject_hyperparams};
 
 const INPUTS: usize = 8;
 const OUTPUTS: usize = 4;
@@ -85,10 +86,7 @@ fn main() -> Result<(), SgdError> {
         GroupSpec { config: bias, numels: vec![OUTPUTS] },
     ])?;
     // The scheduler's view of the two groups; its step() writes each group's next lr.
-    let mut groups = [
-        ParamGroup::new(weights.lr).with_momentum(0.9),
-        ParamGroup::new(bias.lr).with_momentum(0.9),
-    ];
+    let mut groups = [weights, bias].map(|c| ParamGroup::new(c.lr).with_momentum(c.momentum));
     let mut sched = CosineAnnealingLr::new(CosineAnnealingLrConfig::new(EPOCHS), &mut groups)
         .expect("scheduler");
 
@@ -100,9 +98,7 @@ fn main() -> Result<(), SgdError> {
     println!("epoch  lr(weights)  lr(bias)     loss");
     for epoch in 0..EPOCHS {
         // Feed this step's per-group learning rates into the optimizer.
-        for (g, group) in groups.iter().enumerate() {
-            sgd.set_lr(g, group.lr)?;
-        }
+        inject_hyperparams(&groups, &mut sgd)?;
         loss = loss_and_grads(&w, &b, &xs, &ys, &mut gw, &mut gb);
         if epoch % 10 == 0 || epoch + 1 == EPOCHS {
             println!("{epoch:5}  {:11.6}  {:9.6}  {loss:.6}", groups[0].lr, groups[1].lr);

@@ -1,69 +1,24 @@
 //! Typed errors: every bad input is reported before anything is written.
 use core::fmt;
 
-use crate::{Backend, ConfigError};
+use crate::{Backend, ConfigError, GroupCountMismatch};
 
 /// Why a step (or a constructor) refused its input. Nothing has been written when one of
 /// these is returned. Tensor indices count over all groups, in group order (torch's flattened
 /// parameter list); group indices count from 0.
 ///
-/// The first six variants are the rules of a group's options, checked by sgd-core
-/// ([`SgdConfig::validate`](crate::SgdConfig::validate) returns a [`ConfigError`]); they keep
-/// their names here so that `SgdError::NegativeLearningRate { .. }` matches as it always did,
-/// and `From<ConfigError>` maps each [`ConfigError`] variant to the one of the same name (a
-/// rule sgd-core adds later arrives as [`SgdError::Config`]). [`SgdError::config_error`] maps
-/// back; the messages are [`ConfigError`]'s.
+/// A group's options are checked by sgd-core ([`SgdConfig::validate`](crate::SgdConfig::validate)),
+/// whose [`ConfigError`] arrives here as [`SgdError::Config`] (`From<ConfigError>`, so `?`
+/// works); its message is this error's message. The other variants are this crate's checks of
+/// tensors, step options, threads and memory.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum SgdError {
-    /// `lr < 0` (torch: `Invalid learning rate: {lr}`).
-    NegativeLearningRate {
-        /// Parameter group.
-        group: usize,
-        /// The value given.
-        lr: f64,
-    },
-    /// `lr` is NaN or infinite (torch accepts it; it would destroy every parameter).
-    NonFiniteLearningRate {
-        /// Parameter group.
-        group: usize,
-        /// The value given.
-        lr: f64,
-    },
-    /// `momentum < 0` or NaN or infinite (torch: `Invalid momentum value: {m}`).
-    InvalidMomentum {
-        /// Parameter group.
-        group: usize,
-        /// The value given.
-        momentum: f64,
-    },
-    /// `weight_decay < 0` or NaN or infinite (torch: `Invalid weight_decay value: {wd}`).
-    InvalidWeightDecay {
-        /// Parameter group.
-        group: usize,
-        /// The value given.
-        weight_decay: f64,
-    },
-    /// `dampening` is NaN or infinite (torch does not validate dampening at all).
-    InvalidDampening {
-        /// Parameter group.
-        group: usize,
-        /// The value given.
-        dampening: f64,
-    },
-    /// `nesterov` with `momentum <= 0` or `dampening != 0` (torch: `Nesterov momentum requires
-    /// a momentum and zero dampening`).
-    NesterovRequiresMomentumAndZeroDampening {
-        /// Parameter group.
-        group: usize,
-        /// The group's momentum.
-        momentum: f64,
-        /// The group's dampening.
-        dampening: f64,
-    },
-    /// A rule of a group's options without a variant of its own above (one that sgd-core's
-    /// [`ConfigError`] adds after this version).
+    /// A group's options break `torch.optim.SGD`'s rules (or are not finite).
     Config(ConfigError),
+    /// A scheduler steps another number of parameter groups than the optimizer has
+    /// ([`inject_hyperparams`](crate::inject_hyperparams) into an `Sgd`).
+    GroupCount(GroupCountMismatch),
     /// A tensor's gradient length differs from its parameter length.
     LengthMismatch {
         /// Tensor index.
@@ -139,8 +94,9 @@ pub enum SgdError {
         /// Threads requested.
         threads: usize,
     },
-    /// A thread pool of more than [`crate::MAX_THREADS`] threads was asked for (the process
-    /// could not give every thread its stack and guard page; Rust aborts rather than fails then).
+    /// A thread pool of more than [`ThreadPool::MAX_THREADS`](crate::ThreadPool::MAX_THREADS)
+    /// threads was asked for (the process could not give every thread its stack and guard
+    /// page; Rust aborts rather than fails then).
     TooManyThreads {
         /// Threads requested.
         threads: usize,
@@ -149,77 +105,17 @@ pub enum SgdError {
     },
 }
 
-impl SgdError {
-    /// The rule of a group's options this error reports, if it is one (the variants up to
-    /// [`SgdError::Config`]), as sgd-core's [`ConfigError`].
-    pub fn config_error(&self) -> Option<ConfigError> {
-        Some(match *self {
-            Self::NegativeLearningRate { group, lr } => {
-                ConfigError::NegativeLearningRate { group, lr }
-            }
-            Self::NonFiniteLearningRate { group, lr } => {
-                ConfigError::NonFiniteLearningRate { group, lr }
-            }
-            Self::InvalidMomentum { group, momentum } => {
-                ConfigError::InvalidMomentum { group, momentum }
-            }
-            Self::InvalidWeightDecay { group, weight_decay } => {
-                ConfigError::InvalidWeightDecay { group, weight_decay }
-            }
-            Self::InvalidDampening { group, dampening } => {
-                ConfigError::InvalidDampening { group, dampening }
-            }
-            Self::NesterovRequiresMomentumAndZeroDampening { group, momentum, dampening } => {
-                ConfigError::NesterovRequiresMomentumAndZeroDampening { group, momentum, dampening }
-            }
-            Self::Config(e) => e,
-            _ => return None,
-        })
-    }
-}
-
 impl From<ConfigError> for SgdError {
-    /// The variant of the same name.
     fn from(e: ConfigError) -> Self {
-        match e {
-            ConfigError::NegativeLearningRate { group, lr } => {
-                Self::NegativeLearningRate { group, lr }
-            }
-            ConfigError::NonFiniteLearningRate { group, lr } => {
-                Self::NonFiniteLearningRate { group, lr }
-            }
-            ConfigError::InvalidMomentum { group, momentum } => {
-                Self::InvalidMomentum { group, momentum }
-            }
-            ConfigError::InvalidWeightDecay { group, weight_decay } => {
-                Self::InvalidWeightDecay { group, weight_decay }
-            }
-            ConfigError::InvalidDampening { group, dampening } => {
-                Self::InvalidDampening { group, dampening }
-            }
-            ConfigError::NesterovRequiresMomentumAndZeroDampening {
-                group,
-                momentum,
-                dampening,
-            } => Self::NesterovRequiresMomentumAndZeroDampening { group, momentum, dampening },
-            other => Self::Config(other),
-        }
+        Self::Config(e)
     }
 }
 
 impl fmt::Display for SgdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            SgdError::NegativeLearningRate { .. }
-            | SgdError::NonFiniteLearningRate { .. }
-            | SgdError::InvalidMomentum { .. }
-            | SgdError::InvalidWeightDecay { .. }
-            | SgdError::InvalidDampening { .. }
-            | SgdError::NesterovRequiresMomentumAndZeroDampening { .. }
-            | SgdError::Config(_) => {
-                // The message of the rule, written once in sgd-core.
-                self.config_error().map_or(Ok(()), |e| e.fmt(f))
-            }
+            SgdError::Config(e) => e.fmt(f),
+            SgdError::GroupCount(e) => e.fmt(f),
             SgdError::LengthMismatch { tensor, params, grads } => {
                 write!(f, "tensor {tensor}: gradient has {grads} elements, parameter has {params}")
             }
@@ -267,33 +163,44 @@ impl fmt::Display for SgdError {
     }
 }
 
-impl core::error::Error for SgdError {}
+impl core::error::Error for SgdError {
+    /// The [`ConfigError`] of [`SgdError::Config`], the [`GroupCountMismatch`] of
+    /// [`SgdError::GroupCount`]; `None` for this crate's own checks.
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Config(e) => Some(e),
+            Self::GroupCount(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// A scheduler over another number of groups ([`inject_hyperparams`](crate::inject_hyperparams)).
+impl From<GroupCountMismatch> for SgdError {
+    fn from(e: GroupCountMismatch) -> Self {
+        Self::GroupCount(e)
+    }
+}
 
 #[cfg(test)]
 mod tests {
+    use core::error::Error;
+
     use super::*;
 
     #[test]
-    fn option_errors_convert_to_the_variant_of_the_same_name_and_back() {
-        let rules = [
-            ConfigError::NegativeLearningRate { group: 1, lr: -0.5 },
-            ConfigError::NonFiniteLearningRate { group: 2, lr: f64::INFINITY },
-            ConfigError::InvalidMomentum { group: 3, momentum: -0.1 },
-            ConfigError::InvalidWeightDecay { group: 4, weight_decay: -1e-4 },
-            ConfigError::InvalidDampening { group: 5, dampening: f64::NEG_INFINITY },
-            ConfigError::NesterovRequiresMomentumAndZeroDampening {
-                group: 6,
-                momentum: 0.9,
-                dampening: 0.1,
-            },
-        ];
-        for rule in rules {
-            let e = SgdError::from(rule);
-            assert!(!matches!(e, SgdError::Config(_)), "{rule:?} has a variant of its own");
-            assert_eq!(e.config_error(), Some(rule));
-            assert_eq!(e.to_string(), rule.to_string());
-        }
-        assert_eq!(SgdError::from(rules[0]), SgdError::NegativeLearningRate { group: 1, lr: -0.5 });
-        assert_eq!(SgdError::TensorCount { expected: 1, got: 2 }.config_error(), None);
+    fn option_errors_are_wrapped_with_their_message_and_source() {
+        let rule = ConfigError::NesterovRequiresMomentumAndZeroDampening {
+            group: 6,
+            momentum: 0.9,
+            dampening: 0.1,
+        };
+        let e = SgdError::from(rule);
+        assert_eq!(e, SgdError::Config(rule));
+        assert_eq!(e.to_string(), rule.to_string());
+        assert!(e.source().is_some());
+        let mismatch = GroupCountMismatch { scheduler: 1, optimizer: 2 };
+        assert_eq!(SgdError::from(mismatch).to_string(), mismatch.to_string());
+        assert!(SgdError::TensorCount { expected: 1, got: 2 }.source().is_none());
     }
 }

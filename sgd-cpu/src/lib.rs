@@ -12,7 +12,8 @@
 //! * Backends: scalar, AVX2+FMA, AVX-512, NEON, chosen once at run time ([`Backend`]).
 //! * Caller-owned tensors: [`fused_step`] over [`TensorGroup`]s of [`TensorSlot`]s (no
 //!   allocation, works without `std`); multi-threaded: [`ThreadPool::fused_step`].
-//! * Owned state: [`Sgd`] (momentum buffers and their "initialised" flags per tensor).
+//! * Owned state: [`Sgd`] (momentum buffers and their "initialised" flags per tensor); a
+//!   scheduler drives its groups through [`inject_hyperparams`] ([`ScheduledGroups`]).
 //! * Steps whose working set exceeds the last-level cache prefetch ([`Prefetch`]).
 //!
 //! ```
@@ -24,7 +25,7 @@
 //! let g = [0.5f32, 0.5, 0.5];
 //! sgd.step(&mut [&mut w[..]], &[Some(&g[..])])?;
 //! assert_eq!(w, [0.95, 1.95, 2.95]);
-//! sgd.set_lr(0, 0.05)?; // e.g. from a scheduler
+//! sgd.set_lr(0, 0.05)?; // or every group from a scheduler: `inject_hyperparams`
 //! # Ok::<(), sgd_cpu::SgdError>(())
 //! ```
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -32,9 +33,8 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
-pub mod backend;
+mod backend;
 pub mod bytes;
-pub mod config;
 mod error;
 mod group;
 #[cfg(feature = "alloc")]
@@ -49,18 +49,21 @@ mod thread_pool;
 mod workers;
 
 pub use backend::Backend;
-pub use config::{SgdConfig, StepScalars};
 pub use error::SgdError;
 pub use group::{MomentumSlot, TensorGroup, TensorSlot};
 #[cfg(feature = "alloc")]
 pub use optimizer::{GroupSpec, Sgd};
-pub use prefetch::{PREFETCH_AHEAD, PREFETCH_THRESHOLD, Prefetch};
+pub use prefetch::Prefetch;
 pub use scalar::MomentumBuffer;
-/// The scalar core: the reference update, its fused multiply-add, the option errors.
-pub use sgd_core::{ConfigError, fma, scalar};
+/// The scalar core: the options and their rules, the step scalars, the reference update and its
+/// fused multiply-add, and the bridge from a schedule to the options.
+pub use sgd_core::{
+    ConfigError, GroupCountMismatch, InjectError, ScheduledGroups, SgdConfig, StepScalars, fma,
+    inject_hyperparams, scalar,
+};
 pub use step::{StepOptions, StepOutcome, fused_step};
 #[cfg(feature = "std")]
-pub use thread_pool::{CHUNK_ALIGN, MAX_THREADS, PARALLEL_THRESHOLD, ThreadPool};
+pub use thread_pool::ThreadPool;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

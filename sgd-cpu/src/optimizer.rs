@@ -1,6 +1,8 @@
 //! `Sgd`: optimizer state owning the momentum buffers, like `torch.optim.SGD`.
 use alloc::vec::Vec;
 
+mod scheduled_groups;
+
 use crate::backend::Kernel;
 use crate::placed::PlacedBuffer;
 use crate::scalar::MomentumBuffer;
@@ -95,11 +97,12 @@ impl Sgd {
         Ok(())
     }
 
-    /// Sets the learning rate of `group` (what a scheduler does before each step).
+    /// Sets the learning rate of `group` (what a scheduler does before each step; for every
+    /// group at once from a sched-core scheduler: [`inject_hyperparams`](crate::inject_hyperparams)).
     ///
     /// # Errors
-    /// [`SgdError::NoSuchGroup`], [`SgdError::NegativeLearningRate`],
-    /// [`SgdError::NonFiniteLearningRate`]; nothing changes then.
+    /// [`SgdError::NoSuchGroup`], [`SgdError::Config`] for a negative or non-finite lr; nothing
+    /// changes then.
     pub fn set_lr(&mut self, group: usize, lr: f64) -> Result<(), SgdError> {
         let config = SgdConfig { lr, ..*self.config(group)? };
         self.set_config(group, config)
@@ -108,8 +111,8 @@ impl Sgd {
     /// Sets the momentum of `group` (schedulers such as OneCycleLR cycle it).
     ///
     /// # Errors
-    /// [`SgdError::NoSuchGroup`], [`SgdError::InvalidMomentum`], or the nesterov rule;
-    /// nothing changes then.
+    /// [`SgdError::NoSuchGroup`], [`SgdError::Config`] for an invalid momentum or the nesterov
+    /// rule; nothing changes then.
     pub fn set_momentum(&mut self, group: usize, momentum: f64) -> Result<(), SgdError> {
         let config = SgdConfig { momentum, ..*self.config(group)? };
         self.set_config(group, config)
@@ -137,11 +140,12 @@ impl Sgd {
     }
 
     /// Uses `threads` threads (the caller included) for steps of at least
-    /// [`crate::PARALLEL_THRESHOLD`] elements; `1` = calling thread only (the default),
+    /// [`ThreadPool::DEFAULT_PARALLEL_THRESHOLD`](crate::ThreadPool::DEFAULT_PARALLEL_THRESHOLD)
+    /// elements; `1` = calling thread only (the default),
     /// `0` = all available cores. The workers persist until the next call or drop.
     ///
     /// # Errors
-    /// [`SgdError::ThreadSpawnFailed`].
+    /// [`SgdError::TooManyThreads`], [`SgdError::ThreadSpawnFailed`].
     #[cfg(feature = "std")]
     pub fn set_threads(&mut self, threads: usize) -> Result<(), SgdError> {
         self.pool = None;

@@ -1,17 +1,19 @@
 //! When the SIMD kernels prefetch: steps whose working set streams from memory.
 
 /// Whether the SIMD main loop issues software prefetches: with AVX-512, `prefetcht1` of every
-/// cache line of the parameters, gradients and (with momentum) buffers, [`PREFETCH_AHEAD`]
-/// bytes ahead of the loads. A prefetch is only a hint, so results are the same bits either
-/// way. It pays when a step streams from memory and costs load slots when the data is already
-/// in cache, hence the working-set threshold of [`Prefetch::Auto`]. The other backends ignore
-/// it: AVX2 gained nothing from it, the scalar reference stays plain, and NEON has not been
-/// measured on ARM hardware. The measurements behind these choices are in
-/// `benches/README.md` ("Prefetching").
+/// cache line of the parameters, gradients and (with momentum) buffers, 1 KiB ahead of the
+/// loads. A prefetch is only a hint, so results are the same bits either way. It pays when a
+/// step streams from memory and costs load slots when the data is already in cache, hence the
+/// working-set threshold of [`Prefetch::Auto`]. The other backends ignore it: AVX2 gained
+/// nothing from it, the scalar reference stays plain, and NEON has not been measured on ARM
+/// hardware. The measurements behind these choices are in `benches/README.md`
+/// ("Prefetching").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Prefetch {
-    /// Prefetch when the step's working set is at least [`PREFETCH_THRESHOLD`] bytes.
+    /// Prefetch when the step's working set (bytes of parameters, gradients and momentum
+    /// buffers it touches) is at least 24 MiB, three quarters of the 32 MiB last-level cache
+    /// of the machine it was tuned on.
     #[default]
     Auto,
     /// Always prefetch (e.g. a last-level cache smaller than the threshold assumes).
@@ -20,15 +22,10 @@ pub enum Prefetch {
     Never,
 }
 
-/// Working-set size (bytes of parameters, gradients and momentum buffers a step touches) from
-/// which [`Prefetch::Auto`] prefetches: 24 MiB, i.e. 2 Mi elements with momentum (12 bytes
-/// each) or 3 Mi without (8 bytes each). That is three quarters of the 32 MiB L3 of the
-/// machine it was tuned on, where the measured crossover lies.
-pub const PREFETCH_THRESHOLD: usize = 24 << 20;
-
-/// How far ahead of the loads the main loop prefetches, in bytes: the middle of the range that
-/// measured best (see [`Prefetch`]).
-pub const PREFETCH_AHEAD: usize = 1024;
+/// Working set from which [`Prefetch::Auto`] prefetches, in bytes: 24 MiB, i.e. 2 Mi elements
+/// with momentum (12 bytes each) or 3 Mi without (8 bytes each), where the measured crossover
+/// lies.
+const PREFETCH_THRESHOLD: usize = 24 << 20;
 
 impl Prefetch {
     /// Whether a step whose working set is `bytes` bytes prefetches.

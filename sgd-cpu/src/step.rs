@@ -58,7 +58,7 @@ impl Piece<'_> {
     /// Runs the kernel on this piece.
     #[inline]
     pub(crate) fn run(self, kernel: Kernel, grad_scale: Option<f32>) {
-        kernel.run(&self.s, self.param, self.grad, self.buf, grad_scale);
+        kernel.run(self, grad_scale);
     }
 }
 

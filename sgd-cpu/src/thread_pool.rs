@@ -1,5 +1,5 @@
 //! Multi-threaded steps: the work of all tensors split into one contiguous share per thread.
-use std::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::vec::Vec;
 
@@ -9,17 +9,9 @@ use crate::step::{self, Piece};
 use crate::workers::Workers;
 use crate::{SgdError, StepOptions, StepOutcome, TensorGroup};
 
-/// Below this many elements in a step, [`ThreadPool`] stays on the calling thread (waking
-/// workers costs more than it saves: 256 Ki elements are 5 MiB of traffic with momentum).
-pub const PARALLEL_THRESHOLD: usize = 256 * 1024;
-
 /// Split points inside a tensor are multiples of this many elements (one 64-byte cache line
 /// holds 16 f32, so 64 elements keep every thread's share line-aligned when the tensor is).
-pub const CHUNK_ALIGN: usize = 64;
-
-/// Most threads a [`ThreadPool`] (or [`crate::Sgd::set_threads`]) starts. Far above any
-/// machine's useful count; above it the request is an error, not an abort.
-pub const MAX_THREADS: usize = 1024;
+const CHUNK_ALIGN: usize = 64;
 
 /// Largest unit of work a thread takes at a time (elements; 640 KiB of traffic with
 /// momentum). A thread that is descheduled (a busy machine) holds up a step by at most one
@@ -28,10 +20,10 @@ const MAX_BATCH: usize = 32 * 1024;
 
 /// A persistent pool for fused steps over caller-owned tensors.
 ///
-/// Work is split across tensors and within large tensors (at multiples of [`CHUNK_ALIGN`]
-/// elements) into contiguous batches of at most 32 Ki elements (at least four per thread).
-/// Each thread, the calling thread included, owns a contiguous range of batches and works
-/// through it from the front (one memory stream per thread, as a static split); a thread
+/// Work is split across tensors and within large tensors (at multiples of 64 elements, so
+/// that every share of a line-aligned tensor is line-aligned) into contiguous batches of at
+/// most 32 Ki elements (at least four per thread). Each thread, the calling thread included,
+/// owns a contiguous range of batches and works through it from the front (one memory stream per thread, as a static split); a thread
 /// that is done takes batches from the back of the other ranges (work stealing), so a thread
 /// the OS has not scheduled does not hold up the step. The update is elementwise, so results
 /// are bitwise identical for every thread count.
@@ -42,22 +34,32 @@ pub struct ThreadPool {
 }
 
 impl ThreadPool {
+    /// Steps with fewer elements than this stay on the calling thread unless
+    /// [`ThreadPool::set_parallel_threshold`] says otherwise: waking workers costs more than it
+    /// saves (256 Ki elements are 5 MiB of traffic with momentum).
+    pub const DEFAULT_PARALLEL_THRESHOLD: usize = 256 * 1024;
+
+    /// Most threads a pool (or [`crate::Sgd::set_threads`]) starts. Far above any machine's
+    /// useful count; above it the request is an error, not an abort.
+    pub const MAX_THREADS: usize = 1024;
+
     /// A pool of `threads` threads in total, the calling thread included (`threads - 1` workers
     /// are started now). `0` means [`std::thread::available_parallelism`].
     ///
     /// # Errors
-    /// [`SgdError::TooManyThreads`] above [`MAX_THREADS`]; [`SgdError::ThreadSpawnFailed`] if
-    /// a worker cannot be started (those already started are stopped again).
+    /// [`SgdError::TooManyThreads`] above [`ThreadPool::MAX_THREADS`];
+    /// [`SgdError::ThreadSpawnFailed`] if a worker cannot be started (those already started
+    /// are stopped again).
     pub fn new(threads: usize) -> Result<Self, SgdError> {
         let threads = if threads == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS)
+            std::thread::available_parallelism().map_or(1, |n| n.get()).min(Self::MAX_THREADS)
         } else {
             threads
         };
-        if threads > MAX_THREADS {
-            return Err(SgdError::TooManyThreads { threads, max: MAX_THREADS });
+        if threads > Self::MAX_THREADS {
+            return Err(SgdError::TooManyThreads { threads, max: Self::MAX_THREADS });
         }
-        Ok(Self { workers: Workers::new(threads)?, threshold: PARALLEL_THRESHOLD })
+        Ok(Self { workers: Workers::new(threads)?, threshold: Self::DEFAULT_PARALLEL_THRESHOLD })
     }
 
     /// Threads taking part in a step (workers + the caller).
@@ -70,7 +72,8 @@ impl ThreadPool {
         self.threshold
     }
 
-    /// Sets [`ThreadPool::parallel_threshold`] (default [`PARALLEL_THRESHOLD`]).
+    /// Sets [`ThreadPool::parallel_threshold`] (default
+    /// [`ThreadPool::DEFAULT_PARALLEL_THRESHOLD`]).
     pub fn set_parallel_threshold(&mut self, elements: usize) {
         self.threshold = elements;
     }
@@ -260,16 +263,16 @@ mod tests {
         // alternative stack guard page") before the limit.
         assert_eq!(
             ThreadPool::new(20_000).map(|p| p.threads()),
-            Err(SgdError::TooManyThreads { threads: 20_000, max: MAX_THREADS })
+            Err(SgdError::TooManyThreads { threads: 20_000, max: ThreadPool::MAX_THREADS })
         );
         let mut sgd =
             Sgd::new(vec![GroupSpec { config: SgdConfig::default(), numels: vec![4] }]).unwrap();
         assert_eq!(
             sgd.set_threads(100_000),
-            Err(SgdError::TooManyThreads { threads: 100_000, max: MAX_THREADS })
+            Err(SgdError::TooManyThreads { threads: 100_000, max: ThreadPool::MAX_THREADS })
         );
         assert_eq!(sgd.threads(), 1);
-        assert_eq!(ThreadPool::new(0).map(|p| p.threads() <= MAX_THREADS), Ok(true));
+        assert_eq!(ThreadPool::new(0).map(|p| p.threads() <= ThreadPool::MAX_THREADS), Ok(true));
     }
 
     #[test]

@@ -9,11 +9,13 @@
 //! worker that had not entered it by then skips it. Callers split their work so that the
 //! caller can do all of it (work stealing), so a worker that is not scheduled in time (a busy
 //! machine) never holds up a step; only workers already inside the job are waited for.
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::panic::AssertUnwindSafe;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::time::Duration;
+use std::panic::catch_unwind;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::SgdError;
 
@@ -253,7 +255,7 @@ impl Drop for Workers {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::AtomicUsize;
+    use core::sync::atomic::AtomicUsize;
 
     use super::*;
 

@@ -1,7 +1,9 @@
 //! The host-side checks of every call, before anything reaches the driver: functions of the
 //! C arguments only, tested without CUDA.
-use sgd_cuda::table::DEFAULT_CHUNK_ELEMS;
-use sgd_cuda::{BorrowedTensor, CudaSgdError, SgdConfig, plan, validate_groups};
+use sgd_cuda::{
+    BorrowedPlan, BorrowedTensor, CudaSgdError, CudaSgdOptions, GroupError, SgdConfig, TensorError,
+    validate_groups,
+};
 
 use crate::error::{CapiError, Field};
 use crate::types::{SgdCudaConfigC, SgdCudaTensorC};
@@ -102,7 +104,7 @@ fn device_range(
 /// Checks the groups and tensors of a create call: every group's options (sgd-core's rules,
 /// in group order), then every tensor with a gradient in order (group index, null `param`,
 /// sizes, alignment, momentum buffer), then the overlaps of written ranges with any other
-/// range ([`plan`]). Tensors without a gradient are left out, unchecked.
+/// range ([`BorrowedPlan::new`]). Tensors without a gradient are left out, unchecked.
 pub(crate) fn check_setup(
     groups: &[SgdCudaConfigC],
     tensors: &[SgdCudaTensorC],
@@ -116,14 +118,16 @@ pub(crate) fn check_setup(
         let group = usize::try_from(t.group).unwrap_or(usize::MAX);
         let Some(config) = configs.get(group) else {
             let groups = configs.len();
-            return Err(CudaSgdError::UnknownGroup { tensor: i, group, groups }.into());
+            return Err(
+                CudaSgdError::from(GroupError::Unknown { tensor: Some(i), group, groups }).into()
+            );
         };
         if t.param.is_null() && t.numel > 0 {
             return Err(CapiError::NullPointer { tensor: Some(i), field: Field::Param });
         }
         let has_momentum = config.momentum != 0.0;
         if has_momentum && t.momentum_buffer.is_null() {
-            return Err(CudaSgdError::MissingMomentumBuffer { tensor: i }.into());
+            return Err(CudaSgdError::from(TensorError::MissingMomentumBuffer { tensor: i }).into());
         }
         let param = device_range(t.param, t.numel, i, Field::Param)?;
         let grad = device_range(t.grad, t.numel, i, Field::Grad)?;
@@ -147,9 +151,11 @@ pub(crate) fn check_setup(
         index.push(i);
     }
     // The chunk size only changes how the work is cut: the checks are those of the step.
-    plan(&configs, &planned, DEFAULT_CHUNK_ELEMS).map_err(|e| match e {
-        CudaSgdError::Overlap { tensor, other } => {
-            CudaSgdError::Overlap { tensor: index[tensor], other: index[other] }.into()
+    let chunk_elems = CudaSgdOptions::default().chunk();
+    BorrowedPlan::new(&configs, &planned, chunk_elems).map_err(|e| match e {
+        CudaSgdError::Tensor(TensorError::Overlap { tensor, other }) => {
+            let (tensor, other) = (index[tensor], index[other]);
+            CudaSgdError::from(TensorError::Overlap { tensor, other }).into()
         }
         e => CapiError::from(e),
     })?;
@@ -182,7 +188,7 @@ pub(crate) fn check_scaler(
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test.
-    use std::ptr;
+    use core::ptr;
 
     use super::*;
     use crate::SgdCudaStatus;

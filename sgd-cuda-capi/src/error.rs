@@ -1,9 +1,13 @@
 //! Status codes, the typed error behind each, the last error message per thread, and the guard
 //! every entry point runs in.
-use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use core::fmt;
+use core::panic::AssertUnwindSafe;
+use std::panic::catch_unwind;
 
-use sgd_cuda::{CudaSgdError, preserving_current_context};
+use sgd_cuda::{
+    CudaSgdError, GradScalerError, GroupError, LaunchError, LibraryError, StreamError, TensorError,
+    preserving_current_context,
+};
 
 /// What an entry point returns: `0` is success; negative values are errors, and then the call
 /// changed nothing (but for [`SgdCudaStatus::Panic`]).
@@ -179,25 +183,22 @@ impl CapiError {
 fn cuda_status(e: &CudaSgdError) -> SgdCudaStatus {
     match e {
         CudaSgdError::Config(_) => SgdCudaStatus::InvalidConfig,
-        CudaSgdError::MissingMomentumBuffer { .. } => SgdCudaStatus::MissingMomentumBuffer,
-        CudaSgdError::UnknownGroup { .. } => SgdCudaStatus::UnknownGroup,
-        CudaSgdError::Overlap { .. } => SgdCudaStatus::Overlap,
-        CudaSgdError::MisalignedAddress { .. } | CudaSgdError::MisalignedGradScaler { .. } => {
-            SgdCudaStatus::Misaligned
+        CudaSgdError::Tensor(TensorError::MissingMomentumBuffer { .. }) => {
+            SgdCudaStatus::MissingMomentumBuffer
         }
-        CudaSgdError::TooManyChunks { .. } => SgdCudaStatus::TooLarge,
-        CudaSgdError::LrCount { .. } => SgdCudaStatus::LrCount,
-        CudaSgdError::LrUploadDuringCapture | CudaSgdError::StreamCapturing { .. } => {
-            SgdCudaStatus::Capturing
-        }
-        CudaSgdError::NoDevice { .. } => SgdCudaStatus::InvalidDevice,
-        CudaSgdError::DriverLibraryNotFound => SgdCudaStatus::NoDriver,
-        CudaSgdError::NvrtcLibraryNotFound => SgdCudaStatus::NoNvrtc,
-        CudaSgdError::StreamOfAnotherContext { .. } => SgdCudaStatus::WrongContext,
-        CudaSgdError::Driver { .. }
-        | CudaSgdError::ModuleLoad { .. }
-        | CudaSgdError::Compile { .. }
-        | CudaSgdError::LibraryPanic { .. } => SgdCudaStatus::Cuda,
+        CudaSgdError::Group(GroupError::Unknown { .. }) => SgdCudaStatus::UnknownGroup,
+        CudaSgdError::Tensor(TensorError::Overlap { .. }) => SgdCudaStatus::Overlap,
+        CudaSgdError::Tensor(TensorError::Misaligned { .. })
+        | CudaSgdError::GradScaler(GradScalerError::Misaligned { .. }) => SgdCudaStatus::Misaligned,
+        CudaSgdError::Launch(LaunchError::TooManyChunks { .. }) => SgdCudaStatus::TooLarge,
+        CudaSgdError::Group(GroupError::LrCount { .. }) => SgdCudaStatus::LrCount,
+        CudaSgdError::Stream(StreamError::Capturing { .. }) => SgdCudaStatus::Capturing,
+        CudaSgdError::Stream(StreamError::OfAnotherContext { .. }) => SgdCudaStatus::WrongContext,
+        CudaSgdError::Library(LibraryError::NoDevice { .. }) => SgdCudaStatus::InvalidDevice,
+        CudaSgdError::Library(LibraryError::DriverNotFound) => SgdCudaStatus::NoDriver,
+        CudaSgdError::Library(LibraryError::NvrtcNotFound) => SgdCudaStatus::NoNvrtc,
+        CudaSgdError::Library(LibraryError::Driver { .. } | LibraryError::Panic { .. })
+        | CudaSgdError::Compile(_) => SgdCudaStatus::Cuda,
         _ => SgdCudaStatus::Other,
     }
 }
@@ -244,8 +245,8 @@ impl fmt::Display for CapiError {
     }
 }
 
-impl std::error::Error for CapiError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+impl core::error::Error for CapiError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             CapiError::Cuda(e) => Some(e),
             _ => None,
@@ -294,36 +295,51 @@ pub unsafe extern "C" fn sgd_cuda_last_error_message(buf: *mut u8, len: usize) -
 #[cfg(test)]
 mod tests {
     use sgd_core::ConfigError;
+    use sgd_cuda::{CompileError, ScheduleError};
 
     use super::*;
 
     #[test]
     fn every_driver_side_error_has_its_status_and_sgd_cudas_message() {
-        let cases = [
-            (CudaSgdError::DriverLibraryNotFound, SgdCudaStatus::NoDriver),
-            (CudaSgdError::NvrtcLibraryNotFound, SgdCudaStatus::NoNvrtc),
-            (CudaSgdError::NoDevice { ordinal: 3, count: 1 }, SgdCudaStatus::InvalidDevice),
-            (CudaSgdError::StreamOfAnotherContext { ordinal: 0 }, SgdCudaStatus::WrongContext),
-            (CudaSgdError::LrUploadDuringCapture, SgdCudaStatus::Capturing),
+        let cases: [(CudaSgdError, SgdCudaStatus); 14] = [
+            (LibraryError::DriverNotFound.into(), SgdCudaStatus::NoDriver),
+            (LibraryError::NvrtcNotFound.into(), SgdCudaStatus::NoNvrtc),
+            (LibraryError::NoDevice { ordinal: 3, count: 1 }.into(), SgdCudaStatus::InvalidDevice),
+            (StreamError::OfAnotherContext { ordinal: 0 }.into(), SgdCudaStatus::WrongContext),
             (
-                CudaSgdError::StreamCapturing { what: "capturing the step" },
+                StreamError::Capturing { what: "new learning rates" }.into(),
                 SgdCudaStatus::Capturing,
             ),
-            (CudaSgdError::LrCount { expected: 2, got: 1 }, SgdCudaStatus::LrCount),
             (
-                CudaSgdError::Config(ConfigError::NegativeLearningRate { group: 1, lr: -0.5 }),
+                StreamError::Capturing { what: "capturing the step" }.into(),
+                SgdCudaStatus::Capturing,
+            ),
+            (GroupError::LrCount { expected: 2, got: 1 }.into(), SgdCudaStatus::LrCount),
+            (
+                ConfigError::NegativeLearningRate { group: 1, lr: -0.5 }.into(),
                 SgdCudaStatus::InvalidConfig,
             ),
             (
-                CudaSgdError::MisalignedGradScaler { name: "found_inf", address: 6 },
+                GradScalerError::Misaligned { name: "found_inf", address: 6 }.into(),
                 SgdCudaStatus::Misaligned,
             ),
-            (CudaSgdError::TooManyChunks { chunks: 1 << 33 }, SgdCudaStatus::TooLarge),
+            (LaunchError::TooManyChunks { chunks: 1 << 33 }.into(), SgdCudaStatus::TooLarge),
             (
-                CudaSgdError::LibraryPanic { context: "NVRTC compile", message: "x".into() },
+                LibraryError::Panic { context: "NVRTC compile", message: "x".into() }.into(),
                 SgdCudaStatus::Cuda,
             ),
-            (CudaSgdError::GradScalingDisabled, SgdCudaStatus::Other),
+            (
+                CompileError::Nvrtc {
+                    kernel: "k.cu",
+                    arch: "compute_90".into(),
+                    options: Vec::new(),
+                    log: "x".into(),
+                }
+                .into(),
+                SgdCudaStatus::Cuda,
+            ),
+            (GradScalerError::Disabled.into(), SgdCudaStatus::Other),
+            (ScheduleError::NotSet.into(), SgdCudaStatus::Other),
         ];
         for (e, status) in cases {
             let message = e.to_string();

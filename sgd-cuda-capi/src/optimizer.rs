@@ -1,5 +1,5 @@
 //! `sgd_cuda_optimizer`: the handle, and every entry point that takes one.
-use std::ffi::c_void;
+use core::ffi::c_void;
 
 use sgd_cuda::{CudaSgdOptions, FixedBorrowedSgd, borrow_stream};
 
@@ -42,7 +42,7 @@ pub unsafe extern "C" fn sgd_cuda_create(
             return Err(CapiError::NullPointer { tensor: None, field: Field::Out });
         }
         // SAFETY: `out` is non-null and valid for a write (contract); unaligned is allowed.
-        unsafe { out.write_unaligned(std::ptr::null_mut()) };
+        unsafe { out.write_unaligned(core::ptr::null_mut()) };
         // SAFETY: forwarded from this function's contract.
         let made = unsafe { create(device, stream, groups, n_groups, tensors, n_tensors) }?;
         // SAFETY: as above.
@@ -69,9 +69,9 @@ unsafe fn create(
     check::check_array(tensors, n_tensors, Field::Tensors, false)?;
     // SAFETY: non-null, aligned, within isize::MAX bytes (checked above); the caller
     // guarantees `n_groups` groups there.
-    let groups = unsafe { std::slice::from_raw_parts(groups, n_groups) };
+    let groups = unsafe { core::slice::from_raw_parts(groups, n_groups) };
     // SAFETY: as above, for `n_tensors` tensors.
-    let tensors = unsafe { std::slice::from_raw_parts(tensors, n_tensors) };
+    let tensors = unsafe { core::slice::from_raw_parts(tensors, n_tensors) };
     let setup = check::check_setup(groups, tensors)?;
     // Everything the host can check is checked: now the driver.
     // SAFETY: `stream` is a live stream of device `ordinal` that outlives the optimizer
@@ -108,7 +108,27 @@ unsafe fn learning_rates<'a>(
     }
     // SAFETY: non-null, aligned, within isize::MAX bytes (checked above); `n_lrs` doubles
     // there (contract).
-    Ok(Some(unsafe { std::slice::from_raw_parts(lrs, n_lrs) }))
+    Ok(Some(unsafe { core::slice::from_raw_parts(lrs, n_lrs) }))
+}
+
+/// Runs the body of an entry point that takes an optimizer and learning rates ([`guarded`]):
+/// the optimizer behind `opt` and the learning rates of [`learning_rates`], checked in that
+/// order, then `body`.
+///
+/// # Safety
+/// `opt` is null or a live optimizer of [`sgd_cuda_create`], used by no other thread; `lrs` is
+/// null or points at `n_lrs` doubles.
+unsafe fn guarded_with_lrs(
+    opt: *mut SgdCudaOptimizer,
+    lrs: *const f64,
+    n_lrs: usize,
+    body: impl FnOnce(&mut SgdCudaOptimizer, Option<&[f64]>) -> Result<(), CapiError>,
+) -> i32 {
+    guarded(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (opt, lrs) = unsafe { (optimizer(opt)?, learning_rates(lrs, n_lrs)?) };
+        body(opt, lrs)
+    })
 }
 
 /// `int32_t sgd_cuda_step(sgd_cuda_optimizer *opt, const double *lrs, size_t n_lrs)`: sets the
@@ -126,9 +146,7 @@ pub unsafe extern "C" fn sgd_cuda_step(
     lrs: *const f64,
     n_lrs: usize,
 ) -> i32 {
-    guarded(|| {
-        // SAFETY: forwarded from this function's contract.
-        let (opt, lrs) = unsafe { (optimizer(opt)?, learning_rates(lrs, n_lrs)?) };
+    let step = |opt: &mut SgdCudaOptimizer, lrs: Option<&[f64]>| {
         if let Some(lrs) = lrs {
             opt.sgd.set_lrs(lrs)?;
         }
@@ -136,9 +154,10 @@ pub unsafe extern "C" fn sgd_cuda_step(
         // context, checked for size, alignment and overlaps at creation, and so is the scaler
         // (checked by `sgd_cuda_set_grad_scaler`); nothing else uses them until the step ran
         // (this function's contract).
-        unsafe { opt.sgd.step() }?;
-        Ok(())
-    })
+        Ok(unsafe { opt.sgd.step() }?)
+    };
+    // SAFETY: forwarded from this function's contract.
+    unsafe { guarded_with_lrs(opt, lrs, n_lrs, step) }
 }
 
 /// `int32_t sgd_cuda_set_lrs(sgd_cuda_optimizer *opt, const double *lrs, size_t n_lrs)`: sets
@@ -153,13 +172,12 @@ pub unsafe extern "C" fn sgd_cuda_set_lrs(
     lrs: *const f64,
     n_lrs: usize,
 ) -> i32 {
-    guarded(|| {
-        // SAFETY: forwarded from this function's contract.
-        let (opt, lrs) = unsafe { (optimizer(opt)?, learning_rates(lrs, n_lrs)?) };
+    let set = |opt: &mut SgdCudaOptimizer, lrs: Option<&[f64]>| {
         let lrs = lrs.ok_or(CapiError::NullPointer { tensor: None, field: Field::Lrs })?;
-        opt.sgd.set_lrs(lrs)?;
-        Ok(())
-    })
+        Ok(opt.sgd.set_lrs(lrs)?)
+    };
+    // SAFETY: forwarded from this function's contract.
+    unsafe { guarded_with_lrs(opt, lrs, n_lrs, set) }
 }
 
 /// `int32_t sgd_cuda_set_grad_scaler(sgd_cuda_optimizer *opt, const float *grad_scale, const
@@ -228,6 +246,6 @@ pub unsafe extern "C" fn sgd_cuda_destroy(opt: *mut SgdCudaOptimizer) {
         let opt = unsafe { Box::from_raw(opt) };
         // Freeing device memory cannot panic in practice; never unwind into C if it did.
         let free = || sgd_cuda::preserving_current_context(|| drop(opt));
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(free));
+        let _ = std::panic::catch_unwind(core::panic::AssertUnwindSafe(free));
     }
 }

@@ -3,8 +3,8 @@
 //! driver" here, never a panic). On a machine with a GPU, steps through the C ABI are checked
 //! bit for bit against the scalar reference (skipped with a printed reason elsewhere).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test.
-use std::ffi::{CStr, c_void};
-use std::ptr;
+use core::ffi::{CStr, c_void};
+use core::ptr;
 
 use sgd_core::SgdConfig;
 use sgd_cuda::device::driver_available;

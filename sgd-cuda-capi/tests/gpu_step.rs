@@ -4,17 +4,21 @@
 //! and with unchanged learning rates. Without a GPU it prints why it skips (and fails instead
 //! under `SGD_CUDA_REQUIRE_GPU=1`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test.
-use std::ffi::c_void;
-use std::ptr;
+use core::ffi::c_void;
+use core::ptr;
 
 use sgd_core::scalar::sgd_update;
 use sgd_core::{MomentumBuffer, SgdConfig, StepScalars};
 use sgd_cuda::cudarc::driver::{CudaSlice, CudaStream, DevicePtr};
-use sgd_cuda::device::stream_or_skip;
 use sgd_cuda_capi::{
     SgdCudaConfigC, SgdCudaOptimizer, SgdCudaTensorC, sgd_cuda_capture_graph, sgd_cuda_create,
     sgd_cuda_destroy, sgd_cuda_last_error_message, sgd_cuda_set_grad_scaler, sgd_cuda_step,
 };
+
+/// sgd-cuda's GPU-test device: a stream on device 0 or a printed reason to skip.
+#[path = "../../sgd-cuda/tests/common/gpu.rs"]
+mod gpu;
+use gpu::stream_or_skip;
 
 /// Deterministic values in [-2, 2).
 fn values(n: usize, seed: u64) -> Vec<f32> {
@@ -34,7 +38,7 @@ fn message() -> String {
     let mut buf = [0u8; 512];
     // SAFETY: `buf` is valid for its length.
     unsafe { sgd_cuda_last_error_message(buf.as_mut_ptr(), buf.len()) };
-    std::ffi::CStr::from_bytes_until_nul(&buf).unwrap().to_string_lossy().into_owned()
+    core::ffi::CStr::from_bytes_until_nul(&buf).unwrap().to_string_lossy().into_owned()
 }
 
 fn address<T>(s: &CudaSlice<T>, stream: &CudaStream) -> usize {

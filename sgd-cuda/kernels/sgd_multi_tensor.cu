@@ -32,7 +32,7 @@
 //                                             finished (stream order): row += 1 while
 //                                             row < rows, else exhausted += 1 (saturating)
 //     so no block can see a half-advanced counter and a step past the table is counted on the
-//     device (the host reports it as CudaSgdError::ScheduleExhausted), never a reuse of the
+//     device (the host reports it as ScheduleError::Exhausted), never a reuse of the
 //     last row.
 
 // Field offsets are asserted where `offsetof` exists: host compilers (the kernel_on_host test)
@@ -55,7 +55,7 @@
 #define GROUP_NESTEROV 4u
 #define GROUP_MAXIMIZE 8u
 
-// One tensor (sgd_cuda::table::TensorEntry).
+// One tensor (TensorEntry of sgd-cuda's src/kernel_tables.rs).
 struct TensorEntry {
     unsigned long long param;     // device address of the first parameter
     unsigned long long grad;      // device address of the first gradient element
@@ -72,7 +72,7 @@ SGD_ASSERT_OFFSET(TensorEntry, numel, 24);
 SGD_ASSERT_OFFSET(TensorEntry, group, 32);
 SGD_ASSERT_OFFSET(TensorEntry, flags, 36);
 
-// One chunk of one tensor, the work of one block (sgd_cuda::table::ChunkEntry).
+// One chunk of one tensor, the work of one block (ChunkEntry of src/kernel_tables.rs).
 struct ChunkEntry {
     unsigned int tensor;  // index into the tensor table
     unsigned int chunk;   // first element: chunk * chunk_elems
@@ -81,7 +81,7 @@ static_assert(sizeof(ChunkEntry) == 8 && alignof(ChunkEntry) == 4, "ChunkEntry: 
 SGD_ASSERT_OFFSET(ChunkEntry, tensor, 0);
 SGD_ASSERT_OFFSET(ChunkEntry, chunk, 4);
 
-// One parameter group's scalars, rounded on the host (sgd_cuda::table::GroupEntry).
+// One parameter group's scalars, rounded on the host (GroupEntry of src/kernel_tables.rs).
 struct GroupEntry {
     float weight_decay;
     float momentum;

@@ -1,13 +1,14 @@
 //! Streams that belong to someone else: PyTorch's current stream, a C program's
 //! `cudaStream_t`.
 
+use core::ptr;
 use std::sync::{Arc, OnceLock};
 
 use cudarc::driver::CudaStream;
 use cudarc::driver::sys::{CUcontext, CUstream, cuCtxGetCurrent, cuCtxSetCurrent, cuStreamGetCtx};
 
-use crate::CudaSgdError;
 use crate::device::{driver_available, open_context};
+use crate::error::{CudaSgdError, StreamError};
 use crate::library_panic::catch_library_panic;
 
 /// `stream`, a stream of device `ordinal` created and owned by someone else (a framework's
@@ -27,8 +28,8 @@ use crate::library_panic::catch_library_panic;
 /// it, is used.
 ///
 /// # Errors
-/// [`CudaSgdError::DriverLibraryNotFound`], [`CudaSgdError::NoDevice`],
-/// [`CudaSgdError::Driver`], [`CudaSgdError::StreamOfAnotherContext`].
+/// [`crate::LibraryError::DriverNotFound`], [`crate::LibraryError::NoDevice`],
+/// [`crate::LibraryError::Driver`], [`StreamError::OfAnotherContext`].
 pub unsafe fn borrow_stream(
     ordinal: usize,
     stream: CUstream,
@@ -36,7 +37,7 @@ pub unsafe fn borrow_stream(
     let ctx = open_context(ordinal)?;
     catch_library_panic("borrow stream", || {
         ctx.bind_to_thread().map_err(CudaSgdError::driver("cuCtxSetCurrent"))?;
-        let mut owner: CUcontext = std::ptr::null_mut();
+        let mut owner: CUcontext = ptr::null_mut();
         // SAFETY: `stream` is a live (or special) stream handle (this function's contract) and
         // `owner` a valid out pointer; for a special handle the driver reports the current
         // context, bound just above.
@@ -44,7 +45,7 @@ pub unsafe fn borrow_stream(
             .result()
             .map_err(CudaSgdError::driver("cuStreamGetCtx"))?;
         if owner != ctx.cu_ctx() {
-            return Err(CudaSgdError::StreamOfAnotherContext { ordinal });
+            return Err(StreamError::OfAnotherContext { ordinal }.into());
         }
         // SAFETY: this context handle was created above and no buffer of it exists yet; every
         // buffer allocated through the returned stream is used on that stream only.
@@ -73,7 +74,7 @@ pub fn preserving_current_context<T>(f: impl FnOnce() -> T) -> T {
     if !*DRIVER.get_or_init(driver_available) {
         return f();
     }
-    let mut saved: CUcontext = std::ptr::null_mut();
+    let mut saved: CUcontext = ptr::null_mut();
     // SAFETY: a valid out pointer; the driver library is loaded (checked above).
     let _restore =
         unsafe { cuCtxGetCurrent(&raw mut saved) }.result().ok().map(|()| Restore(saved));
@@ -91,8 +92,9 @@ mod tests {
             return;
         }
         // SAFETY: the driver library is missing, so the handle is never used.
-        let err = unsafe { borrow_stream(0, std::ptr::null_mut()) }.err();
-        assert!(matches!(err, Some(CudaSgdError::DriverLibraryNotFound)), "{err:?}");
+        let err = unsafe { borrow_stream(0, ptr::null_mut()) }.err();
+        let expected = CudaSgdError::Library(crate::error::LibraryError::DriverNotFound);
+        assert_eq!(err, Some(expected));
         assert_eq!(preserving_current_context(|| 7), 7);
     }
 }

@@ -1,14 +1,16 @@
 //! The CUDA kernel sources and their NVRTC compilation (explicit options, no fast math).
 //!
 //! Kernels are `.cu` files in `sgd-cuda/kernels/`, embedded with `include_str!` and
-//! compiled once per device at run time (see [`crate::device`] for the per-device cache).
+//! compiled once per device at run time (`module_cache` keeps them per device).
 
+use core::ffi::CStr;
+use std::ffi::CString;
 use std::string::{String, ToString};
 use std::vec::Vec;
 
-use cudarc::nvrtc::{CompileError, CompileOptions, Ptx};
+use cudarc::nvrtc::{CompileError as NvrtcError, CompileOptions, Ptx};
 
-use crate::CudaSgdError;
+use crate::error::{CompileError, CudaSgdError, LibraryError};
 use crate::library_panic::catch_library_panic;
 
 /// A kernel source file and the entry points it defines.
@@ -23,15 +25,15 @@ pub struct KernelSource {
 }
 
 /// Name of the multi-tensor SGD kernel.
-pub const SGD_KERNEL: &str = "sgd_multi_tensor_f32";
+pub(crate) const SGD_KERNEL: &str = "sgd_multi_tensor_f32";
 
 /// Name of the one-thread kernel that advances a device schedule's step counter after a
 /// scheduled step ([`crate::schedule::ScheduleState`]).
-pub const SCHEDULE_ADVANCE_KERNEL: &str = "sgd_schedule_advance";
+pub(crate) const SCHEDULE_ADVANCE_KERNEL: &str = "sgd_schedule_advance";
 
 /// The multi-tensor fused SGD kernel and the schedule counter's kernel
 /// (`kernels/sgd_multi_tensor.cu`).
-pub const SGD_MULTI_TENSOR: KernelSource = KernelSource {
+pub(crate) const SGD_MULTI_TENSOR: KernelSource = KernelSource {
     file: "sgd_multi_tensor.cu",
     source: include_str!("../kernels/sgd_multi_tensor.cu"),
     entry_points: &[SGD_KERNEL, SCHEDULE_ADVANCE_KERNEL],
@@ -44,7 +46,7 @@ pub const ALL_KERNELS: &[KernelSource] = &[SGD_MULTI_TENSOR];
 ///
 /// A virtual architecture makes NVRTC emit PTX, which the driver JIT-compiles for the
 /// exact device when the module is loaded.
-pub fn arch_for_compute_capability(major: i32, minor: i32) -> String {
+pub(crate) fn arch_for_compute_capability(major: i32, minor: i32) -> String {
     std::format!("compute_{major}{minor}")
 }
 
@@ -57,7 +59,7 @@ pub fn arch_for_compute_capability(major: i32, minor: i32) -> String {
 ///   (the gradient scale uses `__fdiv_rn` anyway), i.e. no fast math.
 /// * `-default-device`: functions without an execution-space annotation are device code.
 /// * `--gpu-architecture=<arch>` from the device's compute capability.
-pub fn compile_options(arch: &str) -> Vec<String> {
+pub(crate) fn compile_options(arch: &str) -> Vec<String> {
     std::vec![
         "--fmad=false".to_string(),
         "--ftz=false".to_string(),
@@ -84,14 +86,14 @@ pub fn nvrtc_available() -> bool {
     present
 }
 
-/// Compiles `kernel` for `arch` with [`compile_options`] and returns its PTX.
+/// Compiles `kernel` for `arch` with `compile_options` and returns its PTX.
 ///
-/// Fails with [`CudaSgdError::NvrtcLibraryNotFound`] when libnvrtc is missing (checked
-/// before any NVRTC call, which would otherwise panic in the dynamic loader) and with
-/// [`CudaSgdError::Compile`] (options and NVRTC log included) when NVRTC rejects it.
+/// Fails with [`LibraryError::NvrtcNotFound`] when libnvrtc is missing (checked before any
+/// NVRTC call, which would otherwise panic in the dynamic loader) and with
+/// [`CompileError::Nvrtc`] (options and NVRTC log included) when NVRTC rejects it.
 pub fn compile(kernel: &KernelSource, arch: &str) -> Result<Ptx, CudaSgdError> {
     if !nvrtc_available() {
-        return Err(CudaSgdError::NvrtcLibraryNotFound);
+        return Err(LibraryError::NvrtcNotFound.into());
     }
     let options = compile_options(arch);
     let opts = CompileOptions {
@@ -101,39 +103,34 @@ pub fn compile(kernel: &KernelSource, arch: &str) -> Result<Ptx, CudaSgdError> {
     };
     let source = kernel.source;
     catch_library_panic("NVRTC compile", move || {
-        cudarc::nvrtc::compile_ptx_with_opts(source, opts).map_err(|err| CudaSgdError::Compile {
-            kernel: kernel.file,
-            arch: arch.to_string(),
-            options,
-            log: compile_log(&err),
+        cudarc::nvrtc::compile_ptx_with_opts(source, opts).map_err(|err| {
+            let (kernel, arch, log) = (kernel.file, arch.to_string(), compile_log(&err));
+            CompileError::Nvrtc { kernel, arch, options, log }.into()
         })
     })
 }
 
 /// Real architecture for a compute capability, e.g. `(9, 0)` -> `"sm_90"` (for CUBIN).
-pub fn sm_arch_for_compute_capability(major: i32, minor: i32) -> String {
+pub(crate) fn sm_arch_for_compute_capability(major: i32, minor: i32) -> String {
     std::format!("sm_{major}{minor}")
 }
 
 /// Compiles `kernel` to a CUBIN (device machine code) for `sm_arch` (e.g. `"sm_90"`), with
-/// the same [`compile_options`] as [`compile`].
+/// the same `compile_options` as [`compile`].
 ///
 /// Used when the driver rejects the PTX of [`compile`]: PTX from an NVRTC newer than the
 /// driver (e.g. the NVRTC 13.5 wheel with a CUDA 13.0 driver) cannot be JIT-compiled, while
 /// machine code from a newer minor toolkit loads on an older driver of the same major version.
 pub fn compile_cubin(kernel: &KernelSource, sm_arch: &str) -> Result<Vec<u8>, CudaSgdError> {
     use cudarc::nvrtc::{result, sys};
-    use std::ffi::{CStr, CString};
 
     if !nvrtc_available() {
-        return Err(CudaSgdError::NvrtcLibraryNotFound);
+        return Err(LibraryError::NvrtcNotFound.into());
     }
     let options = compile_options(sm_arch);
-    let fail = |log: String| CudaSgdError::Compile {
-        kernel: kernel.file,
-        arch: sm_arch.to_string(),
-        options: options.clone(),
-        log,
+    let fail = |log: String| {
+        let (kernel, arch, options) = (kernel.file, sm_arch.to_string(), options.clone());
+        CudaSgdError::from(CompileError::Nvrtc { kernel, arch, options, log })
     };
     let src = CString::new(kernel.source).map_err(|_| fail("NUL byte in the source".into()))?;
     let name = CString::new(kernel.file).map_err(|_| fail("NUL byte in the name".into()))?;
@@ -178,9 +175,9 @@ pub fn compile_cubin(kernel: &KernelSource, sm_arch: &str) -> Result<Vec<u8>, Cu
 }
 
 /// NVRTC status plus its log, as text.
-fn compile_log(err: &CompileError) -> String {
+fn compile_log(err: &NvrtcError) -> String {
     match err {
-        CompileError::CompileError { nvrtc, log, .. } => {
+        NvrtcError::CompileError { nvrtc, log, .. } => {
             std::format!("{:?}: {}", nvrtc.0, log.to_string_lossy())
         }
         other => std::format!("{other:?}"),

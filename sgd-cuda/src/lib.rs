@@ -3,10 +3,10 @@
 //! The update is the one of `sgd_core::scalar::sgd_update` (the specification), bit for bit,
 //! applied to every tensor of every parameter group in **one kernel launch**:
 //!
-//! * kernels are `.cu` files compiled at run time by NVRTC ([`kernels`]) with explicit
-//!   options (no contraction, no fast math), once per device ([`device::module_for`]);
-//! * the tensor table, chunk list and group table live in device memory across steps
-//!   ([`table`] builds them on the host, pure Rust); a step uploads only the learning rates;
+//! * kernels are `.cu` files compiled at run time by NVRTC with explicit options (no
+//!   contraction, no fast math), once per device and process;
+//! * the tensor table, chunk list and group table live in device memory across steps (built
+//!   on the host, pure Rust); a step uploads only the learning rates;
 //! * a step can be captured in a CUDA graph and replayed with new learning rates;
 //! * or the learning rates of the next K steps live on the device ([`schedule`],
 //!   [`CudaSgd::set_device_schedule`]): a replayed graph then needs no host work at all;
@@ -36,9 +36,14 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Every failure is a [`CudaSgdError`], one variant per category, each category an enum of its
+//! own ([`LibraryError`], [`TensorError`], [`ScheduleError`], ...). [`CudaSgd`] implements
+//! [`sgd_core::ScheduledGroups`], so [`sgd_core::inject_hyperparams`] writes what a sched-core
+//! scheduler put into its parameter groups into the optimizer's group options.
+//!
 //! By default (feature `dynamic-loading`) `cudarc` loads `libcuda`/`libnvrtc` at run time, so
 //! the crate builds (and its host-side tests run) on machines without CUDA; opening a device
-//! there returns [`CudaSgdError::DriverLibraryNotFound`] instead of panicking. The
+//! there returns [`LibraryError::DriverNotFound`] instead of panicking. The
 //! `dynamic-linking` feature links them instead, as candle-core does (see Cargo.toml).
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -49,30 +54,56 @@ compile_error!(
 #[cfg(not(any(feature = "dynamic-loading", feature = "dynamic-linking")))]
 compile_error!("sgd-cuda: enable `dynamic-loading` (the default) or `dynamic-linking`");
 
-mod borrowed;
+mod borrowed_plan;
+mod borrowed_sgd;
+mod borrowed_tensor;
+mod cuda_sgd;
 pub mod device;
 mod error;
-mod fixed_borrowed;
+mod fixed_borrowed_sgd;
 mod foreign_stream;
-pub mod kernels;
+mod kernel_tables;
+mod kernels;
+mod launch;
+mod launch_options;
 mod library_panic;
+mod module_cache;
 pub mod schedule;
-mod sgd;
-mod sgd_device_schedule;
-pub mod table;
+mod tensor_ref;
+mod validation;
 
-pub use borrowed::{BorrowedPlan, BorrowedSgd, BorrowedTensor, plan};
+pub use borrowed_plan::BorrowedPlan;
+pub use borrowed_sgd::BorrowedSgd;
+pub use borrowed_tensor::BorrowedTensor;
+pub use cuda_sgd::CudaSgd;
 /// The `cudarc` version this crate is built on (device buffers are `cudarc::driver::CudaSlice`).
 pub use cudarc;
-pub use error::CudaSgdError;
-pub use fixed_borrowed::{FixedBorrowedSgd, validate_lrs};
+pub use error::{
+    CompileError, CudaSgdError, GradScalerError, GroupError, LaunchError, LibraryError,
+    ScheduleError, StreamError, TensorError,
+};
+pub use fixed_borrowed_sgd::FixedBorrowedSgd;
 pub use foreign_stream::{borrow_stream, preserving_current_context};
+pub use launch_options::CudaSgdOptions;
 /// The sched-core version device schedules are recorded with ([`CudaSgd::set_device_schedule`]).
 pub use sched_core;
 pub use schedule::LrTable;
-pub use sgd::{BufferId, CudaSgd, CudaSgdOptions, TensorRef, validate_groups, validate_tensors};
 /// A group's options and their errors (from sgd-core, the same types sgd-cpu uses).
 pub use sgd_core::{ConfigError, SgdConfig};
+pub use tensor_ref::{BufferId, TensorRef};
+pub use validation::{validate_groups, validate_lrs, validate_tensors};
+
+/// What the integration tests that run without a GPU reach inside the crate: the kernel sources
+/// and their NVRTC compilation (`tests/nvrtc_compile.rs`), the host-side tables the kernel reads
+/// (`tests/kernel_on_host.rs`, `tests/borrowed.rs`). Not part of the API: hidden from the docs,
+/// without any stability promise.
+#[doc(hidden)]
+pub mod test_support {
+    pub use crate::kernel_tables::{
+        DeviceTensorTable, TensorSpec, chunks_of, group_entries, packed_offsets,
+    };
+    pub use crate::kernels::{ALL_KERNELS, KernelSource, compile, compile_cubin, nvrtc_available};
+}
 
 /// The README's examples, compiled as doctests (`no_run`: they need a GPU).
 #[cfg(doctest)]

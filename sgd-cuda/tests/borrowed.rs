@@ -6,12 +6,15 @@
 mod common;
 
 use common::Rng;
+use common::gpu::stream_or_skip;
 use sgd_core::scalar::sgd_update;
 use sgd_core::{MomentumBuffer, SgdConfig, StepScalars};
 use sgd_cuda::cudarc::driver::{CudaSlice, DevicePtr};
-use sgd_cuda::device::stream_or_skip;
-use sgd_cuda::table::chunks_of;
-use sgd_cuda::{BorrowedSgd, BorrowedTensor, CudaSgdError, CudaSgdOptions, plan};
+use sgd_cuda::test_support::chunks_of;
+use sgd_cuda::{
+    BorrowedPlan, BorrowedSgd, BorrowedTensor, CudaSgdError, CudaSgdOptions, GroupError,
+    TensorError,
+};
 
 fn tensor(
     group: usize,
@@ -34,11 +37,20 @@ fn plan_checks_groups_buffers_and_overlaps() {
         tensor(0, 100, a, a + 0x1000, Some(a + 0x2000)),
         tensor(1, 8, a + 0x3000, a + 0x4000, None),
     ];
-    assert!(plan(&groups, &ok, 64).is_ok());
-    let e = plan(&groups, &[tensor(2, 1, a, a + 0x1000, None)], 64).unwrap_err();
-    assert!(matches!(e, CudaSgdError::UnknownGroup { tensor: 0, group: 2, groups: 2 }), "{e}");
-    let e = plan(&groups, &[tensor(0, 1, a, a + 0x1000, None)], 64).unwrap_err();
-    assert!(matches!(e, CudaSgdError::MissingMomentumBuffer { tensor: 0 }), "{e}");
+    assert!(BorrowedPlan::new(&groups, &ok, 64).is_ok());
+    let e = BorrowedPlan::new(&groups, &[tensor(2, 1, a, a + 0x1000, None)], 64).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CudaSgdError::Group(GroupError::Unknown { tensor: Some(0), group: 2, groups: 2 })
+        ),
+        "{e}"
+    );
+    let e = BorrowedPlan::new(&groups, &[tensor(0, 1, a, a + 0x1000, None)], 64).unwrap_err();
+    assert!(
+        matches!(e, CudaSgdError::Tensor(TensorError::MissingMomentumBuffer { tensor: 0 })),
+        "{e}"
+    );
     // A parameter that overlaps another tensor's parameter, its own gradient, or a buffer.
     for bad in [
         [tensor(1, 100, a, a + 0x1000, None), tensor(1, 100, a + 0x100, a + 0x2000, None)],
@@ -48,16 +60,16 @@ fn plan_checks_groups_buffers_and_overlaps() {
             tensor(1, 8, a + 0x3000, a + 0x4000, None),
         ],
     ] {
-        let e = plan(&groups, &bad, 64).unwrap_err();
-        assert!(matches!(e, CudaSgdError::Overlap { .. }), "{bad:?}: {e}");
+        let e = BorrowedPlan::new(&groups, &bad, 64).unwrap_err();
+        assert!(matches!(e, CudaSgdError::Tensor(TensorError::Overlap { .. })), "{bad:?}: {e}");
     }
     // Two tensors reading the same gradient memory is fine (nothing writes it).
     let shared_grad =
         [tensor(1, 100, a, a + 0x1000, None), tensor(1, 100, a + 0x2000, a + 0x1000, None)];
-    assert!(plan(&groups, &shared_grad, 64).is_ok());
+    assert!(BorrowedPlan::new(&groups, &shared_grad, 64).is_ok());
     // Not f32-aligned.
-    let e = plan(&groups, &[tensor(1, 4, a + 2, a + 0x1000, None)], 64).unwrap_err();
-    assert!(matches!(e, CudaSgdError::MisalignedAddress { .. }), "{e}");
+    let e = BorrowedPlan::new(&groups, &[tensor(1, 4, a + 2, a + 0x1000, None)], 64).unwrap_err();
+    assert!(matches!(e, CudaSgdError::Tensor(TensorError::Misaligned { .. })), "{e}");
 }
 
 #[test]
@@ -69,7 +81,7 @@ fn plan_tables_and_first_step_words() {
         tensor(0, 64, a + 0x30000, a + 0x40000, Some(a + 0x50000)),
     ];
     tensors[1].first_step = true;
-    let p = plan(&groups, &tensors, 64).unwrap();
+    let p = BorrowedPlan::new(&groups, &tensors, 64).unwrap();
     assert_eq!(p.table.tensors.len(), 2);
     assert_eq!(p.table.tensors[0].param, a);
     assert_eq!(p.table.tensors[1].momentum, a + 0x50000);

@@ -2,7 +2,7 @@
 //! read from the device table at the device counter's row, no host-to-device copy) equal K
 //! host-driven steps (`step(&lrs)` with the lrs of host stepping of the same schedule),
 //! bitwise; a step past the table updates nothing and is reported as
-//! `CudaSgdError::ScheduleExhausted`.
+//! `ScheduleError::Exhausted`.
 //!
 //! Skips with a printed reason without a GPU (set `SGD_CUDA_REQUIRE_GPU=1` to make that a
 //! failure, as `scripts/gpu-check.sh` does).
@@ -14,10 +14,14 @@ use cudarc::driver::CudaStream;
 mod common;
 
 use common::Rng;
-use sgd_cuda::device::stream_or_skip;
+use common::gpu::stream_or_skip;
+use sgd_core::{GroupCountMismatch, inject_hyperparams};
 use sgd_cuda::sched_core::spec::{Value, build};
 use sgd_cuda::sched_core::{ParamGroup, Scheduler};
-use sgd_cuda::{BufferId, CudaSgd, CudaSgdError, CudaSgdOptions, SgdConfig, TensorRef};
+use sgd_cuda::{
+    BufferId, CudaSgd, CudaSgdError, CudaSgdOptions, GroupError, ScheduleError, SgdConfig,
+    TensorRef,
+};
 
 /// One GPU test at a time in this process: `cudarc` synchronises a context when a stream is
 /// created, which would invalidate another test's graph capture running concurrently.
@@ -143,11 +147,26 @@ fn graph_replays_of_the_device_schedule_equal_host_driven_steps_bitwise() {
     upload_grads(&mut dev, &grads[K]);
     dev.step_scheduled().unwrap();
     let err = dev.schedule_steps_left().unwrap_err();
-    assert!(matches!(err, CudaSgdError::ScheduleExhausted { rows: K, skipped_steps: 1 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            CudaSgdError::Schedule(ScheduleError::Exhausted { rows: K, skipped_steps: 1 })
+        ),
+        "{err}"
+    );
     assert_eq!(snapshot(&dev), before, "a step past the table wrote");
-    assert!(matches!(dev.synchronize(), Err(CudaSgdError::ScheduleExhausted { .. })));
-    assert!(matches!(dev.step_scheduled(), Err(CudaSgdError::ScheduleExhausted { .. })));
-    assert!(matches!(dev.step(&[0.1; 3]), Err(CudaSgdError::ScheduleExhausted { .. })));
+    assert!(matches!(
+        dev.synchronize(),
+        Err(CudaSgdError::Schedule(ScheduleError::Exhausted { .. }))
+    ));
+    assert!(matches!(
+        dev.step_scheduled(),
+        Err(CudaSgdError::Schedule(ScheduleError::Exhausted { .. }))
+    ));
+    assert!(matches!(
+        dev.step(&[0.1; 3]),
+        Err(CudaSgdError::Schedule(ScheduleError::Exhausted { .. }))
+    ));
     assert_eq!(snapshot(&dev), before, "a refused step wrote");
 
     // A new table continues where the host scheduler is; it fits the old allocation, so the
@@ -167,18 +186,24 @@ fn bad_device_schedules_are_rejected_before_anything_is_written() {
     let _gpu = gpu_lock();
     let Some(stream) = stream_or_skip("bad_device_schedules_are_rejected") else { return };
     let (mut opt, _, _) = optimizer(&stream, &mut Rng(6));
-    assert!(matches!(opt.step_scheduled(), Err(CudaSgdError::NoDeviceSchedule)));
+    assert!(matches!(opt.step_scheduled(), Err(CudaSgdError::Schedule(ScheduleError::NotSet))));
     let mut g = param_groups();
     let mut plateau = build("ReduceLROnPlateau", &[], &mut g).unwrap();
     let err = opt.set_device_schedule(&mut plateau, &mut g, 4).unwrap_err();
-    assert!(matches!(err, CudaSgdError::ScheduleNeedsMetric { .. }), "{err}");
+    assert!(matches!(err, CudaSgdError::Schedule(ScheduleError::NeedsMetric { .. })), "{err}");
     let mut s = one_cycle(&mut g);
     let err = opt.set_device_schedule(&mut s, &mut g, 0).unwrap_err();
-    assert!(matches!(err, CudaSgdError::ScheduleLength { steps: 0, .. }), "{err}");
+    assert!(matches!(err, CudaSgdError::Schedule(ScheduleError::Length { steps: 0, .. })), "{err}");
     let err = opt.set_device_schedule(&mut s, &mut g[..2], 3).unwrap_err();
-    assert!(matches!(err, CudaSgdError::LrCount { expected: 3, got: 2 }), "{err}");
+    assert!(
+        matches!(err, CudaSgdError::Group(GroupError::LrCount { expected: 3, got: 2 })),
+        "{err}"
+    );
     let err = opt.set_device_schedule_lrs(&[0.1; 4]).unwrap_err();
-    assert!(matches!(err, CudaSgdError::ScheduleShape { values: 4, groups: 3 }), "{err}");
+    assert!(
+        matches!(err, CudaSgdError::Schedule(ScheduleError::Shape { values: 4, groups: 3 })),
+        "{err}"
+    );
     assert_eq!(s.last_epoch(), 0, "a rejected schedule stepped the scheduler");
     assert!(!opt.has_device_schedule());
     // Precomputed rows work without a graph too.
@@ -186,5 +211,33 @@ fn bad_device_schedules_are_rejected_before_anything_is_written() {
     opt.step_scheduled().unwrap();
     assert_eq!(opt.schedule_steps_left().unwrap(), 0);
     opt.clear_device_schedule();
+    opt.synchronize().unwrap();
+}
+
+#[test]
+fn a_scheduler_drives_the_group_options_through_inject_hyperparams() {
+    let _gpu = gpu_lock();
+    let Some(stream) = stream_or_skip("a_scheduler_drives_the_group_options") else { return };
+    let (mut opt, _, _) = optimizer(&stream, &mut Rng(7));
+    // OneCycleLR cycling momentum: the bridge carries lr and momentum into every group.
+    let mut g = vec![ParamGroup::new(0.1).with_momentum(0.9); 3];
+    let kwargs = [("max_lr", Value::Float(0.5)), ("total_steps", Value::Int(20))];
+    let mut s = build("OneCycleLR", &kwargs, &mut g).unwrap();
+    for _ in 0..3 {
+        s.step(&mut g).unwrap();
+        inject_hyperparams(&g, &mut opt).unwrap();
+        for (i, group) in g.iter().enumerate() {
+            let expected = groups()[i].scheduled(group);
+            assert_eq!(opt.group_config(i), Some(&expected), "group {i}");
+        }
+        let lrs: Vec<f64> = g.iter().map(|g| g.lr).collect();
+        opt.step(&lrs).unwrap();
+    }
+    let before: Vec<SgdConfig> = (0..3).map(|i| *opt.group_config(i).unwrap()).collect();
+    let err = inject_hyperparams(&g[..2], &mut opt).unwrap_err();
+    let mismatch = GroupCountMismatch { scheduler: 2, optimizer: 3 };
+    assert_eq!(err, CudaSgdError::Schedule(ScheduleError::OptimizerGroupCount(mismatch)));
+    let after: Vec<SgdConfig> = (0..3).map(|i| *opt.group_config(i).unwrap()).collect();
+    assert_eq!(after, before, "a refused injection changed the options");
     opt.synchronize().unwrap();
 }

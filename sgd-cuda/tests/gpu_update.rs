@@ -7,17 +7,21 @@
 // Test code: group and step counts (below 10) as f32/f64 are exact.
 #![allow(clippy::cast_precision_loss)]
 
-use std::ops::Range;
+use core::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use cudarc::driver::CudaStream;
 mod common;
 
 use common::Rng;
+use common::gpu::stream_or_skip;
 use sgd_core::scalar::sgd_update;
 use sgd_core::{MomentumBuffer, SgdConfig, StepScalars};
-use sgd_cuda::device::{open_stream, stream_or_skip};
-use sgd_cuda::{BufferId, CudaSgd, CudaSgdError, CudaSgdOptions, TensorRef};
+use sgd_cuda::device::open_stream;
+use sgd_cuda::{
+    BufferId, CudaSgd, CudaSgdError, CudaSgdOptions, GroupError, LaunchError, LibraryError,
+    TensorError, TensorRef,
+};
 
 /// One GPU test at a time in this process: `cudarc` synchronises a context when its first
 /// stream is created, which would invalidate another test's graph capture running concurrently.
@@ -194,7 +198,13 @@ fn opening_a_device_never_panics() {
     match open_stream(0) {
         Ok(_) => {
             let err = open_stream(1 << 20).unwrap_err();
-            assert!(matches!(err, CudaSgdError::NoDevice { ordinal: 1048576, .. }), "{err}");
+            assert!(
+                matches!(
+                    err,
+                    CudaSgdError::Library(LibraryError::NoDevice { ordinal: 1048576, .. })
+                ),
+                "{err}"
+            );
         }
         Err(err) => {
             assert!(!err.to_string().is_empty());
@@ -273,7 +283,10 @@ fn wrong_learning_rate_count_is_rejected() {
     let Some(stream) = stream_or_skip("wrong_learning_rate_count") else { return };
     let mut s = setup(&stream, 5, CudaSgdOptions::default());
     let err = s.opt.step(&[0.1]).unwrap_err();
-    assert!(matches!(err, CudaSgdError::LrCount { expected: 5, got: 1 }), "{err}");
+    assert!(
+        matches!(err, CudaSgdError::Group(GroupError::LrCount { expected: 5, got: 1 })),
+        "{err}"
+    );
     s.assert_matches("after rejected step");
     let d = stream.alloc_zeros::<f32>(8).unwrap();
     let g = stream.alloc_zeros::<f32>(8).unwrap();
@@ -289,7 +302,10 @@ fn wrong_learning_rate_count_is_rejected() {
             .err()
             .unwrap();
     assert!(
-        matches!(err, CudaSgdError::LengthMismatch { tensor: 0, params: 8, grads: 7 }),
+        matches!(
+            err,
+            CudaSgdError::Tensor(TensorError::LengthMismatch { tensor: 0, params: 8, grads: 7 })
+        ),
         "{err}"
     );
 }
@@ -338,7 +354,13 @@ fn invalid_group_options_are_rejected_and_nothing_is_written() {
         assert_eq!(s.opt.group_config(0), Some(&before), "{b:?}");
     }
     let err = s.opt.set_group_config(5, before).unwrap_err();
-    assert!(matches!(err, CudaSgdError::NoSuchGroup { group: 5, groups: 5 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            CudaSgdError::Group(GroupError::Unknown { tensor: None, group: 5, groups: 5 })
+        ),
+        "{err}"
+    );
     let all = vec![true; s.host.len()];
     for i in 0..s.host.len() {
         s.opt.set_has_grad(i, true).unwrap(); // run_steps left tensor 2 without a gradient
@@ -360,7 +382,7 @@ fn a_block_larger_than_the_kernel_allows_is_a_typed_error() {
     match CudaSgd::new(stream.clone(), configs(), vec![d, g], vec![], options) {
         // This device and compiler fit the kernel's registers into 1024 threads.
         Ok(_) => eprintln!("1024 threads per block fit on this device: nothing to reject"),
-        Err(CudaSgdError::BlockTooLarge { block_threads: 1024, max }) => {
+        Err(CudaSgdError::Launch(LaunchError::BlockTooLarge { block_threads: 1024, max })) => {
             assert!((256..1024).contains(&max), "max {max}");
             // The largest block the error names works, bitwise.
             let largest = CudaSgdOptions { block_threads: max / 32 * 32, ..options };

@@ -1,6 +1,6 @@
 //! Runs the real kernel source (`kernels/sgd_multi_tensor.cu`) on the CPU through a tiny CUDA
 //! shim (`tests/host/`: one thread per CUDA thread, a barrier per block) on tables built by
-//! `sgd_cuda::table`, and compares with `sgd_core::scalar::sgd_update` bit for bit.
+//! sgd-cuda's table builder, and compares with `sgd_core::scalar::sgd_update` bit for bit.
 //!
 //! This checks, without a GPU, the parts a GPU run would otherwise be the first to exercise:
 //! the table layouts on both sides, chunk bounds, the grid-stride loop, the `float4` and scalar
@@ -25,7 +25,8 @@ use sgd_core::{MomentumBuffer, SgdConfig, StepScalars, neg_lr};
 use sgd_cuda::sched_core::spec::{Value, build};
 use sgd_cuda::sched_core::{ParamGroup, Scheduler};
 use sgd_cuda::schedule::{LrTable, ScheduleState};
-use sgd_cuda::table::{self, DeviceTensorTable, TensorSpec};
+use sgd_cuda::test_support::{DeviceTensorTable, TensorSpec, group_entries, packed_offsets};
+use sgd_cuda::{CudaSgdError, ScheduleError};
 
 /// The runner executable, compiled once per test process (the tests run in parallel).
 fn build_runner() -> Option<PathBuf> {
@@ -99,7 +100,7 @@ fn scenario(rng: &mut Rng) -> Scenario {
         if cfg.momentum != 0.0 {
             let members: Vec<usize> = (0..lens.len()).filter(|&t| tensor_group[t] == g).collect();
             let (offs, total) =
-                table::packed_offsets(&members.iter().map(|&t| lens[t]).collect::<Vec<_>>());
+                packed_offsets(&members.iter().map(|&t| lens[t]).collect::<Vec<_>>());
             let start = alloc(total, 0);
             for (&t, o) in members.iter().zip(offs) {
                 mom_off[t] = Some(start + o);
@@ -179,7 +180,7 @@ fn kernel_source_on_the_host_matches_scalar_reference() {
                 schedule: None,
             };
             let (arena, flags, _) = run(&runner, &format!("{chunk_elems}"), &launch);
-            let before = std::mem::replace(&mut s.arena, arena);
+            let before = core::mem::replace(&mut s.arena, arena);
             *first = flags;
 
             // Reference.
@@ -277,7 +278,7 @@ fn run(
     // hosts, as the GPU is).
     buf.extend_from_slice(bytemuck::cast_slice(&l.table.tensors));
     buf.extend_from_slice(bytemuck::cast_slice(&l.table.chunks));
-    buf.extend_from_slice(bytemuck::cast_slice(&table::group_entries(l.groups)));
+    buf.extend_from_slice(bytemuck::cast_slice(&group_entries(l.groups)));
     le(l.neg_lrs, &mut buf, |x: f32| x.to_le_bytes().to_vec());
     le(l.chunk_first, &mut buf, |x: u32| x.to_le_bytes().to_vec());
     if let Some((sc, fi)) = l.scaler {
@@ -434,7 +435,7 @@ fn scheduled_steps_through_the_device_counter_equal_host_uploaded_lrs() {
                 assert_eq!((got_state.row, got_state.exhausted), (K_U32, skipped), "{what}");
                 assert!(matches!(
                     got_state.steps_left(),
-                    Err(sgd_cuda::CudaSgdError::ScheduleExhausted { rows: K, skipped_steps })
+                    Err(CudaSgdError::Schedule(ScheduleError::Exhausted { rows: K, skipped_steps }))
                         if skipped_steps == skipped
                 ));
             }

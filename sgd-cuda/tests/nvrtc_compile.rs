@@ -4,7 +4,7 @@
 //! (CI sets it after installing NVIDIA's NVRTC wheel): then a missing library fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test.
 
-use sgd_cuda::kernels::{self, ALL_KERNELS};
+use sgd_cuda::test_support::{self as kernels, ALL_KERNELS};
 
 fn nvrtc_or_skip() -> bool {
     if kernels::nvrtc_available() {

@@ -12,8 +12,12 @@
 
 use serde_json::Value;
 use sgd_cpu::{GroupSpec, Sgd, SgdConfig, SgdError};
-use sgd_cuda::device::stream_or_skip;
 use sgd_cuda::{BufferId, CudaSgd, CudaSgdError, CudaSgdOptions, TensorRef};
+
+/// sgd-cuda's GPU-test device: a stream on device 0 or a printed reason to skip.
+#[path = "../../sgd-cuda/tests/common/gpu.rs"]
+mod gpu;
+use gpu::stream_or_skip;
 
 const PUBLIC: &str = include_str!("../golden/sgd_public.json");
 

@@ -88,8 +88,8 @@ fn kwargs(spec: &J) -> Vec<(&'static str, Value<'static>)> {
 std::thread_local! {
     /// The SequentialLR construction of the PyTorch release the file being checked was
     /// recorded with (its `meta.torch_version`).
-    static RECORDED_WITH: std::cell::Cell<SequentialLrInit> =
-        const { std::cell::Cell::new(SequentialLrInit::ActiveAtZero) };
+    static RECORDED_WITH: core::cell::Cell<SequentialLrInit> =
+        const { core::cell::Cell::new(SequentialLrInit::ActiveAtZero) };
 }
 
 /// `SequentialLrInit::of_torch` of a `meta.torch_version` such as `"2.11.0+cu130"`.

@@ -11,8 +11,8 @@
 
 use proptest::prelude::*;
 use sgd_cpu::{
-    Backend, GroupSpec, MomentumBuffer, Sgd, SgdConfig, SgdError, StepOptions, StepOutcome,
-    StepScalars, TensorGroup, TensorSlot, ThreadPool, bytes, fused_step, scalar,
+    Backend, ConfigError, GroupSpec, MomentumBuffer, Sgd, SgdConfig, SgdError, StepOptions,
+    StepOutcome, StepScalars, TensorGroup, TensorSlot, ThreadPool, bytes, fused_step, scalar,
 };
 
 fn pseudo(n: usize, seed: u32) -> Vec<f32> {
@@ -69,43 +69,43 @@ fn hyper_parameter_errors_name_the_value_and_group() {
     };
     assert_eq!(
         bad(SgdConfig { lr: -0.5, ..MOMENTUM }),
-        Some(SgdError::NegativeLearningRate { group: 1, lr: -0.5 })
+        Some(SgdError::Config(ConfigError::NegativeLearningRate { group: 1, lr: -0.5 }))
     );
     assert_eq!(
         bad(SgdConfig { lr: f64::INFINITY, ..MOMENTUM }),
-        Some(SgdError::NonFiniteLearningRate { group: 1, lr: f64::INFINITY })
+        Some(SgdError::Config(ConfigError::NonFiniteLearningRate { group: 1, lr: f64::INFINITY }))
     );
     assert!(matches!(
         bad(SgdConfig { lr: f64::NAN, ..MOMENTUM }),
-        Some(SgdError::NonFiniteLearningRate { group: 1, lr }) if lr.is_nan()
+        Some(SgdError::Config(ConfigError::NonFiniteLearningRate { group: 1, lr })) if lr.is_nan()
     ));
     assert_eq!(
         bad(SgdConfig { momentum: -0.1, ..MOMENTUM }),
-        Some(SgdError::InvalidMomentum { group: 1, momentum: -0.1 })
+        Some(SgdError::Config(ConfigError::InvalidMomentum { group: 1, momentum: -0.1 }))
     );
     assert_eq!(
         bad(SgdConfig { weight_decay: -1e-4, ..MOMENTUM }),
-        Some(SgdError::InvalidWeightDecay { group: 1, weight_decay: -1e-4 })
+        Some(SgdError::Config(ConfigError::InvalidWeightDecay { group: 1, weight_decay: -1e-4 }))
     );
     assert_eq!(
         bad(SgdConfig { nesterov: true, ..MOMENTUM }),
-        Some(SgdError::NesterovRequiresMomentumAndZeroDampening {
+        Some(SgdError::Config(ConfigError::NesterovRequiresMomentumAndZeroDampening {
             group: 1,
             momentum: 0.9,
             dampening: 0.1
-        })
+        }))
     );
     assert_eq!(
         bad(SgdConfig { nesterov: true, momentum: 0.0, dampening: 0.0, ..MOMENTUM }),
-        Some(SgdError::NesterovRequiresMomentumAndZeroDampening {
+        Some(SgdError::Config(ConfigError::NesterovRequiresMomentumAndZeroDampening {
             group: 1,
             momentum: 0.0,
             dampening: 0.0
-        })
+        }))
     );
     // Errors display torch's wording.
     assert!(
-        SgdError::NegativeLearningRate { group: 0, lr: -0.1 }
+        SgdError::Config(ConfigError::NegativeLearningRate { group: 0, lr: -0.1 })
             .to_string()
             .starts_with("Invalid learning rate: -0.1")
     );
@@ -136,7 +136,10 @@ fn bad_input_is_rejected_before_anything_is_written() {
     let opts = StepOptions { grad_scale: Some(0.0), ..StepOptions::default() };
     let r = sgd.step_with(&mut [&mut a, &mut b, &mut c], &[Some(&ga), Some(&gb), Some(&gc)], &opts);
     assert_eq!(r, Err(SgdError::InvalidGradScale { scale: 0.0 }));
-    assert_eq!(sgd.set_lr(1, -1.0), Err(SgdError::NegativeLearningRate { group: 1, lr: -1.0 }));
+    assert_eq!(
+        sgd.set_lr(1, -1.0),
+        Err(SgdError::Config(ConfigError::NegativeLearningRate { group: 1, lr: -1.0 }))
+    );
     assert_eq!(sgd.set_lr(2, 0.1), Err(SgdError::NoSuchGroup { group: 2, groups: 2 }));
     if let Some(missing) = Backend::ALL.into_iter().find(|b| !b.is_available()) {
         assert_eq!(
@@ -168,7 +171,7 @@ fn bad_input_is_rejected_before_anything_is_written() {
     groups[0].config.lr = -0.5;
     assert_eq!(
         fused_step(&mut groups, &StepOptions::default()),
-        Err(SgdError::NegativeLearningRate { group: 0, lr: -0.5 })
+        Err(SgdError::Config(ConfigError::NegativeLearningRate { group: 0, lr: -0.5 }))
     );
     assert_eq!((bits(&a), bits(&b)), (bits(&a0), bits(&b0)));
     assert!(!flag);

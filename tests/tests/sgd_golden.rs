@@ -14,14 +14,15 @@
 //! unknown error cases fail the test; nothing is skipped. One line per file is printed:
 //! `golden <file>: <N> cases, <B> bitwise`.
 //!
-//! `error_cases` map to typed errors by torch's message:
+//! `error_cases` map to typed errors by torch's message (sgd-core's `ConfigError`, which
+//! `Sgd::new` returns as `SgdError::Config`):
 //!
 //! | torch message | our result |
 //! |---|---|
-//! | `Invalid learning rate: {lr}` | `SgdError::NegativeLearningRate { group: 0, lr }` |
-//! | `Invalid momentum value: {m}` | `SgdError::InvalidMomentum { group: 0, momentum: m }` |
-//! | `Invalid weight_decay value: {wd}` | `SgdError::InvalidWeightDecay { group: 0, weight_decay: wd }` |
-//! | `Nesterov momentum requires a momentum and zero dampening` | `SgdError::NesterovRequiresMomentumAndZeroDampening { group: 0, .. }` |
+//! | `Invalid learning rate: {lr}` | `ConfigError::NegativeLearningRate { group: 0, lr }` |
+//! | `Invalid momentum value: {m}` | `ConfigError::InvalidMomentum { group: 0, momentum: m }` |
+//! | `Invalid weight_decay value: {wd}` | `ConfigError::InvalidWeightDecay { group: 0, weight_decay: wd }` |
+//! | `Nesterov momentum requires a momentum and zero dampening` | `ConfigError::NesterovRequiresMomentumAndZeroDampening { group: 0, .. }` |
 //! | `` `fused` and `foreach` cannot be `True` together. `` | not representable: there is no fused/foreach switch (every step is fused); the remaining options validate |
 //! | `Tensor lr must be 1-element` | not representable: `lr` is an `f64`, a multi-element tensor cannot be passed |
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test.
@@ -30,8 +31,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 use sgd_cpu::{
-    Backend, GroupSpec, Prefetch, Sgd, SgdConfig, SgdError, StepOptions, TensorGroup, TensorSlot,
-    ThreadPool, fused_step,
+    Backend, ConfigError, GroupSpec, Prefetch, Sgd, SgdConfig, SgdError, StepOptions, TensorGroup,
+    TensorSlot, ThreadPool, fused_step,
 };
 
 const PUBLIC: &str = include_str!("../golden/sgd_public.json");
@@ -405,8 +406,7 @@ fn check_error_case(e: &Value) {
         nesterov: flag("nesterov"),
         maximize: flag("maximize"),
     };
-    // sgd-core's `ConfigError`, as the `SgdError` of the same name that `Sgd::new` returns.
-    let got = config.validate(0).map_err(SgdError::from);
+    let got = config.validate(0);
     if message == "`fused` and `foreach` cannot be `True` together." {
         assert!(flag("fused") && flag("foreach"), "{id}: kwargs");
         assert_eq!(got, Ok(()), "{id}: the remaining options are valid");
@@ -415,13 +415,13 @@ fn check_error_case(e: &Value) {
     assert!(!flag("fused") && !flag("foreach"), "{id}: unexpected fused/foreach kwargs");
     assert_eq!(exception, "ValueError", "{id}");
     let expected = if message.starts_with("Invalid learning rate: ") {
-        SgdError::NegativeLearningRate { group: 0, lr: config.lr }
+        ConfigError::NegativeLearningRate { group: 0, lr: config.lr }
     } else if message.starts_with("Invalid momentum value: ") {
-        SgdError::InvalidMomentum { group: 0, momentum: config.momentum }
+        ConfigError::InvalidMomentum { group: 0, momentum: config.momentum }
     } else if message.starts_with("Invalid weight_decay value: ") {
-        SgdError::InvalidWeightDecay { group: 0, weight_decay: config.weight_decay }
+        ConfigError::InvalidWeightDecay { group: 0, weight_decay: config.weight_decay }
     } else if message == "Nesterov momentum requires a momentum and zero dampening" {
-        SgdError::NesterovRequiresMomentumAndZeroDampening {
+        ConfigError::NesterovRequiresMomentumAndZeroDampening {
             group: 0,
             momentum: config.momentum,
             dampening: config.dampening,
@@ -435,7 +435,10 @@ fn check_error_case(e: &Value) {
     let torch_head = message.split(": ").next().unwrap();
     assert!(ours.starts_with(torch_head), "{id}: `{ours}` vs `{message}`");
     // And `Sgd::new` refuses it too.
-    assert_eq!(Sgd::new(vec![GroupSpec { config, numels: vec![1] }]).err(), Some(expected));
+    assert_eq!(
+        Sgd::new(vec![GroupSpec { config, numels: vec![1] }]).err(),
+        Some(SgdError::Config(expected))
+    );
 }
 
 /// Checks one file; returns (cases, bitwise cases).
@@ -467,7 +470,12 @@ fn check_file(name: &str, text: &str) -> (usize, usize) {
                 let specs = case.groups.iter().map(|&config| GroupSpec { config, numels: vec![] });
                 let err = Sgd::new(specs.collect()).err();
                 assert!(
-                    matches!(err, Some(SgdError::NesterovRequiresMomentumAndZeroDampening { .. })),
+                    matches!(
+                        err,
+                        Some(SgdError::Config(
+                            ConfigError::NesterovRequiresMomentumAndZeroDampening { .. }
+                        ))
+                    ),
                     "{}: Sgd::new must reject the unvalidated group, got {err:?}",
                     case.id
                 );

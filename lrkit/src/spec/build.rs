@@ -13,7 +13,7 @@ use super::syntax::{Arg, Call, Expr, Node, Span};
 /// The parameters of the schedule `name` (comma-separated, in its library's positional
 /// order), if `name` is one (`sched_core::registry`: torch, transformers, timm, optax; a
 /// library prefix must match).
-pub fn parameters(name: &str) -> Option<&'static str> {
+pub(crate) fn parameters(name: &str) -> Option<&'static str> {
     registry::find(name).map(|k| k.parameters)
 }
 
@@ -48,7 +48,10 @@ const OPTIMIZER_NAMES: &[&str] = &["optimizer", "optim", "opt"];
 
 /// Builds what `node` describes on `groups`: a scheduler, or at the top level a
 /// `Compound([...], step_plan=[[...], ...])` of several.
-pub fn build_schedule(node: &Node, groups: &mut [ParamGroup]) -> Result<Schedule, SpecError> {
+pub(crate) fn build_schedule(
+    node: &Node,
+    groups: &mut [ParamGroup],
+) -> Result<Schedule, SpecError> {
     let Expr::Call(call) = &node.expr else {
         return build(node, groups).map(|s| Schedule::One(Box::new(s)));
     };
@@ -124,7 +127,10 @@ fn step_plan(rows: &[Node], parts: usize) -> Result<Vec<Vec<usize>>, SpecError> 
 /// Builds the scheduler `node` describes on `groups`: children first, in order, on the same
 /// groups, as PyTorch constructs them. Composite children are leaked (`Vec::leak`): they
 /// live as long as the process, which is what a command-line run needs.
-pub fn build(node: &Node, groups: &mut [ParamGroup]) -> Result<Scheduler<'static>, SpecError> {
+pub(crate) fn build(
+    node: &Node,
+    groups: &mut [ParamGroup],
+) -> Result<Scheduler<'static>, SpecError> {
     let Expr::Call(call) = &node.expr else {
         // A bare scheduler name lacks its arguments; anything else is not a scheduler.
         let kind = match &node.expr {
@@ -326,12 +332,7 @@ fn value(node: &Node) -> Result<Value<'_>, SpecError> {
                 c.name_span,
             ));
         }
-        Expr::Call(c) => {
-            return Err(SpecError::new(
-                SpecErrorKind::UnknownFunction { name: c.short_name().to_string() },
-                c.name_span,
-            ));
-        }
+        Expr::Call(c) => return Err(lambda::unknown_function(c.short_name(), c.name_span)),
         Expr::Name(n) => {
             return Err(SpecError::new(SpecErrorKind::UnknownName { name: n.clone() }, node.span));
         }

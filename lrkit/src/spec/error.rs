@@ -10,7 +10,7 @@ use super::syntax::Span;
 /// What is wrong with a spec.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub enum SpecErrorKind {
+pub(crate) enum SpecErrorKind {
     /// The spec is empty.
     Empty,
     /// A character that starts no token.
@@ -73,6 +73,8 @@ pub enum SpecErrorKind {
     UnknownFunction {
         /// The name.
         name: String,
+        /// The learning-rate functions and their signatures.
+        expected: &'static str,
     },
     /// A bare name where a value is needed.
     UnknownName {
@@ -92,6 +94,8 @@ pub enum SpecErrorKind {
     UnsupportedLambda {
         /// The supported bodies.
         forms: &'static str,
+        /// The learning-rate functions and their signatures.
+        functions: &'static str,
     },
     /// A composite's `schedulers` is missing or not a list of schedulers.
     BadSchedulers {
@@ -132,7 +136,7 @@ pub enum SpecErrorKind {
 
 /// A spec error and where it is.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SpecError {
+pub(crate) struct SpecError {
     /// What is wrong.
     pub kind: SpecErrorKind,
     /// Where (bytes of the spec text).
@@ -141,13 +145,13 @@ pub struct SpecError {
 
 impl SpecError {
     /// An error of `kind` at `span`.
-    pub fn new(kind: SpecErrorKind, span: Span) -> Self {
+    pub(crate) fn new(kind: SpecErrorKind, span: Span) -> Self {
         Self { kind, span }
     }
 
     /// The typed sched-core error, if that is what this is.
     #[cfg(test)]
-    pub fn sched_error(&self) -> Option<SchedError> {
+    pub(crate) fn sched_error(&self) -> Option<SchedError> {
         match self.kind {
             SpecErrorKind::Invalid { error, .. } => Some(error),
             _ => None,
@@ -161,7 +165,7 @@ impl SpecError {
     ///     StepLR(step_size=0)
     ///                      ^
     /// ```
-    pub fn render(&self, spec: &str) -> String {
+    pub(crate) fn render(&self, spec: &str) -> String {
         /// Characters of context shown on each side of a long line's caret.
         const CONTEXT: usize = 60;
         let line_start = spec[..self.span.start.min(spec.len())].rfind('\n').map_or(0, |i| i + 1);
@@ -221,11 +225,9 @@ impl fmt::Display for SpecError {
                 f,
                 "Python reads `-B ** e` as `-(B ** e)` (`**` binds tighter than unary minus): a negative factor, which no built-in computes; for a negative base write `(-B) ** e`"
             ),
-            K::UnknownFunction { name } => write!(
-                f,
-                "unknown learning-rate function `{name}`: expected one of {}",
-                super::lambda::SIGNATURES
-            ),
+            K::UnknownFunction { name, expected } => {
+                write!(f, "unknown learning-rate function `{name}`: expected one of {expected}")
+            }
             K::UnknownName { name } => {
                 write!(
                     f,
@@ -239,10 +241,9 @@ impl fmt::Display for SpecError {
                 f,
                 "a custom `scale_fn` cannot be written in a spec: use mode='triangular', 'triangular2' or 'exp_range' (with gamma)"
             ),
-            K::UnsupportedLambda { forms } => write!(
+            K::UnsupportedLambda { forms, functions } => write!(
                 f,
-                "unsupported lambda body: the supported forms are {forms} (e = the lambda's parameter; or write {})",
-                super::lambda::SIGNATURES
+                "unsupported lambda body: the supported forms are {forms} (e = the lambda's parameter; or write {functions})"
             ),
             K::BadSchedulers { callee } => write!(
                 f,

@@ -7,7 +7,8 @@
 //! `total_iters=0`, where PyTorch's own closed form differs (SPEC.md).
 //! Each target prints `fuzz <target>: <N> inputs (<E> errors, <V> schedules)`.
 
-use std::time::{Duration, Instant};
+use core::time::Duration;
+use std::time::Instant;
 
 use sched_core::ParamGroup;
 

@@ -15,7 +15,7 @@
 use serde_json::{Map, Value};
 
 /// Renders a JSON spec document as PyTorch-style text; errors name the JSON path.
-pub fn render(doc: &str) -> Result<String, String> {
+pub(crate) fn render(doc: &str) -> Result<String, String> {
     let v: Value = serde_json::from_str(doc).map_err(|e| {
         // The line of the document with a caret under the column serde_json names.
         let line = doc.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
@@ -102,7 +102,7 @@ fn scheduler(v: &Value, path: &str, out: &mut String) -> Result<(), String> {
     out.push('(');
     let mut first = true;
     let mut sep = |out: &mut String| {
-        if !std::mem::take(&mut first) {
+        if !core::mem::take(&mut first) {
             out.push_str(", ");
         }
     };

@@ -19,7 +19,7 @@ use super::error::{SpecError, SpecErrorKind};
 use super::syntax::{Call, Expr, Node, Span};
 
 /// The functions and their signatures, for messages and `--help`.
-pub const SIGNATURES: &str =
+pub(crate) const SIGNATURES: &str =
     "constant(value), pow(base), floordiv(divisor), warmup(iters), step_pow(gamma, every)";
 
 /// Parameter names of each function, in positional order.
@@ -35,17 +35,21 @@ fn params(name: &str) -> Option<(&'static [&'static str], &'static str)> {
 }
 
 /// Whether `name` is a learning-rate function.
-pub fn is_function(name: &str) -> bool {
+pub(crate) fn is_function(name: &str) -> bool {
     params(name).is_some()
 }
 
 /// The Python lambda bodies that have a built-in equivalent.
-pub const PYTHON_FORMS: &str = "C, B ** e, e // D, min(1.0, (e + 1) / W), G ** (e // N)";
+pub(crate) const PYTHON_FORMS: &str = "C, B ** e, e // D, min(1.0, (e + 1) / W), G ** (e // N)";
 
 /// The [`LrLambda`] of `lambda VAR: BODY`, for the forms of [`PYTHON_FORMS`].
-pub fn from_python(var: &str, body: &str, body_span: Span) -> Result<LrLambda, SpecError> {
-    let bad =
-        || SpecError::new(SpecErrorKind::UnsupportedLambda { forms: PYTHON_FORMS }, body_span);
+pub(crate) fn from_python(var: &str, body: &str, body_span: Span) -> Result<LrLambda, SpecError> {
+    let bad = || {
+        SpecError::new(
+            SpecErrorKind::UnsupportedLambda { forms: PYTHON_FORMS, functions: SIGNATURES },
+            body_span,
+        )
+    };
     // Normalise: no spaces, the parameter renamed `e` (whole words only).
     let mut norm = String::new();
     let mut word = String::new();
@@ -93,14 +97,19 @@ pub fn from_python(var: &str, body: &str, body_span: Span) -> Result<LrLambda, S
     Ok(l)
 }
 
+/// The error for a call of `name`, which is not a learning-rate function.
+pub(crate) fn unknown_function(name: &str, span: Span) -> SpecError {
+    SpecError::new(
+        SpecErrorKind::UnknownFunction { name: name.to_string(), expected: SIGNATURES },
+        span,
+    )
+}
+
 /// The [`LrLambda`] a call such as `pow(0.95)` stands for.
-pub fn lambda(call: &Call) -> Result<LrLambda, SpecError> {
+pub(crate) fn lambda(call: &Call) -> Result<LrLambda, SpecError> {
     let name = call.short_name();
     let Some((names, signature)) = params(name) else {
-        return Err(SpecError::new(
-            SpecErrorKind::UnknownFunction { name: name.to_string() },
-            call.name_span,
-        ));
+        return Err(unknown_function(name, call.name_span));
     };
     let bad = |span| {
         SpecError::new(SpecErrorKind::BadFunctionArgs { name: name.to_string(), signature }, span)

@@ -2,26 +2,26 @@
 //! JSON file in the golden vectors' `spec` format, parsed, built with
 //! `sched_core::spec`, and errors rendered with a caret under the offending part.
 
-pub mod build;
-pub mod error;
+pub(crate) mod build;
+pub(crate) mod error;
 #[cfg(test)]
 mod fuzz;
-pub mod json;
-pub mod lambda;
-pub mod parse;
-pub mod schedule;
-pub mod syntax;
+pub(crate) mod json;
+pub(crate) mod lambda;
+pub(crate) mod parse;
+pub(crate) mod schedule;
+pub(crate) mod syntax;
 
 use std::path::Path;
 
 use sched_core::ParamGroup;
 
-pub use error::{SpecError, SpecErrorKind};
-pub use schedule::Schedule;
+pub(crate) use error::{SpecError, SpecErrorKind};
+pub(crate) use schedule::Schedule;
 
 /// A spec as given on the command line, and its text in PyTorch notation.
 #[derive(Clone, Debug)]
-pub struct SpecSource {
+pub(crate) struct SpecSource {
     /// The spec text that was parsed (the rendered JSON for a file).
     pub text: String,
     /// The file it was read from, if any.
@@ -31,7 +31,7 @@ pub struct SpecSource {
 impl SpecSource {
     /// `arg` is PyTorch notation, or the path of a JSON spec file (it names an existing
     /// file, or ends in `.json`).
-    pub fn from_arg(arg: &str) -> Result<Self, String> {
+    pub(crate) fn from_arg(arg: &str) -> Result<Self, String> {
         let path = Path::new(arg);
         let looks_like_path = arg.ends_with(".json") || (!arg.contains('(') && path.is_file());
         if !looks_like_path {
@@ -58,14 +58,14 @@ impl SpecSource {
     }
 
     /// Parses and builds the schedule on `groups`.
-    pub fn build(&self, groups: &mut [ParamGroup]) -> Result<Schedule, SpecError> {
+    pub(crate) fn build(&self, groups: &mut [ParamGroup]) -> Result<Schedule, SpecError> {
         build::build_schedule(&parse::parse(&self.text)?, groups)
     }
 
     /// The message for a step that failed after 1-based `epoch`, with a caret under what
     /// caused it: the parameter the error names (`total_steps`, `step_plan`), the
     /// ReduceLROnPlateau that needs `--metrics`, or else the scheduler.
-    pub fn explain_step(&self, e: &schedule::StepError, epoch: usize) -> String {
+    pub(crate) fn explain_step(&self, e: &schedule::StepError, epoch: usize) -> String {
         let tree = parse::parse(&self.text).ok();
         let find = |names: &[&str]| tree.as_ref().and_then(|t| syntax::find_keyword(t, names));
         let span = match e {
@@ -91,7 +91,7 @@ impl SpecSource {
 
     /// The message for `e`: the error, the spec with a caret under the offending part, and
     /// where the spec came from when it was a file.
-    pub fn explain(&self, e: &SpecError) -> String {
+    pub(crate) fn explain(&self, e: &SpecError) -> String {
         let mut msg = e.render(&self.text);
         if let Some(f) = &self.file {
             msg.push_str(&format!("\n(spec read from {f}, shown in PyTorch notation)"));

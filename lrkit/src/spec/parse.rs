@@ -16,10 +16,10 @@ use super::syntax::{Arg, Call, Expr, Node, Span};
 
 /// Lists and calls nest at most this deep (a spec that needs more is not a schedule anyone
 /// writes; the limit keeps hostile input from exhausting the stack).
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// Parses a whole spec; anything after the first value is an error.
-pub fn parse(text: &str) -> Result<Node, SpecError> {
+pub(crate) fn parse(text: &str) -> Result<Node, SpecError> {
     let mut p = Parser { text, pos: 0, depth: 0 };
     p.skip_ws();
     if p.pos == text.len() {

@@ -7,7 +7,7 @@ use sched_core::{ParamGroup, SchedError, Scheduler};
 /// What a step failed on.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub enum StepError {
+pub(crate) enum StepError {
     /// A ReduceLROnPlateau needs a metric and none was given.
     MetricRequired,
     /// `--metrics` ran out: it has `given` values.
@@ -44,7 +44,7 @@ impl core::error::Error for StepError {}
 
 /// One scheduler or a compound of several.
 #[derive(Debug)]
-pub enum Schedule {
+pub(crate) enum Schedule {
     /// A single scheduler (composites included); boxed, as a scheduler is large.
     One(Box<Scheduler<'static>>),
     /// Several schedulers on the same groups, stepped in order after every epoch.
@@ -58,7 +58,7 @@ pub enum Schedule {
 
 impl Schedule {
     /// PyTorch's class name, or `"Compound"`.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Self::One(s) => s.kind(),
             Self::Compound { .. } => "Compound",
@@ -66,7 +66,7 @@ impl Schedule {
     }
 
     /// Whether a step needs a metric (a ReduceLROnPlateau is part of it).
-    pub fn needs_metric(&self) -> bool {
+    pub(crate) fn needs_metric(&self) -> bool {
         match self {
             Self::One(s) => s.kind() == "ReduceLROnPlateau",
             Self::Compound { parts, .. } => parts.iter().any(|s| s.kind() == "ReduceLROnPlateau"),
@@ -74,7 +74,7 @@ impl Schedule {
     }
 
     /// The step after 0-based `epoch`; ReduceLROnPlateau gets `metric`.
-    pub fn step(
+    pub(crate) fn step(
         &mut self,
         epoch: usize,
         metric: Option<f64>,

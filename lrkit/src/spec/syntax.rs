@@ -3,7 +3,7 @@
 
 /// Byte range `start..end` in the spec text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Span {
+pub(crate) struct Span {
     /// First byte.
     pub start: usize,
     /// One past the last byte.
@@ -12,19 +12,19 @@ pub struct Span {
 
 impl Span {
     /// The range `start..end`.
-    pub fn new(start: usize, end: usize) -> Self {
+    pub(crate) fn new(start: usize, end: usize) -> Self {
         Self { start, end }
     }
 
     /// The smallest span covering `self` and `other`.
-    pub fn to(self, other: Span) -> Span {
+    pub(crate) fn to(self, other: Span) -> Span {
         Span { start: self.start.min(other.start), end: self.end.max(other.end) }
     }
 }
 
 /// A value with its span.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Node {
+pub(crate) struct Node {
     /// The value.
     pub expr: Expr,
     /// Where it is written.
@@ -33,7 +33,7 @@ pub struct Node {
 
 /// A Python-like value.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Expr {
+pub(crate) enum Expr {
     /// An `int` literal (`10`, `-3`, `1_000`).
     Int(i64),
     /// A `float` literal (`0.1`, `-1e-3`, `5.`).
@@ -65,7 +65,7 @@ pub enum Expr {
 
 /// `Name(arg, ..., key=value, ...)`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Call {
+pub(crate) struct Call {
     /// The callee as written (`StepLR`, `lr_scheduler.StepLR`, `pow`).
     pub name: String,
     /// Span of the callee.
@@ -78,14 +78,14 @@ pub struct Call {
 
 impl Call {
     /// The callee without a module path (`torch.optim.lr_scheduler.StepLR` -> `StepLR`).
-    pub fn short_name(&self) -> &str {
+    pub(crate) fn short_name(&self) -> &str {
         self.name.rsplit('.').next().unwrap_or(&self.name)
     }
 }
 
 /// One argument: positional (`name == None`) or keyword.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Arg {
+pub(crate) struct Arg {
     /// The keyword and its span, for `key=value`.
     pub name: Option<(String, Span)>,
     /// The value.
@@ -94,7 +94,7 @@ pub struct Arg {
 
 impl Arg {
     /// Span of the keyword if there is one, else of the value.
-    pub fn key_span(&self) -> Span {
+    pub(crate) fn key_span(&self) -> Span {
         self.name.as_ref().map_or(self.value.span, |(_, s)| *s)
     }
 }
@@ -110,7 +110,7 @@ fn children(node: &Node) -> Vec<&Node> {
 }
 
 /// Span of the first keyword argument (depth first) named one of `names`, key and value.
-pub fn find_keyword(node: &Node, names: &[&str]) -> Option<Span> {
+pub(crate) fn find_keyword(node: &Node, names: &[&str]) -> Option<Span> {
     if let Expr::Call(c) = &node.expr {
         for a in &c.args {
             if let Some((k, ks)) = &a.name
@@ -124,7 +124,7 @@ pub fn find_keyword(node: &Node, names: &[&str]) -> Option<Span> {
 }
 
 /// Span of the first call (depth first) of `name` (without module path).
-pub fn find_call(node: &Node, name: &str) -> Option<Span> {
+pub(crate) fn find_call(node: &Node, name: &str) -> Option<Span> {
     match &node.expr {
         Expr::Call(c) if c.short_name() == name => Some(node.span),
         _ => children(node).into_iter().find_map(|n| find_call(n, name)),

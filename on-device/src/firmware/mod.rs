@@ -54,6 +54,9 @@ impl fmt::Display for Brief<'_> {
                 "the schedule rejected its options"
             }
             on_device::RunError::Train(TrainError::Step(_)) => "the SGD step rejected its input",
+            on_device::RunError::Train(TrainError::Inject(_)) => {
+                "the SGD options the schedule set were refused"
+            }
             _ => "training failed",
         };
         write!(f, "{what} (`cargo run -p on-device` prints the details)")

@@ -10,7 +10,7 @@ use sgd_core::SgdConfig;
 
 /// Three groups covering the options: nesterov with weight decay, dampening, maximize without
 /// momentum.
-pub fn three_groups() -> [SgdConfig; 3] {
+pub(crate) fn three_groups() -> [SgdConfig; 3] {
     [
         SgdConfig {
             lr: 0.1,
@@ -25,10 +25,10 @@ pub fn three_groups() -> [SgdConfig; 3] {
 }
 
 /// xorshift values in [-1, 1), with some exact zeros.
-pub struct Rng(pub u64);
+pub(crate) struct Rng(pub u64);
 
 impl Rng {
-    pub fn f32(&mut self) -> f32 {
+    pub(crate) fn f32(&mut self) -> f32 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -38,13 +38,13 @@ impl Rng {
             (self.0 >> 40) as f32 / (1u64 << 23) as f32 - 1.0
         }
     }
-    pub fn vec(&mut self, n: usize) -> Vec<f32> {
+    pub(crate) fn vec(&mut self, n: usize) -> Vec<f32> {
         (0..n).map(|_| self.f32()).collect()
     }
 }
 
 /// NaN-ness for NaN, bits for the rest (sgd-cpu's contract).
-pub fn assert_same(got: &[f32], want: &[f32], what: &str) {
+pub(crate) fn assert_same(got: &[f32], want: &[f32], what: &str) {
     assert_eq!(got.len(), want.len(), "{what}");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         assert!(
@@ -55,7 +55,7 @@ pub fn assert_same(got: &[f32], want: &[f32], what: &str) {
 }
 
 /// Gradients `g` for variables `v`, on each variable's device.
-pub fn grads_of(pairs: &[(&Var, Vec<f32>)]) -> GradStore {
+pub(crate) fn grads_of(pairs: &[(&Var, Vec<f32>)]) -> GradStore {
     let mut store = GradStore::default();
     for (v, g) in pairs {
         let t = Tensor::from_slice(g, v.shape(), v.device()).unwrap();
@@ -65,7 +65,7 @@ pub fn grads_of(pairs: &[(&Var, Vec<f32>)]) -> GradStore {
 }
 
 /// The host model of one variable: parameters, momentum buffer, "initialised".
-pub struct Host {
+pub(crate) struct Host {
     pub p: Vec<f32>,
     pub buf: Vec<f32>,
     pub first: bool,

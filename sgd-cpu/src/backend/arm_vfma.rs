@@ -32,6 +32,45 @@ const WEIGHT_DECAY: u32 = 1;
 /// See [`WEIGHT_DECAY`].
 const NESTEROV: u32 = 2;
 
+/// One loop of `sgd_cpu_vfma_momentum` at local label `$label`, `r3` elements: loads the
+/// gradient (`s4`), parameter (`s5`) and buffer (`s6`); the weight-decay `vfma` if `decay`
+/// names it; the buffer update and store; the instructions of `update` (the parameter update,
+/// through nesterov's direction or not); the parameter store; the loop branch.
+macro_rules! momentum_loop {
+    ($label:literal, decay: [$($decay:literal)?], update: [$($update:literal),+]) => {
+        concat!(
+            $label, ": vldmia r1!, {{s4}}\n",
+            "    vldr s5, [r0]\n",
+            "    vldr s6, [r2]\n",
+            $("    ", $decay, "\n",)?
+            "    vmul.f32 s6, s6, s2\n",
+            "    vfma.f32 s6, s4, s3\n",
+            "    vstmia r2!, {{s6}}\n",
+            $("    ", $update, "\n",)+
+            "    vstmia r0!, {{s5}}\n",
+            "    subs r3, r3, #1\n",
+            "    bne ", $label, "b",
+        )
+    };
+}
+
+/// One loop of `sgd_cpu_vfma_plain` at local label `$label`, `r2` elements: loads the
+/// gradient (`s4`) and parameter (`s5`); the weight-decay `vfma` if `decay` names it; the
+/// parameter update and store; the loop branch.
+macro_rules! plain_loop {
+    ($label:literal, decay: [$($decay:literal)?]) => {
+        concat!(
+            $label, ": vldmia r1!, {{s4}}\n",
+            "    vldr s5, [r0]\n",
+            $("    ", $decay, "\n",)?
+            "    vfma.f32 s5, s4, s0\n",
+            "    vstmia r0!, {{s5}}\n",
+            "    subs r2, r2, #1\n",
+            "    bne ", $label, "b",
+        )
+    };
+}
+
 global_asm!(
     ".syntax unified",
     ".thumb",
@@ -54,57 +93,18 @@ global_asm!(
     "    beq 3f",
     "    cmp r12, #3", // both
     "    beq 4f",
-    // Neither.
-    "1:  vldmia r1!, {{s4}}",
-    "    vldr s5, [r0]",
-    "    vldr s6, [r2]",
-    "    vmul.f32 s6, s6, s2",
-    "    vfma.f32 s6, s4, s3",
-    "    vstmia r2!, {{s6}}",
-    "    vfma.f32 s5, s6, s0",
-    "    vstmia r0!, {{s5}}",
-    "    subs r3, r3, #1",
-    "    bne 1b",
+    // Neither, weight decay, nesterov, both.
+    momentum_loop!("1", decay: [], update: ["vfma.f32 s5, s6, s0"]),
     "    bx lr",
-    // Weight decay.
-    "2:  vldmia r1!, {{s4}}",
-    "    vldr s5, [r0]",
-    "    vldr s6, [r2]",
-    "    vfma.f32 s4, s5, s1",
-    "    vmul.f32 s6, s6, s2",
-    "    vfma.f32 s6, s4, s3",
-    "    vstmia r2!, {{s6}}",
-    "    vfma.f32 s5, s6, s0",
-    "    vstmia r0!, {{s5}}",
-    "    subs r3, r3, #1",
-    "    bne 2b",
+    momentum_loop!("2", decay: ["vfma.f32 s4, s5, s1"], update: ["vfma.f32 s5, s6, s0"]),
     "    bx lr",
-    // Nesterov.
-    "3:  vldmia r1!, {{s4}}",
-    "    vldr s5, [r0]",
-    "    vldr s6, [r2]",
-    "    vmul.f32 s6, s6, s2",
-    "    vfma.f32 s6, s4, s3",
-    "    vstmia r2!, {{s6}}",
-    "    vfma.f32 s4, s6, s2",
-    "    vfma.f32 s5, s4, s0",
-    "    vstmia r0!, {{s5}}",
-    "    subs r3, r3, #1",
-    "    bne 3b",
+    momentum_loop!("3", decay: [], update: ["vfma.f32 s4, s6, s2", "vfma.f32 s5, s4, s0"]),
     "    bx lr",
-    // Weight decay and nesterov.
-    "4:  vldmia r1!, {{s4}}",
-    "    vldr s5, [r0]",
-    "    vldr s6, [r2]",
-    "    vfma.f32 s4, s5, s1",
-    "    vmul.f32 s6, s6, s2",
-    "    vfma.f32 s6, s4, s3",
-    "    vstmia r2!, {{s6}}",
-    "    vfma.f32 s4, s6, s2",
-    "    vfma.f32 s5, s4, s0",
-    "    vstmia r0!, {{s5}}",
-    "    subs r3, r3, #1",
-    "    bne 4b",
+    momentum_loop!(
+        "4",
+        decay: ["vfma.f32 s4, s5, s1"],
+        update: ["vfma.f32 s4, s6, s2", "vfma.f32 s5, s4, s0"]
+    ),
     "9:  bx lr",
     ".size sgd_cpu_vfma_momentum, . - sgd_cpu_vfma_momentum",
     // sgd_cpu_vfma_plain(param r0, grad r1, n r2, neg_lr s0, wd s1, flags r3)
@@ -115,20 +115,10 @@ global_asm!(
     "sgd_cpu_vfma_plain:",
     "    cbz r2, 9f",
     "    cbnz r3, 2f",
-    "1:  vldmia r1!, {{s4}}",
-    "    vldr s5, [r0]",
-    "    vfma.f32 s5, s4, s0",
-    "    vstmia r0!, {{s5}}",
-    "    subs r2, r2, #1",
-    "    bne 1b",
+    // No weight decay, weight decay.
+    plain_loop!("1", decay: []),
     "    bx lr",
-    "2:  vldmia r1!, {{s4}}",
-    "    vldr s5, [r0]",
-    "    vfma.f32 s4, s5, s1",
-    "    vfma.f32 s5, s4, s0",
-    "    vstmia r0!, {{s5}}",
-    "    subs r2, r2, #1",
-    "    bne 2b",
+    plain_loop!("2", decay: ["vfma.f32 s4, s5, s1"]),
     "9:  bx lr",
     ".size sgd_cpu_vfma_plain, . - sgd_cpu_vfma_plain",
 );

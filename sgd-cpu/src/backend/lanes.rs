@@ -11,7 +11,7 @@
 //! is done for the head up to the first vector-aligned parameter address. The main loop is
 //! software-pipelined (loads run [`AHEAD`] vectors ahead of stores, see [`pipelined`]), which
 //! only reorders memory operations on disjoint slices.
-use crate::{PREFETCH_AHEAD, StepScalars};
+use crate::StepScalars;
 
 /// A SIMD register of `LANES` f32 values with the operations the SGD rule needs.
 ///
@@ -119,20 +119,20 @@ macro_rules! simd_entry {
         #[doc = concat!("The CPU supports ", $isa, ".")]
         #[target_feature(enable = $features)]
         pub(crate) unsafe fn update(
-            s: &$crate::StepScalars,
-            params: &mut [f32],
-            grads: &[f32],
-            momentum_buffer: Option<$crate::scalar::MomentumBuffer<'_>>,
+            piece: $crate::step::Piece<'_>,
             grad_scale: Option<f32>,
             prefetch: bool,
         ) {
             use $crate::backend::lanes::{dispatch_flags, flags, update as run};
+            let $crate::step::Piece { s, param: params, grad: grads, buf: momentum_buffer } = piece;
             let first = momentum_buffer.as_ref().map(|m| m.first_step);
-            let flags = flags(s, first, grad_scale.is_some());
+            let flags = flags(&s, first, grad_scale.is_some());
             let buf = momentum_buffer.map_or(&mut [][..], |m| m.values);
             let scale = grad_scale.unwrap_or(1.0);
             // SAFETY: this function's target features are the ISA of the lane type.
-            unsafe { dispatch_flags!(run::<$lanes>(s, params, grads, buf, scale, prefetch), flags) }
+            unsafe {
+                dispatch_flags!(run::<$lanes>(&s, params, grads, buf, scale, prefetch), flags)
+            }
         }
     };
 }
@@ -301,6 +301,10 @@ pub(crate) unsafe fn update<V: Lanes, const F: u8>(
 
 /// How many vectors the loads of [`pipelined`] run ahead of the stores.
 const AHEAD: usize = 4;
+
+/// How far ahead of the loads [`pipelined`] prefetches, in bytes: the middle of the range that
+/// measured best (768 bytes to 1.5 KiB; `benches/README.md`, "Prefetching").
+const PREFETCH_AHEAD: usize = 1024;
 
 /// The main loop over whole vectors from `p`, `g`, `b`, at most `n` elements; returns the
 /// number of elements done (a multiple of `AHEAD * LANES`, or 0 below two such spans).

@@ -1,22 +1,5 @@
-//! Backends: the scalar reference and the SIMD kernels, chosen once at run time.
-//!
-//! | backend | ISA | lanes | chosen when |
-//! |---|---|---|---|
-//! | [`Backend::Avx512`] | x86_64 AVX-512F | 16 | detected (`is_x86_feature_detected!`), or compiled in without `std` |
-//! | [`Backend::Avx2`] | x86_64 AVX2 + FMA | 8 | detected, or compiled in without `std` |
-//! | [`Backend::Neon`] | aarch64 NEON | 4 | always on aarch64 (NEON is part of the base ISA) |
-//! | [`Backend::Scalar`] | any | 1 | otherwise; the specification (`crate::scalar`) |
-//!
-//! On 32-bit Arm with the `arm-vfma` feature (and without `std`), the scalar backend runs the
-//! common configurations as Thumb-2 assembly loops with the FPU's `vfma.f32` (`arm_vfma`), the
-//! reference's operations in its order.
-//!
-//! With `std` the choice is made once per process and cached in an atomic
-//! ([`Backend::active`]); the environment variable `SGD_CPU_BACKEND` (`scalar`, `avx2`,
-//! `avx512`, `neon`) overrides it when it names an available backend. Every step function also
-//! takes an explicit backend, which is how tests and benches force one.
-//! Every backend produces the same bits as the scalar reference for every non-NaN result
-//! (and a NaN wherever the reference has one).
+//! Backends: the scalar reference and the SIMD kernels ([`Backend`]), chosen once at run time,
+//! and [`Kernel`], a backend checked to be available.
 
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub(crate) mod lanes;
@@ -33,9 +16,28 @@ mod neon;
 use core::fmt;
 
 use crate::scalar::MomentumBuffer;
+use crate::step::Piece;
 use crate::{Prefetch, SgdError, StepScalars, scalar};
 
 /// An implementation of the update kernel.
+///
+/// | backend | ISA | lanes | chosen when |
+/// |---|---|---|---|
+/// | [`Backend::Avx512`] | x86_64 AVX-512F | 16 | detected (`is_x86_feature_detected!`), or compiled in without `std` |
+/// | [`Backend::Avx2`] | x86_64 AVX2 + FMA | 8 | detected, or compiled in without `std` |
+/// | [`Backend::Neon`] | aarch64 NEON | 4 | always on aarch64 (NEON is part of the base ISA) |
+/// | [`Backend::Scalar`] | any | 1 | otherwise; the specification ([`crate::scalar`]) |
+///
+/// On 32-bit Arm with the `arm-vfma` feature (and without `std`), the scalar backend runs the
+/// common configurations as Thumb-2 assembly loops with the FPU's `vfma.f32`, the reference's
+/// operations in its order.
+///
+/// With `std` the choice is made once per process and cached in an atomic
+/// ([`Backend::active`]); the environment variable `SGD_CPU_BACKEND` (`scalar`, `avx2`,
+/// `avx512`, `neon`) overrides it when it names an available backend. Every step function also
+/// takes an explicit backend, which is how tests and benches force one.
+/// Every backend produces the same bits as the scalar reference for every non-NaN result
+/// (and a NaN wherever the reference has one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Backend {
@@ -155,13 +157,8 @@ impl Backend {
             });
         }
         let set = Prefetch::working_set(params.len(), momentum_buffer.is_some());
-        kernel.with_prefetch(prefetch.applies(set)).run(
-            s,
-            params,
-            grads,
-            momentum_buffer,
-            grad_scale,
-        );
+        let piece = Piece { s: *s, param: params, grad: grads, buf: momentum_buffer };
+        kernel.with_prefetch(prefetch.applies(set)).run(piece, grad_scale);
         Ok(())
     }
 }
@@ -199,7 +196,7 @@ fn aarch64_has_neon() -> bool {
 
 #[cfg(feature = "std")]
 fn active_cached() -> Backend {
-    use std::sync::atomic::{AtomicU8, Ordering};
+    use core::sync::atomic::{AtomicU8, Ordering};
     /// 0 = not decided yet, else 1 + index into `Backend::ALL`.
     static ACTIVE: AtomicU8 = AtomicU8::new(0);
     let code = ACTIVE.load(Ordering::Relaxed);
@@ -228,13 +225,8 @@ fn active_cached() -> Backend {
 /// for every element. With feature `arm-vfma` on 32-bit Arm, the common configurations run the
 /// reference's operations as an assembly loop (`arm_vfma`).
 #[inline(never)]
-fn scalar_tensor(
-    s: StepScalars,
-    params: &mut [f32],
-    grads: &[f32],
-    momentum_buffer: Option<MomentumBuffer<'_>>,
-    grad_scale: Option<f32>,
-) {
+fn scalar_tensor(piece: Piece<'_>, grad_scale: Option<f32>) {
+    let Piece { s, param: params, grad: grads, buf: momentum_buffer } = piece;
     #[cfg(all(
         feature = "arm-vfma",
         not(feature = "std"),
@@ -292,32 +284,19 @@ impl Kernel {
 
     /// Updates one tensor (lengths already validated; see [`crate::scalar::sgd_update`]).
     #[inline]
-    pub(crate) fn run(
-        self,
-        s: &StepScalars,
-        params: &mut [f32],
-        grads: &[f32],
-        momentum_buffer: Option<MomentumBuffer<'_>>,
-        grad_scale: Option<f32>,
-    ) {
+    pub(crate) fn run(self, piece: Piece<'_>, grad_scale: Option<f32>) {
         match self.backend {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Kernel::new` checked that AVX-512F is available.
-            Backend::Avx512 => unsafe {
-                avx512::update(s, params, grads, momentum_buffer, grad_scale, self.prefetch)
-            },
+            Backend::Avx512 => unsafe { avx512::update(piece, grad_scale, self.prefetch) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Kernel::new` checked that AVX2 and FMA are available.
-            Backend::Avx2 => unsafe {
-                avx2::update(s, params, grads, momentum_buffer, grad_scale, self.prefetch)
-            },
+            Backend::Avx2 => unsafe { avx2::update(piece, grad_scale, self.prefetch) },
             #[cfg(target_arch = "aarch64")]
             // SAFETY: `Kernel::new` checked that NEON is available.
-            Backend::Neon => unsafe {
-                neon::update(s, params, grads, momentum_buffer, grad_scale, self.prefetch)
-            },
+            Backend::Neon => unsafe { neon::update(piece, grad_scale, self.prefetch) },
             // The scalar reference (other backends never pass `Kernel::new` on this target).
-            _ => scalar_tensor(*s, params, grads, momentum_buffer, grad_scale),
+            _ => scalar_tensor(piece, grad_scale),
         }
     }
 }

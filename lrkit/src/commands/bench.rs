@@ -9,18 +9,47 @@
 //! the memory system gives a simple streaming loop, so "% of baseline" says how close the fused
 //! kernel gets to it.
 
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+use core::hint::black_box;
+use core::time::Duration;
+use std::time::Instant;
 
 use lrkit_membw::{Pass, with_team};
 
-use sgd_cpu::{Backend, GroupSpec, PARALLEL_THRESHOLD, Sgd, SgdConfig};
+use sgd_cpu::{Backend, GroupSpec, Sgd, SgdConfig, ThreadPool};
 
-use crate::cli::BenchArgs;
 use crate::error::CliError;
 
+/// Most elements per tensor `--sizes` takes (80 GiB of traffic per step).
+const MAX_ELEMENTS: u64 = 1 << 32;
+
+/// `lrkit bench`.
+#[derive(Debug, clap::Args)]
+#[command(
+    about = "Fused SGD throughput next to a memory-bandwidth baseline",
+    long_about = ABOUT
+)]
+pub(crate) struct Args {
+    /// Small sizes and short timings (for tests)
+    #[arg(long)]
+    quick: bool,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
+    /// Elements per tensor [default: 65536,1048576,16777216]
+    #[arg(long, value_name = "N,...", value_delimiter = ',',
+          value_parser = clap::value_parser!(u64).range(1..=MAX_ELEMENTS))]
+    sizes: Option<Vec<u64>>,
+    /// Thread counts [default: 1 and all cores]
+    #[arg(long, value_name = "T,...", value_delimiter = ',',
+          value_parser = clap::value_parser!(u64).range(1..=ThreadPool::MAX_THREADS as u64))]
+    threads: Option<Vec<u64>>,
+    /// sgd-cpu backend: scalar, avx2, avx512, neon [default: the fastest here]
+    #[arg(long, value_name = "NAME")]
+    backend: Option<String>,
+}
+
 /// Long help of the command (clap adds the options).
-pub const ABOUT: &str = "\
+const ABOUT: &str = "\
 Measures the fused SGD step of sgd-cpu (momentum 0.9, one tensor of N elements, 20 bytes
 of memory traffic per element) for a few sizes and thread counts, and in the same run a
 triad-like baseline pass with the same traffic over buffers of the same size. Prints GB/s
@@ -104,7 +133,7 @@ fn baseline_time(
     with_team(Pass::Momentum, p, m, g, -1e-7, threads, |pass| best_time(min_time, pass))
 }
 
-fn runtime(e: impl std::fmt::Display) -> CliError {
+fn runtime(e: impl core::fmt::Display) -> CliError {
     CliError::Runtime(format!("bench: {e}"))
 }
 
@@ -129,7 +158,7 @@ fn cpu_row(
         let mut sgd = Sgd::new(vec![GroupSpec { config, numels: vec![n] }]).map_err(runtime)?;
         sgd.set_backend(backend).map_err(runtime)?;
         sgd.set_threads(threads).map_err(runtime)?;
-        used = if n < PARALLEL_THRESHOLD { 1 } else { sgd.threads() };
+        used = if n < ThreadPool::DEFAULT_PARALLEL_THRESHOLD { 1 } else { sgd.threads() };
         let mut failure = None;
         let t = best_time(min_time / ROUNDS, || {
             if let Err(e) = sgd.step(&mut [&mut p[..]], &[Some(&g[..])]) {
@@ -163,7 +192,7 @@ fn cuda_rows(sizes: &[usize], min_time: Duration) -> Result<Vec<Row>, String> {
     let stream = sgd_cuda::device::open_stream(0).map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     for &n in sizes {
-        let err = |e: &dyn std::fmt::Display| format!("{n} elements: {e}");
+        let err = |e: &dyn core::fmt::Display| format!("{n} elements: {e}");
         let p = stream.clone_htod(&filled(n, 1.0).map_err(|e| err(&e))?).map_err(|e| err(&e))?;
         let g = stream.clone_htod(&filled(n, 1e-3).map_err(|e| err(&e))?).map_err(|e| err(&e))?;
         let config = SgdConfig { lr: 1e-3, momentum: 0.9, ..SgdConfig::default() };
@@ -214,10 +243,10 @@ fn cuda_rows(sizes: &[usize], min_time: Duration) -> Result<Vec<Row>, String> {
 }
 
 /// Runs the command.
-pub fn run(a: BenchArgs) -> Result<(), CliError> {
-    let BenchArgs { quick, json, sizes, threads, backend } = a;
+pub(crate) fn run(a: Args) -> Result<(), CliError> {
+    let Args { quick, json, sizes, threads, backend } = a;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // clap bounded sizes by `limits::BENCH_ELEMENTS` and threads by `sgd_cpu::MAX_THREADS`.
+    // clap bounded sizes by `MAX_ELEMENTS` and threads by `ThreadPool::MAX_THREADS`.
     let counts = |v: Vec<u64>| -> Vec<usize> {
         v.into_iter().map(|x| usize::try_from(x).unwrap_or(usize::MAX)).collect()
     };

@@ -1,15 +1,58 @@
 //! `lrkit schedule SPEC...`: the learning rate of every epoch, as a PyTorch loop prints it.
 
-use sched_core::ParamGroup;
+use std::path::PathBuf;
 
-use crate::cli::{ScheduleArgs, limits};
+use sched_core::registry::{self, Library};
+
 use crate::error::CliError;
 use crate::py_float::repr;
-use crate::spec::schedule::StepError;
-use crate::spec::{Schedule, SpecSource};
+use crate::spec::SpecSource;
+use crate::spec::lambda::SIGNATURES;
+use crate::trace::{Trace, trace};
 
-/// Long help of the command (clap adds the options).
-pub const ABOUT: &str = "\
+/// Most epochs `--epochs` takes.
+const MAX_EPOCHS: u64 = 10_000_000;
+/// Most learning rates (epochs x groups x schedules) kept for printing: 512 MiB of f64.
+const MAX_VALUES: u64 = 1 << 26;
+
+/// `lrkit schedule`.
+#[derive(Debug, clap::Args)]
+#[command(
+    about = "Print the learning rate of every epoch of PyTorch-style schedules",
+    long_about = long_about(),
+    allow_negative_numbers = true
+)]
+pub(crate) struct Args {
+    /// PyTorch-style schedules, e.g. "StepLR(step_size=10)", or JSON spec files
+    #[arg(required = true, value_name = "SPEC")]
+    specs: Vec<String>,
+    /// Epochs to print
+    #[arg(long, value_name = "N", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_EPOCHS))]
+    epochs: u64,
+    /// Base learning rate, one per parameter group
+    #[arg(
+        long,
+        value_name = "LR[,LR...]",
+        value_delimiter = ',',
+        default_value = "0.1",
+        allow_hyphen_values = true
+    )]
+    lr: Vec<f64>,
+    /// ReduceLROnPlateau: the validation metric after each epoch (epochs - 1 values)
+    #[arg(long, value_name = "M,M,...", value_delimiter = ',', allow_hyphen_values = true)]
+    metrics: Option<Vec<f64>>,
+    /// Print JSON: {"epochs", "base_lrs", "schedules": [{"spec", "kind", "lrs"}]}
+    #[arg(long)]
+    json: bool,
+    /// Also draw every schedule into one SVG chart
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+}
+
+/// Long help of the command (clap adds the options), around the lambda functions and the
+/// schedules a SPEC can name.
+const HELP_HEAD: &str = "\
 Prints the learning rate of every epoch, as this PyTorch loop prints it:
 
     for epoch in range(N):
@@ -21,70 +64,65 @@ SPEC is written as in PyTorch (the optimizer argument may be left out):
     \"StepLR(optimizer, step_size=10, gamma=0.1)\"
     \"SequentialLR([LinearLR(start_factor=0.1, total_iters=5), CosineAnnealingLR(T_max=25)], milestones=[5])\"
     \"ChainedScheduler([ConstantLR(factor=0.5, total_iters=4), ExponentialLR(gamma=0.9)])\"
-    \"LambdaLR(lr_lambda=pow(0.95))\"       lr_lambda: constant(v), pow(base), floordiv(d), warmup(n), step_pow(gamma, every)
+    \"transformers.get_cosine_schedule_with_warmup(num_warmup_steps=2, num_training_steps=10)\"
+    \"LambdaLR(lr_lambda=pow(0.95))\"
+        lr_lambda: ";
+/// See [`HELP_HEAD`].
+const HELP_SPEC_FILE: &str = "
 or is the path of a JSON file in the golden vectors' spec format ({\"type\": ..., \"kwargs\": {...}, \"schedulers\": [...]}).
-Schedulers: StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, PolynomialLR, CosineAnnealingLR,
-LambdaLR, MultiplicativeLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR, ReduceLROnPlateau,
-SequentialLR, ChainedScheduler.
+
+Schedules, by library (the library prefix may be left out: every name is unique):
+";
+/// See [`HELP_HEAD`].
+const HELP_TAIL: &str = "
 
 Numbers are printed as Python prints them (repr: shortest round-trip digits). Exit code 2 for a bad spec.";
 
-/// One schedule's learning rates: `lrs[epoch][group]`.
-#[derive(Clone, Debug)]
-pub struct Trace {
-    /// The spec in PyTorch notation.
-    pub spec: String,
-    /// The scheduler's class name.
-    pub kind: &'static str,
-    /// `lrs[epoch][group]`, epoch 0 first.
-    pub lrs: Vec<Vec<f64>>,
-    /// Whether stepping it read `--metrics` (a ReduceLROnPlateau is part of it).
-    pub uses_metrics: bool,
+/// Width the schedule names of the long help are wrapped to.
+const HELP_WIDTH: usize = 100;
+
+/// Long help of the command: the schedules listed are those of [`registry::KINDS`].
+fn long_about() -> String {
+    [HELP_HEAD, SIGNATURES, HELP_SPEC_FILE, &schedule_list(), HELP_TAIL].concat()
 }
 
-/// Builds `source` on fresh groups with `base_lrs` and records `epochs` epochs.
-pub fn trace(
-    source: &SpecSource,
-    base_lrs: &[f64],
-    epochs: usize,
-    metrics: Option<&[f64]>,
-) -> Result<Trace, CliError> {
-    let mut groups: Vec<ParamGroup> = base_lrs.iter().map(|&lr| ParamGroup::new(lr)).collect();
-    let mut sched = source.build(&mut groups).map_err(|e| CliError::Spec(source.explain(&e)))?;
-    let (kind, uses_metrics) = (sched.kind(), sched.needs_metric());
-    let mut lrs = Vec::new();
-    lrs.try_reserve_exact(epochs).map_err(|_| {
-        CliError::Runtime(format!("cannot allocate memory for {epochs} epochs of {}", source.text))
-    })?;
-    for epoch in 0..epochs {
-        lrs.push(groups.iter().map(|g| g.lr).collect());
-        if epoch + 1 < epochs {
-            step(&mut sched, &mut groups, epoch, metrics)
-                .map_err(|e| CliError::Spec(source.explain_step(&e, epoch + 1)))?;
+/// The names of [`registry::KINDS`], one paragraph per library in the registry's order, each
+/// headed by the library's prefix and wrapped to [`HELP_WIDTH`].
+fn schedule_list() -> String {
+    let mut libraries: Vec<Library> = Vec::new();
+    for kind in registry::KINDS {
+        if !libraries.contains(&kind.library) {
+            libraries.push(kind.library);
         }
     }
-    Ok(Trace { spec: source.text.clone(), kind, lrs, uses_metrics })
-}
-
-/// One `scheduler.step()` after 0-based `epoch`; ReduceLROnPlateau takes `metrics[epoch]`.
-fn step(
-    sched: &mut Schedule,
-    groups: &mut [ParamGroup],
-    epoch: usize,
-    metrics: Option<&[f64]>,
-) -> Result<(), StepError> {
-    let metric = match metrics {
-        Some(m) if sched.needs_metric() => {
-            Some(*m.get(epoch).ok_or(StepError::MetricsTooShort { given: m.len() })?)
+    let indent = 4 + libraries.iter().map(|l| l.prefix().len()).max().unwrap_or(0);
+    let mut paragraphs = Vec::new();
+    for library in libraries {
+        let mut text = format!("  {:<w$}", format!("{}:", library.prefix()), w = indent - 2);
+        let mut line_start = 0;
+        let names = registry::KINDS.iter().filter(|k| k.library == library).map(|k| k.name);
+        for (i, name) in names.enumerate() {
+            if i > 0 {
+                text.push(',');
+                // Room for the name and the comma after it.
+                if text.len() - line_start + 1 + name.len() + 1 > HELP_WIDTH {
+                    line_start = text.len() + 1;
+                    text.push('\n');
+                    text.push_str(&" ".repeat(indent));
+                } else {
+                    text.push(' ');
+                }
+            }
+            text.push_str(name);
         }
-        _ => None,
-    };
-    sched.step(epoch, metric, groups)
+        paragraphs.push(text);
+    }
+    paragraphs.join("\n")
 }
 
 /// Runs the command.
-pub fn run(args: ScheduleArgs) -> Result<(), CliError> {
-    let ScheduleArgs { specs, epochs, lr: base_lrs, metrics, json, plot } = args;
+pub(crate) fn run(args: Args) -> Result<(), CliError> {
+    let Args { specs, epochs, lr: base_lrs, metrics, json, plot } = args;
     if let Some(bad) = base_lrs.iter().find(|lr| **lr < 0.0) {
         // torch.optim.SGD(lr=-1) raises ValueError("Invalid learning rate: -1").
         return Err(CliError::Usage(format!(
@@ -93,15 +131,15 @@ pub fn run(args: ScheduleArgs) -> Result<(), CliError> {
         )));
     }
     let values = epochs.saturating_mul(base_lrs.len() as u64).saturating_mul(specs.len() as u64);
-    if values > limits::SCHEDULE_VALUES {
+    if values > MAX_VALUES {
         return Err(CliError::Usage(format!(
             "--epochs {epochs} with {} parameter group(s) and {} schedule(s) is {values} learning rates, more than lrkit schedule keeps ({})",
             base_lrs.len(),
             specs.len(),
-            limits::SCHEDULE_VALUES
+            MAX_VALUES
         )));
     }
-    // Bounded by SCHEDULE_EPOCHS, far below usize::MAX on every target.
+    // Bounded by MAX_EPOCHS, far below usize::MAX on every target.
     let epochs = usize::try_from(epochs).unwrap_or(usize::MAX);
     // A chart that cannot be written is found out before any work.
     if let Some(path) = &plot {

@@ -18,7 +18,7 @@ use std::vec::Vec;
 use bytemuck::{Pod, Zeroable};
 use sgd_core::{SgdConfig, StepScalars};
 
-use crate::CudaSgdError;
+use crate::error::{CudaSgdError, GroupError, LaunchError, TensorError};
 
 /// One tensor as the kernel reads it (`struct TensorEntry` of the `.cu`).
 #[repr(C)]
@@ -78,33 +78,30 @@ const _: () = {
 };
 
 /// Tensor flag: the tensor has a gradient this step (`p.grad is not None`).
-pub const TENSOR_HAS_GRAD: u32 = 1;
+pub(crate) const TENSOR_HAS_GRAD: u32 = 1;
 /// Tensor flag: the tensor has momentum-buffer storage.
-pub const TENSOR_HAS_MOMENTUM_BUF: u32 = 2;
+pub(crate) const TENSOR_HAS_MOMENTUM_BUF: u32 = 2;
 /// Tensor flag: every pointer is 16-byte aligned and chunks are multiples of 4 elements,
 /// so the kernel may use `float4` loads.
-pub const TENSOR_VEC4: u32 = 4;
+pub(crate) const TENSOR_VEC4: u32 = 4;
 
 /// Group flag: `weight_decay != 0`.
-pub const GROUP_HAS_WD: u32 = 1;
+pub(crate) const GROUP_HAS_WD: u32 = 1;
 /// Group flag: `momentum != 0`.
-pub const GROUP_HAS_MOMENTUM: u32 = 2;
+pub(crate) const GROUP_HAS_MOMENTUM: u32 = 2;
 /// Group flag: Nesterov momentum.
-pub const GROUP_NESTEROV: u32 = 4;
+pub(crate) const GROUP_NESTEROV: u32 = 4;
 /// Group flag: maximize.
-pub const GROUP_MAXIMIZE: u32 = 8;
+pub(crate) const GROUP_MAXIMIZE: u32 = 8;
 
 /// Elements per chunk (the work of one block) unless [`crate::CudaSgdOptions::chunk_elems`]
 /// says otherwise.
 ///
-/// Measured on an H200 with `benches/cuda-variants` (2026-11-29, graph-free back-to-back
-/// launches, 256 threads, ILP 4): 4096 was the fastest chunk at 1M, 16M and 256M elements
-/// (16M: 85.3 µs at 4096, 89.2 at 16384, 91.9 at 65536; 256M: 1281 µs at 4096, 1342 at
-/// 65536). The kernel uses 80 registers per thread, so an SM holds 3 blocks of 256 threads:
-/// with large chunks the last wave of blocks is partly empty, with small ones it is short.
-/// The earlier automatic choice (up to 65536, torch's `multi_tensor_apply` size, as the SM
-/// count allowed) was what left the 16M step at 0.89 of copy bandwidth.
-pub const DEFAULT_CHUNK_ELEMS: usize = 4096;
+/// The kernel uses 80 registers per thread, so an SM holds 3 blocks of 256 threads: with
+/// chunks much larger than this the last wave of blocks is partly empty, with many short
+/// chunks the tail is small. 4096 was the fastest chunk size at every size measured (the
+/// figures, with their command and machine: `benches/README.md`, section "sgd-cuda (H200)").
+pub(crate) const DEFAULT_CHUNK_ELEMS: usize = 4096;
 
 /// One tensor as the kernel sees it: device byte addresses and length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,32 +141,38 @@ pub fn chunks_of(len: usize, chunk_elems: usize) -> usize {
 impl DeviceTensorTable {
     /// Builds the table for `tensors` in `groups` groups, cut into chunks of `chunk_elems`.
     ///
-    /// Errors: [`CudaSgdError::UnknownGroup`], [`CudaSgdError::MisalignedAddress`] (not an
-    /// `f32` address), [`CudaSgdError::BadLaunchShape`] (`chunk_elems == 0`),
-    /// [`CudaSgdError::TooManyChunks`].
+    /// # Errors
+    /// [`GroupError::Unknown`], [`TensorError::Misaligned`] (not an `f32` address),
+    /// [`LaunchError::Shape`] (`chunk_elems == 0`), [`LaunchError::TooManyChunks`].
     pub fn build(
         tensors: &[TensorSpec],
         groups: usize,
         chunk_elems: usize,
     ) -> Result<Self, CudaSgdError> {
         if chunk_elems == 0 || u32::try_from(chunk_elems).is_err() {
-            return Err(CudaSgdError::BadLaunchShape { chunk_elems, block_threads: 0 });
+            return Err(LaunchError::Shape { chunk_elems, block_threads: 0 }.into());
         }
+        let unknown_group = |i: usize, t: &TensorSpec| GroupError::Unknown {
+            tensor: Some(i),
+            group: t.group,
+            groups,
+        };
         let mut total: u64 = 0;
         for (i, t) in tensors.iter().enumerate() {
             // The kernel indexes the group table with a u32.
             if t.group >= groups || u32::try_from(t.group).is_err() {
-                return Err(CudaSgdError::UnknownGroup { tensor: i, group: t.group, groups });
+                return Err(unknown_group(i, t).into());
             }
             for address in [Some(t.param), Some(t.grad), t.momentum].into_iter().flatten() {
                 if !address.is_multiple_of(4) {
-                    return Err(CudaSgdError::MisalignedAddress { tensor: i, address });
+                    return Err(TensorError::Misaligned { tensor: i, address }.into());
                 }
             }
             total += chunks_of(t.len, chunk_elems) as u64;
         }
-        if total > u64::from(u32::MAX) || tensors.len() > u32::MAX as usize {
-            return Err(CudaSgdError::TooManyChunks { chunks: total });
+        let too_many = LaunchError::TooManyChunks { chunks: total };
+        if total > u64::from(u32::MAX) || u32::try_from(tensors.len()).is_err() {
+            return Err(too_many.into());
         }
         let mut entries = Vec::with_capacity(tensors.len());
         let mut chunks = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
@@ -181,20 +184,17 @@ impl DeviceTensorTable {
                 momentum: t.momentum.unwrap_or(0),
                 numel: t.len as u64,
                 // Fits: checked above.
-                group: u32::try_from(t.group).map_err(|_| CudaSgdError::UnknownGroup {
-                    tensor: i,
-                    group: t.group,
-                    groups,
-                })?,
+                group: u32::try_from(t.group).map_err(|_| unknown_group(i, t))?,
                 flags: tensor_flags(t, chunk_elems),
             });
             chunk_start.push(chunks.len());
             // Both fit: checked above that the chunk total (>= this tensor's) and the
             // tensor count fit in u32.
             for c in 0..chunks_of(t.len, chunk_elems) {
-                let too_many = |_| CudaSgdError::TooManyChunks { chunks: total };
-                let (tensor, chunk) =
-                    (u32::try_from(i).map_err(too_many)?, u32::try_from(c).map_err(too_many)?);
+                let (tensor, chunk) = (
+                    u32::try_from(i).map_err(|_| too_many)?,
+                    u32::try_from(c).map_err(|_| too_many)?,
+                );
                 chunks.push(ChunkEntry { tensor, chunk });
             }
         }
@@ -274,14 +274,14 @@ impl GroupEntry {
     }
 }
 
-/// The group table: one [`GroupEntry`] per group.
+/// The group table: one `GroupEntry` per group.
 pub fn group_entries(groups: &[SgdConfig]) -> Vec<GroupEntry> {
     groups.iter().map(GroupEntry::from_config).collect()
 }
 
 /// Writes `f32(-lr)` of every group into `out` (cleared first), rounded by
 /// [`sgd_core::neg_lr`] exactly as [`StepScalars::from_config`] rounds it.
-pub fn neg_lrs_into(lrs: &[f64], out: &mut Vec<f32>) {
+pub(crate) fn neg_lrs_into(lrs: &[f64], out: &mut Vec<f32>) {
     out.clear();
     out.extend(lrs.iter().map(|&lr| sgd_core::neg_lr(lr)));
 }
@@ -376,20 +376,20 @@ mod tests {
     fn rejects_bad_group_alignment_and_chunk_size() {
         assert!(matches!(
             DeviceTensorTable::build(&[spec(2, 1, 0, 0, None)], 2, 64),
-            Err(CudaSgdError::UnknownGroup { tensor: 0, group: 2, groups: 2 })
+            Err(CudaSgdError::Group(GroupError::Unknown { tensor: Some(0), group: 2, groups: 2 }))
         ));
         assert!(matches!(
             DeviceTensorTable::build(&[spec(0, 1, 0, 6, None)], 1, 64),
-            Err(CudaSgdError::MisalignedAddress { tensor: 0, address: 6 })
+            Err(CudaSgdError::Tensor(TensorError::Misaligned { tensor: 0, address: 6 }))
         ));
         assert!(matches!(
             DeviceTensorTable::build(&[spec(0, 1, 0, 0, None)], 1, 0),
-            Err(CudaSgdError::BadLaunchShape { .. })
+            Err(CudaSgdError::Launch(LaunchError::Shape { .. }))
         ));
         let huge = spec(0, usize::MAX / 2, 0, 0, None);
         assert!(matches!(
             DeviceTensorTable::build(&[huge], 1, 1),
-            Err(CudaSgdError::TooManyChunks { .. })
+            Err(CudaSgdError::Launch(LaunchError::TooManyChunks { .. }))
         ));
     }
 

@@ -7,10 +7,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use sched_core::{EarlyStopping, ParamGroup, PlateauMode};
-use sgd_cpu::SgdConfig;
+use sgd_core::{ScheduledGroups, SgdConfig, inject_hyperparams};
 
-use crate::cli::TrainArgs;
-use crate::digits::{self, CLASSES, FEATURES};
+use crate::digits::{self, CLASSES, DATA_CREDIT, FEATURES};
 use crate::error::CliError;
 use crate::mlp::{self, B1, B2, Shape, Tensors, W1, W2, Workspace};
 use crate::num::usize_f64;
@@ -19,8 +18,75 @@ use crate::plot::RunSeries;
 use crate::rng::SplitMix64;
 use crate::spec::SpecSource;
 
+/// Most epochs `--epochs` takes.
+const MAX_EPOCHS: u64 = 1_000_000;
+/// Most hidden units `--hidden` takes (W1 alone is 64 x hidden floats).
+const MAX_HIDDEN: u64 = 65_536;
+/// Largest `--batch-size`.
+const MAX_BATCH: u64 = 1_000_000;
+
+/// `lrkit train`.
+#[derive(Debug, clap::Args)]
+#[command(
+    about = "Train a small MLP on the bundled handwritten-digits data with fused SGD",
+    long_about = ABOUT,
+    after_help = DATA_CREDIT,
+    allow_negative_numbers = true
+)]
+pub(crate) struct Args {
+    /// Maximum epochs
+    #[arg(long, value_name = "N", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_EPOCHS))]
+    epochs: u64,
+    /// PyTorch-style schedule [default: "CosineAnnealingLR(T_max=EPOCHS)", EPOCHS = --epochs];
+    /// ReduceLROnPlateau steps on the validation loss
+    #[arg(long, value_name = "SPEC")]
+    schedule: Option<String>,
+    /// Base learning rate
+    #[arg(long, value_name = "LR", default_value_t = 0.1)]
+    lr: f64,
+    /// SGD momentum
+    #[arg(long, value_name = "M", default_value_t = 0.9)]
+    momentum: f64,
+    /// L2 penalty on the weights, not the biases
+    #[arg(long, value_name = "WD", default_value_t = 0.0)]
+    weight_decay: f64,
+    /// Nesterov momentum
+    #[arg(long)]
+    nesterov: bool,
+    /// Minibatch size
+    #[arg(long, value_name = "B", default_value_t = 32,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_BATCH))]
+    batch_size: u64,
+    /// Hidden units
+    #[arg(long, value_name = "H", default_value_t = 128,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_HIDDEN))]
+    hidden: u64,
+    /// Share of the data held out for validation (both sets must keep at least one sample)
+    #[arg(long, value_name = "F", default_value_t = 0.2)]
+    val_fraction: f64,
+    /// Seed of the split, the initialisation and the shuffling
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    seed: u64,
+    /// Stop after P epochs without improvement of the validation loss (0: never)
+    #[arg(long, value_name = "P", default_value_t = 10)]
+    patience: u64,
+    /// Smallest decrease of the validation loss that counts
+    #[arg(long, value_name = "D", default_value_t = 0.0)]
+    min_delta: f64,
+    /// Where the optimizer step runs
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Device::Cpu)]
+    device: Device,
+    /// Draw loss, accuracy and learning rate against the epoch
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+    /// Print a JSON summary (per-epoch series included) instead of lines
+    #[arg(long)]
+    json: bool,
+}
+
 /// Long help of the command (clap adds the options).
-pub const ABOUT: &str = "\
+const ABOUT: &str = "\
 Trains a 64-H-10 multilayer perceptron (ReLU, softmax cross-entropy, f32, hand-written
 backward pass) on the bundled handwritten-digits data set, with minibatch fused SGD
 (momentum) from sgd-cpu, the learning rate of each epoch from a sched-core schedule, and
@@ -51,8 +117,8 @@ struct Config {
 }
 
 impl Config {
-    fn from_args(a: TrainArgs) -> Result<Config, CliError> {
-        // clap bounded these by `cli::limits`, far below usize::MAX.
+    fn from_args(a: Args) -> Result<Config, CliError> {
+        // clap bounded these by `MAX_EPOCHS`, `MAX_BATCH` and `MAX_HIDDEN`, far below usize::MAX.
         let size = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
         let c = Config {
             schedule: a
@@ -100,7 +166,7 @@ fn ratio(a: f64, n: usize) -> f64 {
 }
 
 /// Runs the command.
-pub fn run(args: TrainArgs) -> Result<(), CliError> {
+pub(crate) fn run(args: Args) -> Result<(), CliError> {
     let c = Config::from_args(args)?;
     if let Some(path) = &c.plot {
         crate::plot::check_writable(path)?;
@@ -158,10 +224,8 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
     let mut history: Vec<Epoch> = Vec::new();
     let mut stopped_early = None;
     for epoch in 0..c.epochs {
-        for (g, pg) in groups.iter().enumerate() {
-            opt.set_momentum(g, pg.momentum.unwrap_or(c.momentum))?;
-        }
-        let lrs = [groups[0].lr, groups[1].lr];
+        // What the schedule wrote into the groups (lr, and momentum when it cycles it).
+        inject_hyperparams(&groups, &mut opt)?;
         rng.shuffle(&mut order_idx);
         let mut loss_sum = 0.0;
         for chunk in order_idx.chunks(c.batch) {
@@ -170,11 +234,11 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
             let [w1, w2, b1, b2] = &mut params.t;
             let mut p: [&mut [f32]; 4] = [w1, w2, b1, b2];
             let g: [&[f32]; 4] = [&grads.t[W1], &grads.t[W2], &grads.t[B1], &grads.t[B2]];
-            opt.step(&lrs, &mut p, &g)?;
+            opt.step(&mut p, &g)?;
         }
         let v = mlp::pass(shape, &params, &val.x, &val.y, &mut ws, None);
         let e = Epoch {
-            lr: lrs[0],
+            lr: opt.group_options(0).lr,
             train_loss: ratio(loss_sum, train.len()),
             val_loss: ratio(v.loss_sum, val.len()),
             val_acc: ratio(usize_f64(v.correct), val.len()),
