@@ -76,7 +76,9 @@ pub fn inject_hyperparams<O: ScheduledGroups + ?Sized>(
 ) -> Result<(), O::Error> {
     let optimizer_groups = optimizer.group_count();
     if groups.len() != optimizer_groups {
-        return Err(GroupCountMismatch { scheduler: groups.len(), optimizer: optimizer_groups }.into());
+        return Err(
+            GroupCountMismatch { scheduler: groups.len(), optimizer: optimizer_groups }.into()
+        );
     }
     for (g, group) in groups.iter().enumerate() {
         let current = optimizer.group_options(g);
@@ -207,7 +209,10 @@ mod tests {
         let mut configs = [config(0.1, 0.0), config(0.1, 0.0)];
         let groups = [ParamGroup::new(0.05), ParamGroup::new(-1.0)];
         let err = inject_hyperparams(&groups, &mut configs[..]).unwrap_err();
-        assert_eq!(err, InjectError::Config(ConfigError::NegativeLearningRate { group: 1, lr: -1.0 }));
+        assert_eq!(
+            err,
+            InjectError::Config(ConfigError::NegativeLearningRate { group: 1, lr: -1.0 })
+        );
         assert_eq!(configs[1], config(0.1, 0.0));
     }
 

@@ -47,11 +47,11 @@ mod step_scalars;
 pub use config::SgdConfig;
 pub use config_error::ConfigError;
 pub use inject::{GroupCountMismatch, InjectError, ScheduledGroups, inject_hyperparams};
-/// The scheduler side of [`inject_hyperparams`]: a parameter group as a schedule writes it.
-pub use sched_core::ParamGroup;
 #[cfg(feature = "std")]
 pub use panic_message::panic_message;
 pub use scalar::MomentumBuffer;
+/// The scheduler side of [`inject_hyperparams`]: a parameter group as a schedule writes it.
+pub use sched_core::ParamGroup;
 pub use step_scalars::{StepScalars, neg_lr};
 
 /// The README's example, compiled and run as a doctest.

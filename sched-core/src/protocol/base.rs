@@ -344,3 +344,14 @@ pub(crate) fn step_count(param: &'static str, value: i64) -> Result<i64, SchedEr
 pub(crate) fn finite(param: &'static str, value: f64) -> Result<f64, SchedError> {
     if value.is_finite() { Ok(value) } else { Err(SchedError::NonFinite { param, value }) }
 }
+
+/// `Ok(())` when `ok`, else [`SchedError::OutOfRange`] naming `param`, its `value` and the
+/// range it must be in (`expected`).
+pub(crate) fn require(
+    ok: bool,
+    param: &'static str,
+    value: f64,
+    expected: &'static str,
+) -> Result<(), SchedError> {
+    if ok { Ok(()) } else { Err(SchedError::OutOfRange { param, value, expected }) }
+}

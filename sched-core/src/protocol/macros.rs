@@ -61,6 +61,26 @@ macro_rules! closed_form_via_inherent {
     };
 }
 
+/// Implements [`ClosedForm`](crate::ClosedForm) for a scheduler whose lr is
+/// `base_lr * self.factor::<R>(epoch)`: its inherent `closed` and the trait.
+macro_rules! closed_form_via_factor {
+    ($ty:ty) => {
+        impl $ty {
+            #[inline]
+            pub(crate) fn closed<R: $crate::math::Real>(
+                &self,
+                group: usize,
+                epoch: u64,
+            ) -> Result<R, $crate::SchedError> {
+                self.base.check_group(group)?;
+                let e = $crate::protocol::base::epoch_i64(epoch);
+                Ok(self.base.times_base(group, self.factor::<R>(e)))
+            }
+        }
+        $crate::protocol::macros::closed_form_via_inherent!($ty);
+    };
+}
+
 /// Implements the accessors the composites (SequentialLR, ChainedScheduler) share, for a type
 /// with fields `children: &'a mut [Scheduler<'a>]` and `groups: usize`.
 macro_rules! composite_api {
@@ -90,4 +110,6 @@ macro_rules! composite_api {
     };
 }
 
-pub(crate) use {closed_form_via_inherent, composite_api, epoch_scheduler_api};
+pub(crate) use {
+    closed_form_via_factor, closed_form_via_inherent, composite_api, epoch_scheduler_api,
+};

@@ -1,7 +1,7 @@
 //! `CyclicLR`: triangular cycles between `base_lr` and `max_lr`.
 
 use crate::math::Real;
-use crate::protocol::base::{Base, StepMode, epoch_i64, finite, float_of, round_to_f32};
+use crate::protocol::base::{Base, StepMode, epoch_i64, finite, float_of, require, round_to_f32};
 use crate::protocol::group::{PerGroup, check_groups};
 use crate::{MAX_GROUPS, ParamGroup, SchedError};
 
@@ -111,20 +111,8 @@ impl CyclicLr {
         let max_lrs = config.max_lr.resolve("max_lr", n)?;
         let up = finite("step_size_up", config.step_size_up)?;
         let down = finite("step_size_down", config.step_size_down.unwrap_or(up))?;
-        if up < 0.0 {
-            return Err(SchedError::OutOfRange {
-                param: "step_size_up",
-                value: up,
-                expected: "> 0",
-            });
-        }
-        if down < 0.0 {
-            return Err(SchedError::OutOfRange {
-                param: "step_size_down",
-                value: down,
-                expected: ">= 0",
-            });
-        }
+        require(up >= 0.0, "step_size_up", up, "> 0")?;
+        require(down >= 0.0, "step_size_down", down, ">= 0")?;
         if up == 0.0 {
             // PyTorch: 0/0 (or x/0) at the construction step: ZeroDivisionError.
             return Err(SchedError::ZeroLengthPhase { phase: 0 });

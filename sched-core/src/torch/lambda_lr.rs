@@ -6,28 +6,43 @@ use crate::protocol::group::check_groups;
 use crate::torch::lambda_function::{Lambdas, LrLambda};
 use crate::{MAX_GROUPS, ParamGroup, SchedError};
 
-/// PyTorch `torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda, last_epoch=-1)`.
-///
-/// Absolute: `lr(e) = base_lr * λ(e)`, also at construction (it ignores the current
-/// lr, so inside a chain it overrides earlier schedulers). The closed form is the same
-/// expression, bitwise equal to stepping; it exists when every λ is built in.
-#[derive(Clone, Copy, Debug)]
-pub struct LambdaLr {
-    pub(crate) base: Base,
-    pub(crate) lambdas: [LrLambda; MAX_GROUPS],
+/// The struct of a scheduler over one λ per group (`base` and `lambdas`) and its `new`,
+/// shared by LambdaLR and MultiplicativeLR, which differ only in how they apply λ.
+macro_rules! lambda_scheduler {
+    ($(#[$doc:meta])* $ty:ident, $new_doc:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug)]
+        pub struct $ty {
+            pub(crate) base: Base,
+            pub(crate) lambdas: [LrLambda; MAX_GROUPS],
+        }
+
+        impl $ty {
+            #[doc = $new_doc]
+            pub fn new(
+                lr_lambda: Lambdas<'_>,
+                last_epoch: i64,
+                groups: &mut [ParamGroup],
+            ) -> Result<Self, SchedError> {
+                check_groups(groups)?;
+                let lambdas = lr_lambda.resolve(groups.len())?;
+                let base = Base::new(groups, last_epoch)?;
+                Self { base, lambdas }.constructed(groups)
+            }
+        }
+    };
 }
 
-impl LambdaLr {
-    /// Builds the scheduler and performs PyTorch's construction step.
-    pub fn new(
-        lr_lambda: Lambdas<'_>,
-        last_epoch: i64,
-        groups: &mut [ParamGroup],
-    ) -> Result<Self, SchedError> {
-        let (base, lambdas) = lambda_state(lr_lambda, last_epoch, groups)?;
-        Self { base, lambdas }.constructed(groups)
-    }
+lambda_scheduler!(
+    /// PyTorch `torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda, last_epoch=-1)`.
+    ///
+    /// Absolute: `lr(e) = base_lr * λ(e)`, also at construction (it ignores the current
+    /// lr, so inside a chain it overrides earlier schedulers). The closed form is the same
+    /// expression, bitwise equal to stepping; it exists when every λ is built in.
+    LambdaLr, "Builds the scheduler and performs PyTorch's construction step."
+);
 
+impl LambdaLr {
     pub(crate) fn step_mode(
         &mut self,
         groups: &mut [ParamGroup],
@@ -49,43 +64,21 @@ impl LambdaLr {
     }
 }
 
-/// The base state and one validated λ per group, shared by both constructors.
-fn lambda_state(
-    lr_lambda: Lambdas<'_>,
-    last_epoch: i64,
-    groups: &mut [ParamGroup],
-) -> Result<(Base, [LrLambda; MAX_GROUPS]), SchedError> {
-    check_groups(groups)?;
-    let lambdas = lr_lambda.resolve(groups.len())?;
-    Ok((Base::new(groups, last_epoch)?, lambdas))
-}
-
 crate::protocol::macros::epoch_scheduler_api!(LambdaLr);
 crate::protocol::macros::closed_form_via_inherent!(LambdaLr);
 
-/// PyTorch `torch.optim.lr_scheduler.MultiplicativeLR(optimizer, lr_lambda, last_epoch=-1)`.
-///
-/// Relative: `lr' = lr * λ(e)` at every step after construction (the first step uses
-/// `λ(1)`). A factor of 0 makes the lr 0 for ever. No closed form: the value depends
-/// on every earlier factor (and, inside SequentialLR, on what the previous scheduler
-/// left).
-#[derive(Clone, Copy, Debug)]
-pub struct MultiplicativeLr {
-    pub(crate) base: Base,
-    pub(crate) lambdas: [LrLambda; MAX_GROUPS],
-}
+lambda_scheduler!(
+    /// PyTorch `torch.optim.lr_scheduler.MultiplicativeLR(optimizer, lr_lambda, last_epoch=-1)`.
+    ///
+    /// Relative: `lr' = lr * λ(e)` at every step after construction (the first step uses
+    /// `λ(1)`). A factor of 0 makes the lr 0 for ever. No closed form: the value depends
+    /// on every earlier factor (and, inside SequentialLR, on what the previous scheduler
+    /// left).
+    MultiplicativeLr,
+    "Builds the scheduler and performs PyTorch's construction step (which keeps lr)."
+);
 
 impl MultiplicativeLr {
-    /// Builds the scheduler and performs PyTorch's construction step (which keeps lr).
-    pub fn new(
-        lr_lambda: Lambdas<'_>,
-        last_epoch: i64,
-        groups: &mut [ParamGroup],
-    ) -> Result<Self, SchedError> {
-        let (base, lambdas) = lambda_state(lr_lambda, last_epoch, groups)?;
-        Self { base, lambdas }.constructed(groups)
-    }
-
     pub(crate) fn step_mode(
         &mut self,
         groups: &mut [ParamGroup],

@@ -1,7 +1,7 @@
 //! `LinearLR`: a linear ramp of the factor from `start_factor` to `end_factor`.
 
 use crate::math::Real;
-use crate::protocol::base::{Base, StepMode, epoch_i64, float_of};
+use crate::protocol::base::{Base, StepMode, float_of};
 use crate::{ParamGroup, SchedError};
 
 /// Arguments of [`LinearLr`] (PyTorch `LinearLR(optimizer, start_factor=1/3, end_factor=1.0, total_iters=5, last_epoch=-1)`).
@@ -105,13 +105,7 @@ impl LinearLr {
         let m = R::from_i64(self.total_iters.min(e));
         s + (t - s) * m / n
     }
-
-    #[inline]
-    pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
-        self.base.check_group(group)?;
-        Ok(self.base.times_base(group, self.factor::<R>(epoch_i64(epoch))))
-    }
 }
 
 crate::protocol::macros::epoch_scheduler_api!(LinearLr);
-crate::protocol::macros::closed_form_via_inherent!(LinearLr);
+crate::protocol::macros::closed_form_via_factor!(LinearLr);

@@ -1,7 +1,7 @@
 //! `PolynomialLR`: polynomial decay to zero over `total_iters`.
 
 use crate::math::Real;
-use crate::protocol::base::{Base, StepMode, epoch_i64, finite, float_of};
+use crate::protocol::base::{Base, StepMode, finite, float_of};
 use crate::{ParamGroup, SchedError};
 
 /// Arguments of [`PolynomialLr`] (PyTorch `PolynomialLR(optimizer, total_iters=5, power=1.0, last_epoch=-1)`).
@@ -84,13 +84,7 @@ impl PolynomialLr {
         // `x ** 1.0` is `x` exactly: skip the pow call for PyTorch's default power.
         if self.power == 1.0 { x } else { x.pow(R::from_f64(self.power)) }
     }
-
-    #[inline]
-    pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
-        self.base.check_group(group)?;
-        Ok(self.base.times_base(group, self.factor::<R>(epoch_i64(epoch))))
-    }
 }
 
 crate::protocol::macros::epoch_scheduler_api!(PolynomialLr);
-crate::protocol::macros::closed_form_via_inherent!(PolynomialLr);
+crate::protocol::macros::closed_form_via_factor!(PolynomialLr);

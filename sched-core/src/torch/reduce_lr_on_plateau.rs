@@ -1,6 +1,6 @@
 //! `ReduceLROnPlateau`: cut the lr when a metric stops improving.
 
-use crate::protocol::base::finite;
+use crate::protocol::base::{finite, require};
 use crate::protocol::group::{PerGroup, check_groups};
 use crate::{MAX_GROUPS, ParamGroup, SchedError};
 
@@ -92,20 +92,8 @@ impl ReduceLrOnPlateau {
     /// Builds the scheduler. Unlike the others it does not touch the groups.
     pub fn new(config: ReduceLrOnPlateauConfig, groups: &[ParamGroup]) -> Result<Self, SchedError> {
         let factor = finite("factor", config.factor)?;
-        if factor >= 1.0 {
-            return Err(SchedError::OutOfRange {
-                param: "factor",
-                value: factor,
-                expected: "< 1.0",
-            });
-        }
-        if factor < 0.0 {
-            return Err(SchedError::OutOfRange {
-                param: "factor",
-                value: factor,
-                expected: ">= 0",
-            });
-        }
+        require(factor < 1.0, "factor", factor, "< 1.0")?;
+        require(factor >= 0.0, "factor", factor, ">= 0")?;
         check_groups(groups)?;
         let min_lrs = config.min_lr.resolve("min_lr", groups.len())?;
         finite("threshold", config.threshold)?;

@@ -45,10 +45,7 @@ impl TransformersSchedule {
                     warmup(w)
                 } else {
                     let progress = R::from_i64(t - w) / max_one::<R>(n - w);
-                    let f = half
-                        * (R::ONE + (R::PI * R::from_f64(num_cycles) * R::TWO * progress).cos());
-                    let rate = R::from_f64(min_lr_rate);
-                    max_zero(f * (R::ONE - rate) + rate)
+                    cosine_above(num_cycles, progress, min_lr_rate)
                 }
             }
             Self::CosineWithHardRestarts {
@@ -124,10 +121,7 @@ impl TransformersSchedule {
                     }
                 } else {
                     let progress = (tf - wf + R::ONE) / max(R::ONE, nf - wf);
-                    let f = half
-                        * (R::ONE + (R::PI * R::from_f64(num_cycles) * R::TWO * progress).cos());
-                    let rate = R::from_f64(min_lr_rate);
-                    max_zero(f * (R::ONE - rate) + rate)
+                    cosine_above(num_cycles, progress, min_lr_rate)
                 }
             }
             Self::Wsd {
@@ -174,4 +168,16 @@ impl TransformersSchedule {
             }
         })
     }
+}
+
+/// The cosine decay of `get_cosine_schedule_with_warmup` and its min-lr variants, for a
+/// `progress` past the warmup:
+/// `f = 0.5 * (1.0 + cos(pi * float(num_cycles) * 2.0 * progress))`,
+/// `max(0, f * (1 - min_lr_rate) + min_lr_rate)`.
+#[inline(always)]
+fn cosine_above<R: Real>(num_cycles: f64, progress: R, min_lr_rate: f64) -> R {
+    let half = R::from_f64(0.5);
+    let f = half * (R::ONE + (R::PI * R::from_f64(num_cycles) * R::TWO * progress).cos());
+    let rate = R::from_f64(min_lr_rate);
+    max_zero(f * (R::ONE - rate) + rate)
 }
