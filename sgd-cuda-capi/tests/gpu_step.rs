@@ -143,15 +143,7 @@ fn c_steps_match_the_scalar_reference_on_a_gpu() {
                 first[i] &= !s.has_momentum;
             }
         }
-        for i in 0..lens.len() {
-            let got = stream.clone_dtoh(&params[i]).unwrap();
-            for (j, (g, w)) in got.iter().zip(&host_p[i]).enumerate() {
-                assert!(
-                    g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
-                    "step {step} tensor {i}[{j}]: {g:e} vs {w:e}"
-                );
-            }
-        }
+        gpu::assert_params_bitwise(&stream, &params, &host_p, step);
     }
     // SAFETY: created above, destroyed once, its stream still alive.
     unsafe { sgd_cuda_destroy(opt) };

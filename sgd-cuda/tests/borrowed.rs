@@ -136,14 +136,6 @@ fn borrowed_steps_match_the_scalar_reference_on_a_gpu() {
             sgd_update(&s, &mut host_p[i], &grads_h[i], buf, None);
             first[i] &= !s.has_momentum;
         }
-        for i in 0..lens.len() {
-            let got = stream.clone_dtoh(&params[i]).unwrap();
-            for (j, (g, w)) in got.iter().zip(&host_p[i]).enumerate() {
-                assert!(
-                    g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
-                    "step {step} tensor {i}[{j}]: {g:e} vs {w:e}"
-                );
-            }
-        }
+        common::gpu::assert_params_bitwise(&stream, &params, &host_p, step);
     }
 }

@@ -84,10 +84,11 @@ impl MultiplicativeLr {
         groups: &mut [ParamGroup],
         mode: StepMode,
     ) -> Result<(), SchedError> {
-        let l = self.lambdas;
         if mode == StepMode::Initial {
+            // torch: `get_lr()` at `last_epoch == 0` returns the groups' lrs unchanged.
             return self.base.advance(groups, mode, |c| Ok(c.lr));
         }
+        let l = self.lambdas;
         self.base.advance(groups, mode, |c| Ok(c.mul(c.lr, l[c.group].eval_in::<f64>(c.epoch)?)))
     }
 }

@@ -58,8 +58,8 @@ impl PolynomialLr {
         groups: &mut [ParamGroup],
         mode: StepMode,
     ) -> Result<(), SchedError> {
-        let k0 = self.factor::<f64>(0);
         let (t, p) = (self.total_iters, self.power);
+        let k0 = self.factor::<f64>(0);
         self.base.chain(
             groups,
             mode,
