@@ -186,6 +186,29 @@ pub enum SchedError {
         /// The epoch (step) at which it happens.
         epoch: i64,
     },
+    /// A Python `lr_lambda` raised at this epoch (or stopped where Python would go on: a
+    /// complex value, an int past [`INT_BITS`](crate::python::INT_BITS)); nothing was written
+    /// to the groups. At construction (LambdaLR evaluates `λ(0)` there) it is a construction
+    /// error.
+    LambdaRaised {
+        /// The parameter group whose `lr_lambda` raised.
+        group: usize,
+        /// The epoch it was called with.
+        epoch: i64,
+        /// What Python raised, with its message.
+        exception: crate::python::PyException,
+    },
+    /// The distinct Python `lr_lambda`s of one scheduler need more room than its shared pool
+    /// ([`LAMBDA_POOL_OPS`](crate::torch::LAMBDA_POOL_OPS) instructions,
+    /// [`LAMBDA_POOL_CONSTS`](crate::torch::LAMBDA_POOL_CONSTS) constants).
+    LambdaPoolFull {
+        /// `"instructions"` or `"constants"`.
+        what: &'static str,
+        /// How many the λs need together.
+        needed: usize,
+        /// The capacity.
+        max: usize,
+    },
     /// Two parameters that may not be given together (transformers' `min_lr` and
     /// `min_lr_rate`).
     Conflict {
@@ -218,6 +241,7 @@ impl SchedError {
             | Self::Overflow { param, .. }
             | Self::MathDomain { param, .. }
             | Self::Conflict { param, .. } => Some(param),
+            Self::LambdaRaised { .. } | Self::LambdaPoolFull { .. } => Some("lr_lambda"),
             Self::TotalStepsExceeded { .. } => Some("total_steps"),
             Self::MilestoneCount { .. } => Some("milestones"),
             Self::MissingInitialLr { .. } => Some("initial_lr"),
@@ -301,6 +325,14 @@ impl fmt::Display for SchedError {
             Self::MathDomain { param, epoch } => write!(
                 f,
                 "`{param}` leads outside the domain of a math function at step {epoch} (Python raises ValueError: math domain error)"
+            ),
+            Self::LambdaRaised { group, epoch, exception } => write!(
+                f,
+                "lr_lambda of parameter group {group} raised {exception} at epoch {epoch}"
+            ),
+            Self::LambdaPoolFull { what, needed, max } => write!(
+                f,
+                "the Python lr_lambdas need {needed} {what} together, more than the scheduler's pool of {max}"
             ),
             Self::Conflict { param, other } => {
                 write!(f, "only one of `{param}` and `{other}` may be set")

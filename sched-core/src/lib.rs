@@ -59,6 +59,7 @@ mod error;
 pub mod math;
 pub mod optax;
 mod protocol;
+pub mod python;
 pub mod registry;
 pub mod spec;
 pub mod timm;
@@ -72,6 +73,7 @@ pub use protocol::{
     ClosedForm, Join, MAX_EPOCH, MAX_GROUPS, MAX_MILESTONES, ParamGroup, PerGroup,
     SNAPSHOT_VERSION, Scheduler, Snapshot,
 };
+pub use python::{LambdaProgram, LambdaSyntaxError, PyException};
 pub use timm::{TimmCycles, TimmScheduler, TimmSchedulerConfig, TimmShape};
 pub use torch::{
     AnnealStrategy, ChainedScheduler, ConstantLr, ConstantLrConfig, CosineAnnealingLr,

@@ -23,6 +23,7 @@ use crate::{
 
 /// A keyword-argument value, as Python would pass it.
 #[derive(Clone, Copy, Debug)]
+#[allow(clippy::large_enum_variant)] // a compiled Python lambda by value (264 bytes): no heap
 pub enum Value<'a> {
     /// A Python `int`.
     Int(i64),

@@ -1,9 +1,11 @@
 //! `torch.optim.lr_scheduler`'s classes from keyword arguments, with torch's names,
 //! defaults and type rules.
 
+use crate::protocol::group::check_groups;
 use crate::registry::LEAF_NAMES;
 use crate::spec::Value;
 use crate::spec::kwargs::{Kwargs, as_float, int_f64, milestones};
+use crate::torch::lambda_function::LambdaTable;
 use crate::{
     AnnealStrategy, ConstantLr, ConstantLrConfig, CosineAnnealingLr, CosineAnnealingLrConfig,
     CosineAnnealingWarmRestarts, CosineAnnealingWarmRestartsConfig, CyclicLr, CyclicLrConfig,
@@ -14,32 +16,47 @@ use crate::{
     ThresholdMode,
 };
 
-/// `lr_lambda`: one function, or a list of one per group.
-fn lambdas<'a>(
-    v: Option<Value<'_>>,
-    store: &'a mut [LrLambda; MAX_GROUPS],
-) -> Result<Lambdas<'a>, SchedError> {
+/// `lr_lambda` with its type checked: one function, or a list of them.
+#[allow(clippy::large_enum_variant)] // an LrLambda by value: no heap
+enum LambdaArg<'v> {
+    One(LrLambda),
+    List(&'v [Value<'v>]),
+}
+
+fn not_a_function() -> SchedError {
+    SchedError::WrongType { param: "lr_lambda", expected: "a function" }
+}
+
+/// `lr_lambda`: one function, or a list of at most `MAX_GROUPS`.
+fn lambda_arg<'v>(v: Option<Value<'v>>) -> Result<LambdaArg<'v>, SchedError> {
     match v {
-        Some(Value::Lambda(l)) => Ok(Lambdas::All(l)),
+        Some(Value::Lambda(l)) => Ok(LambdaArg::One(l)),
         Some(Value::List(items)) => {
             if items.len() > MAX_GROUPS {
                 return Err(SchedError::TooManyGroups { groups: items.len(), max: MAX_GROUPS });
             }
-            for (o, v) in store.iter_mut().zip(items) {
-                match v {
-                    Value::Lambda(l) => *o = *l,
-                    _ => {
-                        return Err(SchedError::WrongType {
-                            param: "lr_lambda",
-                            expected: "a function",
-                        });
-                    }
-                }
+            if !items.iter().all(|v| matches!(v, Value::Lambda(_))) {
+                return Err(not_a_function());
             }
-            Ok(Lambdas::PerGroup(&store[..items.len()]))
+            Ok(LambdaArg::List(items))
         }
         None => Err(SchedError::MissingParameter { param: "lr_lambda" }),
-        Some(_) => Err(SchedError::WrongType { param: "lr_lambda", expected: "a function" }),
+        Some(_) => Err(not_a_function()),
+    }
+}
+
+/// The schedulers' table of `lr_lambda` for `groups` (built in place: a list of Python
+/// programs is not copied into a list of its own first).
+fn lambda_table(arg: LambdaArg<'_>, groups: &[ParamGroup]) -> Result<LambdaTable, SchedError> {
+    check_groups(groups)?;
+    match arg {
+        LambdaArg::One(l) => Lambdas::All(l).resolve(groups.len()),
+        LambdaArg::List(items) => {
+            LambdaTable::of_list(items.len(), groups.len(), |i| match items[i] {
+                Value::Lambda(l) => Ok(l),
+                _ => Err(not_a_function()),
+            })
+        }
     }
 }
 
@@ -118,14 +135,14 @@ pub(crate) fn build<'a>(
             CosineAnnealingLr::new(c, groups)?.into()
         }
         "LambdaLR" | "MultiplicativeLR" => {
-            let mut store = [LrLambda::Constant(1.0); MAX_GROUPS];
-            let l = lambdas(k.get("lr_lambda"), &mut store)?;
+            let arg = lambda_arg(k.get("lr_lambda"))?;
             let last_epoch = k.last_epoch()?;
             k.finish()?;
+            let l = lambda_table(arg, groups)?;
             if kind == "LambdaLR" {
-                LambdaLr::new(l, last_epoch, groups)?.into()
+                LambdaLr::with_table(l, last_epoch, groups)?.into()
             } else {
-                MultiplicativeLr::new(l, last_epoch, groups)?.into()
+                MultiplicativeLr::with_table(l, last_epoch, groups)?.into()
             }
         }
         "CosineAnnealingWarmRestarts" => {

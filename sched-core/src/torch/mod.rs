@@ -31,7 +31,7 @@ pub use cosine_annealing_warm_restarts::{
 };
 pub use cyclic_lr::{CyclicLr, CyclicLrConfig, CyclicMode, ScaleMode};
 pub use exponential_lr::{ExponentialLr, ExponentialLrConfig};
-pub use lambda_function::{Lambdas, LrLambda};
+pub use lambda_function::{LAMBDA_POOL_CONSTS, LAMBDA_POOL_OPS, Lambdas, LrLambda};
 pub use lambda_lr::{LambdaLr, MultiplicativeLr};
 pub use linear_lr::{LinearLr, LinearLrConfig};
 pub use multi_step_lr::{MultiStepLr, MultiStepLrConfig};
