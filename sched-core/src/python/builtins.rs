@@ -6,7 +6,7 @@
 use core::cmp::Ordering;
 
 use crate::math::clib;
-use crate::python::bigint::BigInt;
+use crate::python::bigint::{BigInt, INT_BITS};
 use crate::python::errors::PyException;
 use crate::python::float;
 use crate::python::int::{Fail, IntRepr};
@@ -253,12 +253,13 @@ fn round_digits<I: IntRepr>(x: Val<I>, n: Val<I>) -> Result<Val<I>, Fail> {
             if nd >= 0 {
                 return Ok(Val::Int(i));
             }
-            // 10^502 > 2^1664 > 2 |i|: every multiple but 0 is farther than |i|.
-            if nd < -502 {
+            let big = i.to_big();
+            // 10^501 > 2^1664 > 2 |i| for |i| < 2^1663, 10^502 > 2^1665 > 2 |i| always: every
+            // multiple but 0 is farther than |i| (and 10^501 needs more than INT_BITS bits).
+            if nd <= -502 || (nd == -501 && big.bit_length() < INT_BITS) {
                 return Ok(Val::Int(I::from_i64(0)));
             }
             let p = BigInt::from_i64(10).pow(&BigInt::from_i64(-nd))?;
-            let big = i.to_big();
             let (q, r) = big.divmod_floor(&p)?;
             // Python's divmod_near: round half to even on the quotient.
             let twice = r.shl(1)?;

@@ -335,24 +335,28 @@ impl Parser<'_> {
 
     /// `disjunction: conjunction ('or' conjunction)*`.
     fn or_test(&mut self) -> R {
-        self.and_test()?;
-        let mut pending = 0;
-        while self.is_name("or") {
-            self.advance()?;
-            pending = self.emit_pending(Instr::JumpIfTrueOrPop, pending)?;
-            self.and_test()?;
-        }
-        self.patch_list(pending)
+        self.short_circuit("or", Instr::JumpIfTrueOrPop, Self::and_test)
     }
 
     /// `conjunction: inversion ('and' inversion)*`.
     fn and_test(&mut self) -> R {
-        self.not_test()?;
+        self.short_circuit("and", Instr::JumpIfFalseOrPop, Self::not_test)
+    }
+
+    /// Operands joined by `keyword` (`or`, `and`): after each but the last a `jump` to the
+    /// end that keeps the deciding operand, else pops it.
+    fn short_circuit(
+        &mut self,
+        keyword: &str,
+        jump: fn(u8) -> Instr,
+        operand: fn(&mut Self) -> R,
+    ) -> R {
+        operand(self)?;
         let mut pending = 0;
-        while self.is_name("and") {
+        while self.is_name(keyword) {
             self.advance()?;
-            pending = self.emit_pending(Instr::JumpIfFalseOrPop, pending)?;
-            self.not_test()?;
+            pending = self.emit_pending(jump, pending)?;
+            operand(self)?;
         }
         self.patch_list(pending)
     }
@@ -435,9 +439,8 @@ impl Parser<'_> {
                 break;
             }
             self.advance()?;
-            self.enter()?;
+            // At most two levels deeper (two precedences): no nesting to count.
             self.arith(prec + 1)?;
-            self.leave();
             self.emit(Instr::Binary(op))?;
         }
         Ok(())
@@ -531,14 +534,7 @@ impl Parser<'_> {
             return self.emit(Instr::Param);
         }
         if let Some(&builtin) = BUILTINS.iter().find(|b| **b == name) {
-            self.advance()?;
-            if !self.is_op(Op::LParen) {
-                return Err(LambdaSyntaxError {
-                    kind: K::Unsupported { what: "functions as values" },
-                    start: name_tok.start,
-                    end: name_tok.end,
-                });
-            }
+            self.function_name(name_tok)?;
             return self.builtin(builtin, name_tok);
         }
         match name {
@@ -554,6 +550,19 @@ impl Parser<'_> {
             _ if KEYWORDS.contains(&name) => Err(self.unexpected("an operand")),
             _ => Err(self.error(K::UnknownName)),
         }
+    }
+
+    /// Moves past a function's name (`name_tok`): it must be called.
+    fn function_name(&mut self, name_tok: Token) -> R {
+        self.advance()?;
+        if self.is_op(Op::LParen) {
+            return Ok(());
+        }
+        Err(LambdaSyntaxError {
+            kind: K::Unsupported { what: "functions as values" },
+            start: name_tok.start,
+            end: name_tok.end,
+        })
     }
 
     /// `math.<constant>` or `math.<function>(...)`.
@@ -572,14 +581,7 @@ impl Parser<'_> {
         let Some(&(name, f)) = MATH_FUNCTIONS.iter().find(|(n, _)| *n == attr) else {
             return Err(self.error(K::UnknownMathName));
         };
-        self.advance()?;
-        if !self.is_op(Op::LParen) {
-            return Err(LambdaSyntaxError {
-                kind: K::Unsupported { what: "functions as values" },
-                start: attr_tok.start,
-                end: attr_tok.end,
-            });
-        }
+        self.function_name(attr_tok)?;
         let args = self.arguments(0)?;
         let f = match (f, args.count) {
             (Func::Log, 2) => Func::LogBase,
