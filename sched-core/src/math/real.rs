@@ -4,7 +4,7 @@
 
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
-use super::PI;
+use super::{PI, clib};
 
 /// A binary floating-point type the closed forms can be evaluated in (`f64` to match
 /// PyTorch; `f32` for microcontrollers without double-precision hardware).
@@ -68,24 +68,15 @@ impl Real for f64 {
     }
     #[inline(always)]
     fn cos(self) -> Self {
-        #[cfg(feature = "std")]
-        return f64::cos(self);
-        #[cfg(not(feature = "std"))]
-        return crate::math::crmath::cos(self);
+        clib::cos(self)
     }
     #[inline(always)]
     fn ln(self) -> Self {
-        #[cfg(feature = "std")]
-        return f64::ln(self);
-        #[cfg(not(feature = "std"))]
-        return crate::math::crmath::ln(self);
+        clib::log(self)
     }
     #[inline(always)]
     fn pow(self, y: Self) -> Self {
-        #[cfg(feature = "std")]
-        return f64::powf(self, y);
-        #[cfg(not(feature = "std"))]
-        return libm::pow(self, y);
+        clib::pow(self, y)
     }
     #[inline(always)]
     fn floor(self) -> Self {
@@ -101,10 +92,7 @@ impl Real for f64 {
     }
     #[inline(always)]
     fn tanh(self) -> Self {
-        #[cfg(feature = "std")]
-        return f64::tanh(self);
-        #[cfg(not(feature = "std"))]
-        return crate::math::crmath::tanh(self);
+        clib::tanh(self)
     }
 }
 
