@@ -20,6 +20,7 @@ mod plot;
 mod py_float;
 mod rng;
 mod spec;
+mod torch_release;
 mod trace;
 
 use std::process::ExitCode;

@@ -368,10 +368,24 @@ fn schedule_accepts_python_lambdas_and_function_calls() {
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert_bits(&printed(&r.stdout), &want);
     }
-    let spec = "LambdaLR(lr_lambda=lambda e: math.cos(e))";
-    let r = lrkit(&["schedule", spec]);
-    assert_eq!(r.code, 2);
-    assert_eq!(caret_column(&r.stderr, spec), spec.find("math").unwrap());
+    // Any arithmetic body, evaluated as Python: here Python's float repr of each value.
+    let spec = "LambdaLR(lr_lambda=lambda e: math.cos(e) if e % 2 else min(e, 1) / 4)";
+    let r = lrkit(&["schedule", spec, "--epochs", "4", "--lr", "1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let want = [0.0, 1f64.cos(), 0.25, 3f64.cos()];
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&printed(&r.stdout)), bits(&want));
+    // A refused body: the caret under the offending part of the body.
+    for (spec, at) in [
+        ("LambdaLR(lr_lambda=lambda e: math.cosh(e) + sin(e))", "sin"),
+        ("LambdaLR(lr_lambda=lambda e: (e + 1) / 5 if e else)", ")"),
+        ("MultiplicativeLR(lr_lambda=lambda epoch: 0.9 ** epoc)", "epoc"),
+    ] {
+        let r = lrkit(&["schedule", spec]);
+        assert_eq!(r.code, 2, "{spec}: {}", r.stderr);
+        assert!(r.stderr.contains("lambda body: "), "{}", r.stderr);
+        assert_eq!(caret_column(&r.stderr, spec), spec.rfind(at).unwrap(), "{}", r.stderr);
+    }
 }
 
 #[test]
@@ -480,4 +494,29 @@ fn peer_families_plot_beside_torch_and_bad_kwargs_exit_2_with_a_caret() {
     let r = lrkit(&["schedule", spec]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("num_training_steps"), "{}", r.stderr);
+}
+
+#[test]
+fn sequential_lr_follows_the_torch_release() {
+    // torch >= 2.13 steps the scheduler active at step 0 at construction, older ones the first.
+    let spec =
+        "SequentialLR([ExponentialLR(gamma=0.5), StepLR(step_size=2, gamma=0.1)], milestones=[0])";
+    let run = |extra: &[&str]| {
+        let r = lrkit(&[&["schedule", spec, "--epochs", "6"], extra].concat());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        printed(&r.stdout).iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    };
+    let (d, c) = (0.1 * 0.1, 0.1 * 0.1 * 0.1);
+    let bits = |v: [f64; 6]| v.map(f64::to_bits).to_vec();
+    let current = bits([0.1, 0.1, d, d, c, c]);
+    assert_eq!(run(&[]), current);
+    assert_eq!(run(&["--torch", "2.15"]), current);
+    assert_eq!(run(&["--torch", "2.13.0"]), current);
+    assert_eq!(run(&["--torch", "2.12"]), bits([0.1, 0.1, 0.1, d, d, c]));
+    assert_eq!(run(&["--torch", "2.11.1"]), bits([0.1, 0.1, 0.1, d, d, c]));
+    for bad in ["2.16", "1.13", "two"] {
+        let r = lrkit(&["schedule", spec, "--torch", bad]);
+        assert_eq!(r.code, 2, "{bad}");
+        assert!(r.stderr.contains(&format!("{bad:?} is not a PyTorch release")), "{}", r.stderr);
+    }
 }

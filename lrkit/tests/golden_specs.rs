@@ -25,6 +25,20 @@ fn bits(s: &Value) -> u64 {
     u64::from_str_radix(s.as_str().unwrap(), 16).unwrap()
 }
 
+/// The rates of `lrkit schedule --json` output equal `want` (rows of f64 bits), row by row.
+fn assert_printed_rows(id: &str, stdout: &[u8], want: &Value) {
+    let v: Value = serde_json::from_slice(stdout).unwrap();
+    let got = v["schedules"][0]["lrs"].as_array().unwrap();
+    let want = want.as_array().unwrap();
+    assert_eq!(got.len(), want.len(), "{id}");
+    for (r, (g, w)) in got.iter().zip(want).enumerate() {
+        let g: Vec<u64> =
+            g.as_array().unwrap().iter().map(|x| x.as_f64().unwrap().to_bits()).collect();
+        let w: Vec<u64> = w.as_array().unwrap().iter().map(bits).collect();
+        assert_eq!(g, w, "{id} row {r}");
+    }
+}
+
 #[test]
 fn golden_specs_print_the_recorded_learning_rates() {
     let dir = std::env::temp_dir().join(format!("lrkit-golden-{}", std::process::id()));
@@ -57,16 +71,7 @@ fn golden_specs_print_the_recorded_learning_rates() {
             }
             let out = cargo_bin_cmd!("lrkit").args(&args).output().unwrap();
             assert!(out.status.success(), "{id}: {}", String::from_utf8_lossy(&out.stderr));
-            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-            let got = v["schedules"][0]["lrs"].as_array().unwrap();
-            let want = case["records"]["lrs_bits"].as_array().unwrap();
-            assert_eq!(got.len(), want.len(), "{id}");
-            for (r, (g, w)) in got.iter().zip(want).enumerate() {
-                let g: Vec<u64> =
-                    g.as_array().unwrap().iter().map(|x| x.as_f64().unwrap().to_bits()).collect();
-                let w: Vec<u64> = w.as_array().unwrap().iter().map(bits).collect();
-                assert_eq!(g, w, "{id} row {r}");
-            }
+            assert_printed_rows(id, &out.stdout, &case["records"]["lrs_bits"]);
             ran += 1;
         }
     }
@@ -187,4 +192,66 @@ fn peer_golden_specs_print_the_recorded_learning_rates() {
         }
     }
     assert!(ran >= 56, "only {ran} peer cases ran");
+}
+
+/// Every recorded Python lambda (`tests/golden/sched_lambda_public.json` and every
+/// `sched_lambda_*.json` in `$GOLDEN_DIR`) through the binary, as a JSON spec file with
+/// `{"kind": "expr", ...}` lambdas: the printed learning rates equal the recorded rows bit for
+/// bit, and where Python raised, lrkit exits 2 naming Python's exception and message, at
+/// construction for row 0 and at the step after epoch `row` otherwise, printing no rates.
+#[test]
+fn lambda_golden_specs_print_the_recorded_learning_rates() {
+    let dir = std::env::temp_dir().join(format!("lrkit-golden-lambda-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut traces, mut errors) = (0, 0);
+    for file in lrkit_tests::golden_files("sched_lambda") {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        for case in doc["cases"].as_array().unwrap() {
+            let id = case["id"].as_str().unwrap();
+            let lambdas: Vec<Value> = case["lambdas"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(
+                    |l| serde_json::json!({"kind": "expr", "param": l["param"], "body": l["body"]}),
+                )
+                .collect();
+            let spec = serde_json::json!({"type": case["type"], "kwargs": {"lr_lambda": lambdas}});
+            let path = dir.join(format!("{id}.json"));
+            std::fs::write(&path, spec.to_string()).unwrap();
+            let lrs: Vec<String> = case["base_lrs_bits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| format!("{:?}", f64::from_bits(bits(b))))
+                .collect();
+            let epochs = (case["steps"].as_u64().unwrap() + 1).to_string();
+            let out = cargo_bin_cmd!("lrkit")
+                .args(["schedule", path.to_str().unwrap(), "--lr", &lrs.join(",")])
+                .args(["--epochs", &epochs, "--json"])
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if let Some(error) = case["error"].as_object() {
+                assert_eq!(out.status.code(), Some(2), "{id}: {stderr}");
+                assert!(out.stdout.is_empty(), "{id}: printed rates before the error");
+                let exception = error["exception"].as_str().unwrap();
+                // A complex result is no Python exception: the recorder's message is its own.
+                let message = error["message"].as_str().filter(|_| exception != "complex");
+                let shown = message.map_or(exception.to_string(), |m| format!("{exception}: {m}"));
+                assert!(stderr.contains(&shown), "{id}: {stderr}");
+                let row = error["row"].as_u64().unwrap();
+                let step = format!("step after epoch {row}:");
+                assert_eq!(stderr.contains(&step), row > 0, "{id}: {stderr}");
+                errors += 1;
+                continue;
+            }
+            assert!(out.status.success(), "{id}: {stderr}");
+            assert_printed_rows(id, &out.stdout, &case["lrs"]);
+            traces += 1;
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    eprintln!("{traces} lambda traces and {errors} Python errors reproduced through the CLI");
+    assert!(traces >= 104 && errors >= 14, "only {traces} traces and {errors} errors ran");
 }

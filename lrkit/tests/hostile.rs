@@ -115,21 +115,38 @@ fn epoch_counters_cannot_overflow() {
 
 #[test]
 fn python_precedence_and_python_errors() {
-    // 8. `-2 ** e` is -(2 ** e) in Python: refused with the reason; the parenthesised negative
-    // base is accepted and matches Python's (-2) ** e.
-    usage_error(
-        &["schedule", "LambdaLR(lr_lambda=lambda e: -2 ** e)", "--epochs", "3"],
-        &["`**` binds tighter than unary minus", "(-B) ** e"],
-    );
-    for body in ["-1 ** e", "-0.5 ** (e // 1)"] {
-        usage_error(
-            &["schedule", &format!("LambdaLR(lr_lambda=lambda e: {body})")],
-            &["-(B ** e)"],
-        );
-    }
+    // 8. `-2 ** e` is -(2 ** e) in Python (`**` binds tighter than unary minus); the
+    // parenthesised negative base is (-2) ** e.
+    let r = lrkit(&["schedule", "LambdaLR(lr_lambda=lambda e: -2 ** e)", "--epochs", "3"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(lrs(&r.stdout), ["-0.1", "-0.2", "-0.4"]);
     let r = lrkit(&["schedule", "LambdaLR(lr_lambda=lambda e: (-2) ** e)", "--epochs", "3"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(lrs(&r.stdout), ["0.1", "-0.2", "0.4"]);
+    // Python's exceptions, at the step where Python raises them, naming the exception.
+    usage_error(
+        &["schedule", "LambdaLR(lr_lambda=lambda e: 1 / (e - 2))", "--epochs", "5"],
+        &["epoch 2", "ZeroDivisionError"],
+    );
+    usage_error(
+        &["schedule", "LambdaLR(lr_lambda=lambda e: math.log(e - 3))", "--epochs", "5"],
+        &["ValueError: math domain error"],
+    );
+    usage_error(
+        &["schedule", "LambdaLR(lr_lambda=lambda e: (e - 1.5) ** 0.5)", "--epochs", "5"],
+        &["complex"],
+    );
+    // A lambda(0) that raises is a construction error, as in torch.
+    usage_error(&["schedule", "LambdaLR(lr_lambda=lambda e: 1 // e)"], &["ZeroDivisionError"]);
+    // Exact ints: 3 ** 1000 is exact, and its float conversion overflows as Python's does.
+    let r =
+        lrkit(&["schedule", "LambdaLR(lr_lambda=lambda e: 3 ** (e * 300) % 7)", "--epochs", "3"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(lrs(&r.stdout), ["0.1", "0.1", "0.1"]);
+    usage_error(
+        &["schedule", "LambdaLR(lr_lambda=lambda e: 3 ** (e * 700))", "--epochs", "3"],
+        &["OverflowError", "int too large to convert to float"],
+    );
     // 9. Where PyTorch raises, a typed error naming the parameter.
     usage_error(
         &["schedule", "CyclicLR(base_lr=0.01, max_lr=0.1, step_size_up=1e308)"],

@@ -8,6 +8,7 @@ use crate::error::CliError;
 use crate::py_float::repr;
 use crate::spec::SpecSource;
 use crate::spec::lambda::SIGNATURES;
+use crate::torch_release::TorchRelease;
 use crate::trace::{Trace, trace};
 
 /// Most epochs `--epochs` takes.
@@ -48,6 +49,10 @@ pub(crate) struct Args {
     /// Also draw every schedule into one SVG chart
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
+    /// The PyTorch release to follow (2.0 to 2.15): before 2.13, SequentialLR's construction
+    /// steps its first scheduler even when a milestone at 0 hands over at once
+    #[arg(long, value_name = "MAJOR.MINOR", default_value_t = TorchRelease::CURRENT)]
+    torch: TorchRelease,
 }
 
 /// Long help of the command (clap adds the options), around the lambda functions and the
@@ -65,8 +70,10 @@ SPEC is written as in PyTorch (the optimizer argument may be left out):
     \"SequentialLR([LinearLR(start_factor=0.1, total_iters=5), CosineAnnealingLR(T_max=25)], milestones=[5])\"
     \"ChainedScheduler([ConstantLR(factor=0.5, total_iters=4), ExponentialLR(gamma=0.9)])\"
     \"transformers.get_cosine_schedule_with_warmup(num_warmup_steps=2, num_training_steps=10)\"
-    \"LambdaLR(lr_lambda=pow(0.95))\"
-        lr_lambda: ";
+    \"LambdaLR(lr_lambda=lambda step: min((step + 1) / 5, 1.0) * 0.5 * (1 + math.cos(math.pi * step / 30)))\"
+        lr_lambda: any arithmetic Python lambda (Python's operators, ints and floats, conditionals,
+        comparisons, min max abs int float bool round pow divmod, math.*), evaluated as Python does,
+        or one of ";
 /// See [`HELP_HEAD`].
 const HELP_SPEC_FILE: &str = "
 or is the path of a JSON file in the golden vectors' spec format ({\"type\": ..., \"kwargs\": {...}, \"schedulers\": [...]}).
@@ -122,7 +129,7 @@ fn schedule_list() -> String {
 
 /// Runs the command.
 pub(crate) fn run(args: Args) -> Result<(), CliError> {
-    let Args { specs, epochs, lr: base_lrs, metrics, json, plot } = args;
+    let Args { specs, epochs, lr: base_lrs, metrics, json, plot, torch } = args;
     if let Some(bad) = base_lrs.iter().find(|lr| **lr < 0.0) {
         // torch.optim.SGD(lr=-1) raises ValueError("Invalid learning rate: -1").
         return Err(CliError::Usage(format!(
@@ -147,7 +154,7 @@ pub(crate) fn run(args: Args) -> Result<(), CliError> {
     }
     let sources = specs
         .iter()
-        .map(|s| SpecSource::from_arg(s).map_err(CliError::Spec))
+        .map(|s| SpecSource::from_arg(s, torch).map_err(CliError::Spec))
         .collect::<Result<Vec<_>, _>>()?;
     let traces = sources
         .iter()

@@ -17,6 +17,7 @@ use crate::optimizer::{Device, Optimizer};
 use crate::plot::RunSeries;
 use crate::rng::SplitMix64;
 use crate::spec::SpecSource;
+use crate::torch_release::TorchRelease;
 
 /// Most epochs `--epochs` takes.
 const MAX_EPOCHS: u64 = 1_000_000;
@@ -77,6 +78,9 @@ pub(crate) struct Args {
     /// Where the optimizer step runs
     #[arg(long, value_enum, ignore_case = true, default_value_t = Device::Cpu)]
     device: Device,
+    /// The PyTorch release the schedule follows (as `lrkit schedule --torch`)
+    #[arg(long, value_name = "MAJOR.MINOR", default_value_t = TorchRelease::CURRENT)]
+    torch: TorchRelease,
     /// Draw loss, accuracy and learning rate against the epoch
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
@@ -112,6 +116,7 @@ struct Config {
     patience: u64,
     min_delta: f64,
     device: Device,
+    torch: TorchRelease,
     plot: Option<PathBuf>,
     json: bool,
 }
@@ -136,6 +141,7 @@ impl Config {
             patience: a.patience,
             min_delta: a.min_delta,
             device: a.device,
+            torch: a.torch,
             plot: a.plot,
             json: a.json,
         };
@@ -186,7 +192,7 @@ pub(crate) fn run(args: Args) -> Result<(), CliError> {
     let configs = [SgdConfig { weight_decay: c.weight_decay, ..base }, base];
     // The schedule first: a bad spec is bad input (exit 2) whatever the device.
     let mut groups = [ParamGroup::new(c.lr).with_momentum(c.momentum); 2];
-    let source = SpecSource::from_arg(&c.schedule).map_err(CliError::Spec)?;
+    let source = SpecSource::from_arg(&c.schedule, c.torch).map_err(CliError::Spec)?;
     let mut sched = source.build(&mut groups).map_err(|e| CliError::Spec(source.explain(&e)))?;
     // Tensors in `Tensors` order (W1, W2: group 0; b1, b2: group 1).
     let group_of = [0, 0, 1, 1];

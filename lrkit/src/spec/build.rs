@@ -3,7 +3,7 @@
 
 use sched_core::registry::{self, Library};
 use sched_core::spec::{self, Value};
-use sched_core::{ParamGroup, SchedError, Scheduler};
+use sched_core::{ParamGroup, SchedError, Scheduler, SequentialLrInit};
 
 use super::error::{SpecError, SpecErrorKind};
 use super::lambda;
@@ -50,13 +50,14 @@ const OPTIMIZER_NAMES: &[&str] = &["optimizer", "optim", "opt"];
 /// `Compound([...], step_plan=[[...], ...])` of several.
 pub(crate) fn build_schedule(
     node: &Node,
+    init: SequentialLrInit,
     groups: &mut [ParamGroup],
 ) -> Result<Schedule, SpecError> {
     let Expr::Call(call) = &node.expr else {
-        return build(node, groups).map(|s| Schedule::One(Box::new(s)));
+        return build(node, init, groups).map(|s| Schedule::One(Box::new(s)));
     };
     if call.short_name() != "Compound" {
-        return build(node, groups).map(|s| Schedule::One(Box::new(s)));
+        return build(node, init, groups).map(|s| Schedule::One(Box::new(s)));
     }
     let args = keyword_args(call, &["schedulers", "step_plan"])?;
     let mut parts = Vec::new();
@@ -65,7 +66,7 @@ pub(crate) fn build_schedule(
         match (name.as_str(), &value.expr) {
             ("schedulers", Expr::List(items)) => {
                 for item in items {
-                    parts.push(build(item, groups)?);
+                    parts.push(build(item, init, groups)?);
                 }
             }
             ("step_plan", Expr::List(rows)) => plan = Some(rows),
@@ -125,10 +126,11 @@ fn step_plan(rows: &[Node], parts: usize) -> Result<Vec<Vec<usize>>, SpecError> 
 }
 
 /// Builds the scheduler `node` describes on `groups`: children first, in order, on the same
-/// groups, as PyTorch constructs them. Composite children are leaked (`Vec::leak`): they
+/// groups, as PyTorch constructs them; a SequentialLR's construction is `init`'s. Composite children are leaked (`Vec::leak`): they
 /// live as long as the process, which is what a command-line run needs.
 pub(crate) fn build(
     node: &Node,
+    init: SequentialLrInit,
     groups: &mut [ParamGroup],
 ) -> Result<Scheduler<'static>, SpecError> {
     let Expr::Call(call) = &node.expr else {
@@ -206,7 +208,7 @@ pub(crate) fn build(
                 ));
             };
             for item in items {
-                children.push(build(item, groups)?);
+                children.push(build(item, init, groups)?);
             }
         } else {
             rest.push(a);
@@ -230,7 +232,7 @@ pub(crate) fn build(
     let kwargs: Vec<(&str, Value<'_>)> =
         rest.iter().zip(values).map(|(a, v)| (a.0.as_str(), v)).collect();
     let built = match kind {
-        "SequentialLR" => spec::build_sequential(children.leak(), &kwargs, groups),
+        "SequentialLR" => spec::build_sequential_with(children.leak(), &kwargs, init, groups),
         "ChainedScheduler" => spec::build_chained(children.leak(), &kwargs, groups),
         _ => spec::build(kind, &kwargs, groups),
     };
@@ -415,7 +417,7 @@ mod tests {
 
     fn run(text: &str, epochs: usize) -> Result<Vec<f64>, SpecError> {
         let mut groups = [ParamGroup::new(0.1)];
-        let mut s = build(&parse(text)?, &mut groups)?;
+        let mut s = build(&parse(text)?, SequentialLrInit::default(), &mut groups)?;
         let mut out = Vec::new();
         for _ in 0..epochs {
             out.push(groups[0].lr);
@@ -439,7 +441,7 @@ mod tests {
     fn err(text: &str) -> SpecError {
         let mut groups = [ParamGroup::new(0.1)];
         match parse(text) {
-            Ok(n) => build(&n, &mut groups).expect_err(text),
+            Ok(n) => build(&n, SequentialLrInit::default(), &mut groups).expect_err(text),
             Err(e) => e,
         }
     }
@@ -538,7 +540,8 @@ mod tests {
     fn compound_steps_every_part_or_the_plan() {
         let text = "Compound([StepLR(step_size=2), ReduceLROnPlateau(patience=0)], step_plan=[[0], [1], [0, 1]])";
         let mut groups = [ParamGroup::new(1.0)];
-        let mut s = build_schedule(&parse(text).unwrap(), &mut groups).unwrap();
+        let mut s = build_schedule(&parse(text).unwrap(), SequentialLrInit::default(), &mut groups)
+            .unwrap();
         assert_eq!(s.kind(), "Compound");
         assert!(s.needs_metric());
         s.step(0, Some(1.0), &mut groups).unwrap(); // StepLR: epoch 1, no decay yet
@@ -549,10 +552,12 @@ mod tests {
         assert!((groups[0].lr - 0.01).abs() < 1e-15, "{}", groups[0].lr);
         assert!(s.step(3, Some(1.0), &mut groups).is_err()); // the plan has 3 entries
         let bad = "Compound([StepLR(step_size=2)], step_plan=[[1]])";
-        let e = build_schedule(&parse(bad).unwrap(), &mut groups).unwrap_err();
+        let e = build_schedule(&parse(bad).unwrap(), SequentialLrInit::default(), &mut groups)
+            .unwrap_err();
         assert_eq!(e.span.start, bad.find("[1]").unwrap() + 1);
         let nested = "SequentialLR([Compound([StepLR(step_size=2)])], milestones=[])";
-        let e = build_schedule(&parse(nested).unwrap(), &mut groups).unwrap_err();
+        let e = build_schedule(&parse(nested).unwrap(), SequentialLrInit::default(), &mut groups)
+            .unwrap_err();
         assert_eq!(e.span.start, 14);
     }
 

@@ -4,6 +4,7 @@
 use core::fmt;
 
 use sched_core::SchedError;
+use sched_core::python::SyntaxErrorKind;
 
 use super::syntax::Span;
 
@@ -66,9 +67,6 @@ pub(crate) enum SpecErrorKind {
         /// Its parameters, comma-separated.
         parameters: &'static str,
     },
-    /// `-B ** e`: Python binds `**` tighter than unary minus, so this is `-(B ** e)`, which no
-    /// built-in learning-rate function computes.
-    NegatedPower,
     /// A name that is not a learning-rate function.
     UnknownFunction {
         /// The name.
@@ -90,12 +88,13 @@ pub(crate) enum SpecErrorKind {
     },
     /// CyclicLR's `scale_fn` given as something other than None.
     CustomScaleFn,
-    /// A Python lambda whose body has no exact built-in equivalent.
-    UnsupportedLambda {
-        /// The supported bodies.
-        forms: &'static str,
-        /// The learning-rate functions and their signatures.
-        functions: &'static str,
+    /// A Python lambda body that sched-core's evaluator refuses (the span is the part of the
+    /// body the error names).
+    LambdaSyntax {
+        /// Why, from [`sched_core::python::LambdaProgram::compile`].
+        kind: SyntaxErrorKind,
+        /// The offending text (empty at the end of the body).
+        text: String,
     },
     /// A composite's `schedulers` is missing or not a list of schedulers.
     BadSchedulers {
@@ -221,10 +220,6 @@ impl fmt::Display for SpecError {
                 f,
                 "`{name}` needs its arguments in parentheses: {name}({parameters}) (the optimizer may be left out)"
             ),
-            K::NegatedPower => write!(
-                f,
-                "Python reads `-B ** e` as `-(B ** e)` (`**` binds tighter than unary minus): a negative factor, which no built-in computes; for a negative base write `(-B) ** e`"
-            ),
             K::UnknownFunction { name, expected } => {
                 write!(f, "unknown learning-rate function `{name}`: expected one of {expected}")
             }
@@ -241,10 +236,8 @@ impl fmt::Display for SpecError {
                 f,
                 "a custom `scale_fn` cannot be written in a spec: use mode='triangular', 'triangular2' or 'exp_range' (with gamma)"
             ),
-            K::UnsupportedLambda { forms, functions } => write!(
-                f,
-                "unsupported lambda body: the supported forms are {forms} (e = the lambda's parameter; or write {functions})"
-            ),
+            K::LambdaSyntax { kind, text } if text.is_empty() => write!(f, "lambda body: {kind}"),
+            K::LambdaSyntax { kind, text } => write!(f, "lambda body: {kind}: `{text}`"),
             K::BadSchedulers { callee } => write!(
                 f,
                 "{callee} needs a list of schedulers as its first argument, e.g. {callee}([StepLR(step_size=3), ExponentialLR(gamma=0.9)]{})",

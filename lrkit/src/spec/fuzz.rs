@@ -13,6 +13,7 @@ use std::time::Instant;
 use sched_core::ParamGroup;
 
 use super::{Schedule, SpecSource, json};
+use crate::torch_release::TorchRelease;
 
 /// The golden vectors' specs (JSON), the seed corpus.
 const GOLDEN: &str = include_str!("../../../tests/golden/sched_public.json");
@@ -176,7 +177,7 @@ impl Tally {
 /// test's failure) name the input.
 fn exercise(text: &str, tally: &mut Tally) {
     tally.inputs += 1;
-    let source = SpecSource { text: text.to_string(), file: None };
+    let source = SpecSource { text: text.to_string(), file: None, torch: TorchRelease::CURRENT };
     let mut groups = [ParamGroup::new(0.1), ParamGroup::new(0.02)];
     let Ok(mut sched) = source.build(&mut groups) else {
         tally.errors += 1;
@@ -290,43 +291,265 @@ fn fuzz_json_specs() {
     });
 }
 
-#[test]
-fn fuzz_lambda_bodies() {
-    const PARTS: &[&str] = &[
+/// The recorded Python lambda bodies, the seed corpus of the lambda target.
+const GOLDEN_LAMBDA: &str = include_str!("../../../tests/golden/sched_lambda_public.json");
+
+/// A random Python expression over `e` of at most `depth` levels, from the whole language
+/// sched-core evaluates (and some it refuses: strings, names, keyword arguments).
+fn python_expr(rng: &mut Rng, depth: usize) -> String {
+    const ATOMS: &[&str] = &[
         "e",
-        "epoch",
-        "0.95",
-        "2",
-        "-2",
-        "(-2)",
-        "1000.0",
-        "0.5",
-        "1e-3",
-        "10",
-        "3",
+        "e",
+        "e",
         "0",
+        "1",
+        "2",
         "-1",
-        " ** ",
-        " // ",
-        " / ",
-        " + ",
-        " - ",
-        "-",
-        "(",
-        ")",
-        "min(1.0, ",
-        "min(1, ",
-        ", ",
-        "(e + 1)",
-        "(e // 10)",
-        "math.cos(e)",
+        "3",
+        "10",
+        "1000",
+        "0.5",
+        "0.95",
+        "1e-3",
         "1e308",
         "4.9e-324",
+        "-0.0",
+        "2.5",
+        "1_000",
+        "0x1f",
+        "True",
+        "False",
+        "math.pi",
+        "math.e",
+        "math.inf",
+        "math.nan",
+        "9223372036854775807",
+        "(e + 1)",
+        "(e // 10)",
+        "'s'",
+        "x",
     ];
+    const BINARY: &[&str] = &[
+        " + ", " - ", " * ", " / ", " // ", " % ", " ** ", " < ", " <= ", " == ", " != ", " > ",
+        " and ", " or ",
+    ];
+    const UNARY: &[&str] = &[
+        "-",
+        "+",
+        "not ",
+        "abs",
+        "int",
+        "float",
+        "bool",
+        "round",
+        "math.floor",
+        "math.ceil",
+        "math.sqrt",
+        "math.exp",
+        "math.log",
+        "math.log2",
+        "math.log10",
+        "math.cos",
+        "math.sin",
+        "math.tan",
+        "math.tanh",
+        "math.atan",
+        "math.fabs",
+        "math.expm1",
+        "math.log1p",
+    ];
+    const BINARY_CALLS: &[&str] = &[
+        "min",
+        "max",
+        "pow",
+        "round",
+        "math.pow",
+        "math.atan2",
+        "math.fmod",
+        "math.log",
+        "math.copysign",
+    ];
+    if depth == 0 {
+        return rng.pick(ATOMS).to_string();
+    }
+    match rng.below(9) {
+        0 | 1 => rng.pick(ATOMS).to_string(),
+        2 | 3 => {
+            let (a, b) = (python_expr(rng, depth - 1), python_expr(rng, depth - 1));
+            format!("({a}{}{b})", rng.pick(BINARY))
+        }
+        4 => {
+            let f = rng.pick(UNARY);
+            let a = python_expr(rng, depth - 1);
+            if f.len() <= 4 && !f.chars().next().is_some_and(char::is_alphabetic) || f == "not " {
+                format!("({f}{a})")
+            } else {
+                format!("{f}({a})")
+            }
+        }
+        5 => {
+            let f = rng.pick(BINARY_CALLS);
+            let (a, b) = (python_expr(rng, depth - 1), python_expr(rng, depth - 1));
+            format!("{f}({a}, {b})")
+        }
+        6 => {
+            let (a, b, c) = (
+                python_expr(rng, depth - 1),
+                python_expr(rng, depth - 1),
+                python_expr(rng, depth - 1),
+            );
+            format!("({a} if {b} else {c})")
+        }
+        7 => {
+            let (a, b) = (python_expr(rng, depth - 1), python_expr(rng, depth - 1));
+            format!("divmod({a}, {b})[{}]", rng.below(3))
+        }
+        _ => {
+            let (a, b) = (python_expr(rng, depth - 1), python_expr(rng, depth - 1));
+            format!("({a} <= e < {b})")
+        }
+    }
+}
+
+/// Builds `kind(lr_lambda=lambda var: body)` through the spec reader and steps it 40 epochs.
+/// Every epoch the stepped lrs are bit for bit what the lambda gives evaluated on its own
+/// (LambdaLR: its closed form `lr_at`, `base_lr * λ(e)`; MultiplicativeLR: the product of the
+/// factors so far); a step where Python raises is an error naming the exception, the closed
+/// form raises the same, and the groups keep their lrs. Panics name the input.
+fn exercise_lambda(kind: &str, var: &str, body: &str, tally: &mut Tally) {
+    use sched_core::python::LambdaProgram;
+
+    let text = format!("{kind}(lr_lambda=lambda {var}: {body})");
+    tally.inputs += 1;
+    let source = SpecSource { text: text.clone(), file: None, torch: TorchRelease::CURRENT };
+    let base = [0.1, 0.02];
+    let mut groups = base.map(ParamGroup::new);
+    let started = Instant::now();
+    let built = source.build(&mut groups);
+    // The body as the spec reader delimits it (up to a `,` or bracket closing the call).
+    let tree = super::parse::parse(&text);
+    let read = tree.as_ref().ok().and_then(|t| match &t.expr {
+        super::syntax::Expr::Call(c) => c.args.first().and_then(|a| match &a.value.expr {
+            super::syntax::Expr::Lambda { body, .. } => Some(body.clone()),
+            _ => None,
+        }),
+        _ => None,
+    });
+    let program = read.as_deref().map_or(Err(()), |b| LambdaProgram::compile(var, b).map_err(drop));
+    let mut sched = match built {
+        Ok(s) => s,
+        Err(err) => {
+            // A lambda error exactly where the body does not compile or lambda(0) raises
+            // (torch's construction calls it); any other error is about the rest of the text.
+            let lambda_error = matches!(
+                err.kind,
+                super::SpecErrorKind::LambdaSyntax { .. }
+                    | super::SpecErrorKind::Invalid {
+                        error: sched_core::SchedError::LambdaRaised { .. },
+                        ..
+                    }
+            );
+            let refused = program.is_err() || program.is_ok_and(|p| p.factor(0).is_err());
+            assert!(!lambda_error || refused, "{text:?}: {err}");
+            tally.errors += 1;
+            return;
+        }
+    };
+    let Ok(program) = program else { panic!("{text:?}: built, but the body does not compile") };
+    tally.schedules += 1;
+    let multiplicative = kind == "MultiplicativeLR";
+    let mut expected = base.map(|b| b * program.factor(0).unwrap_or(f64::NAN));
+    if multiplicative {
+        expected = base;
+    }
+    let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+    for epoch in 0..40u64 {
+        for (g, group) in groups.iter().enumerate() {
+            let Schedule::One(s) = &sched else { unreachable!("a single scheduler") };
+            assert!(
+                same(group.lr, expected[g]),
+                "{text:?} epoch {epoch} group {g}: stepped {:e}, evaluated {:e}",
+                group.lr,
+                expected[g]
+            );
+            if !multiplicative {
+                let closed = s.lr_at(g, epoch).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+                assert!(
+                    same(closed, group.lr),
+                    "{text:?} epoch {epoch}: closed form {closed:e}, stepped {:e}",
+                    group.lr
+                );
+            }
+        }
+        let before = groups.map(|g| g.lr.to_bits());
+        let e = i64::try_from(epoch + 1).unwrap_or(i64::MAX);
+        let step = usize::try_from(epoch).unwrap_or(usize::MAX);
+        match (sched.step(step, None, &mut groups), program.factor(e)) {
+            (Ok(()), Ok(f)) => {
+                for (g, x) in expected.iter_mut().enumerate() {
+                    *x = if multiplicative { *x * f } else { base[g] * f };
+                }
+            }
+            (
+                Err(super::schedule::StepError::Sched(sched_core::SchedError::LambdaRaised {
+                    exception,
+                    epoch: at,
+                    ..
+                })),
+                Err(want),
+            ) => {
+                assert_eq!((exception, at), (want, e), "{text:?}");
+                assert_eq!(
+                    groups.map(|g| g.lr.to_bits()),
+                    before,
+                    "{text:?}: written before the error"
+                );
+                if let Schedule::One(s) = &sched
+                    && !multiplicative
+                {
+                    assert!(
+                        s.lr_at(0, epoch + 1).is_err(),
+                        "{text:?}: the closed form did not raise"
+                    );
+                }
+                break;
+            }
+            (got, want) => panic!("{text:?} epoch {e}: stepping gave {got:?}, evaluating {want:?}"),
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(1), "{text:?} took {:?}", started.elapsed());
+}
+
+#[test]
+fn fuzz_lambda_bodies() {
+    let doc: serde_json::Value = serde_json::from_str(GOLDEN_LAMBDA).unwrap_or_default();
+    let recorded: Vec<String> = doc["cases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["lambdas"].as_array().cloned().unwrap_or_default())
+        .filter_map(|l| l["body"].as_str().map(str::to_string))
+        .collect();
+    assert!(recorded.len() > 100, "{}", recorded.len());
     run("lambda bodies", 3, |rng, tally| {
-        let body: String = (0..=rng.below(7)).map(|_| rng.pick(PARTS)).collect();
-        let var = if body.contains("epoch") { "epoch" } else { "e" };
         let kind = if rng.below(2) == 0 { "LambdaLR" } else { "MultiplicativeLR" };
-        exercise(&format!("{kind}(lr_lambda=lambda {var}: {body})"), tally);
+        let body = match rng.below(3) {
+            // A recorded body, edited: mostly malformed.
+            0 => mutate(&recorded[rng.below(recorded.len())], rng),
+            // A recorded body as it is, or as the operand of a generated expression.
+            1 => {
+                let r = &recorded[rng.below(recorded.len())];
+                if rng.below(2) == 0 {
+                    r.clone()
+                } else {
+                    format!("({r}) * {}", python_expr(rng, 2))
+                }
+            }
+            _ => {
+                let depth = 1 + rng.below(5);
+                python_expr(rng, depth)
+            }
+        };
+        exercise_lambda(kind, "e", &body, tally);
     });
 }

@@ -4,7 +4,8 @@
 //!
 //! `{"type": "SequentialLR", "kwargs": {"milestones": [3]}, "schedulers": [...]}` becomes
 //! `SequentialLR([...], milestones=[3])`; lambda descriptors (`{"kind": "pow", "base":
-//! 0.9}`) become `pow(0.9)`; `"Compound"` (several schedulers built in order on the same
+//! 0.9}`) become `pow(0.9)`, and `{"kind": "expr", "param": "e", "body": "0.9 ** e"}` the
+//! Python `lambda e: 0.9 ** e`; `"Compound"` (several schedulers built in order on the same
 //! optimizer and stepped together) becomes `Compound([...], step_plan=[...])`. A whole golden
 //! case (an object with a `spec` member) is accepted too, and so is a case of the peer
 //! families' golden file (`{"library": "optax", "name": "sgdr_schedule", "kwargs": {...}}`,
@@ -207,13 +208,20 @@ fn lambda(o: &Map<String, Value>, path: &str, out: &mut String) -> Result<(), St
     let kind = o.get("kind").and_then(Value::as_str).ok_or_else(|| {
         format!("{path}: expected a learning-rate function descriptor {{\"kind\": \"pow\", \"base\": 0.9}}")
     })?;
+    if kind == "expr" {
+        return python_lambda(o, path, out);
+    }
     let (name, fields): (&str, &[&str]) = match kind {
         "constant" => ("constant", &["value"]),
         "pow" => ("pow", &["base"]),
         "floordiv" => ("floordiv", &["divisor"]),
         "linear_warmup" => ("warmup", &["warmup"]),
         "step_pow" => ("step_pow", &["gamma", "every"]),
-        other => return Err(format!("{path}.kind: unknown learning-rate function {other:?}")),
+        other => {
+            return Err(format!(
+                "{path}.kind: unknown learning-rate function {other:?} (expected \"expr\", \"constant\", \"pow\", \"floordiv\", \"linear_warmup\" or \"step_pow\")"
+            ));
+        }
     };
     out.push_str(name);
     out.push('(');
@@ -225,6 +233,36 @@ fn lambda(o: &Map<String, Value>, path: &str, out: &mut String) -> Result<(), St
         value(v, &format!("{path}.{f}"), out)?;
     }
     out.push(')');
+    Ok(())
+}
+
+/// `{"kind": "expr", "param": "e", "body": "..."}` as `lambda e: ...`. The body is compiled
+/// here, so that an error names its JSON path and points into the body as written.
+fn python_lambda(o: &Map<String, Value>, path: &str, out: &mut String) -> Result<(), String> {
+    let text = |field: &str| {
+        o.get(field).and_then(Value::as_str).ok_or_else(|| {
+            format!("{path}.{field}: expected a string (an expr lambda is {{\"kind\": \"expr\", \"param\": \"e\", \"body\": \"0.95 ** e\"}})")
+        })
+    };
+    let (param, body) = (text("param")?, text("body")?);
+    if let Some(extra) = o.keys().find(|k| !matches!(k.as_str(), "kind" | "param" | "body")) {
+        return Err(format!("{path}.{extra}: not a field of an expr lambda (kind, param, body)"));
+    }
+    if let Err(e) = sched_core::LrLambda::python(param, body) {
+        if e.kind == sched_core::python::SyntaxErrorKind::InvalidParameter {
+            return Err(format!("{path}.param: {param:?}: {}", e.kind));
+        }
+        let shown: String = body.chars().take(200).collect();
+        let col = body.get(..e.start).map_or(0, |b| b.chars().count()).min(shown.chars().count());
+        let width = body.get(e.start..e.end).map_or(1, |b| b.chars().count().max(1));
+        return Err(format!(
+            "{path}.body: {}\n    {shown}\n    {}^{}",
+            e.kind,
+            " ".repeat(col),
+            "~".repeat(width - 1)
+        ));
+    }
+    out.push_str(&format!("lambda {param}: {body}"));
     Ok(())
 }
 
@@ -284,6 +322,35 @@ mod tests {
         assert_eq!(r.unwrap(), "timm.CosineLRScheduler(t_initial=10)");
         let r = render(r#"{"library": "timm", "name": "x y", "kwargs": {}}"#);
         assert!(r.unwrap_err().contains("not a library or function name"));
+    }
+
+    #[test]
+    fn renders_expr_lambdas() {
+        let r = render(
+            r#"{"type": "LambdaLR", "kwargs": {"lr_lambda": {"kind": "expr", "param": "step", "body": "min((step + 1) / 5, 1.0)"}}}"#,
+        );
+        assert_eq!(r.unwrap(), "LambdaLR(lr_lambda=lambda step: min((step + 1) / 5, 1.0))");
+        let e = render(
+            r#"{"type": "LambdaLR", "kwargs": {"lr_lambda": {"kind": "expr", "param": "e", "body": "e +* 2"}}}"#,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("$.kwargs.lr_lambda.body: "), "{e}");
+        assert!(e.ends_with("\n    e +* 2\n       ^"), "{e}");
+        let e = render(
+            r#"{"type": "LambdaLR", "kwargs": {"lr_lambda": {"kind": "expr", "param": "lambda", "body": "1"}}}"#,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("$.kwargs.lr_lambda.param: \"lambda\""), "{e}");
+        let e = render(
+            r#"{"type": "LambdaLR", "kwargs": {"lr_lambda": {"kind": "expr", "body": "1"}}}"#,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("$.kwargs.lr_lambda.param: expected a string"), "{e}");
+        let e = render(
+            r#"{"type": "LambdaLR", "kwargs": {"lr_lambda": {"kind": "expr", "param": "e", "body": "1", "base": 2}}}"#,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("$.kwargs.lr_lambda.base: not a field"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Learning-rate functions for `LambdaLR(lr_lambda=...)` and `MultiplicativeLR`, written as
-//! calls, mapped to sched-core's built-in [`LrLambda`] kinds (the descriptor kinds of the
-//! golden vectors):
+//! Learning-rate functions for `LambdaLR(lr_lambda=...)` and `MultiplicativeLR`: a Python
+//! `lambda VAR: BODY`, compiled by sched-core ([`LrLambda::python`]: Python's expression
+//! grammar and arithmetic, bit for bit), or a call of a built-in form (the descriptor kinds
+//! of the golden vectors):
 //!
 //! | written | PyTorch equivalent | sched-core |
 //! |---|---|---|
@@ -9,9 +10,6 @@
 //! | `floordiv(3)` | `lambda epoch: epoch // 3` | `LrLambda::FloorDiv` |
 //! | `warmup(5)` | `lambda epoch: min(1.0, (epoch + 1) / 5)` | `LrLambda::LinearWarmup` |
 //! | `step_pow(0.5, 10)` | `lambda epoch: 0.5 ** (epoch // 10)` | `LrLambda::StepPow` |
-//!
-//! The Python lambdas of the middle column are accepted as written too (any parameter
-//! name, any spacing); other bodies are errors, since they cannot be evaluated exactly.
 
 use sched_core::LrLambda;
 
@@ -39,62 +37,17 @@ pub(crate) fn is_function(name: &str) -> bool {
     params(name).is_some()
 }
 
-/// The Python lambda bodies that have a built-in equivalent.
-pub(crate) const PYTHON_FORMS: &str = "C, B ** e, e // D, min(1.0, (e + 1) / W), G ** (e // N)";
-
-/// The [`LrLambda`] of `lambda VAR: BODY`, for the forms of [`PYTHON_FORMS`].
+/// The [`LrLambda`] of `lambda VAR: BODY`, `body` being the text at `body_span` of the spec:
+/// a refused body is an error whose span is the part of the body sched-core names.
 pub(crate) fn from_python(var: &str, body: &str, body_span: Span) -> Result<LrLambda, SpecError> {
-    let bad = || {
+    LrLambda::python(var, body).map_err(|e| {
+        let (start, end) = (e.start.min(body.len()), e.end.clamp(e.start, body.len()));
+        let text = body.get(start..end).unwrap_or("").to_string();
         SpecError::new(
-            SpecErrorKind::UnsupportedLambda { forms: PYTHON_FORMS, functions: SIGNATURES },
-            body_span,
+            SpecErrorKind::LambdaSyntax { kind: e.kind, text },
+            Span::new(body_span.start + start, body_span.start + end),
         )
-    };
-    // Normalise: no spaces, the parameter renamed `e` (whole words only).
-    let mut norm = String::new();
-    let mut word = String::new();
-    for c in body.chars().chain([' ']) {
-        if c.is_ascii_alphanumeric() || c == '_' || (c == '.' && !word.is_empty()) {
-            word.push(c);
-            continue;
-        }
-        norm.push_str(if word == var { "e" } else { &word });
-        word.clear();
-        if !c.is_whitespace() {
-            norm.push(c);
-        }
-    }
-    let float = |s: &str| {
-        s.parse::<f64>().ok().filter(|x| {
-            x.is_finite() && s.bytes().all(|b| b.is_ascii_digit() || b".eE+-_".contains(&b))
-        })
-    };
-    let int = |s: &str| s.parse::<i64>().ok();
-    // The base of `B ** x`: Python's `**` binds tighter than a unary minus on its left, so
-    // `-2 ** e` is `-(2 ** e)` (no built-in computes that); `(-2) ** e` is a negative base.
-    let base = |s: &str| {
-        if let Some(inner) = s.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
-            float(inner).ok_or_else(bad)
-        } else if s.starts_with('-') {
-            Err(SpecError::new(SpecErrorKind::NegatedPower, body_span))
-        } else {
-            float(s).ok_or_else(bad)
-        }
-    };
-    let l = if let Some(b) = norm.strip_suffix("**e") {
-        LrLambda::Pow(base(b)?)
-    } else if let Some(d) = norm.strip_prefix("e//") {
-        LrLambda::FloorDiv(int(d).ok_or_else(bad)?)
-    } else if let Some(w) =
-        norm.strip_prefix("min(1.0,(e+1)/").or_else(|| norm.strip_prefix("min(1,(e+1)/"))
-    {
-        LrLambda::LinearWarmup(w.strip_suffix(')').and_then(int).ok_or_else(bad)?)
-    } else if let Some((g, n)) = norm.strip_suffix(')').and_then(|r| r.split_once("**(e//")) {
-        LrLambda::StepPow { gamma: base(g)?, every: int(n).ok_or_else(bad)? }
-    } else {
-        LrLambda::Constant(float(&norm).ok_or_else(bad)?)
-    };
-    Ok(l)
+    })
 }
 
 /// The error for a call of `name`, which is not a learning-rate function.
@@ -177,38 +130,40 @@ mod tests {
     }
 
     #[test]
-    fn python_lambda_forms() {
-        let py = |body: &str| from_python("epoch", body, Span::new(0, body.len()));
-        assert!(matches!(py("0.95 ** epoch").unwrap(), LrLambda::Pow(v) if v == 0.95));
-        assert!(matches!(py("epoch // 3").unwrap(), LrLambda::FloorDiv(3)));
-        assert!(matches!(py("min(1.0, (epoch + 1) / 5)").unwrap(), LrLambda::LinearWarmup(5)));
-        assert!(matches!(py("min(1, (epoch+1)/8)").unwrap(), LrLambda::LinearWarmup(8)));
-        assert!(
-            matches!(py("0.5 ** (epoch // 10)").unwrap(), LrLambda::StepPow { gamma, every: 10 } if gamma == 0.5)
-        );
-        assert!(matches!(py("1e-1").unwrap(), LrLambda::Constant(v) if v == 0.1));
-        assert!(matches!(py("-0.9").unwrap(), LrLambda::Constant(v) if v == -0.9));
-        // Python: `**` binds tighter than unary minus; parentheses make a negative base.
-        assert!(matches!(py("(-2) ** epoch").unwrap(), LrLambda::Pow(v) if v == -2.0));
-        assert!(
-            matches!(py("(-0.5) ** (epoch // 1)").unwrap(), LrLambda::StepPow { gamma, every: 1 } if gamma == -0.5)
-        );
-        for negated in ["-2 ** epoch", "-1 ** epoch", "-0.5 ** (epoch // 1)"] {
-            let e = py(negated).unwrap_err();
-            assert_eq!(e.kind, SpecErrorKind::NegatedPower, "{negated}");
-        }
-        // `epochs` is another name, not the parameter.
-        for bad in [
-            "epochs // 3",
-            "math.cos(epoch)",
-            "0.9 ** epoch ** 2",
-            "epoch // 2.5",
-            "inf",
-            "2 * epoch",
+    fn python_lambdas_evaluate_as_python() {
+        let py = |body: &str| from_python("epoch", body, Span::new(10, 10 + body.len()));
+        let at = |body: &str, e: i64| py(body).unwrap().eval(e);
+        // `**` binds tighter than unary minus: -(2 ** e).
+        assert_eq!([0, 1, 2].map(|e| at("-2 ** epoch", e)), [-1.0, -2.0, -4.0]);
+        assert_eq!([0, 1, 2].map(|e| at("(-2) ** epoch", e)), [1.0, -2.0, 4.0]);
+        assert_eq!(at("0.95 ** epoch", 7), 0.95f64.powf(7.0));
+        assert_eq!(at("min(1.0, (epoch + 1) / 5)", 1), 0.4);
+        assert_eq!(at("0.5 ** (epoch // 10) if epoch >= 3 else 0.1", 25), 0.25);
+        assert_eq!(at("epoch % 3 - 1", 5), 1.0);
+        assert_eq!(at("math.cos(math.pi * epoch / 4)", 4), -1.0);
+    }
+
+    #[test]
+    fn refused_bodies_point_into_the_body() {
+        let py = |body: &str| from_python("epoch", body, Span::new(10, 10 + body.len()));
+        // (body, offending text)
+        for (body, text) in [
+            ("epochs // 3", "epochs"),
+            ("math.foo(epoch)", "foo"),
+            ("epoch +* 2", "*"),
+            ("1 + 'a'", "'"),
         ] {
-            let e = py(bad).unwrap_err();
-            assert!(matches!(e.kind, SpecErrorKind::UnsupportedLambda { .. }), "{bad}");
+            let e = py(body).unwrap_err();
+            let SpecErrorKind::LambdaSyntax { text: got, .. } = &e.kind else {
+                panic!("{body}: {e:?}")
+            };
+            assert_eq!(got, text, "{body}");
+            let start = body.find(text).unwrap();
+            assert_eq!((e.span.start, e.span.end), (10 + start, 10 + start + text.len()), "{body}");
         }
+        let e = py("epoch +").unwrap_err();
+        assert_eq!((e.span.start, e.span.end), (17, 17));
+        assert!(e.to_string().starts_with("lambda body: "), "{e}");
     }
 
     #[test]

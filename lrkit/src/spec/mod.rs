@@ -16,6 +16,8 @@ use std::path::Path;
 
 use sched_core::ParamGroup;
 
+use crate::torch_release::TorchRelease;
+
 pub(crate) use error::{SpecError, SpecErrorKind};
 pub(crate) use schedule::Schedule;
 
@@ -26,12 +28,14 @@ pub(crate) struct SpecSource {
     pub text: String,
     /// The file it was read from, if any.
     pub file: Option<String>,
+    /// The PyTorch release whose behaviour it is built with (`--torch`).
+    pub torch: TorchRelease,
 }
 
 impl SpecSource {
     /// `arg` is PyTorch notation, or the path of a JSON spec file (it names an existing
-    /// file, or ends in `.json`).
-    pub(crate) fn from_arg(arg: &str) -> Result<Self, String> {
+    /// file, or ends in `.json`), to be built as PyTorch `torch` builds it.
+    pub(crate) fn from_arg(arg: &str, torch: TorchRelease) -> Result<Self, String> {
         let path = Path::new(arg);
         let looks_like_path = arg.ends_with(".json") || (!arg.contains('(') && path.is_file());
         if !looks_like_path {
@@ -49,22 +53,22 @@ impl SpecSource {
                     "no spec file {arg}: a SPEC is a schedule such as \"StepLR(step_size=10)\" or the path of a JSON spec file"
                 ));
             }
-            return Ok(Self { text: arg.to_string(), file: None });
+            return Ok(Self { text: arg.to_string(), file: None, torch });
         }
         let doc = std::fs::read_to_string(arg)
             .map_err(|e| format!("cannot read spec file {arg}: {e}"))?;
         let text = json::render(&doc).map_err(|e| format!("spec file {arg}: {e}"))?;
-        Ok(Self { text, file: Some(arg.to_string()) })
+        Ok(Self { text, file: Some(arg.to_string()), torch })
     }
 
     /// Parses and builds the schedule on `groups`.
     pub(crate) fn build(&self, groups: &mut [ParamGroup]) -> Result<Schedule, SpecError> {
-        build::build_schedule(&parse::parse(&self.text)?, groups)
+        build::build_schedule(&parse::parse(&self.text)?, self.torch.sequential_init(), groups)
     }
 
     /// The message for a step that failed after 1-based `epoch`, with a caret under what
-    /// caused it: the parameter the error names (`total_steps`, `step_plan`), the
-    /// ReduceLROnPlateau that needs `--metrics`, or else the scheduler.
+    /// caused it: the parameter the error names (`total_steps`, `step_plan`, the `lr_lambda`
+    /// that raised), the ReduceLROnPlateau that needs `--metrics`, or else the scheduler.
     pub(crate) fn explain_step(&self, e: &schedule::StepError, epoch: usize) -> String {
         let tree = parse::parse(&self.text).ok();
         let find = |names: &[&str]| tree.as_ref().and_then(|t| syntax::find_keyword(t, names));
@@ -77,6 +81,9 @@ impl SpecSource {
                 | sched_core::SchedError::OutOfRange { param, .. }
                 | sched_core::SchedError::NonFinite { param, .. },
             ) => find(&[param]),
+            schedule::StepError::Sched(sched_core::SchedError::LambdaRaised { .. }) => {
+                find(&["lr_lambda"])
+            }
             schedule::StepError::PlanTooShort { .. } => find(&["step_plan"]),
             schedule::StepError::MetricRequired | schedule::StepError::MetricsTooShort { .. } => {
                 tree.as_ref().and_then(|t| syntax::find_call(t, "ReduceLROnPlateau"))
@@ -164,7 +171,8 @@ mod properties {
     /// Building never panics, and an error's span lies on character boundaries of the text
     /// and renders with a caret.
     fn check(text: &str) {
-        let source = SpecSource { text: text.to_string(), file: None };
+        let source =
+            SpecSource { text: text.to_string(), file: None, torch: TorchRelease::CURRENT };
         let mut groups = [ParamGroup::new(0.1), ParamGroup::new(0.2)];
         if let Err(e) = source.build(&mut groups) {
             assert!(e.span.start <= e.span.end && e.span.end <= text.len(), "{e:?} in {text:?}");
