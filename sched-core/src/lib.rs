@@ -71,7 +71,7 @@ pub use error::SchedError;
 pub use optax::{OptaxSchedule, OptaxScheduler};
 pub use protocol::{
     ClosedForm, Join, MAX_EPOCH, MAX_GROUPS, MAX_MILESTONES, ParamGroup, PerGroup,
-    SNAPSHOT_VERSION, Scheduler, Snapshot,
+    SNAPSHOT_VERSION, Scheduler, Snapshot, TorchState,
 };
 pub use python::{LambdaProgram, LambdaSyntaxError, PyException};
 pub use timm::{TimmCycles, TimmScheduler, TimmSchedulerConfig, TimmShape};

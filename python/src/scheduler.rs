@@ -1,0 +1,100 @@
+//! `SchedulerCore`: one epoch-indexed sched-core scheduler behind a torch scheduler object.
+//! torch's code keeps the state (`last_epoch`, `base_lrs`, the groups' lrs); each `get_lr()`
+//! hands it here ([`sched_core::Scheduler::torch_get_lr`]) and gets torch's values back.
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use sched_core::{MAX_GROUPS, ParamGroup, Scheduler, TorchState};
+
+use crate::errors;
+use crate::kwargs::Kwargs;
+
+/// A sched-core scheduler built from a torch constructor's keyword arguments.
+#[pyclass(module = "lrkit._lrkit")]
+pub(crate) struct SchedulerCore {
+    sched: Scheduler<'static>,
+    kind: &'static str,
+}
+
+/// The groups of one call: `lr`, `initial_lr = base_lr`, momentum, tensor flag.
+fn groups(
+    lrs: &[f64],
+    base_lrs: &[f64],
+    tensor: &[bool],
+    momenta: &[Option<f64>],
+) -> PyResult<Vec<ParamGroup>> {
+    let n = lrs.len();
+    if n == 0 || n > MAX_GROUPS {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "{n} parameter groups: sched-core takes 1 to {MAX_GROUPS}"
+        )));
+    }
+    if base_lrs.len() != n || tensor.len() != n || momenta.len() != n {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "expected one base_lr, tensor flag and momentum per group ({n}), got {}, {} and {}",
+            base_lrs.len(),
+            tensor.len(),
+            momenta.len()
+        )));
+    }
+    Ok((0..n)
+        .map(|i| ParamGroup {
+            lr: lrs[i],
+            initial_lr: Some(base_lrs[i]),
+            momentum: momenta[i],
+            tensor_lr: tensor[i],
+        })
+        .collect())
+}
+
+#[pymethods]
+impl SchedulerCore {
+    /// Builds `kind` (a torch class name) from `kwargs` on groups whose lrs are `base_lrs`.
+    #[new]
+    fn new(
+        kind: &str,
+        kwargs: &Bound<'_, PyDict>,
+        base_lrs: Vec<f64>,
+        tensor: Vec<bool>,
+        momenta: Vec<Option<f64>>,
+    ) -> PyResult<Self> {
+        let kwargs = Kwargs::from_dict(kwargs)?;
+        let mut g = groups(&base_lrs, &base_lrs, &tensor, &momenta)?;
+        let sched = kwargs
+            .with_values(|kw| sched_core::spec::build(kind, kw, &mut g))
+            .map_err(|e| errors::sched(&e))?;
+        Ok(Self { kind: sched.kind(), sched })
+    }
+
+    /// torch's `get_lr()`: the new `(lrs, momenta)` of every group from the object's
+    /// `last_epoch` (already incremented), `base_lrs`, `_is_initial`, the groups' current
+    /// lrs and momenta, and for CosineAnnealingWarmRestarts `(T_cur, T_i)`.
+    #[allow(clippy::too_many_arguments)] // the attributes torch's get_lr reads, one each
+    #[pyo3(signature = (last_epoch, base_lrs, initial, lrs, tensor, momenta, cycle=None))]
+    fn get_lr(
+        &mut self,
+        last_epoch: i64,
+        base_lrs: Vec<f64>,
+        initial: bool,
+        lrs: Vec<f64>,
+        tensor: Vec<bool>,
+        momenta: Vec<Option<f64>>,
+        cycle: Option<(f64, i64)>,
+    ) -> PyResult<(Vec<f64>, Vec<Option<f64>>)> {
+        let mut g = groups(&lrs, &base_lrs, &tensor, &momenta)?;
+        let state = TorchState { last_epoch, base_lrs: &base_lrs, initial, cycle };
+        self.sched.torch_get_lr(&state, &mut g).map_err(|e| errors::sched(&e))?;
+        Ok((g.iter().map(|g| g.lr).collect(), g.iter().map(|g| g.momentum).collect()))
+    }
+
+    /// sched-core's closed form: the lr of `group` at epoch `epoch`, O(1).
+    fn lr_at(&self, group: usize, epoch: u64) -> PyResult<f64> {
+        self.sched.lr_at(group, epoch).map_err(|e| errors::sched(&e))
+    }
+
+    /// The class this core computes (`"StepLR"`, ...).
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+}
