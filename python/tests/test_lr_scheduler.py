@@ -351,7 +351,12 @@ def test_torchs_argument_errors_are_raised():
         for _ in range(3):
             opt.step()
             s.step()
-    with pytest.raises(ValueError):
-        L.StepLR(opt, step_size=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Expected positive integer T_0, but got 0"):
         L.CosineAnnealingWarmRestarts(opt, T_0=0)
+    # What torch accepts at construction and fails on later fails at the same step here.
+    s = L.StepLR(opt, step_size=0)
+    opt.step()
+    with pytest.raises(ZeroDivisionError, match="integer modulo by zero"):
+        s.step()
+    with pytest.raises(ValueError, match="step_size"):
+        s.lr_at(3)

@@ -98,16 +98,26 @@ class _Computed:
         cached = self.__dict__.get("_lrkit_cache")
         if cached is not None and cached[0] == key:
             return cached[1]
-        core = _lrkit.SchedulerCore(self._lrkit_kind, kwargs, base_lrs, tensor, momenta)
+        try:
+            core = _lrkit.SchedulerCore(self._lrkit_kind, kwargs, base_lrs, tensor, momenta)
+        except (ValueError, OverflowError, ZeroDivisionError) as refused:
+            # sched-core refuses at construction what torch accepts and fails on only later
+            # (ConstantLR(factor=0) divides by zero at `total_iters`, StepLR(step_size=0) at
+            # the first step): torch's own code runs such a scheduler, and raises where torch
+            # raises.
+            core = refused
         self.__dict__["_lrkit_cache"] = (key, core)
         return core
 
     def get_lr(self) -> list[float]:
         """torch's ``get_lr()``, computed by sched-core from the scheduler's state."""
+        core = self._lrkit_core()
+        if isinstance(core, Exception):
+            return super().get_lr()
         _torch._warn_get_lr_called_within_step(self)
         lrs, tensor = _lrs(self.optimizer)
         momenta = _momenta(self.optimizer)
-        new, new_momenta = self._lrkit_core().get_lr(
+        new, new_momenta = core.get_lr(
             self.last_epoch,
             [float(b) for b in self.base_lrs],
             bool(self._is_initial),
@@ -126,8 +136,12 @@ class _Computed:
 
     def lr_at(self, step: int, group: int = 0) -> float:
         """The lr of param group ``group`` after ``step`` steps, in O(1) (sched-core's closed
-        form of the schedule as constructed, from ``base_lrs``)."""
-        return self._lrkit_core().lr_at(group, step)
+        form of the schedule as constructed, from ``base_lrs``). Raises sched-core's error for a
+        configuration torch fails on later (``ValueError`` naming the parameter)."""
+        core = self._lrkit_core()
+        if isinstance(core, Exception):
+            raise core
+        return core.lr_at(group, step)
 
     def state_dict(self) -> dict[str, Any]:
         return {k: v for k, v in super().state_dict().items() if not k.startswith(_PRIVATE)}
@@ -142,9 +156,9 @@ class _ClosedForm(_Computed):
     milestone), computed by sched-core."""
 
     def _get_closed_form_lr(self) -> list[float]:
-        if self.last_epoch < 0:
-            return super()._get_closed_form_lr()
         core = self._lrkit_core()
+        if self.last_epoch < 0 or isinstance(core, Exception):
+            return super()._get_closed_form_lr()
         return [core.lr_at(i, self.last_epoch) for i in range(len(self.optimizer.param_groups))]
 
 
