@@ -1,6 +1,7 @@
-//! Keyword arguments from Python (`dict[str, int | float | bool | str | None | list]`) as
-//! sched-core's [`Value`]s, for `sched_core::spec::build`. Lists hold scalars (milestones,
-//! per-group `max_lr`): what the constructors of torch's schedulers take.
+//! Keyword arguments from Python (`dict[str, int | float | bool | str | None | list | dict]`)
+//! as sched-core's [`Value`]s, for `sched_core::spec::build`. Lists and dicts hold scalars
+//! (milestones, per-group `max_lr`, optax's `boundaries_and_scales`): what the constructors of
+//! the schedules take.
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -29,6 +30,8 @@ pub(crate) enum Arg {
     Scalar(Scalar),
     /// A list (or tuple) of scalars.
     List(Vec<Scalar>),
+    /// A dict of scalars.
+    Dict(Vec<(Scalar, Scalar)>),
 }
 
 /// The keyword arguments of one constructor, owned and in order.
@@ -41,7 +44,13 @@ impl Kwargs {
         let mut out = Vec::with_capacity(dict.len());
         for (k, v) in dict.iter() {
             let key: String = k.extract()?;
-            let arg = if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
+            let arg = if let Ok(d) = v.cast::<PyDict>() {
+                let mut items = Vec::with_capacity(d.len());
+                for (k, x) in d.iter() {
+                    items.push((scalar(&key, &k)?, scalar(&key, &x)?));
+                }
+                Arg::Dict(items)
+            } else if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
                 let items: Vec<Bound<'_, PyAny>> = v.try_iter()?.collect::<PyResult<_>>()?;
                 Arg::List(items.iter().map(|i| scalar(&key, i)).collect::<PyResult<_>>()?)
             } else {
@@ -59,17 +68,26 @@ impl Kwargs {
             .iter()
             .map(|(_, a)| match a {
                 Arg::List(items) => items.iter().map(value).collect(),
-                Arg::Scalar(_) => Vec::new(),
+                Arg::Scalar(_) | Arg::Dict(_) => Vec::new(),
+            })
+            .collect();
+        let dicts: Vec<Vec<(Value<'_>, Value<'_>)>> = self
+            .0
+            .iter()
+            .map(|(_, a)| match a {
+                Arg::Dict(items) => items.iter().map(|(k, v)| (value(k), value(v))).collect(),
+                Arg::Scalar(_) | Arg::List(_) => Vec::new(),
             })
             .collect();
         let values: Vec<(&str, Value<'_>)> = self
             .0
             .iter()
-            .zip(&lists)
-            .map(|((k, a), list)| {
+            .zip(lists.iter().zip(&dicts))
+            .map(|((k, a), (list, dict))| {
                 let v = match a {
                     Arg::Scalar(s) => value(s),
                     Arg::List(_) => Value::List(list),
+                    Arg::Dict(_) => Value::Dict(dict),
                 };
                 (k.as_str(), v)
             })
@@ -106,7 +124,7 @@ fn scalar(key: &str, v: &Bound<'_, PyAny>) -> PyResult<Scalar> {
     } else {
         let ty = v.get_type().name()?;
         return Err(PyTypeError::new_err(format!(
-            "{key}: expected an int, float, bool, str, None or a list of them, got {ty}"
+            "{key}: expected an int, float, bool, str, None, or a list or dict of them, got {ty}"
         )));
     })
 }

@@ -49,17 +49,24 @@ fn groups(
 
 #[pymethods]
 impl SchedulerCore {
-    /// Builds `kind` (a torch class name) from `kwargs` on groups whose lrs are `base_lrs`.
+    /// Builds `kind` (a torch class name, or `"transformers.<function>"`) from `kwargs` on
+    /// groups whose lrs are `base_lrs`; `lr_init` is `optimizer.defaults["lr"]`, which some
+    /// transformers schedules read (sched-core reads it as the first group's lr).
     #[new]
+    #[pyo3(signature = (kind, kwargs, base_lrs, tensor, momenta, lr_init=None))]
     fn new(
         kind: &str,
         kwargs: &Bound<'_, PyDict>,
         base_lrs: Vec<f64>,
         tensor: Vec<bool>,
         momenta: Vec<Option<f64>>,
+        lr_init: Option<f64>,
     ) -> PyResult<Self> {
         let kwargs = Kwargs::from_dict(kwargs)?;
         let mut g = groups(&base_lrs, &base_lrs, &tensor, &momenta)?;
+        if let (Some(lr), Some(first)) = (lr_init, g.first_mut()) {
+            first.lr = lr;
+        }
         let sched = kwargs
             .with_values(|kw| sched_core::spec::build(kind, kw, &mut g))
             .map_err(|e| errors::sched(&e))?;
@@ -90,6 +97,18 @@ impl SchedulerCore {
     /// sched-core's closed form: the lr of `group` at epoch `epoch`, O(1).
     fn lr_at(&self, group: usize, epoch: u64) -> PyResult<f64> {
         self.sched.lr_at(group, epoch).map_err(|e| errors::sched(&e))
+    }
+
+    /// A transformers schedule's `λ(step)` (its `lr_lambda`), where the lr is
+    /// `base_lr * λ(step)`.
+    fn transformers_lambda(&self, step: i64) -> PyResult<f64> {
+        match &self.sched {
+            Scheduler::Transformers(s) => s.schedule().eval(step).map_err(|e| errors::sched(&e)),
+            other => Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "{} is not a transformers schedule",
+                other.kind()
+            ))),
+        }
     }
 
     /// The class this core computes (`"StepLR"`, ...).

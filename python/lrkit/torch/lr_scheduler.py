@@ -89,7 +89,7 @@ class _Computed:
     def _lrkit_cycle(self) -> tuple[float, int] | None:
         return None
 
-    def _lrkit_core(self):
+    def _lrkit_core(self, lr_init: float | None = None):
         kwargs = self._lrkit_kwargs()
         base_lrs = [float(b) for b in self.base_lrs]
         _, tensor = _lrs(self.optimizer)
@@ -99,7 +99,7 @@ class _Computed:
         if cached is not None and cached[0] == key:
             return cached[1]
         try:
-            core = _lrkit.SchedulerCore(self._lrkit_kind, kwargs, base_lrs, tensor, momenta)
+            core = _lrkit.SchedulerCore(self._lrkit_kind, kwargs, base_lrs, tensor, momenta, lr_init)
         except (ValueError, OverflowError, ZeroDivisionError) as refused:
             # sched-core refuses at construction what torch accepts and fails on only later
             # (ConstantLR(factor=0) divides by zero at `total_iters`, StepLR(step_size=0) at
