@@ -32,6 +32,20 @@ pub fn fma(a: f32, b: f32, c: f32) -> f32 {
     }
 }
 
+/// `a * b + c` in f64 with one rounding (torch's `vec::fmadd` on float64 tensors): with `std`
+/// `f64::mul_add`, without it `libm::fma`; correctly rounded either way.
+#[inline(always)]
+pub fn fma64(a: f64, b: f64, c: f64) -> f64 {
+    #[cfg(feature = "std")]
+    {
+        a.mul_add(b, c)
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        libm::fma(a, b, c)
+    }
+}
+
 /// `c + a * b` by the FPU's fused multiply-accumulate (`VFMA.F32 Sd, Sn, Sm`: one rounding, in
 /// the FPSCR's rounding mode, round to nearest even after reset).
 ///

@@ -8,13 +8,18 @@
 //! * [`scalar::sgd_update`]: the update of one element, the executable specification every
 //!   backend matches bit for bit, with its operation order and its fused multiply-adds
 //!   ([`fma::fma`]);
+//! * the dtypes people train in ([`Dtype`]): float64 ([`scalar64`], the same rule in f64),
+//!   bfloat16/float16 storage and f32 master weights ([`precision`], with [`Bf16`], [`F16`]
+//!   and the exact integer conversions of [`convert`]), stochastic rounding from a
+//!   counter-based generator ([`philox`], [`SrStream`], [`Rounding`]), and the check of a
+//!   tensor's dtypes ([`check_tensor`], typed [`PrecisionError`]);
 //! * [`inject_hyperparams`]: the bridge from a sched-core schedule to an optimizer, writing
 //!   what a scheduler put into its [`ParamGroup`]s into the optimizer's options
 //!   ([`ScheduledGroups`], [`SgdConfig::scheduled`]).
 //!
 //! `no_std` without the default feature `std`, no heap, no unsafe code (except the one
-//! `vfma.f32` of feature `arm-vfma` on 32-bit Arm), no dependencies but `libm` and sched-core
-//! (for [`ParamGroup`]).
+//! `vfma.f32` of feature `arm-vfma` on 32-bit Arm), no dependencies but `libm`, sched-core
+//! (for [`ParamGroup`]) and `bytemuck` (the `Pod` views of [`Bf16`] and [`F16`]).
 //!
 //! ```
 //! use sgd_core::scalar::sgd_update;
@@ -37,22 +42,36 @@
 
 mod config;
 mod config_error;
+pub mod convert;
+mod dtype;
 pub mod fma;
+mod half;
 mod inject;
 #[cfg(feature = "std")]
 mod panic_message;
+pub mod philox;
+pub mod precision;
+mod precision_error;
 pub mod scalar;
+pub mod scalar64;
 mod step_scalars;
+mod step_scalars64;
 
 pub use config::SgdConfig;
 pub use config_error::ConfigError;
+pub use dtype::{Dtype, Rounding};
+pub use half::{Bf16, F16, HalfFloat};
 pub use inject::{GroupCountMismatch, InjectError, ScheduledGroups, inject_hyperparams};
 #[cfg(feature = "std")]
 pub use panic_message::panic_message;
+pub use philox::SrStream;
+pub use precision::{TensorDtypes, UpdateMode, check_tensor};
+pub use precision_error::PrecisionError;
 pub use scalar::MomentumBuffer;
 /// The scheduler side of [`inject_hyperparams`]: a parameter group as a schedule writes it.
 pub use sched_core::ParamGroup;
 pub use step_scalars::{StepScalars, neg_lr};
+pub use step_scalars64::StepScalars64;
 
 /// The README's example, compiled and run as a doctest.
 #[cfg(doctest)]

@@ -25,18 +25,31 @@ use crate::fma::fma;
 /// A tensor's momentum buffer for one step: its values, and whether this is the parameter's
 /// first step with momentum (the buffer holds no value yet: torch's `momentum_buffer is None`,
 /// so the step copies the gradient into it).
+///
+/// `T` is the buffer's element type: `f32` (the default, the float32 rule and the f32 master
+/// mode), `f64`, or a 16-bit type ([`crate::Bf16`], [`crate::F16`]) for 16-bit storage.
 #[derive(Debug)]
-pub struct MomentumBuffer<'a> {
+pub struct MomentumBuffer<'a, T = f32> {
     /// The buffer, as many elements as the parameter.
-    pub values: &'a mut [f32],
+    pub values: &'a mut [T],
     /// The first step: `values` is written, not read.
     pub first_step: bool,
 }
 
-impl<'a> MomentumBuffer<'a> {
+impl<'a, T> MomentumBuffer<'a, T> {
     /// `values`, first step or not.
-    pub fn new(values: &'a mut [f32], first_step: bool) -> Self {
+    pub fn new(values: &'a mut [T], first_step: bool) -> Self {
         Self { values, first_step }
+    }
+
+    /// The buffers of elements `..mid` and `mid..` (`mid <= len`), same flag (for splitting a
+    /// tensor across threads).
+    ///
+    /// # Panics
+    /// If `mid > values.len()`.
+    pub fn split_at(self, mid: usize) -> (Self, Self) {
+        let (a, b) = self.values.split_at_mut(mid);
+        (Self::new(a, self.first_step), Self::new(b, self.first_step))
     }
 }
 
@@ -55,6 +68,15 @@ pub fn effective_grad(s: &StepScalars, p: f32, g: f32, grad_scale: Option<f32>) 
         g = fma(p, s.weight_decay, g);
     }
     g
+}
+
+/// The momentum part of the rule for one element: the new buffer (`buf` is the old one, unread
+/// on the first step) and the direction the parameter moves along (torch: `buf.mul_(m)
+/// .add_(g, alpha=1-d)`, then `g.add(buf, alpha=m)` with nesterov, else `buf`).
+#[inline(always)]
+pub fn momentum_step(s: &StepScalars, g: f32, buf: f32, first: bool) -> (f32, f32) {
+    let b = if first { g } else { fma(g, s.one_minus_dampening, buf * s.momentum) };
+    (b, if s.nesterov { fma(b, s.momentum, g) } else { b })
 }
 
 /// Updates one tensor in place with the scalar reference rule (see the module docs).
@@ -76,8 +98,8 @@ pub fn sgd_update(
         Some(MomentumBuffer { values: buf, first_step: first }) if s.has_momentum => {
             for ((p, &g), b) in params.iter_mut().zip(grads).zip(buf.iter_mut()) {
                 let g = effective_grad(s, *p, g, grad_scale);
-                *b = if first { g } else { fma(g, s.one_minus_dampening, *b * s.momentum) };
-                let d = if s.nesterov { fma(*b, s.momentum, g) } else { *b };
+                let d;
+                (*b, d) = momentum_step(s, g, *b, first);
                 *p = fma(d, s.neg_lr, *p);
             }
         }

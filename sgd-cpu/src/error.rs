@@ -1,7 +1,7 @@
 //! Typed errors: every bad input is reported before anything is written.
 use core::fmt;
 
-use crate::{Backend, ConfigError, GroupCountMismatch};
+use crate::{Backend, ConfigError, GroupCountMismatch, PrecisionError};
 
 /// Why a step (or a constructor) refused its input. Nothing has been written when one of
 /// these is returned. Tensor indices count over all groups, in group order (torch's flattened
@@ -19,6 +19,10 @@ pub enum SgdError {
     /// A scheduler steps another number of parameter groups than the optimizer has
     /// ([`inject_hyperparams`](crate::inject_hyperparams) into an `Sgd`).
     GroupCount(GroupCountMismatch),
+    /// A tensor's dtypes do not fit together (gradient, momentum buffer, master copy, stochastic
+    /// rounding; sgd-core's [`check_tensor`](sgd_core::check_tensor)), in a
+    /// [`typed_step`](crate::typed_step).
+    Precision(PrecisionError),
     /// A tensor's gradient length differs from its parameter length.
     LengthMismatch {
         /// Tensor index.
@@ -116,6 +120,7 @@ impl fmt::Display for SgdError {
         match *self {
             SgdError::Config(e) => e.fmt(f),
             SgdError::GroupCount(e) => e.fmt(f),
+            SgdError::Precision(e) => e.fmt(f),
             SgdError::LengthMismatch { tensor, params, grads } => {
                 write!(f, "tensor {tensor}: gradient has {grads} elements, parameter has {params}")
             }
@@ -165,13 +170,22 @@ impl fmt::Display for SgdError {
 
 impl core::error::Error for SgdError {
     /// The [`ConfigError`] of [`SgdError::Config`], the [`GroupCountMismatch`] of
-    /// [`SgdError::GroupCount`]; `None` for this crate's own checks.
+    /// [`SgdError::GroupCount`], the [`PrecisionError`] of [`SgdError::Precision`]; `None` for
+    /// this crate's own checks.
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Config(e) => Some(e),
             Self::GroupCount(e) => Some(e),
+            Self::Precision(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+/// A tensor whose dtypes do not fit together.
+impl From<PrecisionError> for SgdError {
+    fn from(e: PrecisionError) -> Self {
+        Self::Precision(e)
     }
 }
 

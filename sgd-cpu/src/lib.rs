@@ -45,6 +45,7 @@ mod prefetch;
 mod step;
 #[cfg(feature = "std")]
 mod thread_pool;
+mod typed;
 #[cfg(feature = "std")]
 mod workers;
 
@@ -58,12 +59,17 @@ pub use scalar::MomentumBuffer;
 /// The scalar core: the options and their rules, the step scalars, the reference update and its
 /// fused multiply-add, and the bridge from a schedule to the options.
 pub use sgd_core::{
-    ConfigError, GroupCountMismatch, InjectError, ScheduledGroups, SgdConfig, StepScalars, fma,
-    inject_hyperparams, scalar,
+    Bf16, ConfigError, Dtype, F16, GroupCountMismatch, HalfFloat, InjectError, PrecisionError,
+    Rounding, ScheduledGroups, SgdConfig, SrStream, StepScalars, StepScalars64, convert, fma,
+    inject_hyperparams, philox, precision, scalar, scalar64,
 };
 pub use step::{StepOptions, StepOutcome, fused_step};
 #[cfg(feature = "std")]
 pub use thread_pool::ThreadPool;
+pub use typed::{
+    Conversions, TensorMut, TensorRef, TypedGroup, TypedMomentum, TypedSlot, TypedStepOptions,
+    typed_step,
+};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -62,6 +62,21 @@ impl Piece<'_> {
     }
 }
 
+/// [`MomentumBuffer::split_at`] of an optional buffer.
+#[cfg(any(feature = "std", target_arch = "x86_64", target_arch = "aarch64"))]
+pub(crate) fn split_buffer<T>(
+    buf: Option<MomentumBuffer<'_, T>>,
+    mid: usize,
+) -> (Option<MomentumBuffer<'_, T>>, Option<MomentumBuffer<'_, T>>) {
+    match buf {
+        Some(b) => {
+            let (b0, b1) = b.split_at(mid);
+            (Some(b0), Some(b1))
+        }
+        None => (None, None),
+    }
+}
+
 /// Totals of a validated step.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Plan {

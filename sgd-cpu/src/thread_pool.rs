@@ -4,10 +4,10 @@ use std::sync::{Mutex, PoisonError};
 use std::vec::Vec;
 
 use crate::backend::Kernel;
-use crate::scalar::MomentumBuffer;
 use crate::step::{self, Piece};
+use crate::typed::{self, TypedPiece};
 use crate::workers::Workers;
-use crate::{SgdError, StepOptions, StepOutcome, TensorGroup};
+use crate::{SgdError, StepOptions, StepOutcome, TensorGroup, TypedGroup, TypedStepOptions};
 
 /// Split points inside a tensor are multiples of this many elements (one 64-byte cache line
 /// holds 16 f32, so 64 elements keep every thread's share line-aligned when the tensor is).
@@ -102,23 +102,50 @@ impl ThreadPool {
         Ok(plan.outcome())
     }
 
+    /// [`crate::typed_step`] on this pool: same validation, same results, bit for bit
+    /// (stochastic rounding included: its random bits depend on the element's index in its
+    /// tensor, not on the split).
+    ///
+    /// # Errors
+    /// As [`crate::typed_step`]; nothing is written then.
+    pub fn typed_step(
+        &self,
+        groups: &mut [TypedGroup<'_, '_>],
+        opts: &TypedStepOptions,
+    ) -> Result<StepOutcome, SgdError> {
+        let plan = typed::validate_typed(groups, opts)?;
+        if opts.options.found_inf {
+            return Ok(StepOutcome::SkippedFoundInf);
+        }
+        let grad_scale = opts.options.grad_scale;
+        if self.stays_on_caller(plan.elements) {
+            typed::for_each_typed_piece(groups, opts, |p| plan.kernel.run_typed(p, grad_scale));
+        } else {
+            let mut pieces = Vec::with_capacity(plan.tensors);
+            typed::for_each_typed_piece(groups, opts, |p| pieces.push(p));
+            self.run(plan.kernel, pieces, plan.elements, grad_scale);
+        }
+        typed::mark_typed_initialized(groups);
+        Ok(plan.outcome())
+    }
+
     /// Whether a step of `elements` elements runs on the calling thread only.
     pub(crate) fn stays_on_caller(&self, elements: usize) -> bool {
         self.threads() == 1 || elements < self.threshold
     }
 
     /// Runs validated pieces (`elements` in total) split across the pool.
-    pub(crate) fn run(
+    pub(crate) fn run<W: Work>(
         &self,
         kernel: Kernel,
-        pieces: Vec<Piece<'_>>,
+        pieces: Vec<W>,
         elements: usize,
         grad_scale: Option<f32>,
     ) {
         let threads = self.threads();
         let batch = elements.div_ceil(4 * threads).clamp(CHUNK_ALIGN, MAX_BATCH);
         let (pieces, ends) = partition(pieces, elements.div_ceil(batch), elements);
-        let pieces: Vec<Mutex<Option<Piece<'_>>>> =
+        let pieces: Vec<Mutex<Option<W>>> =
             pieces.into_iter().map(|p| Mutex::new(Some(p))).collect();
         let ranges = Ranges::new(ends.len(), threads);
         let run_batch = |i: usize| {
@@ -188,21 +215,46 @@ impl Ranges {
     }
 }
 
+/// A unit of work the pool splits and runs: an f32 piece, or a piece of any dtype.
+pub(crate) trait Work: Send + Sized {
+    /// Elements.
+    fn len(&self) -> usize;
+    /// Splits at element `mid` (`mid <= len`).
+    fn split_at(self, mid: usize) -> (Self, Self);
+    /// Runs the kernel on it.
+    fn run(self, kernel: Kernel, grad_scale: Option<f32>);
+}
+
+impl Work for Piece<'_> {
+    fn len(&self) -> usize {
+        Piece::len(self)
+    }
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        Piece::split_at(self, mid)
+    }
+    fn run(self, kernel: Kernel, grad_scale: Option<f32>) {
+        Piece::run(self, kernel, grad_scale);
+    }
+}
+
+impl Work for TypedPiece<'_> {
+    fn len(&self) -> usize {
+        TypedPiece::len(self)
+    }
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        TypedPiece::split_at(self, mid)
+    }
+    fn run(self, kernel: Kernel, grad_scale: Option<f32>) {
+        kernel.run_typed(self, grad_scale);
+    }
+}
+
 impl Piece<'_> {
     /// Splits at element `mid` (`mid <= len`).
-    fn split_at(self, mid: usize) -> (Self, Self) {
+    pub(crate) fn split_at(self, mid: usize) -> (Self, Self) {
         let (p0, p1) = self.param.split_at_mut(mid);
         let (g0, g1) = self.grad.split_at(mid);
-        let (b0, b1) = match self.buf {
-            Some(MomentumBuffer { values, first_step }) => {
-                let (b0, b1) = values.split_at_mut(mid);
-                (
-                    Some(MomentumBuffer::new(b0, first_step)),
-                    Some(MomentumBuffer::new(b1, first_step)),
-                )
-            }
-            None => (None, None),
-        };
+        let (b0, b1) = step::split_buffer(self.buf, mid);
         (
             Piece { s: self.s, param: p0, grad: g0, buf: b0 },
             Piece { s: self.s, param: p1, grad: g1, buf: b1 },
@@ -214,13 +266,9 @@ impl Piece<'_> {
 /// `elements / parts` elements each; a tensor is cut only at multiples of [`CHUNK_ALIGN`]
 /// elements from its start. Returns the pieces in order (cut where needed) and the end index
 /// of each share in that list (one allocation each, not one per share).
-fn partition(
-    pieces: Vec<Piece<'_>>,
-    parts: usize,
-    elements: usize,
-) -> (Vec<Piece<'_>>, Vec<usize>) {
+fn partition<W: Work>(pieces: Vec<W>, parts: usize, elements: usize) -> (Vec<W>, Vec<usize>) {
     let per = elements.div_ceil(parts.max(1)).next_multiple_of(CHUNK_ALIGN).max(CHUNK_ALIGN);
-    let mut out: Vec<Piece<'_>> = Vec::with_capacity(pieces.len() + parts);
+    let mut out: Vec<W> = Vec::with_capacity(pieces.len() + parts);
     let mut ends: Vec<usize> = Vec::with_capacity(parts);
     let mut room = per;
     for piece in pieces {
@@ -234,7 +282,7 @@ fn partition(
                 break;
             }
             let (head, tail) = piece.split_at(cut);
-            if !head.param.is_empty() {
+            if head.len() != 0 {
                 out.push(head);
             }
             ends.push(out.len());

@@ -6,9 +6,10 @@ pub mod error_params;
 
 /// The kinds of golden files, by file-name prefix; a file belongs to the longest kind its
 /// name starts with (`sched_peers_public.json` is `sched_peers`, not `sched`).
-const KINDS: &[&str] = &["sched", "sched_lambda", "sched_peers", "sgd"];
+const KINDS: &[&str] = &["sched", "sched_lambda", "sched_peers", "sgd", "sgd_precision"];
 
-/// The golden files of one kind (`"sched"`, `"sched_lambda"`, `"sched_peers"` or `"sgd"`): `tests/golden/{kind}_public.json`, then
+/// The golden files of one kind (`"sched"`, `"sched_lambda"`, `"sched_peers"`, `"sgd"` or
+/// `"sgd_precision"`): `tests/golden/{kind}_public.json`, then
 /// every `*.json` file in the directory `$GOLDEN_DIR` (when set) whose name starts with `kind`,
 /// sorted by path.
 ///

@@ -1,11 +1,22 @@
 //! AVX2 + FMA backend (x86_64): 8 lanes, `_mm256_fmadd_ps` exactly where the reference
-//! uses `fma`, `_mm256_div_ps` for the gradient scale.
+//! uses `fma`, `_mm256_div_ps` for the gradient scale. The 16-bit kernels convert bf16 by
+//! integer operations and f16 with F16C (`vcvtph2ps`/`vcvtps2ph`); float64 is the reference
+//! loop compiled for AVX2 + FMA ([`super::wide`]).
 use core::arch::x86_64::{
-    __m256, _mm256_castsi256_ps, _mm256_div_ps, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_mul_ps,
-    _mm256_set1_epi32, _mm256_set1_ps, _mm256_storeu_ps, _mm256_xor_ps,
+    __m128i, __m256, _CMP_UNORD_Q, _MM_FROUND_TO_NEAREST_INT, _mm_loadu_si128, _mm_storeu_si128,
+    _mm256_add_epi32, _mm256_and_si256, _mm256_blendv_epi8, _mm256_castps_si256,
+    _mm256_castsi256_ps, _mm256_castsi256_si128, _mm256_cmp_ps, _mm256_cvtepu16_epi32,
+    _mm256_cvtph_ps, _mm256_cvtps_ph, _mm256_div_ps, _mm256_fmadd_ps, _mm256_loadu_ps,
+    _mm256_mul_ps, _mm256_or_si256, _mm256_packus_epi32, _mm256_permute4x64_epi64,
+    _mm256_set1_epi32, _mm256_set1_ps, _mm256_slli_epi32, _mm256_srli_epi32, _mm256_storeu_ps,
+    _mm256_xor_ps,
 };
 
+use sgd_core::{Bf16, F16};
+
+use super::half_lanes::{Conv, half_entry};
 use super::lanes::{Lanes, simd_entry};
+use super::wide_lanes::wide_entry;
 
 /// Eight f32 lanes; only constructed where AVX2 and FMA are available (see [`Lanes`]).
 #[derive(Clone, Copy)]
@@ -58,3 +69,70 @@ impl Lanes for F32x8 {
 }
 
 simd_entry!(F32x8, "avx2,fma", "AVX2 and FMA");
+
+/// bf16 by integer operations (AVX2): widening shifts, narrowing by the bit recipe of
+/// [`sgd_core::convert::f32_to_bf16`].
+pub(crate) struct Bf16Int;
+
+impl Conv for Bf16Int {
+    type V = F32x8;
+    type H = Bf16;
+
+    #[inline(always)]
+    unsafe fn load(ptr: *const Bf16) -> F32x8 {
+        // SAFETY: the caller guarantees AVX2 and 8 readable values (16 bytes) at `ptr`.
+        F32x8(unsafe {
+            let h = _mm_loadu_si128(ptr.cast::<__m128i>());
+            _mm256_castsi256_ps(_mm256_slli_epi32::<16>(_mm256_cvtepu16_epi32(h)))
+        })
+    }
+
+    #[inline(always)]
+    unsafe fn store(v: F32x8, ptr: *mut Bf16) {
+        // SAFETY: the caller guarantees 8 writable values; AVX2 holds since `v` exists.
+        unsafe {
+            let x = v.0;
+            let bits = _mm256_castps_si256(x);
+            let lsb = _mm256_and_si256(_mm256_srli_epi32::<16>(bits), _mm256_set1_epi32(1));
+            let rounded = _mm256_srli_epi32::<16>(_mm256_add_epi32(
+                _mm256_add_epi32(bits, _mm256_set1_epi32(0x7fff)),
+                lsb,
+            ));
+            let quiet = _mm256_or_si256(_mm256_srli_epi32::<16>(bits), _mm256_set1_epi32(0x40));
+            let nan = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_UNORD_Q>(x, x));
+            let r = _mm256_blendv_epi8(rounded, quiet, nan);
+            // Every lane is below 2^16, so the saturating pack is exact; it packs within
+            // 128-bit halves, and the permute brings the two results' low quarters together.
+            let packed = _mm256_permute4x64_epi64::<0b1000>(_mm256_packus_epi32(r, r));
+            _mm_storeu_si128(ptr.cast::<__m128i>(), _mm256_castsi256_si128(packed));
+        }
+    }
+}
+
+/// f16 with F16C's `vcvtph2ps` / `vcvtps2ph` (round to nearest even).
+pub(crate) struct F16Cvt;
+
+impl Conv for F16Cvt {
+    type V = F32x8;
+    type H = F16;
+
+    #[inline(always)]
+    unsafe fn load(ptr: *const F16) -> F32x8 {
+        // SAFETY: only called from `update_f16`, compiled for (and run only where there are)
+        // AVX2, FMA and F16C; 8 readable values at `ptr` are the caller's contract.
+        F32x8(unsafe { _mm256_cvtph_ps(_mm_loadu_si128(ptr.cast::<__m128i>())) })
+    }
+
+    #[inline(always)]
+    unsafe fn store(v: F32x8, ptr: *mut F16) {
+        // SAFETY: as `load`, for 8 writable values.
+        unsafe {
+            let h = _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(v.0);
+            _mm_storeu_si128(ptr.cast::<__m128i>(), h);
+        }
+    }
+}
+
+half_entry!(update_bf16, Bf16Int, "avx2,fma", "AVX2 and FMA");
+half_entry!(update_f16, F16Cvt, "avx2,fma,f16c", "AVX2, FMA and F16C");
+wide_entry!("avx2,fma", "AVX2 and FMA");

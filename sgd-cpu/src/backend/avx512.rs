@@ -1,13 +1,23 @@
 //! AVX-512 backend (x86_64, AVX-512F): 16 lanes, `_mm512_fmadd_ps` exactly where the
 //! reference uses `fma`, `_mm512_div_ps` for the gradient scale, `prefetcht1` for
-//! [`crate::Prefetch`].
+//! [`crate::Prefetch`]. The 16-bit kernels convert with `vcvtph2ps`/`vcvtps2ph` (f16),
+//! integer operations or AVX512_BF16's `vcvtneps2bf16` (bf16); float64 is the reference loop
+//! compiled for AVX-512F ([`super::wide`]).
 use core::arch::x86_64::{
-    __m512, _MM_HINT_T1, _mm_prefetch, _mm512_castps_si512, _mm512_castsi512_ps, _mm512_div_ps,
-    _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mul_ps, _mm512_set1_epi32, _mm512_set1_ps,
-    _mm512_storeu_ps, _mm512_xor_si512,
+    __m256bh, __m256i, __m512, __m512i, _CMP_UNORD_Q, _MM_FROUND_NO_EXC, _MM_FROUND_TO_NEAREST_INT,
+    _MM_HINT_T1, _mm_prefetch, _mm256_loadu_si256, _mm256_storeu_si256, _mm512_add_epi32,
+    _mm512_and_si512, _mm512_castps_si512, _mm512_castsi512_ps, _mm512_cmp_ps_mask,
+    _mm512_cvtepi32_epi16, _mm512_cvtepu16_epi32, _mm512_cvtneps_pbh, _mm512_cvtph_ps,
+    _mm512_cvtps_ph, _mm512_div_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mask_blend_epi32,
+    _mm512_mul_ps, _mm512_or_si512, _mm512_set1_epi32, _mm512_set1_ps, _mm512_slli_epi32,
+    _mm512_srli_epi32, _mm512_storeu_ps, _mm512_testn_epi32_mask, _mm512_xor_si512,
 };
 
+use sgd_core::{Bf16, F16};
+
+use super::half_lanes::{Conv, half_entry};
 use super::lanes::{Lanes, simd_entry};
+use super::wide_lanes::wide_entry;
 
 /// Sixteen f32 lanes; only constructed where AVX-512F is available (see [`Lanes`]).
 #[derive(Clone, Copy)]
@@ -73,3 +83,112 @@ impl Lanes for F32x16 {
 }
 
 simd_entry!(F32x16, "avx512f", "AVX-512F");
+
+/// bf16 by integer operations (AVX-512F): widening shifts, narrowing by the bit recipe of
+/// [`sgd_core::convert::f32_to_bf16`].
+pub(crate) struct Bf16Int;
+
+/// The bf16 bits (in the low half of each lane) of `x` rounded to nearest even; NaN lanes
+/// become quiet NaNs.
+///
+/// # Safety
+/// The CPU supports AVX-512F.
+#[inline(always)]
+unsafe fn bf16_nearest(x: __m512) -> __m512i {
+    // SAFETY: the caller guarantees AVX-512F.
+    unsafe {
+        let bits = _mm512_castps_si512(x);
+        let lsb = _mm512_and_si512(_mm512_srli_epi32::<16>(bits), _mm512_set1_epi32(1));
+        let rounded = _mm512_srli_epi32::<16>(_mm512_add_epi32(
+            _mm512_add_epi32(bits, _mm512_set1_epi32(0x7fff)),
+            lsb,
+        ));
+        let quiet = _mm512_or_si512(_mm512_srli_epi32::<16>(bits), _mm512_set1_epi32(0x40));
+        let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(x, x);
+        _mm512_mask_blend_epi32(nan, rounded, quiet)
+    }
+}
+
+impl Conv for Bf16Int {
+    type V = F32x16;
+    type H = Bf16;
+
+    #[inline(always)]
+    unsafe fn load(ptr: *const Bf16) -> F32x16 {
+        // SAFETY: the caller guarantees AVX-512F and 16 readable values (32 bytes) at `ptr`.
+        F32x16(unsafe {
+            let h = _mm256_loadu_si256(ptr.cast::<__m256i>());
+            _mm512_castsi512_ps(_mm512_slli_epi32::<16>(_mm512_cvtepu16_epi32(h)))
+        })
+    }
+
+    #[inline(always)]
+    unsafe fn store(v: F32x16, ptr: *mut Bf16) {
+        // SAFETY: the caller guarantees 16 writable values; AVX-512F holds since `v` exists.
+        unsafe {
+            _mm256_storeu_si256(ptr.cast::<__m256i>(), _mm512_cvtepi32_epi16(bf16_nearest(v.0)))
+        }
+    }
+}
+
+/// bf16 with AVX512_BF16's `vcvtneps2bf16` (round to nearest even) for narrowing. The
+/// instruction treats subnormal inputs as zero, so a vector with a subnormal lane is narrowed
+/// by [`Bf16Int`]'s integer recipe instead.
+pub(crate) struct Bf16Native;
+
+impl Conv for Bf16Native {
+    type V = F32x16;
+    type H = Bf16;
+
+    #[inline(always)]
+    unsafe fn load(ptr: *const Bf16) -> F32x16 {
+        // SAFETY: forwarded from the caller.
+        unsafe { Bf16Int::load(ptr) }
+    }
+
+    #[inline(always)]
+    unsafe fn store(v: F32x16, ptr: *mut Bf16) {
+        // SAFETY: only called from `update_bf16_native`, compiled for (and, through
+        // `Kernel`, run only where there are) AVX-512F and AVX512_BF16; 16 writable values
+        // at `ptr` are the caller's contract.
+        unsafe {
+            let bits = _mm512_castps_si512(v.0);
+            let tiny = _mm512_testn_epi32_mask(bits, _mm512_set1_epi32(0x7f80_0000));
+            let narrow = if tiny == 0 {
+                // `__m256bh` and `__m256i` are both 256 bits of plain data.
+                core::mem::transmute::<__m256bh, __m256i>(_mm512_cvtneps_pbh(v.0))
+            } else {
+                _mm512_cvtepi32_epi16(bf16_nearest(v.0))
+            };
+            _mm256_storeu_si256(ptr.cast::<__m256i>(), narrow);
+        }
+    }
+}
+
+/// f16 with AVX-512F's `vcvtph2ps` / `vcvtps2ph` (round to nearest even).
+pub(crate) struct F16Cvt;
+
+impl Conv for F16Cvt {
+    type V = F32x16;
+    type H = F16;
+
+    #[inline(always)]
+    unsafe fn load(ptr: *const F16) -> F32x16 {
+        // SAFETY: the caller guarantees AVX-512F and 16 readable values at `ptr`.
+        F32x16(unsafe { _mm512_cvtph_ps(_mm256_loadu_si256(ptr.cast::<__m256i>())) })
+    }
+
+    #[inline(always)]
+    unsafe fn store(v: F32x16, ptr: *mut F16) {
+        // SAFETY: the caller guarantees 16 writable values; AVX-512F holds since `v` exists.
+        unsafe {
+            let h = _mm512_cvtps_ph::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(v.0);
+            _mm256_storeu_si256(ptr.cast::<__m256i>(), h);
+        }
+    }
+}
+
+half_entry!(update_bf16, Bf16Int, "avx512f", "AVX-512F");
+half_entry!(update_bf16_native, Bf16Native, "avx512f,avx512bf16", "AVX-512F and AVX512_BF16");
+half_entry!(update_f16, F16Cvt, "avx512f", "AVX-512F");
+wide_entry!("avx512f", "AVX-512F");

@@ -77,12 +77,24 @@ pub(crate) mod bit {
 
 /// The option bits of one tensor update; `FIRST` and `NESTEROV` only count with momentum.
 pub(crate) fn flags(s: &StepScalars, momentum: Option<bool>, scale: bool) -> u8 {
+    option_bits(s.maximize, s.has_weight_decay, s.has_momentum, s.nesterov, momentum, scale)
+}
+
+/// The option bits from the step's flags (f32 or f64 scalars): `first` is `Some` when there is
+/// a momentum buffer, `true` on its first step.
+pub(crate) fn option_bits(
+    maximize: bool,
+    weight_decay: bool,
+    momentum: bool,
+    nesterov: bool,
+    first: Option<bool>,
+    scale: bool,
+) -> u8 {
     let on = |cond: bool, b: u8| if cond { b } else { 0 };
-    let mut f = on(scale, bit::SCALE)
-        | on(s.maximize, bit::MAXIMIZE)
-        | on(s.has_weight_decay, bit::WEIGHT_DECAY);
-    if let (true, Some(first)) = (s.has_momentum, momentum) {
-        f |= bit::MOMENTUM | on(first, bit::FIRST) | on(s.nesterov, bit::NESTEROV);
+    let mut f =
+        on(scale, bit::SCALE) | on(maximize, bit::MAXIMIZE) | on(weight_decay, bit::WEIGHT_DECAY);
+    if let (true, Some(first)) = (momentum, first) {
+        f |= bit::MOMENTUM | on(first, bit::FIRST) | on(nesterov, bit::NESTEROV);
     }
     f
 }
@@ -140,21 +152,42 @@ pub(crate) use simd_entry;
 
 /// The broadcast scalars of one step.
 #[derive(Clone, Copy)]
-struct Consts<V> {
+pub(crate) struct Consts<V> {
     neg_lr: V,
     weight_decay: V,
     momentum: V,
     one_minus_dampening: V,
-    scale: V,
+    /// The gradient scale (also the filler of unused [`Loaded::buf`] lanes).
+    pub(crate) scale: V,
+}
+
+impl<V: Lanes> Consts<V> {
+    /// The scalars of `s` and the gradient scale, broadcast.
+    ///
+    /// # Safety
+    /// The CPU supports `V`'s ISA.
+    #[inline(always)]
+    pub(crate) unsafe fn new(s: &StepScalars, scale: f32) -> Self {
+        // SAFETY: the caller guarantees the ISA.
+        unsafe {
+            Consts {
+                neg_lr: V::splat(s.neg_lr),
+                weight_decay: V::splat(s.weight_decay),
+                momentum: V::splat(s.momentum),
+                one_minus_dampening: V::splat(s.one_minus_dampening),
+                scale: V::splat(scale),
+            }
+        }
+    }
 }
 
 /// The inputs of `LANES` elements: parameters, gradients and (with momentum, after the first
 /// step) the old momentum buffer. `buf` is unused otherwise.
 #[derive(Clone, Copy)]
-struct Loaded<V> {
-    param: V,
-    grad: V,
-    buf: V,
+pub(crate) struct Loaded<V> {
+    pub(crate) param: V,
+    pub(crate) grad: V,
+    pub(crate) buf: V,
 }
 
 /// Loads the inputs of `LANES` elements at `p`, `g`, `b`.
@@ -179,13 +212,10 @@ unsafe fn load<V: Lanes, const F: u8>(
     }
 }
 
-/// The rule (see the scalar reference) on loaded inputs; stores the new parameters at `p` and,
-/// with momentum, the new buffer at `b`.
-///
-/// # Safety
-/// `p` is valid for `LANES` writes; with momentum, `b` too.
+/// The rule (see the scalar reference) on loaded inputs: the new parameters and (with
+/// momentum) the new buffer, in f32 whatever the storage (the 16-bit kernels round them).
 #[inline(always)]
-unsafe fn finish<V: Lanes, const F: u8>(c: &Consts<V>, x: Loaded<V>, p: *mut f32, b: *mut f32) {
+pub(crate) fn compute<V: Lanes, const F: u8>(c: &Consts<V>, x: Loaded<V>) -> (V, V) {
     let mut grad = x.grad;
     if F & bit::SCALE != 0 {
         grad = grad.div(c.scale);
@@ -196,18 +226,31 @@ unsafe fn finish<V: Lanes, const F: u8>(c: &Consts<V>, x: Loaded<V>, p: *mut f32
     if F & bit::WEIGHT_DECAY != 0 {
         grad = x.param.mul_add(c.weight_decay, grad);
     }
+    let mut buf = x.buf;
+    if F & bit::MOMENTUM != 0 {
+        buf = if F & bit::FIRST != 0 {
+            grad
+        } else {
+            grad.mul_add(c.one_minus_dampening, x.buf.mul(c.momentum))
+        };
+        grad = if F & bit::NESTEROV != 0 { buf.mul_add(c.momentum, grad) } else { buf };
+    }
+    (grad.mul_add(c.neg_lr, x.param), buf)
+}
+
+/// [`compute`], storing the new parameters at `p` and, with momentum, the new buffer at `b`.
+///
+/// # Safety
+/// `p` is valid for `LANES` writes; with momentum, `b` too.
+#[inline(always)]
+unsafe fn finish<V: Lanes, const F: u8>(c: &Consts<V>, x: Loaded<V>, p: *mut f32, b: *mut f32) {
+    let (param, buf) = compute::<V, F>(c, x);
     // SAFETY: the caller guarantees `p` (and `b` with momentum) cover `LANES` elements.
     unsafe {
         if F & bit::MOMENTUM != 0 {
-            let buf = if F & bit::FIRST != 0 {
-                grad
-            } else {
-                grad.mul_add(c.one_minus_dampening, x.buf.mul(c.momentum))
-            };
             buf.store(b);
-            grad = if F & bit::NESTEROV != 0 { buf.mul_add(c.momentum, grad) } else { buf };
         }
-        grad.mul_add(c.neg_lr, x.param).store(p);
+        param.store(p);
     }
 }
 
@@ -227,7 +270,7 @@ unsafe fn lanes_step<V: Lanes, const F: u8>(
 }
 
 /// Largest lane count of any backend: the size of the padded tail arrays.
-const MAX_LANES: usize = 16;
+pub(crate) const MAX_LANES: usize = 16;
 
 /// f32 elements per 64-byte cache line: the prefetching loop issues one prefetch per line.
 const LINE: usize = 16;
@@ -253,15 +296,7 @@ pub(crate) unsafe fn update<V: Lanes, const F: u8>(
         n = n.min(buf.len());
     }
     // SAFETY: the caller guarantees the ISA.
-    let c = unsafe {
-        Consts {
-            neg_lr: V::splat(s.neg_lr),
-            weight_decay: V::splat(s.weight_decay),
-            momentum: V::splat(s.momentum),
-            one_minus_dampening: V::splat(s.one_minus_dampening),
-            scale: V::splat(scale),
-        }
-    };
+    let c = unsafe { Consts::<V>::new(s, scale) };
     let step = lanes_step::<V, F>;
     // Head: up to the first vector-aligned parameter address, so the main loop's loads and
     // stores of `params` (and of `grads`/`buf` when they share its alignment, as allocations

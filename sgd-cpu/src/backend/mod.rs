@@ -1,8 +1,14 @@
 //! Backends: the scalar reference and the SIMD kernels ([`Backend`]), chosen once at run time,
 //! and [`Kernel`], a backend checked to be available.
 
+pub(crate) mod half;
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub(crate) mod half_lanes;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub(crate) mod lanes;
+pub(crate) mod wide;
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub(crate) mod wide_lanes;
 
 #[cfg(all(feature = "arm-vfma", not(feature = "std"), target_arch = "arm", target_abi = "eabihf"))]
 mod arm_vfma;
@@ -17,6 +23,7 @@ use core::fmt;
 
 use crate::scalar::MomentumBuffer;
 use crate::step::Piece;
+use crate::typed::TypedPiece;
 use crate::{Prefetch, SgdError, StepScalars, scalar};
 
 /// An implementation of the update kernel.
@@ -185,6 +192,24 @@ fn x86_has_avx2_fma() -> bool {
 fn x86_has_avx512f() -> bool {
     cfg!(all(target_arch = "x86_64", target_feature = "avx512f"))
 }
+/// AVX512_BF16 (`vcvtneps2bf16`), for the bf16 kernels of [`Backend::Avx512`].
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+fn x86_has_avx512bf16() -> bool {
+    std::arch::is_x86_feature_detected!("avx512bf16")
+}
+#[cfg(all(target_arch = "x86_64", not(feature = "std")))]
+fn x86_has_avx512bf16() -> bool {
+    cfg!(target_feature = "avx512bf16")
+}
+/// F16C (`vcvtph2ps`/`vcvtps2ph`), for the f16 kernels of [`Backend::Avx2`].
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+fn x86_has_f16c() -> bool {
+    std::arch::is_x86_feature_detected!("f16c")
+}
+#[cfg(all(target_arch = "x86_64", not(feature = "std")))]
+fn x86_has_f16c() -> bool {
+    cfg!(target_feature = "f16c")
+}
 #[cfg(all(target_arch = "aarch64", feature = "std"))]
 fn aarch64_has_neon() -> bool {
     std::arch::is_aarch64_feature_detected!("neon")
@@ -260,13 +285,17 @@ pub(crate) struct Kernel {
     // Read by the SIMD backends only; the scalar loop has no prefetch (targets without SIMD).
     #[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(dead_code))]
     prefetch: bool,
+    /// The 16-bit kernels may use conversion instructions beyond the backend's base ISA
+    /// (AVX512_BF16 with AVX-512, F16C with AVX2) where the CPU has them.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    extensions: bool,
 }
 
 impl Kernel {
     /// Checks that `backend` can run here; no prefetching.
     pub(crate) fn new(backend: Backend) -> Result<Kernel, SgdError> {
         if backend.is_available() {
-            Ok(Kernel { backend, prefetch: false })
+            Ok(Kernel { backend, prefetch: false, extensions: true })
         } else {
             Err(SgdError::BackendUnavailable { backend })
         }
@@ -275,6 +304,12 @@ impl Kernel {
     /// This kernel, prefetching or not.
     pub(crate) fn with_prefetch(self, prefetch: bool) -> Kernel {
         Kernel { prefetch, ..self }
+    }
+
+    /// This kernel, using conversion extensions where detected or not (see
+    /// [`crate::Conversions`]).
+    pub(crate) fn with_extensions(self, extensions: bool) -> Kernel {
+        Kernel { extensions, ..self }
     }
 
     /// The backend this kernel runs.
@@ -297,6 +332,55 @@ impl Kernel {
             Backend::Neon => unsafe { neon::update(piece, grad_scale, self.prefetch) },
             // The scalar reference (other backends never pass `Kernel::new` on this target).
             _ => scalar_tensor(piece, grad_scale),
+        }
+    }
+
+    /// Updates one piece of any dtype (lengths and dtypes already validated).
+    #[inline]
+    pub(crate) fn run_typed(self, piece: TypedPiece<'_>, grad_scale: Option<f32>) {
+        match piece {
+            TypedPiece::F32(p) => self.run(p, grad_scale),
+            TypedPiece::F64(p) => match self.backend {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: `Kernel::new` checked that AVX-512F is available.
+                Backend::Avx512 => unsafe { avx512::update_f64(p, grad_scale) },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: `Kernel::new` checked that AVX2 and FMA are available.
+                Backend::Avx2 => unsafe { avx2::update_f64(p, grad_scale) },
+                #[cfg(target_arch = "aarch64")]
+                // SAFETY: `Kernel::new` checked that NEON is available.
+                Backend::Neon => unsafe { neon::update_f64(p, grad_scale) },
+                _ => wide::reference(p, grad_scale),
+            },
+            TypedPiece::Bf16(p) => match self.backend {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: `Kernel::new` checked AVX-512F, and AVX512_BF16 was just detected.
+                Backend::Avx512 if self.extensions && x86_has_avx512bf16() => unsafe {
+                    avx512::update_bf16_native(p, grad_scale)
+                },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: `Kernel::new` checked that AVX-512F is available.
+                Backend::Avx512 => unsafe { avx512::update_bf16(p, grad_scale) },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: `Kernel::new` checked that AVX2 and FMA are available.
+                Backend::Avx2 => unsafe { avx2::update_bf16(p, grad_scale) },
+                #[cfg(target_arch = "aarch64")]
+                // SAFETY: `Kernel::new` checked that NEON is available.
+                Backend::Neon => unsafe { neon::update_bf16(p, grad_scale) },
+                _ => half::reference(p, grad_scale),
+            },
+            TypedPiece::F16(p) => match self.backend {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: `Kernel::new` checked that AVX-512F is available.
+                Backend::Avx512 => unsafe { avx512::update_f16(p, grad_scale) },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: `Kernel::new` checked AVX2 and FMA, and F16C was just detected.
+                Backend::Avx2 if x86_has_f16c() => unsafe { avx2::update_f16(p, grad_scale) },
+                #[cfg(target_arch = "aarch64")]
+                // SAFETY: `Kernel::new` checked that NEON is available.
+                Backend::Neon => unsafe { neon::update_f16(p, grad_scale) },
+                _ => half::reference(p, grad_scale),
+            },
         }
     }
 }

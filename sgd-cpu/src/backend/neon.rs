@@ -1,11 +1,20 @@
 //! NEON backend (aarch64): 4 lanes, `vfmaq_f32` exactly where the reference uses `fma`,
 //! `vdivq_f32` (a true IEEE division on AArch64) for the gradient scale. AArch64 NEON is fully
-//! IEEE 754 (no flush-to-zero unless FPCR.FZ is set, which Linux leaves clear).
+//! IEEE 754 (no flush-to-zero unless FPCR.FZ is set, which Linux leaves clear). The 16-bit
+//! kernels convert bf16 by integer operations and f16 with `fcvtl`/`fcvtn`; float64 is the
+//! reference loop compiled for NEON ([`super::wide`]).
 use core::arch::aarch64::{
-    float32x4_t, vdivq_f32, vdupq_n_f32, vfmaq_f32, vld1q_f32, vmulq_f32, vnegq_f32, vst1q_f32,
+    float32x4_t, uint16x4_t, vaddq_u32, vandq_u32, vbslq_u32, vceqq_f32, vdivq_f32, vdupq_n_f32,
+    vdupq_n_u32, vfmaq_f32, vld1_u16, vld1q_f32, vmovn_u32, vmulq_f32, vnegq_f32, vorrq_u32,
+    vreinterpretq_f32_u32, vreinterpretq_u32_f32, vshll_n_u16, vshrq_n_u32, vst1_u16, vst1q_f32,
 };
+use core::arch::asm;
 
+use sgd_core::{Bf16, F16};
+
+use super::half_lanes::{Conv, half_entry};
 use super::lanes::{Lanes, simd_entry};
+use super::wide_lanes::wide_entry;
 
 /// Four f32 lanes; only constructed where NEON is available (see [`Lanes`]).
 #[derive(Clone, Copy)]
@@ -59,3 +68,77 @@ impl Lanes for F32x4 {
 }
 
 simd_entry!(F32x4, "neon", "NEON");
+
+/// bf16 by integer operations (NEON has no bf16 conversion before the BF16 extension):
+/// widening shifts, narrowing by the bit recipe of [`sgd_core::convert::f32_to_bf16`].
+pub(crate) struct Bf16Int;
+
+impl Conv for Bf16Int {
+    type V = F32x4;
+    type H = Bf16;
+
+    #[inline(always)]
+    unsafe fn load(ptr: *const Bf16) -> F32x4 {
+        // SAFETY: the caller guarantees NEON and 4 readable values at `ptr`.
+        F32x4(unsafe { vreinterpretq_f32_u32(vshll_n_u16::<16>(vld1_u16(ptr.cast::<u16>()))) })
+    }
+
+    #[inline(always)]
+    unsafe fn store(v: F32x4, ptr: *mut Bf16) {
+        // SAFETY: the caller guarantees 4 writable values; NEON holds since `v` exists.
+        unsafe {
+            let bits = vreinterpretq_u32_f32(v.0);
+            let lsb = vandq_u32(vshrq_n_u32::<16>(bits), vdupq_n_u32(1));
+            let rounded = vshrq_n_u32::<16>(vaddq_u32(vaddq_u32(bits, vdupq_n_u32(0x7fff)), lsb));
+            let quiet = vorrq_u32(vshrq_n_u32::<16>(bits), vdupq_n_u32(0x40));
+            let ordered = vceqq_f32(v.0, v.0);
+            vst1_u16(ptr.cast::<u16>(), vmovn_u32(vbslq_u32(ordered, rounded, quiet)));
+        }
+    }
+}
+
+/// f16 with `fcvtl` / `fcvtn` (round to nearest even under Linux's default FPCR). Written as
+/// inline assembly: the intrinsics take Rust's `f16` vectors, which are unstable.
+pub(crate) struct F16Cvt;
+
+impl Conv for F16Cvt {
+    type V = F32x4;
+    type H = F16;
+
+    #[inline(always)]
+    unsafe fn load(ptr: *const F16) -> F32x4 {
+        // SAFETY: the caller guarantees NEON and 4 readable values at `ptr`; `fcvtl` only
+        // reads and writes the two vector registers named.
+        unsafe {
+            let h = vld1_u16(ptr.cast::<u16>());
+            let out: float32x4_t;
+            asm!(
+                "fcvtl {o:v}.4s, {i:v}.4h",
+                o = out(vreg) out,
+                i = in(vreg) h,
+                options(pure, nomem, nostack, preserves_flags)
+            );
+            F32x4(out)
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn store(v: F32x4, ptr: *mut F16) {
+        // SAFETY: the caller guarantees 4 writable values; `fcvtn` only reads and writes the
+        // two vector registers named.
+        unsafe {
+            let out: uint16x4_t;
+            asm!(
+                "fcvtn {o:v}.4h, {i:v}.4s",
+                o = out(vreg) out,
+                i = in(vreg) v.0,
+                options(pure, nomem, nostack, preserves_flags)
+            );
+            vst1_u16(ptr.cast::<u16>(), out);
+        }
+    }
+}
+
+half_entry!(update_bf16, Bf16Int, "neon", "NEON");
+half_entry!(update_f16, F16Cvt, "neon", "NEON");
+wide_entry!("neon", "NEON");
