@@ -12,9 +12,11 @@ mod cli;
 mod commands;
 mod digits;
 mod error;
+mod json_out;
 mod mlp;
 mod num;
 mod optimizer;
+mod out_file;
 mod output;
 mod plot;
 mod py_float;
@@ -24,6 +26,10 @@ mod torch_release;
 mod trace;
 
 use std::process::ExitCode;
+
+/// An allocation failure exits with a message and code 1 (`lrkit_alloc`).
+#[global_allocator]
+static ALLOCATOR: lrkit_alloc::ExitOnOom = lrkit_alloc::ExitOnOom;
 
 use clap::Parser;
 
@@ -51,6 +57,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error::CliError::BrokenPipe) => ExitCode::SUCCESS,
         Err(e) => {
             output::print_error(&format!("error: {e}"));
             ExitCode::from(e.exit_code())

@@ -1,12 +1,10 @@
-//! SVG charts with `plotters` (SVG backend): schedules, and a training run.
-
-use std::path::Path;
+//! SVG charts with `plotters` (SVG backend), drawn into a string: schedules, and a training
+//! run. The caller writes the string ([`crate::out_file::OutFile`]).
 
 use plotters::prelude::*;
 
 use crate::error::CliError;
 use crate::num::usize_f64;
-use crate::trace::Trace;
 
 /// Line colours, one per series (cycled).
 const COLORS: [RGBColor; 8] = [
@@ -20,25 +18,13 @@ const COLORS: [RGBColor; 8] = [
     RGBColor(127, 127, 127),
 ];
 
-fn plot_err(path: &Path) -> impl Fn(String) -> CliError + '_ {
-    move |e| CliError::Runtime(format!("cannot draw {}: {e}", path.display()))
-}
+/// Most epochs a schedule's line holds one by one; longer runs are drawn as the range of
+/// each of this many buckets of consecutive epochs (a chart is 960 pixels wide), so that a
+/// chart needs O(schedules) memory whatever the epochs.
+pub(crate) const MAX_PLOT_EPOCHS: usize = 4096;
 
-/// Fails (exit code 2) when `path` cannot be written, before any work is done: opens it for
-/// writing, and removes it again if it did not exist.
-pub(crate) fn check_writable(path: &Path) -> Result<(), CliError> {
-    let existed = path.exists();
-    match std::fs::OpenOptions::new().append(true).create(true).open(path) {
-        Ok(_) => {
-            if !existed {
-                let _ = std::fs::remove_file(path);
-            }
-            Ok(())
-        }
-        Err(e) => {
-            Err(CliError::Usage(format!("--plot {}: cannot write there: {e}", path.display())))
-        }
-    }
+fn plot_err(e: impl core::fmt::Display) -> CliError {
+    CliError::Runtime(format!("cannot draw the chart: {e}"))
 }
 
 /// Y range covering `values` with a small margin (a flat line gets a visible band).
@@ -68,18 +54,15 @@ impl Series {
         let points = values.enumerate().map(|(e, y)| (usize_f64(e + 1), y)).collect();
         Self { label: label.into(), points }
     }
+}
 
-    /// A value that holds for a whole epoch (a learning rate): a step from `epoch` to
-    /// `epoch + 1` at that value, vertical between epochs.
-    fn steps(label: impl Into<String>, values: impl Iterator<Item = f64>) -> Self {
-        let mut points = Vec::new();
-        for (e, y) in values.enumerate() {
-            let x = usize_f64(e + 1);
-            points.push((x, y));
-            points.push((x + 1.0, y));
-        }
-        Self { label: label.into(), points }
+/// The learning rates of a run as a [`StepSeries`].
+fn lr_steps(lrs: &[f64]) -> Series {
+    let mut steps = StepSeries::new("learning rate", lrs.len());
+    for &y in lrs {
+        steps.push(y);
     }
+    steps.finish()
 }
 
 /// A vertical marker at an epoch, with its legend text.
@@ -157,26 +140,88 @@ fn draw_lines(
         .map_err(|e| e.to_string())
 }
 
-/// Draws group 0 of every schedule against the epoch (1-based) into one chart at `path`, as
-/// steps: the lr holds for a whole epoch.
-pub(crate) fn schedules(path: &Path, traces: &[Trace]) -> Result<(), CliError> {
-    let err = plot_err(path);
-    let series: Vec<Series> = traces
-        .iter()
-        .map(|t| {
-            let label = if t.spec.chars().count() > 90 {
-                format!("{}...", t.spec.chars().take(87).collect::<String>())
-            } else {
-                t.spec.clone()
-            };
-            Series::steps(label, t.lrs.iter().filter_map(|r| r.first().copied()))
-        })
-        .collect();
-    let root = SVGBackend::new(path, (960, 540)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-    draw_lines(&root, Some("Learning rate per epoch"), "learning rate", &series, &[])
-        .map_err(&err)?;
-    root.present().map_err(|e| err(e.to_string()))
+/// A bucket of [`StepSeries`] being filled: (first epoch, (epoch, lowest), (epoch, highest),
+/// last value).
+type Bucket = (usize, (usize, f64), (usize, f64), f64);
+
+/// A learning rate drawn as steps (it holds for a whole epoch), built one epoch at a time:
+/// every epoch while there are at most [`MAX_PLOT_EPOCHS`], else, per bucket of consecutive
+/// epochs, its lowest and highest value (in the order they came) at the bucket's start and
+/// its last value at its end.
+#[derive(Debug)]
+pub(crate) struct StepSeries {
+    label: String,
+    /// Epochs per bucket.
+    bucket: usize,
+    /// Epochs pushed so far.
+    seen: usize,
+    /// The open bucket, if any.
+    open: Option<Bucket>,
+    points: Vec<(f64, f64)>,
+}
+
+impl StepSeries {
+    /// A series labelled `label` (shortened to 90 characters) for a run of `epochs` epochs.
+    pub(crate) fn new(label: &str, epochs: usize) -> Self {
+        let label = if label.chars().count() > 90 {
+            format!("{}...", label.chars().take(87).collect::<String>())
+        } else {
+            label.to_string()
+        };
+        let bucket = epochs.div_ceil(MAX_PLOT_EPOCHS).max(1);
+        Self { label, bucket, seen: 0, open: None, points: Vec::new() }
+    }
+
+    /// The lr of the next epoch.
+    pub(crate) fn push(&mut self, y: f64) {
+        let e = self.seen;
+        self.seen += 1;
+        if self.bucket == 1 {
+            let x = usize_f64(e + 1);
+            self.points.extend([(x, y), (x + 1.0, y)]);
+            return;
+        }
+        let (start, lo, hi, last) = self.open.get_or_insert((e, (e, y), (e, y), y));
+        if y < lo.1 {
+            *lo = (e, y);
+        }
+        if y > hi.1 {
+            *hi = (e, y);
+        }
+        *last = y;
+        let full = e + 1 - *start == self.bucket;
+        if full {
+            self.close();
+        }
+    }
+
+    /// Ends the open bucket, if any.
+    fn close(&mut self) {
+        if let Some((start, lo, hi, last)) = self.open.take() {
+            let x0 = usize_f64(start + 1);
+            let (a, b) = if lo.0 <= hi.0 { (lo.1, hi.1) } else { (hi.1, lo.1) };
+            self.points.extend([(x0, a), (x0, b), (usize_f64(start + self.bucket + 1), last)]);
+        }
+    }
+
+    fn finish(mut self) -> Series {
+        self.close();
+        Series { label: self.label, points: self.points }
+    }
+}
+
+/// Draws every schedule against the epoch (1-based) into one chart, as steps.
+pub(crate) fn schedules(series: Vec<StepSeries>) -> Result<String, CliError> {
+    let series: Vec<Series> = series.into_iter().map(StepSeries::finish).collect();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (960, 540)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        draw_lines(&root, Some("Learning rate per epoch"), "learning rate", &series, &[])
+            .map_err(plot_err)?;
+        root.present().map_err(plot_err)?;
+    }
+    Ok(svg)
 }
 
 /// One training run: per-epoch series to draw.
@@ -199,11 +244,23 @@ pub(crate) struct RunSeries {
 /// Draws loss (train and validation), validation accuracy in percent and the learning rate
 /// (as steps) against the epoch, one panel each, with the best epoch and the early stop
 /// marked in every panel.
-pub(crate) fn training(path: &Path, title: &str, s: &RunSeries) -> Result<(), CliError> {
-    let err = plot_err(path);
-    let root = SVGBackend::new(path, (900, 900)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-    let root = root.titled(title, ("sans-serif", 20)).map_err(|e| err(e.to_string()))?;
+pub(crate) fn training(title: &str, s: &RunSeries) -> Result<String, CliError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (900, 900)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        let root = root.titled(title, ("sans-serif", 20)).map_err(plot_err)?;
+        draw_training(&root, s)?;
+        root.present().map_err(plot_err)?;
+    }
+    Ok(svg)
+}
+
+/// The three panels of [`training`].
+fn draw_training(
+    root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    s: &RunSeries,
+) -> Result<(), CliError> {
     let mut marks = Vec::new();
     if let Some(b) = s.best_epoch {
         marks.push(Mark {
@@ -226,10 +283,10 @@ pub(crate) fn training(path: &Path, title: &str, s: &RunSeries) -> Result<(), Cl
             "validation accuracy (%)",
             vec![Series::line("validation accuracy", s.val_acc.iter().map(|a| 100.0 * a))],
         ),
-        ("learning rate", vec![Series::steps("learning rate", s.lr.iter().copied())]),
+        ("learning rate", vec![lr_steps(&s.lr)]),
     ];
     for (area, (ydesc, series)) in root.split_evenly((3, 1)).iter().zip(panels) {
-        draw_lines(area, None, ydesc, &series, &marks).map_err(&err)?;
+        draw_lines(area, None, ydesc, &series, &marks).map_err(plot_err)?;
     }
-    root.present().map_err(|e| err(e.to_string()))
+    Ok(())
 }

@@ -45,6 +45,12 @@ pub(crate) fn repr(x: f64) -> String {
     }
 }
 
+/// Python's `f"{x:.{decimals}f}"`: fixed notation, and `nan`, `inf`, `-inf` as Python writes
+/// them.
+pub(crate) fn fixed(x: f64, decimals: usize) -> String {
+    if x.is_finite() { format!("{x:.decimals$}") } else { repr(x) }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

@@ -1,5 +1,6 @@
-//! A schedule's learning rates over a run of epochs, as a PyTorch loop records them: the lr of
-//! each group before each epoch's `scheduler.step()`.
+//! A schedule's learning rates over a run of epochs, as a PyTorch loop records them (the lr
+//! of each group before each epoch's `scheduler.step()`), produced one epoch at a time so that
+//! a run of any length needs the memory of one epoch.
 
 use sched_core::ParamGroup;
 
@@ -7,41 +8,55 @@ use crate::error::CliError;
 use crate::spec::schedule::StepError;
 use crate::spec::{Schedule, SpecSource};
 
-/// One schedule's learning rates: `lrs[epoch][group]`.
-#[derive(Clone, Debug)]
-pub(crate) struct Trace {
-    /// The spec in PyTorch notation.
-    pub spec: String,
-    /// The scheduler's class name.
-    pub kind: &'static str,
-    /// `lrs[epoch][group]`, epoch 0 first.
-    pub lrs: Vec<Vec<f64>>,
-    /// Whether stepping it read `--metrics` (a ReduceLROnPlateau is part of it).
-    pub uses_metrics: bool,
+/// One schedule built on fresh groups, stepped epoch by epoch.
+#[derive(Debug)]
+pub(crate) struct Trace<'s> {
+    source: &'s SpecSource,
+    sched: Schedule,
+    groups: Vec<ParamGroup>,
+    metrics: Option<&'s [f64]>,
+    /// Epochs handed out so far.
+    epoch: usize,
+    epochs: usize,
 }
 
-/// Builds `source` on fresh groups with `base_lrs` and records `epochs` epochs.
-pub(crate) fn trace(
-    source: &SpecSource,
-    base_lrs: &[f64],
-    epochs: usize,
-    metrics: Option<&[f64]>,
-) -> Result<Trace, CliError> {
-    let mut groups: Vec<ParamGroup> = base_lrs.iter().map(|&lr| ParamGroup::new(lr)).collect();
-    let mut sched = source.build(&mut groups).map_err(|e| CliError::Spec(source.explain(&e)))?;
-    let (kind, uses_metrics) = (sched.kind(), sched.needs_metric());
-    let mut lrs = Vec::new();
-    lrs.try_reserve_exact(epochs).map_err(|_| {
-        CliError::Runtime(format!("cannot allocate memory for {epochs} epochs of {}", source.text))
-    })?;
-    for epoch in 0..epochs {
-        lrs.push(groups.iter().map(|g| g.lr).collect());
-        if epoch + 1 < epochs {
-            step(&mut sched, &mut groups, epoch, metrics)
-                .map_err(|e| CliError::Spec(source.explain_step(&e, epoch + 1)))?;
-        }
+impl<'s> Trace<'s> {
+    /// Builds `source` on fresh groups with `base_lrs`, for a run of `epochs` epochs.
+    pub(crate) fn start(
+        source: &'s SpecSource,
+        base_lrs: &[f64],
+        epochs: usize,
+        metrics: Option<&'s [f64]>,
+    ) -> Result<Self, CliError> {
+        let mut groups: Vec<ParamGroup> = base_lrs.iter().map(|&lr| ParamGroup::new(lr)).collect();
+        let sched = source.build(&mut groups).map_err(|e| CliError::Spec(source.explain(&e)))?;
+        Ok(Self { source, sched, groups, metrics, epoch: 0, epochs })
     }
-    Ok(Trace { spec: source.text.clone(), kind, lrs, uses_metrics })
+
+    /// The scheduler's class name.
+    pub(crate) fn kind(&self) -> &'static str {
+        self.sched.kind()
+    }
+
+    /// Whether stepping it reads `--metrics` (a ReduceLROnPlateau is part of it).
+    pub(crate) fn uses_metrics(&self) -> bool {
+        self.sched.needs_metric()
+    }
+
+    /// The groups of the next epoch (after the step that leads to it), or `None` after the
+    /// last one.
+    pub(crate) fn next_epoch(&mut self) -> Result<Option<&[ParamGroup]>, CliError> {
+        if self.epoch == self.epochs {
+            return Ok(None);
+        }
+        if self.epoch > 0 {
+            let after = self.epoch - 1;
+            step(&mut self.sched, &mut self.groups, after, self.metrics)
+                .map_err(|e| CliError::Spec(self.source.explain_step(&e, self.epoch)))?;
+        }
+        self.epoch += 1;
+        Ok(Some(&self.groups))
+    }
 }
 
 /// One `scheduler.step()` after 0-based `epoch`; ReduceLROnPlateau takes `metrics[epoch]`.

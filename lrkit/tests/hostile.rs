@@ -261,3 +261,348 @@ fn charts_draw_steps_percent_and_the_stop() {
     assert!(svg.contains("early stop (after epoch"), "early stop marked");
     std::fs::remove_file(&path).unwrap();
 }
+
+// Round three: where Python raises we raise, no hang, bounded memory, no file ever lost.
+
+/// A fresh folder for one test's files.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("lrkit-r3-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The names in `dir`, sorted (no temporary file may be left behind).
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn r3_1_where_python_raises_lrkit_raises() {
+    // 1. The issue's reproducers, then one per raising operation of the peer formulas:
+    // Python's exception, at Python's step, naming the parameter.
+    usage_error(
+        &["schedule", "timm.CosineLRScheduler(t_initial=10, k_decay=400)", "--epochs", "3"],
+        &[
+            "step after epoch 1",
+            "`k_decay`",
+            "OverflowError: (34, 'Numerical result out of range')",
+        ],
+    );
+    usage_error(
+        &["schedule", "optax.linear_onecycle_schedule(10, 0.1, final_div_factor=0)"],
+        &[
+            "`final_div_factor`",
+            "ZeroDivisionError: float division by zero",
+            "when the schedule is built",
+        ],
+    );
+    let r = lrkit(&[
+        "schedule",
+        "transformers.get_cosine_schedule_with_warmup(2, 10, num_cycles=1e308)",
+        "--epochs",
+        "4",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "nothing printed before the error: {}", r.stdout);
+    for w in ["step after epoch 3", "`num_cycles`", "ValueError: math domain error"] {
+        assert!(r.stderr.contains(w), "no {w:?} in {}", r.stderr);
+    }
+    for (spec, words) in [
+        // `pct_remaining ** power` with pct 0.1 and power -400.
+        (
+            "transformers.get_polynomial_decay_schedule_with_warmup(0, 10, lr_end=0.0, power=-400.0)",
+            &["`power`", "OverflowError", "step 9"][..],
+        ),
+        // `0.0 ** negative` at the end of the decay.
+        (
+            "transformers.get_polynomial_decay_schedule_with_warmup(0, 3, lr_end=0.0, power=-1.0)",
+            &["`power`", "ZeroDivisionError: 0.0 cannot be raised to a negative power", "step 3"],
+        ),
+        // `min_lr / optimizer.defaults["lr"]` with lr 0 (below, --lr 0).
+        (
+            "transformers.get_cosine_with_min_lr_schedule_with_warmup(0, 10, min_lr=0.01)",
+            &["`min_lr`", "ZeroDivisionError: float division by zero"],
+        ),
+        // timm: `t_curr ** k_decay` at a cycle start with a negative k_decay.
+        (
+            "timm.CosineLRScheduler(t_initial=2, cycle_limit=5, k_decay=-1.0)",
+            &["`k_decay`", "ZeroDivisionError", "step 2"],
+        ),
+        // timm: `cycle_decay ** i` overflows, even past cycle_limit (computed before the test).
+        (
+            "timm.CosineLRScheduler(t_initial=1, cycle_decay=1e300, cycle_limit=1)",
+            &["`cycle_decay`", "OverflowError", "step 2"],
+        ),
+        // timm: a negative base to a fractional power is complex.
+        (
+            "timm.PolyLRScheduler(t_initial=4, power=0.5, k_decay=-1.0)",
+            &["`power`", "complex number", "step 1"],
+        ),
+        // timm: `decay_rate ** (t // decay_t)` with a negative decay_t and rate 0.
+        (
+            "timm.StepLRScheduler(decay_t=-2.0, decay_rate=0.0)",
+            &["`decay_rate`", "ZeroDivisionError", "step 1"],
+        ),
+        // optax: `1.0 / (div_factor * final_div_factor)` and `int(pct_start * steps)`.
+        (
+            "optax.cosine_onecycle_schedule(10, 0.1, final_div_factor=0.0)",
+            &["`final_div_factor`", "ZeroDivisionError"],
+        ),
+        (
+            "optax.linear_onecycle_schedule(10, 0.1, pct_start=1e308)",
+            &["`pct_start`", "OverflowError: cannot convert float infinity to integer"],
+        ),
+    ] {
+        // lr 0 for `min_lr / lr`; transformers' polynomial decay needs lr > lr_end.
+        let lr = if spec.contains("min_lr=") { "0" } else { "0.1" };
+        usage_error(&["schedule", spec, "--epochs", "12", "--lr", lr], words);
+    }
+    // Where Python gives a value, so does lrkit: `inf` from `*` (no raise in Python).
+    let spec = "timm.StepLRScheduler(decay_t=1, decay_rate=1e200)";
+    let r = lrkit(&["schedule", spec, "--epochs", "2", "--lr", "1e200"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(lrs(&r.stdout), ["1e+200", "inf"]);
+    // ... and at the next step `1e200 ** 2` raises.
+    usage_error(
+        &["schedule", spec, "--epochs", "3", "--lr", "1e200"],
+        &["OverflowError", "step 2"],
+    );
+}
+
+#[test]
+fn r3_3_valid_python_is_accepted_and_messages_name_the_key() {
+    // 3. A dict literal with repeated keys is one key per distinct key, its last value.
+    let dup = "optax.piecewise_constant_schedule(init_value=0.1, boundaries_and_scales={1: 0.9, 1: 0.9, 1: 0.9, 1: 0.9, 1: 0.9, 1: 0.9, 1: 0.9, 1: 0.9, 1: 0.9, 2: 0.5, 1: 0.5})";
+    let r = lrkit(&["schedule", dup, "--epochs", "3"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        lrs(&r.stdout),
+        ["0.10000000149011612", "0.05000000074505806", "0.02500000037252903"]
+    );
+    let r = lrkit(&[
+        "schedule",
+        "optax.sgdr_schedule(cosine_kwargs=[{'init_value': 0.0, 'peak_value': 0.1, 'warmup_steps': 2, 'decay_steps': 10, 'decay_steps': 4}])",
+        "--epochs",
+        "5",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(lrs(&r.stdout)[4], "0.0", "decay_steps=4 (the last value) holds");
+    // An unknown key of an optax dict, and of a nested optax call, is named, with the caret
+    // under it.
+    let spec = "optax.sgdr_schedule(cosine_kwargs=[{'init_value': 0.0, 'peak_value': 0.1, 'warmup_steps': 2, 'decay_steps': 10, 'bogus': 1}])";
+    usage_error(
+        &["schedule", spec],
+        &["`bogus` is not a parameter of warmup_cosine_decay_schedule", "init_value, peak_value"],
+    );
+    let r = lrkit(&["schedule", spec]);
+    let caret = r.stderr.lines().last().unwrap();
+    assert_eq!(caret.find('^'), Some(4 + spec.find("'bogus'").unwrap()), "{}", r.stderr);
+    usage_error(
+        &[
+            "schedule",
+            "optax.join_schedules(schedules=[optax.linear_schedule(0.0, 0.1, 10, transition_begn=3), optax.constant_schedule(0.1)], boundaries=[10])",
+        ],
+        &[
+            "`transition_begn` is not a parameter of linear_schedule",
+            "did you mean `transition_begin`",
+        ],
+    );
+    // --json: inf, -inf and NaN are distinct strings (documented), numbers as Python's repr.
+    let r = lrkit(&[
+        "schedule",
+        "StepLR(step_size=1, gamma=1e308)",
+        "--lr",
+        "0.1,-0.0,0.0",
+        "--epochs",
+        "3",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["schedules"][0]["lrs"][2], serde_json::json!(["inf", -0.0, 0.0]));
+    let r = lrkit(&[
+        "schedule",
+        "LambdaLR(lr_lambda=lambda e: -math.inf if e == 1 else math.nan)",
+        "--epochs",
+        "2",
+        "--json",
+    ]);
+    assert!(r.stdout.contains(r#""lrs":[["nan"],["-inf"]]"#), "{}", r.stdout);
+    let r = lrkit(&["schedule", "ExponentialLR(gamma=0.1)", "--epochs", "5", "--json"]);
+    assert!(r.stdout.contains("1.0000000000000004e-05"), "{}", r.stdout);
+}
+
+#[test]
+fn r3_4_every_input_is_answered_in_linear_time() {
+    // 4. --plot onto a FIFO: refused at once (opening it would wait for a reader).
+    let dir = scratch("fifo");
+    let fifo = dir.join("chart.svg");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let p = fifo.to_str().unwrap();
+    for args in [
+        &["schedule", "StepLR(step_size=2)", "--plot", p][..],
+        &["train", "--epochs", "1", "--plot", p],
+    ] {
+        let start = std::time::Instant::now();
+        usage_error(args, &["--plot", "not a regular file"]);
+        assert!(start.elapsed().as_secs() < 30, "{args:?}");
+    }
+    assert_eq!(names(&dir), ["chart.svg"]);
+    // Many unknown keyword arguments: linear, not quadratic (2 MB took 21 s).
+    let spec = dir.join("spec.json");
+    let kwargs: Vec<String> = (0..120_000).map(|i| format!("\"k{i}\": {i}")).collect();
+    std::fs::write(
+        &spec,
+        format!("{{\"type\": \"StepLR\", \"kwargs\": {{{}}}}}", kwargs.join(", ")),
+    )
+    .unwrap();
+    assert!(std::fs::metadata(&spec).unwrap().len() > 2_000_000);
+    let start = std::time::Instant::now();
+    usage_error(&["schedule", spec.to_str().unwrap()], &["is not a parameter of StepLR"]);
+    assert!(start.elapsed().as_secs() < 15, "{:?}", start.elapsed());
+    // The same for a spec string of many keywords (as long as one argument may be).
+    let text = format!("StepLR(gamma=0.5, {}step_size=3)", "x=1, ".repeat(20_000));
+    let start = std::time::Instant::now();
+    usage_error(&["schedule", &text], &["`x`"]);
+    assert!(start.elapsed().as_secs() < 15, "{:?}", start.elapsed());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn r3_5_memory_does_not_grow_with_the_epochs() {
+    // 5. A million epochs of three schedules as JSON under a 300 MB address-space limit
+    // (kept in memory, as before, they alone needed more): rows are streamed.
+    let bin = cargo_bin!("lrkit");
+    let run = |limit_kb: u32, args: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -v {limit_kb}; exec \"$0\" {args}"))
+            .arg(bin)
+            .output()
+            .unwrap()
+    };
+    let out = run(
+        300_000,
+        "schedule 'StepLR(step_size=3)' 'ExponentialLR(gamma=0.9)' 'CosineAnnealingLR(T_max=100)' --epochs 1000000 --json",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.ends_with(b"\"spec\":\"CosineAnnealingLR(T_max=100)\"}]}\n"));
+    assert!(out.stdout.len() > 30_000_000);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schedules"][2]["lrs"].as_array().unwrap().len(), 1_000_000);
+    // An allocation that fails (a 300 MB spec file under a 200 MB limit) exits 1 with a
+    // message, not SIGABRT (134).
+    let dir = scratch("oom");
+    let spec = dir.join("huge.json");
+    let body = "a".repeat(300_000_000);
+    std::fs::write(&spec, format!("{{\"type\": \"StepLR\", \"kwargs\": {{\"x\": \"{body}\"}}}}"))
+        .unwrap();
+    drop(body);
+    let out = run(200_000, &format!("schedule '{}'", spec.display()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error: out of memory"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn r3_6_no_file_is_ever_lost() {
+    // 6. Every output goes to a temporary file in the same folder, renamed into place when
+    // complete; the user's files are never removed or overwritten by a failed run.
+    let dir = scratch("files");
+    let old = b"<svg>the old chart</svg>".to_vec();
+    let chart = dir.join("chart.svg");
+    std::fs::write(&chart, &old).unwrap();
+    let c = chart.to_str().unwrap();
+    // A rejected spec, and a step that fails: the old chart stays, byte for byte.
+    usage_error(&["schedule", "StepLR(step_size=0)", "--plot", c], &["step_size"]);
+    usage_error(
+        &["schedule", "OneCycleLR(max_lr=0.1, total_steps=2)", "--epochs", "4", "--plot", c],
+        &["total steps"],
+    );
+    assert_eq!(std::fs::read(&chart).unwrap(), old);
+    assert_eq!(names(&dir), ["chart.svg"]);
+    // A dangling symbolic link: kept on a rejected run (nothing created), and on success
+    // the file it names is written, the link left as it was.
+    let link = dir.join("link.svg");
+    std::os::unix::fs::symlink("target.svg", &link).unwrap();
+    let l = link.to_str().unwrap();
+    usage_error(&["schedule", "StepLR(step_size=0)", "--plot", l], &["step_size"]);
+    assert_eq!(std::fs::read_link(&link).unwrap(), std::path::Path::new("target.svg"));
+    assert_eq!(names(&dir), ["chart.svg", "link.svg"]);
+    let r = lrkit(&["schedule", "StepLR(step_size=2)", "--epochs", "5", "--plot", l]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_link(&link).unwrap(), std::path::Path::new("target.svg"));
+    let svg = std::fs::read_to_string(dir.join("target.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
+    assert_eq!(names(&dir), ["chart.svg", "link.svg", "target.svg"]);
+    // A successful run replaces the chart whole.
+    let r = lrkit(&["schedule", "StepLR(step_size=2)", "--epochs", "5", "--plot", c]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read(&chart).unwrap(), std::fs::read(dir.join("target.svg")).unwrap());
+    // The input spec as the output (directly, or through a link): refused, the spec intact.
+    let spec = dir.join("spec.json");
+    let spec_bytes = br#"{"type": "StepLR", "kwargs": {"step_size": 2}}"#.to_vec();
+    std::fs::write(&spec, &spec_bytes).unwrap();
+    std::os::unix::fs::symlink(&spec, dir.join("spec-link.svg")).unwrap();
+    let s = spec.to_str().unwrap();
+    for out in [s, dir.join("spec-link.svg").to_str().unwrap()] {
+        usage_error(&["schedule", s, "--plot", out], &["--plot", "is the input file"]);
+        usage_error(
+            &["train", "--schedule", s, "--epochs", "1", "--plot", out],
+            &["is the input file"],
+        );
+        assert_eq!(std::fs::read(&spec).unwrap(), spec_bytes);
+    }
+    assert_eq!(names(&dir), ["chart.svg", "link.svg", "spec-link.svg", "spec.json", "target.svg"]);
+    // A long run's chart is drawn from buckets of epochs: bounded, whatever the epochs.
+    let r = lrkit(&[
+        "schedule",
+        "CosineAnnealingWarmRestarts(T_0=7)",
+        "--epochs",
+        "200000",
+        "--plot",
+        c,
+        "--csv",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(std::fs::metadata(&chart).unwrap().len() < 2_000_000);
+    assert_eq!(r.stdout.lines().count(), 200_001);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn r3_7_the_terminal_is_safe() {
+    // 7. Control characters of a spec file are shown escaped, the caret under them.
+    let dir = scratch("term");
+    let spec = dir.join("esc.json");
+    std::fs::write(&spec, "{\"type\": \"StepLR\\u001b[31m\\r\", \"kwargs\": {\"step_size\": 2}}")
+        .unwrap();
+    let r = lrkit(&["schedule", spec.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!r.stderr.contains('\u{1b}') && !r.stderr.contains('\r'), "{:?}", r.stderr);
+    assert!(r.stderr.contains("StepLR\\x1b[31m\\r(step_size=2)"), "{}", r.stderr);
+    assert!(r.stderr.contains("\n          ^~~~"), "{}", r.stderr);
+    std::fs::remove_dir_all(&dir).unwrap();
+    // A failing stdout (a full disk) is exit code 1 with a message.
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let out = Command::new(cargo_bin!("lrkit"))
+        .args(["schedule", "StepLR(step_size=2)"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write to stdout"));
+    // Floats print as Python's repr everywhere: `lr 1e+308`, not 309 digits.
+    let r = lrkit(&["train", "--lr", "1e308", "--epochs", "2"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains(", lr 1e+308"), "{}", r.stdout);
+    assert!(r.stdout.contains("train loss nan"), "{}", r.stdout);
+    assert!(!r.stdout.contains("0000000000"), "{}", r.stdout);
+}

@@ -11,7 +11,10 @@ pub(crate) fn sched(e: &SchedError) -> PyErr {
     let message = e.to_string();
     match e {
         SchedError::Overflow { .. } => PyOverflowError::new_err(message),
-        SchedError::LambdaRaised { exception, .. } => python(exception, message),
+        // Python's own exception, with Python's message: what the library's code raises.
+        SchedError::LambdaRaised { exception, .. } | SchedError::PythonRaised { exception, .. } => {
+            python(exception, exception.message().to_string())
+        }
         // torch's OneCycleLR.get_lr message, word for word.
         SchedError::TotalStepsExceeded { step, total_steps } => PyValueError::new_err(format!(
             "Tried to step {step} times. The specified number of total steps is {total_steps}"

@@ -198,6 +198,33 @@ pub enum SchedError {
         /// What Python raised, with its message.
         exception: crate::python::PyException,
     },
+    /// A transformers, timm or optax formula raises where its Python source raises: a float
+    /// `**` past the largest float (`OverflowError`), `x / 0.0` or `0.0 ** negative`
+    /// (`ZeroDivisionError`), `math.cos(inf)` or `math.sqrt(-1)` (`ValueError: math domain
+    /// error`), `int(inf)`; or its `**` of a negative float to a fractional power gives a
+    /// complex number (Python returns one, the optimizer then fails on it). Names the
+    /// parameter behind it; nothing was written to the groups.
+    PythonRaised {
+        /// The parameter whose value leads there.
+        param: &'static str,
+        /// The step at which the formula raises, or `None` when the library's own
+        /// construction code raises (optax's `peak_value / div_factor`).
+        epoch: Option<i64>,
+        /// What Python raises, with its message.
+        exception: crate::python::PyException,
+    },
+    /// A key of a dict of keyword arguments (an item of optax's `cosine_kwargs`) that the
+    /// function it is passed to does not take.
+    UnknownDictKey {
+        /// The parameter holding the dicts (`cosine_kwargs`).
+        param: &'static str,
+        /// Zero-based position of the dict in that list.
+        item: usize,
+        /// Zero-based position of the key in the dict.
+        position: usize,
+        /// The function the dict's items are passed to.
+        function: &'static str,
+    },
     /// The distinct Python `lr_lambda`s of one scheduler need more room than its shared pool
     /// ([`LAMBDA_POOL_OPS`](crate::torch::LAMBDA_POOL_OPS) instructions,
     /// [`LAMBDA_POOL_CONSTS`](crate::torch::LAMBDA_POOL_CONSTS) constants).
@@ -240,7 +267,9 @@ impl SchedError {
             | Self::TooManyItems { param, .. }
             | Self::Overflow { param, .. }
             | Self::MathDomain { param, .. }
-            | Self::Conflict { param, .. } => Some(param),
+            | Self::Conflict { param, .. }
+            | Self::PythonRaised { param, .. }
+            | Self::UnknownDictKey { param, .. } => Some(param),
             Self::LambdaRaised { .. } | Self::LambdaPoolFull { .. } => Some("lr_lambda"),
             Self::TotalStepsExceeded { .. } => Some("total_steps"),
             Self::MilestoneCount { .. } => Some("milestones"),
@@ -329,6 +358,26 @@ impl fmt::Display for SchedError {
             Self::LambdaRaised { group, epoch, exception } => write!(
                 f,
                 "lr_lambda of parameter group {group} raised {exception} at epoch {epoch}"
+            ),
+            Self::PythonRaised { param, epoch, exception: crate::python::PyException::Complex } => {
+                write!(f, "`{param}` makes the learning rate a complex number")?;
+                if let Some(epoch) = epoch {
+                    write!(f, " at step {epoch}")?;
+                }
+                f.write_str(
+                    " (Python's `**` of a negative float to a fractional power; the optimizer then fails on it)",
+                )
+            }
+            Self::PythonRaised { param, epoch: Some(epoch), exception } => {
+                write!(f, "`{param}` makes Python raise {exception} at step {epoch}")
+            }
+            Self::PythonRaised { param, epoch: None, exception } => {
+                write!(f, "`{param}` makes Python raise {exception} when the schedule is built")
+            }
+            Self::UnknownDictKey { param, item, position, function } => write!(
+                f,
+                "key #{} of `{param}[{item}]` is not a parameter of {function}",
+                position + 1
             ),
             Self::LambdaPoolFull { what, needed, max } => write!(
                 f,

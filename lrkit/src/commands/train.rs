@@ -11,10 +11,13 @@ use sgd_core::{ScheduledGroups, SgdConfig, inject_hyperparams};
 
 use crate::digits::{self, CLASSES, DATA_CREDIT, FEATURES};
 use crate::error::CliError;
+use crate::json_out;
 use crate::mlp::{self, B1, B2, Shape, Tensors, W1, W2, Workspace};
 use crate::num::usize_f64;
 use crate::optimizer::{Device, Optimizer};
+use crate::out_file::OutFile;
 use crate::plot::RunSeries;
+use crate::py_float::{fixed, repr};
 use crate::rng::SplitMix64;
 use crate::spec::SpecSource;
 use crate::torch_release::TorchRelease;
@@ -150,7 +153,7 @@ impl Config {
         {
             return Err(CliError::Usage(format!(
                 "--val-fraction {}: holds out {n_val} of {} samples; both the validation and the training set need at least one",
-                crate::py_float::repr(c.val_fraction),
+                repr(c.val_fraction),
                 digits::SAMPLES
             )));
         }
@@ -174,9 +177,16 @@ fn ratio(a: f64, n: usize) -> f64 {
 /// Runs the command.
 pub(crate) fn run(args: Args) -> Result<(), CliError> {
     let c = Config::from_args(args)?;
-    if let Some(path) = &c.plot {
-        crate::plot::check_writable(path)?;
-    }
+    let source = SpecSource::from_arg(&c.schedule, c.torch).map_err(CliError::Spec)?;
+    // A chart that cannot be written, or would replace the spec file, is found out first.
+    let chart = match &c.plot {
+        Some(path) => {
+            let inputs: Vec<&std::path::Path> =
+                source.file.as_deref().map(std::path::Path::new).into_iter().collect();
+            Some(OutFile::prepare("--plot", path, &inputs)?)
+        }
+        None => None,
+    };
     let start = Instant::now();
     let data = digits::load()?;
     let (train, val) = digits::split(&data, c.val_fraction, c.seed);
@@ -192,7 +202,6 @@ pub(crate) fn run(args: Args) -> Result<(), CliError> {
     let configs = [SgdConfig { weight_decay: c.weight_decay, ..base }, base];
     // The schedule first: a bad spec is bad input (exit 2) whatever the device.
     let mut groups = [ParamGroup::new(c.lr).with_momentum(c.momentum); 2];
-    let source = SpecSource::from_arg(&c.schedule, c.torch).map_err(CliError::Spec)?;
     let mut sched = source.build(&mut groups).map_err(|e| CliError::Spec(source.explain(&e)))?;
     // Tensors in `Tensors` order (W1, W2: group 0; b1, b2: group 1).
     let group_of = [0, 0, 1, 1];
@@ -212,17 +221,20 @@ pub(crate) fn run(args: Args) -> Result<(), CliError> {
         train.len(),
         val.len(),
         c.batch,
-        c.momentum,
-        source.text,
+        repr(c.momentum),
+        crate::output::escape_controls(&source.text),
         c.device
     );
     let bar = progress_bar(&c);
     let say = |line: &str| match &bar {
-        Some(b) => b.println(line),
-        None if !c.json => crate::output::print_line(line),
-        None => {}
+        Some(b) => {
+            b.println(line);
+            Ok(())
+        }
+        None if !c.json => crate::output::line(line),
+        None => Ok(()),
     };
-    say(&header);
+    say(&header)?;
 
     let mut ws = Workspace::default();
     let mut order_idx: Vec<usize> = (0..train.len()).collect();
@@ -251,14 +263,14 @@ pub(crate) fn run(args: Args) -> Result<(), CliError> {
         };
         history.push(e);
         say(&format!(
-            "Epoch {}/{}, train loss {:.4}, val loss {:.4}, val acc {:.2}%, lr {}",
+            "Epoch {}/{}, train loss {}, val loss {}, val acc {}%, lr {}",
             epoch + 1,
             c.epochs,
-            e.train_loss,
-            e.val_loss,
-            100.0 * e.val_acc,
-            e.lr
-        ));
+            fixed(e.train_loss, 4),
+            fixed(e.val_loss, 4),
+            fixed(100.0 * e.val_acc, 2),
+            repr(e.lr)
+        ))?;
         if let Some(b) = &bar {
             b.set_message(format!("val acc {:.2}%", 100.0 * e.val_acc));
             b.inc(1);
@@ -268,8 +280,8 @@ pub(crate) fn run(args: Args) -> Result<(), CliError> {
             return Err(CliError::Runtime(format!(
                 "training diverged at epoch {} (train loss {}, validation loss {}): try a smaller --lr or --momentum",
                 epoch + 1,
-                crate::py_float::repr(e.train_loss),
-                crate::py_float::repr(e.val_loss)
+                repr(e.train_loss),
+                repr(e.val_loss)
             )));
         }
         if let Some(s) = &mut stopper
@@ -289,7 +301,7 @@ pub(crate) fn run(args: Args) -> Result<(), CliError> {
     let seconds = start.elapsed().as_secs_f64();
     let last = history.last().copied().ok_or_else(|| CliError::Runtime("no epoch ran".into()))?;
     let best = history.iter().map(|e| e.val_acc).fold(0.0, f64::max);
-    if let Some(path) = &c.plot {
+    if let Some(chart) = chart {
         let series = RunSeries {
             train_loss: history.iter().map(|e| e.train_loss).collect(),
             val_loss: history.iter().map(|e| e.val_loss).collect(),
@@ -303,39 +315,43 @@ pub(crate) fn run(args: Args) -> Result<(), CliError> {
                 .map(|(i, _)| i + 1),
             stopped_after: stopped_early.map(|(at, _, _)| at),
         };
-        crate::plot::training(path, &format!("lrkit train: {}", source.text), &series)?;
+        let svg = crate::plot::training(&format!("lrkit train: {}", source.text), &series)?;
+        chart.commit(svg.as_bytes())?;
     }
     if c.json {
-        let json = serde_json::json!({
-            "epochs_run": history.len(),
-            "stopped_early": stopped_early.is_some(),
-            "final_val_acc": last.val_acc,
-            "best_val_acc": best,
-            "seconds": seconds,
-            "schedule": source.text,
-            "seed": c.seed,
-            "train_samples": train.len(),
-            "val_samples": val.len(),
-            "train_loss": history.iter().map(|e| e.train_loss).collect::<Vec<_>>(),
-            "val_loss": history.iter().map(|e| e.val_loss).collect::<Vec<_>>(),
-            "val_acc": history.iter().map(|e| e.val_acc).collect::<Vec<_>>(),
-            "lr": history.iter().map(|e| e.lr).collect::<Vec<_>>(),
-        });
-        crate::output::print_line(&json.to_string());
+        let series = |f: fn(&Epoch) -> f64| json_out::numbers(history.iter().map(f));
+        let json = format!(
+            "{{\"best_val_acc\":{},\"epochs_run\":{},\"final_val_acc\":{},\"lr\":{},\"schedule\":{},\"seconds\":{},\"seed\":{},\"stopped_early\":{},\"train_loss\":{},\"train_samples\":{},\"val_acc\":{},\"val_loss\":{},\"val_samples\":{}}}",
+            json_out::number(best),
+            history.len(),
+            json_out::number(last.val_acc),
+            series(|e| e.lr),
+            json_out::string(&source.text),
+            json_out::number(seconds),
+            c.seed,
+            stopped_early.is_some(),
+            series(|e| e.train_loss),
+            train.len(),
+            series(|e| e.val_acc),
+            series(|e| e.val_loss),
+            val.len(),
+        );
+        crate::output::line(&json)?;
     } else {
         if let Some((at, best_epoch, best_loss)) = stopped_early {
-            crate::output::print_line(&format!(
-                "early stop after epoch {at}: validation loss {best_loss:.4} at epoch {best_epoch} not improved for {} epochs",
+            crate::output::line(&format!(
+                "early stop after epoch {at}: validation loss {} at epoch {best_epoch} not improved for {} epochs",
+                fixed(best_loss, 4),
                 c.patience
-            ));
+            ))?;
         }
-        crate::output::print_line(&format!(
+        crate::output::line(&format!(
             "final validation accuracy {:.2}% (best {:.2}%) after {} epochs in {:.2} s",
             100.0 * last.val_acc,
             100.0 * best,
             history.len(),
             seconds,
-        ));
+        ))?;
     }
     Ok(())
 }

@@ -240,12 +240,14 @@ pub(crate) fn build(
 }
 
 /// The arguments as `(keyword, keyword span, value)`: positional ones named by their
-/// position, a leading `optimizer` dropped; repeated keywords are errors.
+/// position, a leading `optimizer` dropped; repeated keywords are errors (found in time
+/// linear in the number of arguments).
 fn keyword_args<'n>(
     call: &'n Call,
     names: &[&'static str],
 ) -> Result<Vec<(String, Span, &'n Node)>, SpecError> {
     let mut out: Vec<(String, Span, &Node)> = Vec::new();
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut positional = 0;
     let mut seen_keyword = false;
     for (i, arg) in call.args.iter().enumerate() {
@@ -256,7 +258,7 @@ fn keyword_args<'n>(
                 if k == "optimizer" && matches!(value.expr, Expr::Name(_)) {
                     continue;
                 }
-                if out.iter().any(|(o, _, _)| o == k) {
+                if !seen.insert(k) {
                     return Err(SpecError::new(
                         SpecErrorKind::RepeatedKeyword { name: k.clone() },
                         *span,
@@ -283,6 +285,7 @@ fn keyword_args<'n>(
                     ));
                 };
                 positional += 1;
+                seen.insert(name);
                 out.push(((*name).to_string(), value.span, value));
             }
         }
@@ -304,9 +307,10 @@ fn value(node: &Node) -> Result<Value<'_>, SpecError> {
             Value::List(items.leak())
         }
         Expr::Dict(items) => {
-            let items: Vec<(Value<'_>, Value<'_>)> = items
-                .iter()
-                .map(|(k, v)| Ok((value(k)?, value(v)?)))
+            // Python's dict: a repeated key is one key (its first position, its last value).
+            let items: Vec<(Value<'_>, Value<'_>)> = super::dict::distinct(items)
+                .into_iter()
+                .map(|(k, v)| Ok((value(&items[k].0)?, value(&items[v].1)?)))
                 .collect::<Result<_, SpecError>>()?;
             Value::Dict(items.leak())
         }
@@ -314,8 +318,17 @@ fn value(node: &Node) -> Result<Value<'_>, SpecError> {
         Expr::Call(c) if registry::find(&c.name).is_some_and(|k| k.library == Library::Optax) => {
             // An optax schedule as an argument (`join_schedules(schedules=[...])`).
             let params = parameters(&c.name).unwrap_or("");
-            let names: Vec<&str> = params.split(", ").collect();
+            let names: Vec<&'static str> = params.split(", ").collect();
             let args = keyword_args(c, &names)?;
+            if let Some(a) = args.iter().find(|a| !names.contains(&a.0.as_str())) {
+                let kind = SpecErrorKind::UnknownParameter {
+                    scheduler: c.short_name().to_string(),
+                    name: a.0.clone(),
+                    accepted: params,
+                    suggestion: closest(&a.0, &names),
+                };
+                return Err(SpecError::new(kind, a.1));
+            }
             let kwargs: Vec<(&str, Value<'_>)> = args
                 .iter()
                 .map(|(k, _, v)| Ok((&*Box::leak(k.clone().into_boxed_str()), value(v)?)))
@@ -398,6 +411,23 @@ fn locate(
         };
         return SpecError::new(kind, a.1);
     }
+    if let SchedError::UnknownDictKey { param, item, position, function } = error
+        && let Some(key) = dict_key(args, param, item, position)
+    {
+        let names: Vec<&'static str> =
+            parameters(function).map(|p| p.split(", ").collect()).unwrap_or_default();
+        let name = match &key.expr {
+            Expr::Str(s) => s.clone(),
+            _ => "?".into(),
+        };
+        let kind = SpecErrorKind::UnknownParameter {
+            scheduler: function.to_string(),
+            suggestion: closest(&name, &names),
+            name,
+            accepted: parameters(function).unwrap_or(""),
+        };
+        return SpecError::new(kind, key.span);
+    }
     let span = match named_param(&error) {
         Some(p) => match args.iter().find(|a| a.0 == p) {
             Some(a) => a.2.span,
@@ -407,6 +437,21 @@ fn locate(
         None => call.name_span,
     };
     SpecError::new(SpecErrorKind::Invalid { scheduler: kind.to_string(), error }, span)
+}
+
+/// The key node at `position` (of the distinct keys) of dict `item` of the list argument
+/// `param`.
+fn dict_key<'n>(
+    args: &[&(String, Span, &'n Node)],
+    param: &str,
+    item: usize,
+    position: usize,
+) -> Option<&'n Node> {
+    let list = args.iter().find(|a| a.0 == param)?.2;
+    let Expr::List(items) = &list.expr else { return None };
+    let Expr::Dict(entries) = &items.get(item)?.expr else { return None };
+    let (first, _) = *super::dict::distinct(entries).get(position)?;
+    Some(&entries[first].0)
 }
 
 #[cfg(test)]

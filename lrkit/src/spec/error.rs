@@ -183,14 +183,22 @@ impl SpecError {
         } else {
             (0, line.len())
         };
-        let shown: String = line[from..to].iter().collect();
+        // Control characters are shown escaped (`\x1b`), and the caret moves with them.
+        let shown: Vec<std::borrow::Cow<'static, str>> =
+            line[from..to].iter().map(|&c| crate::output::escape_char(c)).collect();
+        let columns = |chars: &[std::borrow::Cow<'static, str>]| {
+            chars.iter().map(|c| c.chars().count()).sum::<usize>()
+        };
         let (pre, post) =
             (if from > 0 { "..." } else { "" }, if to < line.len() { "..." } else { "" });
+        let caret_at = (col - from).min(shown.len());
         let width = width.min(to.saturating_sub(col)).max(1);
+        let under = columns(&shown[caret_at..(caret_at + width).min(shown.len())]).max(1);
         format!(
-            "{self}\n    {pre}{shown}{post}\n    {}^{}",
-            " ".repeat(col - from + pre.len()),
-            "~".repeat(width - 1)
+            "{self}\n    {pre}{}{post}\n    {}^{}",
+            shown.concat(),
+            " ".repeat(columns(&shown[..caret_at]) + pre.len()),
+            "~".repeat(under - 1)
         )
     }
 }

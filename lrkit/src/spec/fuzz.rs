@@ -21,29 +21,29 @@ const GOLDEN: &str = include_str!("../../../tests/golden/sched_public.json");
 const GOLDEN_PEERS: &str = include_str!("../../../tests/golden/sched_peers_public.json");
 
 /// Seconds each target runs: `FUZZ_SECONDS` (default 2).
-fn budget() -> Duration {
+pub(super) fn budget() -> Duration {
     let secs = std::env::var("FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(2.0);
     Duration::from_secs_f64(secs)
 }
 
 /// xorshift64*: deterministic inputs for a given `FUZZ_SEED`.
-struct Rng(u64);
+pub(super) struct Rng(u64);
 
 impl Rng {
-    fn new(stream: u64) -> Self {
+    pub(super) fn new(stream: u64) -> Self {
         let seed = std::env::var("FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
         Self((seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1)
     }
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         usize::try_from(self.next() % n.max(1) as u64).unwrap_or(0)
     }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+    pub(super) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len())]
     }
 }
@@ -157,14 +157,14 @@ fn mutate(s: &str, rng: &mut Rng) -> String {
 
 /// Counts of one target.
 #[derive(Default)]
-struct Tally {
-    inputs: u64,
-    errors: u64,
-    schedules: u64,
+pub(super) struct Tally {
+    pub(super) inputs: u64,
+    pub(super) errors: u64,
+    pub(super) schedules: u64,
 }
 
 impl Tally {
-    fn report(&self, target: &str) {
+    pub(super) fn report(&self, target: &str) {
         eprintln!(
             "fuzz {target}: {} inputs ({} errors, {} schedules), no panic",
             self.inputs, self.errors, self.schedules
@@ -236,7 +236,7 @@ fn constant_lr_without_iters(node: &super::syntax::Node) -> bool {
 }
 
 /// Runs `one` on generated inputs until the budget is spent.
-fn run(target: &str, stream: u64, mut one: impl FnMut(&mut Rng, &mut Tally)) {
+pub(super) fn run(target: &str, stream: u64, mut one: impl FnMut(&mut Rng, &mut Tally)) {
     let mut rng = Rng::new(stream);
     let mut tally = Tally::default();
     let end = Instant::now() + budget();

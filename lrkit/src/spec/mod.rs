@@ -3,9 +3,12 @@
 //! `sched_core::spec`, and errors rendered with a caret under the offending part.
 
 pub(crate) mod build;
+mod dict;
 pub(crate) mod error;
 #[cfg(test)]
 mod fuzz;
+#[cfg(test)]
+mod fuzz_peers;
 pub(crate) mod json;
 pub(crate) mod lambda;
 pub(crate) mod parse;
@@ -79,7 +82,8 @@ impl SpecSource {
             schedule::StepError::Sched(
                 sched_core::SchedError::Overflow { param, .. }
                 | sched_core::SchedError::OutOfRange { param, .. }
-                | sched_core::SchedError::NonFinite { param, .. },
+                | sched_core::SchedError::NonFinite { param, .. }
+                | sched_core::SchedError::PythonRaised { param, .. },
             ) => find(&[param]),
             schedule::StepError::Sched(sched_core::SchedError::LambdaRaised { .. }) => {
                 find(&["lr_lambda"])

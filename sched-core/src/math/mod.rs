@@ -1,8 +1,9 @@
 //! The crate's numerics: the one math shim every transcendental goes through ([`Real`]),
 //! the double-double `cos`/`ln`/`tanh` of the `no_std` build (`crmath`: [`cos_dd`],
 //! [`ln_dd`], [`tanh_dd`]), and Python's operators where they differ from Rust's
-//! (`python`: floor division, `%`, `max`, `bisect_right`, `**` with `OverflowError`), and the C
-//! library calls of CPython's `float` and `math` for the lambda evaluator (`clib`).
+//! (`python`: floor division, `%`, `max`, `bisect_right`), Python's
+//! raising float operations for the peer families' formulas (`raising`), and the C library
+//! calls of CPython's `float` and `math` for the lambda evaluator (`clib`).
 //!
 //! With the `std` feature, `f64`/`f32` methods of the standard library are used; on
 //! Linux they call the platform libm (glibc), the same library Python's `math` module
@@ -20,6 +21,7 @@ pub const PI: f64 = core::f64::consts::PI;
 pub(crate) mod clib;
 mod crmath;
 pub(crate) mod python;
+pub(crate) mod raising;
 mod real;
 
 pub use real::Real;

@@ -1,8 +1,8 @@
 //! Python's numerics where they differ from Rust's operators: integer and float floor
-//! division, `%`, `max`, `bisect.bisect_right` and `**` with `OverflowError`. Every family
-//! evaluates its library's Python formula through these, so a formula reads as its source.
+//! division, `%`, `max` and `bisect.bisect_right` (the operations that raise are in
+//! [`super::raising`]). Every family evaluates its library's Python formula through these, so
+//! a formula reads as its source.
 
-use crate::SchedError;
 use crate::math::Real;
 use crate::protocol::base::float_of;
 
@@ -86,22 +86,9 @@ pub(crate) fn bisect_right<T: PartialOrd>(list: &[T], x: T) -> usize {
     lo
 }
 
-/// Python's `a ** b` on floats, with its `OverflowError` (a finite base and exponent, an
-/// infinite result) as [`SchedError::Overflow`] naming `param` and the step `t`.
-pub(crate) fn checked_pow(a: f64, b: f64, param: &'static str, t: i64) -> Result<f64, SchedError> {
-    let r = Real::pow(a, b);
-    // OverflowError, or ZeroDivisionError for `0.0 ** negative`.
-    if r.is_finite() || !a.is_finite() || !b.is_finite() {
-        Ok(r)
-    } else {
-        Err(SchedError::Overflow { param, epoch: t })
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{bisect_right, checked_pow, float_floor_div, floor_div, max, max_zero, mod_one};
-    use crate::SchedError;
+    use super::{bisect_right, float_floor_div, floor_div, max, max_zero, mod_one};
 
     #[test]
     fn integer_floor_division_is_pythons() {
@@ -160,15 +147,5 @@ mod tests {
         assert_eq!(bisect_right(&[9, 12, 18], 40), 3);
         assert_eq!(bisect_right::<i64>(&[], 1), 0);
         assert_eq!(bisect_right(&[0u64, 0, 1], 0), 2);
-    }
-
-    #[test]
-    fn pow_raises_overflow_only_for_finite_operands() {
-        assert_eq!(checked_pow(2.0, 10.0, "p", 3), Ok(1024.0));
-        assert_eq!(
-            checked_pow(10.0, 400.0, "p", 3),
-            Err(SchedError::Overflow { param: "p", epoch: 3 })
-        );
-        assert_eq!(checked_pow(f64::INFINITY, 2.0, "p", 3), Ok(f64::INFINITY));
     }
 }

@@ -46,7 +46,9 @@ fn float(
     crate::protocol::base::finite(name, v)
 }
 
-/// `boundaries_and_scales`: a dict of int boundaries to float scales (or None).
+/// `boundaries_and_scales`: a dict of int boundaries to float scales (or None), with a Python
+/// dict's semantics: a repeated key is one key, holding its last value, so only distinct
+/// boundaries count against the capacity.
 fn pairs<'p>(
     v: Option<Value<'_>>,
     out: &'p mut [(i64, f64); MAX_PIECES],
@@ -59,13 +61,19 @@ fn pairs<'p>(
             return Err(SchedError::WrongType { param: P, expected: "a dict of int to float" });
         }
     };
-    if items.len() > MAX_PIECES {
-        return Err(SchedError::TooManyItems { param: P, got: items.len(), max: MAX_PIECES });
+    let mut len = 0;
+    for (key, scale) in items {
+        let pair = (as_int(P, *key)?, crate::protocol::base::finite(P, as_float(P, *scale)?)?);
+        if let Some(o) = out[..len].iter_mut().find(|o| o.0 == pair.0) {
+            o.1 = pair.1;
+        } else if len < MAX_PIECES {
+            out[len] = pair;
+            len += 1;
+        } else {
+            return Err(SchedError::TooManyItems { param: P, got: items.len(), max: MAX_PIECES });
+        }
     }
-    for (o, (key, scale)) in out.iter_mut().zip(items.iter()) {
-        *o = (as_int(P, *key)?, crate::protocol::base::finite(P, as_float(P, *scale)?)?);
-    }
-    Ok(&out[..items.len()])
+    Ok(&out[..len])
 }
 
 /// The `warmup_cosine_decay_schedule` arguments from its kwargs.
@@ -199,12 +207,21 @@ fn schedule(
                 });
             }
             let mut args = [(0.0, 0.0, 0, 0, 0.0, OptaxPower::Int(1)); MAX_LEAVES / 2];
-            for (a, item) in args.iter_mut().zip(items.iter()) {
-                let mut kw = [("", Value::None); 8];
-                let n = dict_kwargs("cosine_kwargs", *item, &mut kw)?;
+            for (index, (a, item)) in args.iter_mut().zip(items.iter()).enumerate() {
+                let mut kw = [("", Value::None); DICT_KWARGS];
+                let mut first = [0; DICT_KWARGS];
+                let n = dict_kwargs("cosine_kwargs", *item, &mut kw, &mut first)?;
                 let mut inner = Kwargs::new(&kw[..n])?;
                 *a = warmup_cosine(&mut inner)?;
-                inner.finish()?;
+                inner.finish().map_err(|e| match e {
+                    SchedError::UnknownParameter { position } => SchedError::UnknownDictKey {
+                        param: "cosine_kwargs",
+                        item: index,
+                        position: first[position],
+                        function: "warmup_cosine_decay_schedule",
+                    },
+                    other => other,
+                })?;
             }
             OptaxSchedule::sgdr(&args[..items.len()])?
         }
@@ -277,23 +294,36 @@ fn schedule(
     Ok((s, kind.name))
 }
 
-/// A dict with string keys as keyword arguments (`cosine_kwargs` items).
+/// Most keys a dict of keyword arguments (a `cosine_kwargs` item) holds.
+const DICT_KWARGS: usize = 8;
+
+/// A dict with string keys as keyword arguments (`cosine_kwargs` items), with a Python
+/// dict's semantics: a repeated key is one key, at its first position, holding its last
+/// value. Returns how many distinct keys there are; `first[i]` is the position in the dict of
+/// the key `out[i]`.
 fn dict_kwargs<'v>(
     param: &'static str,
     v: Value<'v>,
-    out: &mut [(&'v str, Value<'v>); 8],
+    out: &mut [(&'v str, Value<'v>); DICT_KWARGS],
+    first: &mut [usize; DICT_KWARGS],
 ) -> Result<usize, SchedError> {
     let Value::Dict(items) = v else {
         return Err(SchedError::WrongType { param, expected: "a dict of keyword arguments" });
     };
-    if items.len() > out.len() {
-        return Err(SchedError::TooManyItems { param, got: items.len(), max: out.len() });
-    }
-    for (o, (key, value)) in out.iter_mut().zip(items.iter()) {
+    let mut len = 0;
+    for (position, (key, value)) in items.iter().enumerate() {
         let Value::Str(key) = *key else {
             return Err(SchedError::WrongType { param, expected: "string keys" });
         };
-        *o = (key, *value);
+        if let Some(o) = out[..len].iter_mut().find(|o| o.0 == key) {
+            o.1 = *value;
+        } else if len < DICT_KWARGS {
+            out[len] = (key, *value);
+            first[len] = position;
+            len += 1;
+        } else {
+            return Err(SchedError::TooManyItems { param, got: items.len(), max: DICT_KWARGS });
+        }
     }
-    Ok(items.len())
+    Ok(len)
 }

@@ -1,6 +1,7 @@
 //! optax's schedule functions that are not joins, in float32 as jax evaluates them.
 
 use crate::SchedError;
+use crate::math::raising;
 
 /// Most boundaries a piecewise schedule holds.
 pub const MAX_PIECES: usize = 8;
@@ -283,7 +284,8 @@ impl OptaxLeaf {
     }
 
     /// `linear_onecycle_schedule(transition_steps, peak_value, pct_start, pct_final,
-    /// div_factor, final_div_factor)`.
+    /// div_factor, final_div_factor)`; its Python-level arithmetic raises as Python does, in
+    /// Python's order (`peak_value / div_factor` first).
     pub fn linear_onecycle(
         transition_steps: i64,
         peak_value: f64,
@@ -293,16 +295,18 @@ impl OptaxLeaf {
         final_div_factor: f64,
     ) -> Result<Self, SchedError> {
         let ts = onecycle_steps(transition_steps)?;
+        let init = py_div(peak_value, div_factor, "div_factor")?;
         let pairs = [
             (py_int(pct_start * ts, "pct_start")?, div_factor),
-            (py_int(pct_final * ts, "pct_final")?, 1.0 / div_factor),
-            (transition_steps, 1.0 / final_div_factor),
+            (py_int(pct_final * ts, "pct_final")?, py_div(1.0, div_factor, "div_factor")?),
+            (transition_steps, py_div(1.0, final_div_factor, "final_div_factor")?),
         ];
-        Self::piecewise_interpolate(Interpolation::Linear, peak_value / div_factor, &pairs)
+        Self::piecewise_interpolate(Interpolation::Linear, init, &pairs)
     }
 
     /// `cosine_onecycle_schedule(transition_steps, peak_value, pct_start, div_factor,
-    /// final_div_factor)`.
+    /// final_div_factor)`; its Python-level arithmetic raises as Python does, in Python's
+    /// order.
     pub fn cosine_onecycle(
         transition_steps: i64,
         peak_value: f64,
@@ -311,11 +315,12 @@ impl OptaxLeaf {
         final_div_factor: f64,
     ) -> Result<Self, SchedError> {
         let ts = onecycle_steps(transition_steps)?;
+        let init = py_div(peak_value, div_factor, "div_factor")?;
         let pairs = [
             (py_int(pct_start * ts, "pct_start")?, div_factor),
-            (transition_steps, 1.0 / (div_factor * final_div_factor)),
+            (transition_steps, py_div(1.0, div_factor * final_div_factor, "final_div_factor")?),
         ];
-        Self::piecewise_interpolate(Interpolation::Cosine, peak_value / div_factor, &pairs)
+        Self::piecewise_interpolate(Interpolation::Cosine, init, &pairs)
     }
 
     /// The value at `count`, in float32.
@@ -406,13 +411,15 @@ fn onecycle_steps(transition_steps: i64) -> Result<f64, SchedError> {
     Ok(crate::protocol::base::float_of(i64::from(int32("transition_steps", transition_steps)?)))
 }
 
-/// Python's `int(x)` for a float (truncation), as an error for non-finite `x`.
+/// Python's `int(x)` for a float (truncation), with what Python raises for a non-finite `x`
+/// (`pct_start * transition_steps` past the largest float).
 fn py_int(x: f64, param: &'static str) -> Result<i64, SchedError> {
-    if !x.is_finite() {
-        return Err(SchedError::NonFinite { param, value: x });
-    }
-    #[allow(clippy::cast_possible_truncation)] // int32-checked by the caller's bounds
-    Ok(libm::trunc(x.clamp(-9.0e15, 9.0e15)) as i64)
+    raising::trunc_int(x).map_err(raising::raised_at_build(param))
+}
+
+/// Python's `a / b` on the arguments (`ZeroDivisionError` for `b == 0`).
+fn py_div(a: f64, b: f64, param: &'static str) -> Result<f64, SchedError> {
+    raising::div(a, b).map_err(raising::raised_at_build(param))
 }
 
 type Pieces = ([i32; MAX_PIECES], [f32; MAX_PIECES], usize);

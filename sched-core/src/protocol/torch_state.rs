@@ -77,7 +77,8 @@ impl Scheduler<'_> {
         let saved = *base;
         let base = self.base_state_mut().ok_or(SchedError::NoClosedForm)?;
         base.base_lrs[..n].copy_from_slice(state.base_lrs);
-        base.tensor = groups.iter().enumerate().fold(0, |t, (i, g)| t | u32::from(g.tensor_lr) << i);
+        base.tensor =
+            groups.iter().enumerate().fold(0, |t, (i, g)| t | u32::from(g.tensor_lr) << i);
         base.last_epoch = state.last_epoch - 1;
         let stepped = match (&mut *self, state.cycle) {
             (Scheduler::WarmRestarts(s), Some((t_cur, t_i))) => {

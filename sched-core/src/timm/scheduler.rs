@@ -3,7 +3,8 @@
 use super::schedule::validate;
 use super::{TimmCycles, TimmSchedulerConfig, TimmShape};
 use crate::math::Real;
-use crate::math::python::{bisect_right, checked_pow, float_floor_div, floor_div};
+use crate::math::python::{bisect_right, float_floor_div, floor_div};
+use crate::math::raising::{self, raised};
 use crate::protocol::base::{Base, StepMode, epoch_i64, float_of};
 use crate::{MAX_GROUPS, ParamGroup, SchedError};
 
@@ -35,8 +36,8 @@ struct TimmRule {
 /// Number of precomputed powers of the decay rate.
 const POWERS: usize = 64;
 
-/// `powers[k]` where `k` is an integral exponent below [`POWERS`], else the `pow` call
-/// itself (with Python's `OverflowError` as a typed error).
+/// `rate ** k`: `powers[k]` where `k` is an integral exponent below [`POWERS`], else the
+/// `pow` call itself, with what Python raises as a typed error naming `param`.
 #[inline(always)]
 fn power(
     powers: &[f64; POWERS],
@@ -52,7 +53,7 @@ fn power(
             return Ok(p);
         }
     }
-    checked_pow(rate, k, param, t)
+    raising::pow(rate, k).map_err(raised(param, t))
 }
 
 impl TimmScheduler {
@@ -145,32 +146,44 @@ impl TimmRule {
         let v = R::from_f64(base_lr);
         match self.config.shape {
             TimmShape::Cosine { cycles, k_decay } => {
-                let Some((lr_max, t_curr, t_i)) = cycle::<R>(&cycles, self, v, t)? else {
+                // `gamma = cycle_decay ** i` comes before the `cycle_limit` test here.
+                let (i, t_curr, t_i) = cycle::<R>(&cycles, self, t)?;
+                let gamma = cycle_gamma(&cycles, self, i, t)?;
+                if i >= cycles.cycle_limit {
                     return Ok(R::from_f64(cycles.lr_min));
-                };
-                let (m, k) = (R::from_f64(cycles.lr_min), R::from_f64(k_decay));
-                let x = R::PI * pow_k(t_curr, k) / pow_k(t_i, k);
-                Ok(m + R::from_f64(0.5) * (lr_max - m) * (R::ONE + x.cos()))
+                }
+                let (lr_max, m, k) = (v * gamma, R::from_f64(cycles.lr_min), R::from_f64(k_decay));
+                let at = raised("k_decay", t);
+                let a = R::PI * pow_k(t_curr, k).map_err(&at)?;
+                let x = raising::div(a, pow_k(t_i, k).map_err(&at)?).map_err(&at)?;
+                let c = raising::cos(x).map_err(at)?;
+                Ok(m + R::from_f64(0.5) * (lr_max - m) * (R::ONE + c))
             }
             TimmShape::Tanh { cycles, lb, ub } => {
-                let Some((lr_max, t_curr, t_i)) = cycle::<R>(&cycles, self, v, t)? else {
+                // `gamma` only within `cycle_limit` here.
+                let (i, t_curr, t_i) = cycle::<R>(&cycles, self, t)?;
+                if i >= cycles.cycle_limit {
                     return Ok(R::from_f64(cycles.lr_min));
-                };
+                }
+                let lr_max = v * cycle_gamma(&cycles, self, i, t)?;
                 let m = R::from_f64(cycles.lr_min);
-                let tr = t_curr / t_i;
+                let tr = raising::div(t_curr, t_i).map_err(raised("cycle_mul", t))?;
                 let x = R::from_f64(lb) * (R::ONE - tr) + R::from_f64(ub) * tr;
                 Ok(m + R::from_f64(0.5) * (lr_max - m) * (R::ONE - x.tanh()))
             }
             TimmShape::Poly { cycles, power, k_decay } => {
-                let Some((lr_max, t_curr, t_i)) = cycle::<R>(&cycles, self, v, t)? else {
+                // `gamma` before the `cycle_limit` test, as in the cosine.
+                let (i, t_curr, t_i) = cycle::<R>(&cycles, self, t)?;
+                let gamma = cycle_gamma(&cycles, self, i, t)?;
+                if i >= cycles.cycle_limit {
                     return Ok(R::from_f64(cycles.lr_min));
-                };
-                let (m, k) = (R::from_f64(cycles.lr_min), R::from_f64(k_decay));
-                let x = R::ONE - pow_k(t_curr, k) / pow_k(t_i, k);
-                if x < R::ZERO && libm::trunc(power) != power {
-                    return Err(SchedError::MathDomain { param: "k_decay", epoch: t });
                 }
-                Ok(m + (lr_max - m) * x.pow(R::from_f64(power)))
+                let (lr_max, m, k) = (v * gamma, R::from_f64(cycles.lr_min), R::from_f64(k_decay));
+                let at = raised("k_decay", t);
+                let a = pow_k(t_curr, k).map_err(&at)?;
+                let x = R::ONE - raising::div(a, pow_k(t_i, k).map_err(&at)?).map_err(at)?;
+                let p = raising::pow(x, R::from_f64(power)).map_err(raised("power", t))?;
+                Ok(m + (lr_max - m) * p)
             }
             TimmShape::Step { decay_t, decay_rate } => {
                 let q = float_floor_div(float_of(t), decay_t);
@@ -216,30 +229,26 @@ impl Divider {
     }
 }
 
-/// `(lr_max, t_curr, t_i)` of the cycle step `t` falls in, or `None` past `cycle_limit`.
+/// `(i, t_curr, t_i)`: the cycle step `t` falls in, the step within it and its length.
 #[inline(always)]
-fn cycle<R: Real>(
-    c: &TimmCycles,
-    s: &TimmRule,
-    v: R,
-    t: i64,
-) -> Result<Option<(R, R, R)>, SchedError> {
+fn cycle<R: Real>(c: &TimmCycles, s: &TimmRule, t: i64) -> Result<(i64, R, R), SchedError> {
     let (i, t_i, t_curr) = if c.cycle_mul == 1.0 {
         let i = s.divider.floor_div(t);
         (i, float_of(c.t_initial), float_of(t - c.t_initial * i))
     } else {
         grown_cycle(c, t)?
     };
-    if i >= c.cycle_limit {
-        return Ok(None);
-    }
+    Ok((i, R::from_f64(t_curr), R::from_f64(t_i)))
+}
+
+/// `gamma = cycle_decay ** i` of cycle `i`, with what Python raises.
+#[inline(always)]
+fn cycle_gamma<R: Real>(c: &TimmCycles, s: &TimmRule, i: i64, t: i64) -> Result<R, SchedError> {
     // pow(1, y) is 1 for every y (C99 F.9.4.4): timm's default decay needs no lookup.
-    let gamma = if c.cycle_decay == 1.0 {
-        1.0
-    } else {
-        power(&s.powers, c.cycle_decay, float_of(i), "cycle_decay", t)?
-    };
-    Ok(Some((v * R::from_f64(gamma), R::from_f64(t_curr), R::from_f64(t_i))))
+    if c.cycle_decay == 1.0 {
+        return Ok(R::ONE);
+    }
+    power(&s.powers, c.cycle_decay, float_of(i), "cycle_decay", t).map(R::from_f64)
 }
 
 /// `(i, t_i, t_curr)` for `cycle_mul != 1`, in timm's order. Never inlined: LLVM treats
@@ -247,32 +256,21 @@ fn cycle<R: Real>(
 /// the `cycle_mul == 1` test.
 #[inline(never)]
 fn grown_cycle(c: &TimmCycles, t: i64) -> Result<(i64, f64, f64), SchedError> {
-    // math.floor(math.log(1 - t / t_initial * (1 - cycle_mul), cycle_mul))
+    // i = math.floor(math.log(1 - t / t_initial * (1 - cycle_mul), cycle_mul))
     let (tf, ti, mul) = (float_of(t), float_of(c.t_initial), c.cycle_mul);
+    let at = raised("cycle_mul", t);
     let x = 1.0 - tf / ti * (1.0 - mul);
-    if x <= 0.0 || x.is_nan() {
-        return Err(SchedError::MathDomain { param: "cycle_mul", epoch: t });
-    }
-    let l = ln(x) / ln(mul);
-    if !l.is_finite() {
-        return Err(SchedError::MathDomain { param: "cycle_mul", epoch: t });
-    }
-    let i = libm::floor(l);
-    let p = checked_pow(mul, i, "cycle_mul", t)?;
-    #[allow(clippy::cast_possible_truncation)] // |i| is far below 2^63 here
-    Ok((i as i64, p * ti, tf - (1.0 - p) / (1.0 - mul) * ti))
+    let i = raising::floor_int(raising::log_base(x, mul).map_err(&at)?).map_err(&at)?;
+    // `cycle_mul ** i` (an int exponent: never complex); `1 - cycle_mul != 0` here.
+    let p = raising::pow(mul, float_of(i)).map_err(at)?;
+    Ok((i, p * ti, tf - (1.0 - p) / (1.0 - mul) * ti))
 }
 
 /// `x ** k`, without the `pow` call for timm's default `k_decay = 1` (`pow(x, 1)` is `x`
-/// exactly, C99 F.9.4.4).
+/// exactly, C99 F.9.4.4, and never raises for a finite `x`).
 #[inline(always)]
-fn pow_k<R: Real>(x: R, k: R) -> R {
-    if k == R::ONE { x } else { x.pow(k) }
-}
-
-/// `math.log` in `f64` through the crate's one math shim.
-fn ln(x: f64) -> f64 {
-    Real::ln(x)
+fn pow_k<R: Real>(x: R, k: R) -> Result<R, crate::python::PyException> {
+    if k == R::ONE { Ok(x) } else { raising::pow(x, k) }
 }
 
 crate::protocol::macros::epoch_scheduler_api!(TimmScheduler);

@@ -1,5 +1,6 @@
 //! transformers' `get_*_schedule*` functions from keyword arguments.
 
+use crate::math::raising;
 use crate::spec::Value;
 use crate::spec::kwargs::Kwargs;
 use crate::transformers::{TransformersSchedule, TransformersScheduler, WsdShape};
@@ -12,11 +13,14 @@ const SHAPES: &[(&str, WsdShape)] = &[
 ];
 
 /// `min_lr_rate` from `min_lr` / `min_lr_rate` as transformers resolves them (exactly one
-/// must be given; `min_lr` is divided by `optimizer.defaults["lr"]`).
+/// must be given; `min_lr` is divided by `optimizer.defaults["lr"]`, Python's
+/// `ZeroDivisionError` for an lr of 0).
 fn min_lr_rate(k: &mut Kwargs<'_, '_>, lr_init: f64) -> Result<f64, SchedError> {
     match (k.opt_float("min_lr")?, k.opt_float("min_lr_rate")?) {
         (Some(_), Some(_)) => Err(SchedError::Conflict { param: "min_lr", other: "min_lr_rate" }),
-        (Some(min_lr), None) => Ok(min_lr / lr_init),
+        (Some(min_lr), None) => {
+            raising::div(min_lr, lr_init).map_err(raising::raised_at_build("min_lr"))
+        }
         (None, Some(rate)) => Ok(rate),
         (None, None) => Err(SchedError::MissingParameter { param: "min_lr (or min_lr_rate)" }),
     }

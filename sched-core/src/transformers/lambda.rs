@@ -1,13 +1,17 @@
 //! λ(t) of every [`TransformersSchedule`], in the exact operation order of the Python
-//! function it names (transformers 5.24).
+//! function it names (transformers 5.24), every operation Python can raise on (`**`, `/`,
+//! `math.cos`, `math.sqrt`) through [`crate::math::raising`], so that a step fails where
+//! Python raises.
 
 use super::{TransformersSchedule, WsdShape};
 use crate::SchedError;
 use crate::math::Real;
 use crate::math::python::{max, max_one, max_zero, mod_one};
+use crate::math::raising::{self, raised};
 
 impl TransformersSchedule {
-    /// `λ(t)` in `f64`, Python's exact operation order (an error where Python raises).
+    /// `λ(t)` in `f64`, Python's exact operation order ([`SchedError::PythonRaised`] where
+    /// Python raises).
     #[inline]
     pub fn eval(&self, step: i64) -> Result<f64, SchedError> {
         self.eval_in::<f64>(step)
@@ -45,7 +49,7 @@ impl TransformersSchedule {
                     warmup(w)
                 } else {
                     let progress = R::from_i64(t - w) / max_one::<R>(n - w);
-                    cosine_above(num_cycles, progress, min_lr_rate)
+                    cosine_above(num_cycles, progress, min_lr_rate, t)?
                 }
             }
             Self::CosineWithHardRestarts {
@@ -61,7 +65,8 @@ impl TransformersSchedule {
                         R::ZERO
                     } else {
                         let x = mod_one(R::from_f64(num_cycles) * progress);
-                        max_zero(half * (R::ONE + (R::PI * x).cos()))
+                        let c = raising::cos(R::PI * x).map_err(raised("num_cycles", t))?;
+                        max_zero(half * (R::ONE + c))
                     }
                 }
             }
@@ -73,22 +78,19 @@ impl TransformersSchedule {
                 lr_init,
             } => {
                 let (end, init) = (R::from_f64(lr_end), R::from_f64(lr_init));
+                // `x / lr_init`: optimizer.defaults["lr"] may be 0 (with a negative lr_end).
+                let over_init = |x: R| raising::div(x, init).map_err(raised("lr", t));
                 if t < w {
                     warmup(w)
                 } else if t > n {
-                    end / init
+                    over_init(end)?
                 } else {
                     let range = init - end;
+                    // `n - w != 0`: checked at construction.
                     let remaining = R::ONE - R::from_i64(t - w) / R::from_i64(n - w);
-                    if remaining == R::ZERO && power < 0.0 {
-                        // `0.0 ** negative`: ZeroDivisionError.
-                        return Err(SchedError::Overflow { param: "power", epoch: t });
-                    }
-                    if remaining < R::ZERO && libm::trunc(power) != power {
-                        // A negative float to a fractional power is complex in Python.
-                        return Err(SchedError::MathDomain { param: "power", epoch: t });
-                    }
-                    (range * remaining.pow(R::from_f64(power)) + end) / init
+                    let p =
+                        raising::pow(remaining, R::from_f64(power)).map_err(raised("power", t))?;
+                    over_init(range * p + end)?
                 }
             }
             Self::InverseSqrt { num_warmup_steps: w, timescale } => {
@@ -96,11 +98,10 @@ impl TransformersSchedule {
                     warmup(w)
                 } else {
                     let shift = timescale - w;
+                    // `timescale > 0`: checked at construction.
                     let x = R::from_i64(t + shift) / R::from_i64(timescale);
-                    if x < R::ZERO {
-                        return Err(SchedError::MathDomain { param: "timescale", epoch: t });
-                    }
-                    R::ONE / x.sqrt()
+                    let at = raised("timescale", t);
+                    raising::div(R::ONE, raising::sqrt(x).map_err(&at)?).map_err(at)?
                 }
             }
             Self::CosineWithMinLrRate {
@@ -121,7 +122,7 @@ impl TransformersSchedule {
                     }
                 } else {
                     let progress = (tf - wf + R::ONE) / max(R::ONE, nf - wf);
-                    cosine_above(num_cycles, progress, min_lr_rate)
+                    cosine_above(num_cycles, progress, min_lr_rate, t)?
                 }
             }
             Self::Wsd {
@@ -136,10 +137,13 @@ impl TransformersSchedule {
                 let ratio = R::from_f64(min_lr_ratio);
                 if t < w {
                     let p = warmup(w);
+                    let at = raised("num_warmup_steps", t);
                     let f = match warmup_type {
                         WsdShape::Linear => p,
-                        WsdShape::Cosine => half * (R::ONE - (R::PI * p).cos()),
-                        WsdShape::OneMinusSqrt => R::ONE - (R::ONE - p).sqrt(),
+                        WsdShape::Cosine => {
+                            half * (R::ONE - raising::cos(R::PI * p).map_err(at)?)
+                        }
+                        WsdShape::OneMinusSqrt => R::ONE - raising::sqrt(R::ONE - p).map_err(at)?,
                     };
                     max_zero(f * (R::ONE - ratio) + ratio)
                 } else if t < w + s {
@@ -149,16 +153,11 @@ impl TransformersSchedule {
                     let f = match decay_type {
                         WsdShape::Linear => R::ONE - p,
                         WsdShape::Cosine => {
-                            half * (R::ONE + (R::PI * R::from_f64(num_cycles) * R::TWO * p).cos())
+                            let x = R::PI * R::from_f64(num_cycles) * R::TWO * p;
+                            half * (R::ONE + raising::cos(x).map_err(raised("num_cycles", t))?)
                         }
                         WsdShape::OneMinusSqrt => {
-                            if p < R::ZERO {
-                                return Err(SchedError::MathDomain {
-                                    param: "num_decay_steps",
-                                    epoch: t,
-                                });
-                            }
-                            R::ONE - p.sqrt()
+                            R::ONE - raising::sqrt(p).map_err(raised("num_decay_steps", t))?
                         }
                     };
                     max_zero(f * (R::ONE - ratio) + ratio)
@@ -173,11 +172,18 @@ impl TransformersSchedule {
 /// The cosine decay of `get_cosine_schedule_with_warmup` and its min-lr variants, for a
 /// `progress` past the warmup:
 /// `f = 0.5 * (1.0 + cos(pi * float(num_cycles) * 2.0 * progress))`,
-/// `max(0, f * (1 - min_lr_rate) + min_lr_rate)`.
+/// `max(0, f * (1 - min_lr_rate) + min_lr_rate)`; `math.cos` of an infinite angle (a huge
+/// `num_cycles`) raises at step `t`.
 #[inline(always)]
-fn cosine_above<R: Real>(num_cycles: f64, progress: R, min_lr_rate: f64) -> R {
+fn cosine_above<R: Real>(
+    num_cycles: f64,
+    progress: R,
+    min_lr_rate: f64,
+    t: i64,
+) -> Result<R, SchedError> {
     let half = R::from_f64(0.5);
-    let f = half * (R::ONE + (R::PI * R::from_f64(num_cycles) * R::TWO * progress).cos());
+    let x = R::PI * R::from_f64(num_cycles) * R::TWO * progress;
+    let f = half * (R::ONE + raising::cos(x).map_err(raised("num_cycles", t))?);
     let rate = R::from_f64(min_lr_rate);
-    max_zero(f * (R::ONE - rate) + rate)
+    Ok(max_zero(f * (R::ONE - rate) + rate))
 }
