@@ -10,16 +10,18 @@ mod optax;
 mod plateau;
 mod scheduler;
 mod sgd;
+mod torch_tensors;
 
 use pyo3::prelude::*;
 
-/// The module: `SchedulerCore`, `PlateauCore`, `OptaxCore`, `sgd_step`.
+/// The module: `SchedulerCore`, `PlateauCore`, `OptaxCore`, `TensorCache`, `fused_step`.
 #[pymodule]
 fn _lrkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<scheduler::SchedulerCore>()?;
     m.add_class::<plateau::PlateauCore>()?;
     m.add_class::<optax::OptaxCore>()?;
-    m.add_function(wrap_pyfunction!(sgd::sgd_step, m)?)?;
+    m.add_class::<torch_tensors::TensorCache>()?;
+    m.add_function(wrap_pyfunction!(sgd::fused_step, m)?)?;
     m.add("MAX_GROUPS", sched_core::MAX_GROUPS)?;
     Ok(())
 }

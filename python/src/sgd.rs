@@ -1,5 +1,5 @@
-//! `sgd_step`: one fused `torch.optim.SGD` step of sgd-cpu over torch's CPU float32 tensors,
-//! which cross as addresses and element counts. Everything is checked before anything is
+//! `fused_step`: one fused `torch.optim.SGD` step of sgd-cpu over torch's CPU float32 tensors,
+//! which cross as addresses and element counts (read by `torch_tensors`). Everything is checked before anything is
 //! written: the group options (torch's constructor rules), the addresses (non-null, aligned
 //! for f32) and that no written range overlaps another tensor; then the step runs on
 //! sgd-cpu's thread pool with the GIL released.
@@ -7,17 +7,20 @@
 use std::sync::Mutex;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::types::PyList;
 use sgd_cpu::{SgdConfig, StepOptions, StepOutcome, TensorGroup, TensorSlot, ThreadPool};
 
 use crate::errors;
+use crate::torch_tensors::{TensorCache, Torch, collect};
 
 /// One tensor: `(param, grad, momentum_buffer, buffer_initialized, numel)`; `grad` is 0 for
 /// `p.grad is None` (skipped), `momentum_buffer` 0 without momentum.
-type TensorArgs = (usize, usize, usize, bool, usize);
+pub(crate) type TensorArgs = (usize, usize, usize, bool, usize);
 
 /// One group: `(lr, momentum, dampening, weight_decay, nesterov, maximize, tensors)`.
-type GroupArgs = (f64, f64, f64, f64, bool, bool, Vec<TensorArgs>);
+pub(crate) type GroupArgs = (f64, f64, f64, f64, bool, bool, Vec<TensorArgs>);
 
 /// The process's thread pool, rebuilt when the thread count asked for changes.
 static POOL: Mutex<Option<ThreadPool>> = Mutex::new(None);
@@ -90,10 +93,42 @@ fn check_memory(groups: &[GroupArgs]) -> PyResult<()> {
     Ok(())
 }
 
-/// One fused step; returns the number of tensors updated (0 when `found_inf` skipped it).
+/// One fused step of a `FusedSGD` over its `param_groups` and `state` (torch's objects):
+/// every tensor checked (`cache` remembers the parameters and buffers already checked), then
+/// the step; the momentum buffers of first steps are stored in
+/// `state[p]["momentum_buffer"]` after a step that ran. Returns the number of tensors updated
+/// (0 when `found_inf` skipped the step).
 #[pyfunction]
-#[pyo3(signature = (groups, threads, grad_scale=None, found_inf=false))]
-pub(crate) fn sgd_step(
+#[allow(clippy::too_many_arguments)] // the optimizer's parts and the step's options, one each
+#[pyo3(signature = (param_groups, state, cache, torch, threads, grad_scale=None, found_inf=false))]
+pub(crate) fn fused_step<'py>(
+    py: Python<'py>,
+    param_groups: &Bound<'py, PyList>,
+    state: &Bound<'py, PyAny>,
+    cache: &mut TensorCache,
+    torch: &Bound<'py, PyModule>,
+    threads: usize,
+    grad_scale: Option<f32>,
+    found_inf: bool,
+) -> PyResult<usize> {
+    let objects = Torch {
+        float32: torch.getattr(intern!(py, "float32"))?,
+        empty_like: torch.getattr(intern!(py, "empty_like"))?,
+        contiguous_format: torch.getattr(intern!(py, "contiguous_format"))?,
+    };
+    let collected = collect(param_groups, state, &objects, cache)?;
+    let updated = step(py, collected.groups, threads, grad_scale, found_inf)?;
+    if !found_inf {
+        for (p, buf) in &collected.created {
+            state.get_item(p)?.set_item(intern!(py, "momentum_buffer"), buf)?;
+        }
+    }
+    drop(collected.keep);
+    Ok(updated)
+}
+
+/// The step over checked groups.
+fn step(
     py: Python<'_>,
     groups: Vec<GroupArgs>,
     threads: usize,

@@ -82,80 +82,6 @@ class FusedSGD(torch.optim.Optimizer):
             group.setdefault("differentiable", False)
             group.setdefault("fused", None)
 
-    def _collect(self):
-        """The step's arguments for ``_lrkit.sgd_step``, every tensor checked, the tensors kept
-        alive, and the momentum buffers to create for first steps."""
-        groups, keep, created = [], [], []
-        for gi, group in enumerate(self.param_groups):
-            lr = _scalar(group["lr"])
-            momentum = _scalar(group["momentum"])
-            tensors, device = [], None
-            for pi, p in enumerate(group["params"]):
-                g = p.grad
-                if g is None:
-                    continue
-                name = f"param_groups[{gi}]['params'][{pi}]"
-                if g.is_sparse or p.is_sparse:
-                    raise TypeError(f"{name}: FusedSGD does not support sparse tensors")
-                if p.dtype != torch.float32:
-                    raise TypeError(f"{name}: dtype {p.dtype}: FusedSGD steps torch.float32")
-                if g.dtype != p.dtype:
-                    raise TypeError(f"{name}: its grad has dtype {g.dtype}, the param {p.dtype}")
-                if p.device.type != "cpu":
-                    raise TypeError(
-                        f"{name}: device {p.device}: this build of FusedSGD steps CPU tensors"
-                    )
-                if g.device != p.device:
-                    raise TypeError(f"{name}: its grad is on {g.device}, the param on {p.device}")
-                if device is not None and p.device != device:
-                    raise ValueError(f"{name}: device {p.device} in a group on {device}")
-                device = p.device
-                if g.shape != p.shape:
-                    raise ValueError(
-                        f"{name}: its grad has shape {tuple(g.shape)}, the param {tuple(p.shape)}"
-                    )
-                for what, t in (("param", p), ("grad", g)):
-                    if not t.is_contiguous():
-                        raise ValueError(f"{name}: the {what} is not contiguous")
-                buf, initialized = None, False
-                if momentum != 0:
-                    buf = self.state[p].get("momentum_buffer")
-                    if buf is None:
-                        buf = torch.empty_like(p, memory_format=torch.contiguous_format)
-                        created.append((p, buf))
-                    else:
-                        initialized = True
-                        if buf.dtype != p.dtype or buf.shape != p.shape or buf.device != p.device:
-                            raise ValueError(
-                                f"{name}: its momentum_buffer is {buf.dtype} {tuple(buf.shape)} "
-                                f"on {buf.device}, the param {p.dtype} {tuple(p.shape)} on {p.device}"
-                            )
-                        if not buf.is_contiguous():
-                            raise ValueError(f"{name}: its momentum_buffer is not contiguous")
-                    keep.append(buf)
-                keep.extend((p, g))
-                tensors.append(
-                    (
-                        p.data_ptr(),
-                        g.data_ptr(),
-                        0 if buf is None else buf.data_ptr(),
-                        initialized,
-                        p.numel(),
-                    )
-                )
-            groups.append(
-                (
-                    lr,
-                    momentum,
-                    _scalar(group["dampening"]),
-                    _scalar(group["weight_decay"]),
-                    bool(group["nesterov"]),
-                    bool(group["maximize"]),
-                    tensors,
-                )
-            )
-        return groups, keep, created
-
     @torch.no_grad()
     def step(self, closure=None):
         """One step of every group (``torch.optim.SGD.step``)."""
@@ -163,18 +89,17 @@ class FusedSGD(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        groups, keep, created = self._collect()
         grad_scale = getattr(self, "grad_scale", None)
         found_inf = getattr(self, "found_inf", None)
-        skipped = found_inf is not None and _scalar(found_inf) != 0.0
-        _lrkit.sgd_step(
-            groups,
+        # Every tensor is read and checked in Rust (param_groups and state are torch's).
+        cache = self.__dict__.setdefault("_lrkit_tensors", _lrkit.TensorCache())
+        _lrkit.fused_step(
+            self.param_groups,
+            self.state,
+            cache,
+            torch,
             torch.get_num_threads(),
             None if grad_scale is None else _scalar(grad_scale),
-            skipped,
+            found_inf is not None and _scalar(found_inf) != 0.0,
         )
-        if not skipped:
-            for p, buf in created:
-                self.state[p]["momentum_buffer"] = buf
-        del keep
         return loss
