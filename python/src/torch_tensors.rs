@@ -63,12 +63,10 @@ pub(crate) struct Collected<'py> {
     pub(crate) created: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
 }
 
-/// `float(x)` of a hyperparameter (a float, an int or a 0-dim Tensor).
+/// `float(x)` of a hyperparameter (a float, an int or a 0-dim Tensor, through its
+/// `__float__`).
 fn float(x: &Bound<'_, PyAny>) -> PyResult<f64> {
-    match x.extract::<f64>() {
-        Ok(v) => Ok(v),
-        Err(_) => x.call_method0(intern!(x.py(), "__float__"))?.extract(),
-    }
+    x.extract::<f64>()
 }
 
 /// The torch objects a check compares with: `torch.float32` and `torch.empty_like`.

@@ -89,15 +89,19 @@ class _Computed:
     def _lrkit_cycle(self) -> tuple[float, int] | None:
         return None
 
+    def _lrkit_key(self) -> tuple:
+        """What the sched-core scheduler is built from, compared at every step."""
+        return (*self._lrkit_kwargs().values(), *map(float, self.base_lrs))
+
     def _lrkit_core(self, lr_init: float | None = None):
+        key = self._lrkit_key()
+        cached = self.__dict__.get("_lrkit_cache")
+        if cached is not None and cached[0] == key:
+            return cached[1]
         kwargs = self._lrkit_kwargs()
         base_lrs = [float(b) for b in self.base_lrs]
         _, tensor = _lrs(self.optimizer)
         momenta = _momenta(self.optimizer)
-        key = (tuple(kwargs.items()), tuple(base_lrs), tuple(tensor))
-        cached = self.__dict__.get("_lrkit_cache")
-        if cached is not None and cached[0] == key:
-            return cached[1]
         try:
             core = _lrkit.SchedulerCore(self._lrkit_kind, kwargs, base_lrs, tensor, momenta, lr_init)
         except (ValueError, OverflowError, ZeroDivisionError) as refused:
@@ -115,24 +119,17 @@ class _Computed:
         if isinstance(core, Exception):
             return super().get_lr()
         _torch._warn_get_lr_called_within_step(self)
-        lrs, tensor = _lrs(self.optimizer)
-        momenta = _momenta(self.optimizer)
-        new, new_momenta = core.get_lr(
-            self.last_epoch,
-            [float(b) for b in self.base_lrs],
-            bool(self._is_initial),
-            lrs,
-            tensor,
-            momenta,
-            self._lrkit_cycle(),
-        )
+        momentum_key = None
         if getattr(self, "cycle_momentum", False):
-            for group, m in zip(self.optimizer.param_groups, new_momenta, strict=True):
-                if getattr(self, "use_beta1", False):
-                    group["betas"] = (m, *group["betas"][1:])
-                else:
-                    group["momentum"] = m
-        return new
+            momentum_key = "betas" if getattr(self, "use_beta1", False) else "momentum"
+        return core.get_lr(
+            self.last_epoch,
+            self.base_lrs,
+            self._is_initial,
+            self.optimizer.param_groups,
+            self._lrkit_cycle(),
+            momentum_key,
+        )
 
     def lr_at(self, step: int, group: int = 0) -> float:
         """The lr of param group ``group`` after ``step`` steps, in O(1) (sched-core's closed
