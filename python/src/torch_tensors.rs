@@ -16,6 +16,7 @@ use pyo3::types::{PyDict, PyList};
 /// What was checked about the tensor at one place of `param_groups`.
 struct Checked {
     param: Py<PyAny>,
+    dtype: Dtype,
     ptr: usize,
     numel: usize,
     /// `param.shape`, which its grad and buffer must have.
@@ -53,6 +54,8 @@ impl TensorCache {
     }
 }
 
+use sgd_cpu::{Dtype, SgdConfig};
+
 use crate::sgd::{GroupArgs, TensorArgs};
 
 /// What a step reads: the groups' arguments, the tensors (kept alive for the step), and the
@@ -69,23 +72,55 @@ fn float(x: &Bound<'_, PyAny>) -> PyResult<f64> {
     x.extract::<f64>()
 }
 
-/// The torch objects a check compares with: `torch.float32` and `torch.empty_like`.
+/// The torch objects a check compares with or calls: the four dtypes FusedSGD steps,
+/// `torch.empty_like` and `torch.contiguous_format`.
 pub(crate) struct Torch<'py> {
-    pub(crate) float32: Bound<'py, PyAny>,
-    pub(crate) empty_like: Bound<'py, PyAny>,
-    pub(crate) contiguous_format: Bound<'py, PyAny>,
+    dtypes: [(Bound<'py, PyAny>, Dtype); 4],
+    empty_like: Bound<'py, PyAny>,
+    contiguous_format: Bound<'py, PyAny>,
 }
 
-/// The checks of one tensor role (`the param`, `its grad`, `its momentum_buffer`): `like` is
-/// the param's shape for a grad or buffer, which must have it. Returns the data pointer, and
-/// for the param its element count.
-fn check(
-    t: &Bound<'_, PyAny>,
+impl<'py> Torch<'py> {
+    /// Reads them from the `torch` module.
+    pub(crate) fn new(torch: &Bound<'py, PyModule>) -> PyResult<Self> {
+        let py = torch.py();
+        let dtype = |name: &Bound<'py, pyo3::types::PyString>, d| -> PyResult<_> {
+            Ok((torch.getattr(name)?, d))
+        };
+        Ok(Self {
+            dtypes: [
+                dtype(intern!(py, "float32"), Dtype::F32)?,
+                dtype(intern!(py, "float64"), Dtype::F64)?,
+                dtype(intern!(py, "bfloat16"), Dtype::Bf16)?,
+                dtype(intern!(py, "float16"), Dtype::F16)?,
+            ],
+            empty_like: torch.getattr(intern!(py, "empty_like"))?,
+            contiguous_format: torch.getattr(intern!(py, "contiguous_format"))?,
+        })
+    }
+
+    /// The [`Dtype`] of a torch dtype, if FusedSGD steps it.
+    fn dtype(&self, d: &Bound<'py, PyAny>) -> Option<Dtype> {
+        self.dtypes.iter().find(|(t, _)| t.is(d)).map(|&(_, d)| d)
+    }
+}
+
+/// What a grad or buffer must match: the param's shape and dtype.
+struct Like<'a, 'py> {
+    shape: &'a Bound<'py, PyAny>,
+    dtype: Dtype,
+}
+
+/// The checks of one tensor role (`the param`, `its grad`, `its momentum_buffer`): a grad or
+/// buffer must be `like` the param (its shape and dtype). Returns the dtype, the data pointer
+/// and, for the param, its element count.
+fn check<'py>(
+    t: &Bound<'py, PyAny>,
     role: &str,
     name: &dyn Fn() -> String,
-    torch: &Torch<'_>,
-    like: Option<&Bound<'_, PyAny>>,
-) -> PyResult<(usize, usize)> {
+    torch: &Torch<'py>,
+    like: Option<&Like<'_, 'py>>,
+) -> PyResult<(Dtype, usize, usize)> {
     let py = t.py();
     if t.getattr(intern!(py, "is_sparse"))?.is_truthy()? {
         return Err(PyTypeError::new_err(format!(
@@ -93,13 +128,24 @@ fn check(
             name()
         )));
     }
-    let dtype = t.getattr(intern!(py, "dtype"))?;
-    if !dtype.is(&torch.float32) {
-        return Err(PyTypeError::new_err(match like {
-            None => format!("{}: dtype {dtype}: FusedSGD steps torch.float32", name()),
-            Some(_) => format!("{}: {role} has dtype {dtype}, the param torch.float32", name()),
-        }));
-    }
+    let torch_dtype = t.getattr(intern!(py, "dtype"))?;
+    let dtype = match (torch.dtype(&torch_dtype), like) {
+        (Some(d), None) => d,
+        (Some(d), Some(l)) if d == l.dtype => d,
+        (_, Some(l)) => {
+            return Err(PyTypeError::new_err(format!(
+                "{}: {role} has dtype {torch_dtype}, the param {}",
+                name(),
+                torch_name(l.dtype)
+            )));
+        }
+        (None, None) => {
+            return Err(PyTypeError::new_err(format!(
+                "{}: dtype {torch_dtype}: FusedSGD steps torch.float32, float64, bfloat16 and float16",
+                name()
+            )));
+        }
+    };
     if !t.getattr(intern!(py, "is_cpu"))?.is_truthy()? {
         let device = t.getattr(intern!(py, "device"))?;
         return Err(PyTypeError::new_err(format!(
@@ -107,10 +153,10 @@ fn check(
             name()
         )));
     }
-    if let Some(b) = like {
+    if let Some(l) = like {
         let a = t.getattr(intern!(py, "shape"))?;
-        if !a.eq(b)? {
-            let (a, b): (Vec<i64>, Vec<i64>) = (a.extract()?, b.extract()?);
+        if !a.eq(l.shape)? {
+            let (a, b): (Vec<i64>, Vec<i64>) = (a.extract()?, l.shape.extract()?);
             return Err(PyValueError::new_err(format!(
                 "{}: {role} has shape {}, the param {}",
                 name(),
@@ -128,7 +174,17 @@ fn check(
         None => t.call_method0(intern!(py, "numel"))?.extract()?,
         Some(_) => 0,
     };
-    Ok((ptr, numel))
+    Ok((dtype, ptr, numel))
+}
+
+/// torch's name of a dtype.
+fn torch_name(d: Dtype) -> &'static str {
+    match d {
+        Dtype::F64 => "torch.float64",
+        Dtype::Bf16 => "torch.bfloat16",
+        Dtype::F16 => "torch.float16",
+        _ => "torch.float32",
+    }
 }
 
 /// A shape as Python prints a tuple: `(3,)`, `(4, 4)`.
@@ -163,6 +219,7 @@ pub(crate) fn collect<'py>(
         let nesterov = get(intern!(py, "nesterov"))?.is_truthy()?;
         let maximize = get(intern!(py, "maximize"))?.is_truthy()?;
         let params = get(intern!(py, "params"))?;
+        let config = SgdConfig { lr, momentum, dampening, weight_decay, nesterov, maximize };
         let mut tensors: Vec<TensorArgs> = Vec::new();
         for (pi, p) in params.try_iter()?.enumerate() {
             let p = p?;
@@ -174,15 +231,16 @@ pub(crate) fn collect<'py>(
             let slot = cache.slot(gi, pi);
             let ptr: usize = p.call_method0(intern!(py, "data_ptr"))?.extract()?;
             let known = slot.as_ref().filter(|c| c.param.is(&p) && c.ptr == ptr);
-            let (param, numel, shape) = match known {
-                Some(c) => (c.ptr, c.numel, c.shape.bind(py).clone()),
+            let (dtype, param, numel, shape) = match known {
+                Some(c) => (c.dtype, c.ptr, c.numel, c.shape.bind(py).clone()),
                 None => {
                     *slot = None;
-                    let (ptr, numel) = check(&p, "the param", &name, torch, None)?;
-                    (ptr, numel, p.getattr(intern!(py, "shape"))?)
+                    let (dtype, ptr, numel) = check(&p, "the param", &name, torch, None)?;
+                    (dtype, ptr, numel, p.getattr(intern!(py, "shape"))?)
                 }
             };
-            let (grad, _) = check(&g, "its grad", &name, torch, Some(&shape))?;
+            let like = Like { shape: &shape, dtype };
+            let (_, grad, _) = check(&g, "its grad", &name, torch, Some(&like))?;
             let (mut buf, mut initialized) = (0, false);
             let mut buffer = None;
             if momentum != 0.0 {
@@ -198,7 +256,7 @@ pub(crate) fn collect<'py>(
                             {
                                 bptr
                             }
-                            _ => check(&b, "its momentum_buffer", &name, torch, Some(&shape))?.0,
+                            _ => check(&b, "its momentum_buffer", &name, torch, Some(&like))?.1,
                         };
                         initialized = true;
                         buffer = Some((b.clone().unbind(), buf));
@@ -215,16 +273,25 @@ pub(crate) fn collect<'py>(
             }
             *slot = Some(Checked {
                 param: p.clone().unbind(),
+                dtype,
                 ptr: param,
                 numel,
                 shape: shape.unbind(),
                 buffer,
             });
-            tensors.push((param, grad, buf, initialized, numel));
+            tensors.push(TensorArgs {
+                place: (gi, pi),
+                dtype,
+                param,
+                grad,
+                buffer: buf,
+                initialized,
+                numel,
+            });
             out.keep.push(p);
             out.keep.push(g);
         }
-        out.groups.push((lr, momentum, dampening, weight_decay, nesterov, maximize, tensors));
+        out.groups.push(GroupArgs { config, tensors });
     }
     Ok(out)
 }

@@ -209,10 +209,10 @@ def test_bad_tensors_are_refused_before_anything_is_written():
     opt.param_groups[0]["lr"] = -1.0
     rejected(opt, params, ValueError, r"Invalid learning rate: -1 \(group 0")
     opt.param_groups[0]["lr"] = 0.1
-    p64 = torch.nn.Parameter(torch.zeros(3, dtype=torch.float64))
-    p64.grad = torch.zeros(3, dtype=torch.float64)
-    opt.add_param_group({"params": [p64]})
-    rejected(opt, params + [p64], TypeError, r"param_groups\[1\]\['params'\]\[0\]: dtype torch.float64")
+    p32 = torch.nn.Parameter(torch.zeros(3, dtype=torch.complex64))
+    p32.grad = torch.zeros(3, dtype=torch.complex64)
+    opt.add_param_group({"params": [p32]})
+    rejected(opt, params + [p32], TypeError, r"param_groups\[1\]\['params'\]\[0\]: dtype torch.complex64")
     opt.param_groups.pop()
     strided = torch.nn.Parameter(torch.zeros(4, 6)[:, ::2])
     strided.grad = torch.zeros(4, 3)
@@ -255,3 +255,33 @@ def test_constructor_errors_are_torchs():
             FusedSGD(p, **kwargs)
         with pytest.raises(ValueError, match=match):
             torch.optim.SGD(p, **kwargs)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("seed", range(12))
+def test_other_dtypes_equal_torch(dtype, seed):
+    """float64 against torch.optim.SGD(foreach=False); bfloat16 and float16 storage against
+    torch's fused CPU SGD (widen to f32, one rounding per stored value), which sgd-core
+    specifies (sgd-core README, "precision")."""
+    rng = random.Random(f"{dtype}-{seed}")
+    shapes = sizes(rng)
+    cfg = config(rng)
+    runs = []
+    reference = {"foreach": False} if dtype == torch.float64 else {"fused": True}
+    for cls, extra in ((FusedSGD, {}), (torch.optim.SGD, reference)):
+        params = [torch.nn.Parameter(p.detach().to(dtype)) for p in model(seed, shapes)]
+        opt = cls(params, **cfg, **extra)
+        for step in range(5):
+            g = torch.Generator().manual_seed(100 * seed + step)
+            for p in params:
+                p.grad = torch.randn(p.shape, generator=g).to(dtype)
+            opt.step()
+        runs.append((params, opt))
+    (ours, ours_opt), (theirs, theirs_opt) = runs
+    view = {torch.float64: torch.int64, torch.bfloat16: torch.int16, torch.float16: torch.int16}[dtype]
+    for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+        assert torch.equal(a.detach().view(view), b.detach().view(view)), f"param {i}"
+        bufs = ours_opt.state[a].get("momentum_buffer"), theirs_opt.state[b].get("momentum_buffer")
+        assert (bufs[0] is None) == (bufs[1] is None)
+        if bufs[0] is not None:
+            assert bufs[0].dtype == dtype and torch.equal(bufs[0].view(view), bufs[1].view(view)), f"buffer {i}"

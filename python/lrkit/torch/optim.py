@@ -1,7 +1,9 @@
 """``FusedSGD``: ``torch.optim.SGD`` as one fused step of sgd-cpu (SIMD, multi-threaded).
 
-CPU float32 tensors step through sgd-cpu, all groups in one call, with the GIL released;
-results are bitwise ``torch.optim.SGD(foreach=False)``'s (and so ``foreach=True``'s). Every
+CPU tensors step through sgd-cpu's typed step, all groups in one call, with the GIL released:
+float32 and float64 bitwise ``torch.optim.SGD(foreach=False)``'s (and so ``foreach=True``'s);
+bfloat16 and float16 (param, grad and buffer in that dtype) bitwise torch's fused CPU SGD
+(each element widened to f32, the float32 rule, one rounding per stored value). Every
 tensor is checked before anything is written: a bad tensor raises ``TypeError`` (dtype,
 layout, device) or ``ValueError`` (shape, overlap, a bad hyperparameter), naming it as
 ``param_groups[g]['params'][i]``, and no tensor is modified.
