@@ -1,5 +1,6 @@
 //! Build script: turns the bundled digits (gzip CSV, in lrkit) into the 65-byte records the
-//! firmware keeps in flash, and, for bare-metal targets, hands the linker the memory map.
+//! firmware keeps in flash, and, for bare-metal targets, hands the linker the memory map of the
+//! target's QEMU machine (`memory_map`).
 //!
 //! Record `i` of `digits.bin` is row `i` of the CSV: 64 pixel counts `0..=16` (one byte each,
 //! row-major 8x8), then the label `0..=9`.
@@ -10,11 +11,25 @@ use std::{env, fs};
 const FEATURES: usize = 64;
 const ROWS: usize = 1797;
 
+/// The memory map per bare-metal target (by prefix of the target triple).
+const MEMORY_MAPS: [(&str, &str); 4] = [
+    // STM32F405 (netduinoplus2): the Cortex-M4F, hard- or soft-float ABI.
+    ("thumbv7em-", "memory.x"),
+    // mps2-an505: the Cortex-M33.
+    ("thumbv8m.main-", "memory-m33.x"),
+    // nRF51822 (microbit): the Cortex-M0.
+    ("thumbv6m-", "memory-m0.x"),
+    // virt: riscv32imac and riscv32imafc.
+    ("riscv32", "memory-riscv.x"),
+];
+
 fn main() -> Result<(), String> {
     let out = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
     let source = "../lrkit/data/digits.csv.gz";
     println!("cargo:rerun-if-changed={source}");
-    println!("cargo:rerun-if-changed=memory.x");
+    for map in MEMORY_MAPS {
+        println!("cargo:rerun-if-changed={}", map.1);
+    }
     println!("cargo:rerun-if-changed=build.rs");
 
     let gz = fs::read(source).map_err(|e| format!("{source}: {e}"))?;
@@ -41,9 +56,15 @@ fn main() -> Result<(), String> {
     }
     fs::write(out.join("digits.bin"), &records).map_err(|e| e.to_string())?;
 
-    // Bare metal: cortex-m-rt's `link.x` includes `memory.x` from the search path.
+    // Bare metal: the runtime's `link.x` (cortex-m-rt's, or riscv-rt's with its feature
+    // `memory`) includes `memory.x` from the search path.
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("none") {
-        fs::copy("memory.x", out.join("memory.x")).map_err(|e| e.to_string())?;
+        let target = env::var("TARGET").map_err(|e| e.to_string())?;
+        let map = MEMORY_MAPS
+            .iter()
+            .find(|(prefix, _)| target.starts_with(prefix))
+            .ok_or_else(|| format!("no memory map for the bare-metal target {target}"))?;
+        fs::copy(map.1, out.join("memory.x")).map_err(|e| format!("{}: {e}", map.1))?;
         println!("cargo:rustc-link-search={}", out.display());
         println!("cargo:rustc-link-arg-bins=-Tlink.x");
         if env::var_os("CARGO_FEATURE_C_BASELINE").is_some() {

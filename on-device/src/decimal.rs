@@ -1,7 +1,9 @@
 //! Decimal output without `core`'s float formatting (which would cost the firmware several KiB
 //! of flash): fixed-point numbers and percentages, the same text on every target.
 
-use core::fmt;
+use core::fmt::{self, Write};
+
+use crate::text::{div_rem_u64, write_u32};
 
 /// Powers of ten that are exact in f64.
 const POW10: [f64; 10] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
@@ -19,6 +21,13 @@ pub struct Fixed {
 
 impl fmt::Display for Fixed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_to(f)
+    }
+}
+
+impl Fixed {
+    /// Writes the text of [`Display`](fmt::Display) to any writer, without `core::fmt::write`.
+    pub fn write_to(&self, f: &mut (impl Write + ?Sized)) -> fmt::Result {
         let v = self.value;
         if v.is_nan() {
             return f.write_str("NaN");
@@ -26,18 +35,22 @@ impl fmt::Display for Fixed {
         let sign = if v.is_sign_negative() { "-" } else { "" };
         let magnitude = f64::from(v.abs());
         if magnitude >= 1e9 {
-            return write!(f, "{sign}{}", if v.is_infinite() { "inf" } else { ">=1e9" });
+            f.write_str(sign)?;
+            return f.write_str(if v.is_infinite() { "inf" } else { ">=1e9" });
         }
         let places = self.places.min(POW10.len() - 1);
         let unit = POW10[places];
         // Below 1e9 * 1e9 < 2^63: the rounded product converts to u64 exactly.
         let scaled = exact_u64(libm::round(magnitude * unit));
-        let unit = exact_u64(unit);
-        let sign = if scaled == 0 { "" } else { sign };
+        let (whole, fraction) = div_rem_u64(scaled, exact_u64(unit));
+        f.write_str(if scaled == 0 { "" } else { sign })?;
+        // whole <= 1e9 and fraction < 1e9: both fit u32.
+        write_u32(f, u32::try_from(whole).unwrap_or(u32::MAX), 1)?;
         if places == 0 {
-            return write!(f, "{sign}{scaled}");
+            return Ok(());
         }
-        write!(f, "{sign}{}.{:0places$}", scaled / unit, scaled % unit)
+        f.write_char('.')?;
+        write_u32(f, u32::try_from(fraction).unwrap_or(u32::MAX), places)
     }
 }
 
@@ -62,14 +75,27 @@ impl Percent {
     /// Hundredths of a percent, rounded half up; `None` for `whole == 0`.
     pub fn basis_points(&self) -> Option<u64> {
         let whole = u64::from(self.whole);
-        (whole > 0).then(|| (u64::from(self.part) * 20_000 + whole) / (2 * whole))
+        (whole > 0).then(|| div_rem_u64(u64::from(self.part) * 20_000 + whole, 2 * whole).0)
     }
 }
 
 impl fmt::Display for Percent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_to(f)
+    }
+}
+
+impl Percent {
+    /// Writes the text of [`Display`](fmt::Display) to any writer, without `core::fmt::write`.
+    pub fn write_to(&self, f: &mut (impl Write + ?Sized)) -> fmt::Result {
         match self.basis_points() {
-            Some(bp) => write!(f, "{}.{:02}", bp / 100, bp % 100),
+            Some(bp) => {
+                let (whole, hundredths) = div_rem_u64(bp, 100);
+                // whole <= 2^32 * 100 / 100: at most u32::MAX (+1 for a rounded-up maximum).
+                write_u32(f, u32::try_from(whole).unwrap_or(u32::MAX), 1)?;
+                f.write_char('.')?;
+                write_u32(f, u32::try_from(hundredths).unwrap_or(0), 2)
+            }
             None => f.write_str("NaN"),
         }
     }

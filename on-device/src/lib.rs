@@ -43,6 +43,7 @@ pub mod mlp;
 mod report;
 pub mod rng;
 mod run;
+pub mod text;
 mod train;
 
 pub use error::TrainError;

@@ -1,4 +1,5 @@
-//! The model: a 64-16-10 multilayer perceptron in f32, one sample at a time.
+//! The model: a 64-16-10 multilayer perceptron in f32 (64-8-10 with feature `small-model`, for
+//! the 16 KiB of RAM of a Cortex-M0), one sample at a time.
 //!
 //! ```text
 //! x      = pixels / 16                       exact (a power of two)
@@ -16,8 +17,9 @@
 use crate::digits::{CLASSES, FEATURES, Sample};
 use crate::rng::Pcg32;
 
-/// Hidden units.
-pub const HIDDEN: usize = 16;
+/// Hidden units: 16, or 8 with feature `small-model` (the Cortex-M0 firmware's model, whose
+/// parameters, gradients and momentum take 7,320 bytes instead of 14,520).
+pub const HIDDEN: usize = if cfg!(feature = "small-model") { 8 } else { 16 };
 /// Trainable values: `W1`, `W2`, `b1`, `b2`.
 pub const PARAMETERS: usize = HIDDEN * FEATURES + CLASSES * HIDDEN + HIDDEN + CLASSES;
 
@@ -69,9 +71,13 @@ impl Tensors {
     }
 
     /// `nn.Linear`'s default initialisation, `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`, drawn in
-    /// the order `W1, W2, b1, b2` (bounds 1/8 and 1/4, exact), in place.
+    /// the order `W1, W2, b1, b2` (bounds 1/8 and `1/sqrt(HIDDEN)`: 1/4 exactly, or for 8
+    /// hidden units the correctly rounded f32 of `1/sqrt(8)`), in place.
     pub fn init(&mut self, rng: &mut Pcg32) {
-        let (k1, k2) = (0.125, 0.25); // 1/sqrt(64), 1/sqrt(16)
+        // HIDDEN is 8 or 16: exact in f32; sqrtf and the division round correctly everywhere.
+        #[allow(clippy::cast_precision_loss)] // 8 or 16
+        let k2 = 1.0 / libm::sqrtf(HIDDEN as f32);
+        let k1 = 0.125; // 1/sqrt(64)
         self.w1.iter_mut().for_each(|v| *v = rng.uniform(k1));
         self.w2.iter_mut().for_each(|v| *v = rng.uniform(k2));
         self.b1.iter_mut().for_each(|v| *v = rng.uniform(k1));

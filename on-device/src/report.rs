@@ -1,8 +1,9 @@
 //! What one epoch reports, and the line the firmware prints for it.
 
-use core::fmt;
+use core::fmt::{self, Write};
 
 use crate::decimal::{Fixed, Percent};
+use crate::text::{write_hex8, write_u32};
 
 /// The numbers of one epoch.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -36,17 +37,29 @@ impl EpochReport {
 /// ```
 impl fmt::Display for EpochReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "epoch {}, lr {}, train loss {}, val loss {}, val acc {}% (bits {:08x} {:08x} {:08x})",
-            self.epoch,
-            Fixed { value: self.lr, places: 6 },
-            Fixed { value: self.train_loss, places: 6 },
-            Fixed { value: self.val_loss, places: 6 },
-            self.val_accuracy(),
-            self.lr.to_bits(),
-            self.train_loss.to_bits(),
-            self.val_loss.to_bits(),
-        )
+        self.write_to(f)
+    }
+}
+
+impl EpochReport {
+    /// Writes the line of [`Display`](fmt::Display) (without a newline) to any writer, piece by
+    /// piece: the firmware links no `core::fmt::write`.
+    pub fn write_to(&self, f: &mut (impl Write + ?Sized)) -> fmt::Result {
+        f.write_str("epoch ")?;
+        write_u32(f, self.epoch, 1)?;
+        for (label, value) in
+            [(", lr ", self.lr), (", train loss ", self.train_loss), (", val loss ", self.val_loss)]
+        {
+            f.write_str(label)?;
+            Fixed { value, places: 6 }.write_to(f)?;
+        }
+        f.write_str(", val acc ")?;
+        self.val_accuracy().write_to(f)?;
+        f.write_str("% (bits")?;
+        for value in [self.lr, self.train_loss, self.val_loss] {
+            f.write_char(' ')?;
+            write_hex8(f, value.to_bits())?;
+        }
+        f.write_char(')')
     }
 }

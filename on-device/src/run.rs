@@ -3,6 +3,8 @@
 
 use core::fmt::{self, Write};
 
+use crate::text::write_u32;
+
 /// Trains with [`TrainConfig::default`](crate::TrainConfig), writing one line per epoch
 /// ([`EpochReport`](crate::EpochReport)'s format) and then
 /// `result: validation accuracy <A>% after <E> epochs (best epoch <B>, stopped early: <yes|no>)`
@@ -16,18 +18,19 @@ pub fn run(out: &mut impl Write) -> Result<crate::Summary, RunError> {
     let mut write_error = Ok(());
     let summary = crate::train(&crate::TrainConfig::default(), |report| {
         if write_error.is_ok() {
-            write_error = writeln!(out, "{report}");
+            write_error = report.write_to(out).and_then(|()| out.write_char('\n'));
         }
     })?;
     write_error?;
-    writeln!(
-        out,
-        "result: validation accuracy {}% after {} epochs (best epoch {}, stopped early: {})",
-        summary.last.val_accuracy(),
-        summary.epochs,
-        summary.best_epoch,
-        if summary.stopped_early { "yes" } else { "no" },
-    )?;
+    // Piece by piece, like the epoch lines: no `core::fmt::write` on the firmware.
+    out.write_str("result: validation accuracy ")?;
+    summary.last.val_accuracy().write_to(out)?;
+    out.write_str("% after ")?;
+    write_u32(out, summary.epochs, 1)?;
+    out.write_str(" epochs (best epoch ")?;
+    write_u32(out, summary.best_epoch, 1)?;
+    out.write_str(", stopped early: ")?;
+    out.write_str(if summary.stopped_early { "yes)\n" } else { "no)\n" })?;
     Ok(summary)
 }
 

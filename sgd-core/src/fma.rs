@@ -3,9 +3,14 @@
 //! `fma(a, b, c)` = `a * b + c` rounded once to f32 (IEEE 754 `fusedMultiplyAdd`; PyTorch:
 //! `at::vec::fmadd`, the `alpha=` of `add_` in its fused and vectorised kernels). With `std`
 //! this is `f32::mul_add` (a hardware instruction where the function enables FMA, otherwise the
-//! platform's `fmaf`); without `std` it is `libm::fmaf`, or with the `arm-vfma` feature on
-//! 32-bit Arm the FPU's `vfma.f32`. All are correctly rounded, so the result is the same bits
-//! every way.
+//! platform's `fmaf`); without `std` it is [`fmaf_exact`], the crate's integer `fmaf` (a few
+//! dozen integer instructions where `libm::fmaf`'s f64 arithmetic is soft-float: Cortex-M0,
+//! RISC-V), or with the `arm-vfma` feature on 32-bit Arm the FPU's `vfma.f32`. All are correctly
+//! rounded, so the result is the same bits every way.
+
+mod exact;
+
+pub use exact::fmaf_exact;
 
 /// `a * b + c` with one rounding (torch's `vec::fmadd(a, b, c)`).
 #[inline(always)]
@@ -28,7 +33,7 @@ pub fn fma(a: f32, b: f32, c: f32) -> f32 {
         not(all(feature = "arm-vfma", target_arch = "arm", target_abi = "eabihf"))
     ))]
     {
-        libm::fmaf(a, b, c)
+        fmaf_exact(a, b, c)
     }
 }
 

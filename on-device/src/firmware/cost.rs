@@ -1,17 +1,17 @@
-//! Instructions per element of the SGD step on the Cortex-M4F (`scripts/on-device.sh --cost`).
+//! Instructions per element of the SGD step on the emulated core (feature `sgd-cost`, run by
+//! `scripts/on-device.sh` under QEMU's `-icount shift=0`).
 //!
-//! Under QEMU's `-icount shift=0` every instruction advances the virtual clock by exactly 1 ns,
-//! and SysTick counts that clock; a loop of known length gives the ticks per instruction, so
-//! the tick count of a step gives its instructions. (QEMU's instruction count, not a cycle
-//! count: a Cortex-M4F spends 1 cycle on most of these instructions, 2 or more on loads,
-//! stores and branches.)
+//! Under `-icount shift=0` every instruction advances the virtual clock by exactly 1 ns. On
+//! Cortex-M, SysTick counts that clock; on RISC-V, `minstret` counts the instructions
+//! themselves (`platform::clock`). A loop of known length gives the ticks per instruction, so the
+//! tick count of a step gives its instructions. (QEMU's instruction count, not a cycle count: a
+//! Cortex-M4F spends 1 cycle on most of these instructions, 2 or more on loads, stores and
+//! branches.)
 
-use core::arch::asm;
 use core::fmt::{self, Write};
 use core::hint::black_box;
 
-use cortex_m::peripheral::SYST;
-use cortex_m::peripheral::syst::SystClkSource;
+use super::platform::clock::{spin, start, ticks};
 use on_device::decimal::Fixed;
 use on_device::rng::Pcg32;
 use sgd_cpu::{
@@ -19,11 +19,19 @@ use sgd_cpu::{
     fused_step, scalar,
 };
 
-/// Elements per tensor.
-const N: usize = 1024;
+/// Elements per tensor: 1024, or 256 with `small-model` (the Cortex-M0's 16 KiB of RAM hold the
+/// measurement's seven arrays of 256 f32 but not of 1024).
+const N: usize = if cfg!(feature = "small-model") { 256 } else { 1024 };
 /// `N` in the u32 arithmetic of the counts.
-#[allow(clippy::cast_possible_truncation)] // 1024 fits
+#[allow(clippy::cast_possible_truncation)] // 256 or 1024: fits
 const N_U32: u32 = N as u32;
+
+/// How the scalar path's fused multiply-add is computed on this target.
+const FMA: &str = if cfg!(all(target_arch = "arm", target_abi = "eabihf")) {
+    "vfma.f32 (feature arm-vfma)"
+} else {
+    "sgd-core's exact integer fmaf"
+};
 /// Steps measured.
 const STEPS: u32 = 8;
 /// Iterations of the calibration loop (two instructions each).
@@ -44,23 +52,6 @@ unsafe extern "C" {
     );
 }
 
-/// SysTick ticks that `f` takes (SysTick counts down, 24 bits; every interval here is far
-/// shorter than a wrap).
-fn ticks(f: impl FnOnce()) -> u32 {
-    let start = SYST::get_current();
-    f();
-    let end = SYST::get_current();
-    start.wrapping_sub(end) & 0x00FF_FFFF
-}
-
-/// `iterations` rounds of `subs; bne`: two instructions each.
-fn spin(iterations: u32) {
-    let mut n = iterations;
-    // SAFETY: a countdown in one core register; no memory, no stack.
-    unsafe { asm!("2:", "subs {n}, {n}, #1", "bne 2b", n = inout(reg) n, options(nomem, nostack)) };
-    black_box(n);
-}
-
 /// Instructions per element, two decimals, from ticks and the calibration.
 fn per_element(ticks: u32, empty: u32, ticks_per_spin: f32, elements: u32) -> Fixed {
     let instructions = exact_f32(ticks.saturating_sub(empty)) / ticks_per_spin * 2.0;
@@ -75,21 +66,11 @@ fn exact_f32(x: u32) -> f32 {
 
 /// Measures and prints; returns whether the C loop (if linked) gave the same bits.
 pub(super) fn report(out: &mut impl Write) -> Result<bool, fmt::Error> {
-    // SAFETY: this program is single-threaded and nothing else uses SysTick.
-    let mut syst = unsafe { cortex_m::Peripherals::steal() }.SYST;
-    syst.set_clock_source(SystClkSource::Core);
-    syst.set_reload(0x00FF_FFFF);
-    syst.clear_current();
-    syst.enable_counter();
-
+    start();
     let empty = ticks(|| {});
     let spin_ticks = ticks(|| spin(SPIN)).saturating_sub(empty).max(1);
     let ticks_per_spin = exact_f32(spin_ticks) / exact_f32(SPIN);
-    writeln!(
-        out,
-        "sgd cost: calibration: {spin_ticks} SysTick ticks for {} instructions",
-        2 * SPIN
-    )?;
+    writeln!(out, "sgd cost: calibration: {spin_ticks} clock ticks for {} instructions", 2 * SPIN)?;
 
     let mut rng = Pcg32::new(5, 0);
     let mut param: [f32; N] = core::array::from_fn(|_| rng.uniform(1.0));
@@ -120,13 +101,13 @@ pub(super) fn report(out: &mut impl Write) -> Result<bool, fmt::Error> {
 
     let (a, b) = (black_box(1.000_1f32), black_box(0.999_9f32));
     let mut acc = 0.0f32;
-    let t_vfma = ticks(|| (0..N).for_each(|_| acc = sgd_cpu::fma::fma(a, b, black_box(acc))));
+    let t_fma = ticks(|| (0..N).for_each(|_| acc = sgd_cpu::fma::fma(a, b, black_box(acc))));
     let t_libm = ticks(|| (0..N).for_each(|_| acc = libm::fmaf(a, b, black_box(acc))));
     black_box(acc);
     writeln!(
         out,
-        "sgd cost: one fused multiply-add: {} instructions with vfma.f32 (feature arm-vfma), {} with libm::fmaf",
-        per_element(t_vfma, empty, ticks_per_spin, N_U32),
+        "sgd cost: one fused multiply-add: {} instructions with {FMA}, {} with libm::fmaf",
+        per_element(t_fma, empty, ticks_per_spin, N_U32),
         per_element(t_libm, empty, ticks_per_spin, N_U32),
     )?;
 
@@ -168,8 +149,8 @@ pub(super) fn report(out: &mut impl Write) -> Result<bool, fmt::Error> {
     Ok(ok)
 }
 
-/// Runs every step configuration through the scalar backend (the assembly loops of feature
-/// `arm-vfma` where they apply) and through the Rust reference loop, on data with zeros of both
+/// Runs every step configuration through the scalar backend (on the hard-float Arm cores the
+/// assembly loops of feature `arm-vfma` where they apply) and through the Rust reference loop, on data with zeros of both
 /// signs, infinities, NaNs, subnormals and huge values, and compares the results: NaN where the
 /// reference has NaN, the same bits everywhere else. Prints one line; returns whether all agree.
 fn check_backend(out: &mut impl Write, rng: &mut Pcg32) -> Result<bool, fmt::Error> {
@@ -227,7 +208,12 @@ fn check_backend(out: &mut impl Write, rng: &mut Pcg32) -> Result<bool, fmt::Err
     }
     writeln!(
         out,
-        "sgd check: {configurations} configurations x {N} elements (with zeros, infinities, NaNs, subnormals): scalar backend (assembly loops) vs the Rust reference: {}",
+        "sgd check: {configurations} configurations x {N} elements (with zeros, infinities, NaNs, subnormals): scalar backend{} vs the Rust reference: {}",
+        if cfg!(all(target_arch = "arm", target_abi = "eabihf")) {
+            " (assembly loops)"
+        } else {
+            ""
+        },
         if failures == 0 { "same bits" } else { "DIFFERENT" }
     )?;
     Ok(failures == 0)

@@ -1,8 +1,9 @@
 //! Stack high-water mark by painting: fill the free stack with a pattern at start, find the
 //! lowest word that no longer holds it at the end.
 //!
-//! cortex-m-rt places the stack at the top of RAM (`_stack_start`, growing down) and the
-//! statics at the bottom, ending at `__sheap`; everything between is free stack.
+//! cortex-m-rt and riscv-rt both place the stack at the top of RAM (`_stack_start`, growing
+//! down) and the statics at the bottom, ending at `__sheap` (both runtimes' name; the heap is
+//! empty); everything between is free stack.
 
 use core::ptr::{addr_of, read_volatile, write_volatile};
 
@@ -13,7 +14,7 @@ const PAINT: u32 = 0xC0DE_5A5A;
 const GUARD: usize = 256;
 
 unsafe extern "C" {
-    /// End of the statics (`.bss`, `.data`, `.uninit`), word aligned (cortex-m-rt's `link.x`).
+    /// End of the statics (`.bss`, `.data`, `.uninit`), word aligned (the runtime's `link.x`).
     static __sheap: u32;
     /// Initial stack pointer: the top of RAM.
     static _stack_start: u32;
@@ -30,7 +31,7 @@ fn top() -> usize {
 /// Paints every free stack word from the end of the statics to `GUARD` bytes below the
 /// current stack pointer.
 pub(super) fn paint() {
-    let sp = cortex_m::register::msp::read() as usize;
+    let sp = super::platform::stack_pointer();
     let mut word = bottom();
     while word + 4 <= sp.saturating_sub(GUARD) {
         // SAFETY: `word` lies between the end of the statics and `GUARD` bytes below the stack
