@@ -15,7 +15,10 @@ use std::time::Instant;
 
 use lrkit_membw::{Pass, with_team};
 
-use sgd_cpu::{Backend, GroupSpec, Sgd, SgdConfig, ThreadPool};
+use sgd_cpu::{
+    Backend, Bf16, F16, GroupSpec, Rounding, Sgd, SgdConfig, StepOptions, TensorMut, TensorRef,
+    ThreadPool, TypedGroup, TypedMomentum, TypedSlot, TypedStepOptions,
+};
 
 use crate::error::CliError;
 
@@ -46,14 +49,83 @@ pub(crate) struct Args {
     /// sgd-cpu backend: scalar, avx2, avx512, neon [default: the fastest here]
     #[arg(long, value_name = "NAME")]
     backend: Option<String>,
+    /// Element type of the parameters, gradients and momentum buffers
+    #[arg(long, value_enum, ignore_case = true, default_value_t = BenchDtype::F32)]
+    dtype: BenchDtype,
+    /// bf16/f16 parameters with an f32 master copy and f32 momentum
+    #[arg(long)]
+    master: bool,
+    /// bf16/f16 results rounded stochastically (Philox4x32, seed 1)
+    #[arg(long)]
+    stochastic: bool,
+}
+
+/// `--dtype`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum BenchDtype {
+    /// float32.
+    F32,
+    /// float64.
+    F64,
+    /// bfloat16 storage.
+    Bf16,
+    /// float16 storage.
+    F16,
+}
+
+/// The measured mode: the dtype and the 16-bit options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Mode {
+    dtype: BenchDtype,
+    master: bool,
+    stochastic: bool,
+}
+
+impl Mode {
+    /// Bytes one step moves per element: every stream read, the written ones written (a
+    /// master-copy step writes the 16-bit parameter without reading it).
+    fn bytes_per_element(self) -> usize {
+        match (self.dtype, self.master) {
+            (BenchDtype::F32, _) => 20,
+            (BenchDtype::F64, _) => 40,
+            (_, false) => 10,
+            (_, true) => 20,
+        }
+    }
+
+    /// Bytes of the step's buffers per element (parameter, gradient, momentum, master).
+    fn storage_per_element(self) -> usize {
+        match (self.dtype, self.master) {
+            (BenchDtype::F32, _) | (_, true) => 12,
+            (BenchDtype::F64, _) => 24,
+            (_, false) => 6,
+        }
+    }
+
+    /// The mode's name in the table.
+    fn name(self) -> String {
+        let base = match self.dtype {
+            BenchDtype::F32 => "f32",
+            BenchDtype::F64 => "f64",
+            BenchDtype::Bf16 => "bf16",
+            BenchDtype::F16 => "f16",
+        };
+        let master = if self.master { "+master" } else { "" };
+        let sr = if self.stochastic { "+sr" } else { "" };
+        format!("{base}{master}{sr}")
+    }
 }
 
 /// Long help of the command (clap adds the options).
 const ABOUT: &str = "\
 Measures the fused SGD step of sgd-cpu (momentum 0.9, one tensor of N elements, 20 bytes
-of memory traffic per element) for a few sizes and thread counts, and in the same run a
-triad-like baseline pass with the same traffic over buffers of the same size. Prints GB/s
-and the SGD speed as a percentage of the baseline. With a usable NVIDIA GPU, also the
+of memory traffic per element in float32) for a few sizes and thread counts, and in the same
+run a triad-like baseline pass with the same traffic over buffers of the same size. Prints
+GB/s and the SGD speed as a percentage of the baseline. --dtype f64|bf16|f16 (with --master
+for an f32 master copy and f32 momentum, --stochastic for stochastic rounding) measures
+sgd-cpu's typed step instead: 40 bytes per element in float64, 10 with 16-bit storage, 20
+with a master copy; the baseline is the same pass over as many float32 elements as move the
+same bytes. With a usable NVIDIA GPU, also the
 sgd-cuda step next to a device-to-device copy of the same size.
 
 Steps below 262144 elements run on one thread whatever --threads says (sgd-cpu's
@@ -82,6 +154,11 @@ fn memory_available() -> Option<u64> {
 struct Row {
     device: String,
     backend: String,
+    /// Bytes per element one step moves.
+    bytes_per_element: usize,
+    /// Bytes per element of the step's buffers.
+    storage_per_element: usize,
+    mode: String,
     elements: usize,
     threads: usize,
     sgd_seconds: f64,
@@ -89,18 +166,17 @@ struct Row {
     baseline: &'static str,
 }
 
-/// Bytes moved by one fused SGD step with momentum over `n` elements.
-fn sgd_bytes(n: usize) -> f64 {
-    crate::num::usize_f64(Pass::Momentum.bytes_per_element() * n)
-}
-
 impl Row {
+    /// Bytes moved by one step.
+    fn bytes(&self) -> f64 {
+        crate::num::usize_f64(self.bytes_per_element * self.elements)
+    }
     fn sgd_gbps(&self) -> f64 {
-        sgd_bytes(self.elements) / self.sgd_seconds / 1e9
+        self.bytes() / self.sgd_seconds / 1e9
     }
     /// The baseline moves the same bytes as the step.
     fn baseline_gbps(&self) -> f64 {
-        sgd_bytes(self.elements) / self.baseline_seconds / 1e9
+        self.bytes() / self.baseline_seconds / 1e9
     }
 }
 
@@ -178,6 +254,134 @@ fn cpu_row(
     Ok(Row {
         device: "cpu".into(),
         backend: backend.unwrap_or_else(Backend::active).name().into(),
+        bytes_per_element: Pass::Momentum.bytes_per_element(),
+        storage_per_element: 12,
+        mode: "f32".into(),
+        elements: n,
+        threads: used,
+        sgd_seconds,
+        baseline_seconds,
+        baseline: "triad",
+    })
+}
+
+/// `n` values of `T`, or an error naming the size when the memory is not there.
+fn filled_with<T: Copy>(n: usize, value: T) -> Result<Vec<T>, String> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| format!("cannot allocate {n} values"))?;
+    v.resize(n, value);
+    Ok(v)
+}
+
+/// The typed step's buffers of one mode: parameter, gradient, momentum, master.
+struct TypedBuffers {
+    param: TypedVec,
+    grad: TypedVec,
+    momentum: TypedVec,
+    master: Option<Vec<f32>>,
+}
+
+/// A vector of one element type.
+enum TypedVec {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    Bf16(Vec<Bf16>),
+    F16(Vec<F16>),
+}
+
+impl TypedVec {
+    fn new(dtype: BenchDtype, n: usize, value: f32) -> Result<Self, String> {
+        Ok(match dtype {
+            BenchDtype::F32 => Self::F32(filled_with(n, value)?),
+            BenchDtype::F64 => Self::F64(filled_with(n, f64::from(value))?),
+            BenchDtype::Bf16 => {
+                Self::Bf16(filled_with(n, Bf16(sgd_cpu::convert::f32_to_bf16(value)))?)
+            }
+            BenchDtype::F16 => Self::F16(filled_with(n, F16(sgd_cpu::convert::f32_to_f16(value)))?),
+        })
+    }
+    fn as_mut(&mut self) -> TensorMut<'_> {
+        match self {
+            Self::F32(v) => TensorMut::F32(v),
+            Self::F64(v) => TensorMut::F64(v),
+            Self::Bf16(v) => TensorMut::Bf16(v),
+            Self::F16(v) => TensorMut::F16(v),
+        }
+    }
+    fn as_ref(&self) -> TensorRef<'_> {
+        match self {
+            Self::F32(v) => TensorRef::F32(v),
+            Self::F64(v) => TensorRef::F64(v),
+            Self::Bf16(v) => TensorRef::Bf16(v),
+            Self::F16(v) => TensorRef::F16(v),
+        }
+    }
+}
+
+/// Measures `mode` through sgd-cpu's typed step at `n` elements and `threads` threads, and
+/// the same-traffic baseline ([`Pass::Momentum`] over as many f32 elements as move the same
+/// bytes), in [`ROUNDS`] alternating rounds.
+fn typed_row(
+    n: usize,
+    threads: usize,
+    mode: Mode,
+    backend: Option<Backend>,
+    min_time: Duration,
+) -> Result<Row, CliError> {
+    let config = SgdConfig { lr: 1e-3, momentum: 0.9, ..SgdConfig::default() };
+    let buffer_dtype = if mode.master { BenchDtype::F32 } else { mode.dtype };
+    let mut b = TypedBuffers {
+        param: TypedVec::new(mode.dtype, n, 1.0).map_err(runtime)?,
+        grad: TypedVec::new(mode.dtype, n, 1e-3).map_err(runtime)?,
+        momentum: TypedVec::new(buffer_dtype, n, 0.0).map_err(runtime)?,
+        master: if mode.master { Some(filled(n, 1.0).map_err(runtime)?) } else { None },
+    };
+    let baseline_n = n * mode.bytes_per_element() / Pass::Momentum.bytes_per_element();
+    let mut bp = filled(baseline_n, 1.0).map_err(runtime)?;
+    let mut bm = filled(baseline_n, 0.0).map_err(runtime)?;
+    let bg = filled(baseline_n, 1e-3).map_err(runtime)?;
+    let rounding = if mode.stochastic { Rounding::Stochastic } else { Rounding::NearestEven };
+    let (mut sgd_seconds, mut baseline_seconds, mut used) = (f64::INFINITY, f64::INFINITY, 1);
+    let mut step_number = 0u32;
+    for _ in 0..ROUNDS {
+        let pool = ThreadPool::new(threads).map_err(runtime)?;
+        used = if n < ThreadPool::DEFAULT_PARALLEL_THRESHOLD { 1 } else { pool.threads() };
+        let mut failure = None;
+        let mut initialized = true;
+        let t = best_time(min_time / ROUNDS, || {
+            let TypedBuffers { param, grad, momentum, master } = &mut b;
+            let mut slot = TypedSlot::new(param.as_mut(), Some(grad.as_ref()));
+            slot.momentum =
+                Some(TypedMomentum { buffer: momentum.as_mut(), initialized: &mut initialized });
+            slot.master = master.as_deref_mut();
+            slot.rounding = rounding;
+            let mut slots = [slot];
+            let mut groups = [TypedGroup { config, tensors: &mut slots }];
+            step_number = step_number.wrapping_add(1);
+            let opts = TypedStepOptions {
+                options: StepOptions { backend, ..StepOptions::default() },
+                seed: 1,
+                step: step_number,
+                ..TypedStepOptions::default()
+            };
+            if let Err(e) = pool.typed_step(&mut groups, &opts) {
+                failure.get_or_insert(e);
+            }
+        });
+        if let Some(e) = failure {
+            return Err(runtime(e));
+        }
+        sgd_seconds = sgd_seconds.min(t);
+        drop(pool);
+        baseline_seconds =
+            baseline_seconds.min(baseline_time(&mut bp, &mut bm, &bg, used, min_time / ROUNDS));
+    }
+    Ok(Row {
+        device: "cpu".into(),
+        backend: backend.unwrap_or_else(Backend::active).name().into(),
+        bytes_per_element: mode.bytes_per_element(),
+        storage_per_element: mode.storage_per_element(),
+        mode: mode.name(),
         elements: n,
         threads: used,
         sgd_seconds,
@@ -232,6 +436,9 @@ fn cuda_rows(sizes: &[usize], min_time: Duration) -> Result<Vec<Row>, String> {
         rows.push(Row {
             device: "cuda".into(),
             backend: "sgd-cuda".into(),
+            bytes_per_element: Pass::Momentum.bytes_per_element(),
+            storage_per_element: 12,
+            mode: "f32".into(),
             elements: n,
             threads: 0,
             sgd_seconds,
@@ -244,7 +451,15 @@ fn cuda_rows(sizes: &[usize], min_time: Duration) -> Result<Vec<Row>, String> {
 
 /// Runs the command.
 pub(crate) fn run(a: Args) -> Result<(), CliError> {
-    let Args { quick, json, sizes, threads, backend } = a;
+    let Args { quick, json, sizes, threads, backend, dtype, master, stochastic } = a;
+    if (master || stochastic) && matches!(dtype, BenchDtype::F32 | BenchDtype::F64) {
+        let flag = if master { "--master" } else { "--stochastic" };
+        return Err(CliError::Usage(format!(
+            "{flag} is for bfloat16/float16 parameters, not --dtype {}",
+            if dtype == BenchDtype::F32 { "f32" } else { "f64" }
+        )));
+    }
+    let mode = Mode { dtype, master, stochastic };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // clap bounded sizes by `MAX_ELEMENTS` and threads by `ThreadPool::MAX_THREADS`.
     let counts = |v: Vec<u64>| -> Vec<usize> {
@@ -260,9 +475,11 @@ pub(crate) fn run(a: Args) -> Result<(), CliError> {
         None => vec![1, cores],
     };
     threads.dedup();
-    // Parameters, gradients, momentum buffer, baseline buffer: 16 bytes per element.
+    // The step's buffers and the baseline's (each about the step's traffic in bytes).
     if let (Some(largest), Some(available)) = (sizes.iter().max(), memory_available()) {
-        let needed = (*largest as u64).saturating_mul(16);
+        let per_element =
+            if dtype == BenchDtype::F32 { 16 } else { 2 * mode.bytes_per_element() as u64 };
+        let needed = (*largest as u64).saturating_mul(per_element);
         if needed > available {
             return Err(CliError::Usage(format!(
                 "--sizes {largest}: needs {:.1} GiB of memory, {:.1} GiB are available",
@@ -290,7 +507,11 @@ pub(crate) fn run(a: Args) -> Result<(), CliError> {
     for &n in &sizes {
         let mut seen = Vec::new();
         for &t in &threads {
-            let row = cpu_row(n, t, backend, min_time)?;
+            let row = if mode.dtype == BenchDtype::F32 {
+                cpu_row(n, t, backend, min_time)?
+            } else {
+                typed_row(n, t, mode, backend, min_time)?
+            };
             // Below the parallel threshold every thread count runs on one thread.
             if !seen.contains(&row.threads) {
                 seen.push(row.threads);
@@ -298,7 +519,11 @@ pub(crate) fn run(a: Args) -> Result<(), CliError> {
             }
         }
     }
-    let gpu = cuda_rows(&sizes, min_time);
+    let gpu = if mode.dtype == BenchDtype::F32 {
+        cuda_rows(&sizes, min_time)
+    } else {
+        Err(format!("--dtype {}: the GPU rows measure float32", mode.name()))
+    };
     if let Ok(r) = &gpu {
         rows.extend(r.iter().cloned());
     }
@@ -316,11 +541,13 @@ pub(crate) fn run(a: Args) -> Result<(), CliError> {
 
 fn to_table(rows: &[Row], cores: usize) -> String {
     let mut out = format!(
-        "fused SGD step (momentum, 20 B/element) vs. a same-traffic baseline, best of repeated runs; {cores} cores\n"
+        "fused SGD step (momentum) vs. a same-traffic baseline, best of repeated runs; {cores} cores\n"
     );
     let header = [
         "device",
         "backend",
+        "dtype",
+        "B/elem",
         "elements",
         "MiB",
         "threads",
@@ -329,15 +556,20 @@ fn to_table(rows: &[Row], cores: usize) -> String {
         "baseline GB/s",
         "% of baseline",
     ];
-    let cells: Vec<[String; 9]> = rows
+    let cells: Vec<[String; 11]> = rows
         .iter()
         .map(|r| {
             let base = r.baseline_gbps();
             [
                 r.device.clone(),
                 r.backend.clone(),
+                r.mode.clone(),
+                r.bytes_per_element.to_string(),
                 r.elements.to_string(),
-                format!("{:.1}", 12.0 * crate::num::usize_f64(r.elements) / (1024.0 * 1024.0)),
+                format!(
+                    "{:.1}",
+                    crate::num::usize_f64(r.storage_per_element * r.elements) / (1024.0 * 1024.0)
+                ),
                 if r.threads == 0 { "-".into() } else { r.threads.to_string() },
                 format!("{:.1}", r.sgd_gbps()),
                 r.baseline.to_string(),
@@ -355,7 +587,7 @@ fn to_table(rows: &[Row], cores: usize) -> String {
             .zip(&widths)
             .enumerate()
             .map(
-                |(i, (c, w))| if i < 2 || i == 6 { format!("{c:<w$}") } else { format!("{c:>w$}") },
+                |(i, (c, w))| if i < 3 || i == 8 { format!("{c:<w$}") } else { format!("{c:>w$}") },
             )
             .collect();
         parts.join("  ")
@@ -376,9 +608,10 @@ fn to_json(rows: &[Row], gpu_note: Option<&str>, cores: usize) -> String {
             serde_json::json!({
                 "device": r.device,
                 "backend": r.backend,
+                "dtype": r.mode,
                 "elements": r.elements,
                 "threads": r.threads,
-                "bytes_per_step": sgd_bytes(r.elements),
+                "bytes_per_step": r.bytes(),
                 "sgd_seconds_per_step": r.sgd_seconds,
                 "sgd_gbps": r.sgd_gbps(),
                 "baseline": r.baseline,
