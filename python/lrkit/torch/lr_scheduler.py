@@ -91,24 +91,28 @@ class _Computed:
 
     def _lrkit_key(self) -> tuple:
         """What the sched-core scheduler is built from, compared at every step."""
-        return (*self._lrkit_kwargs().values(), *map(float, self.base_lrs))
+        return (*self._lrkit_kwargs().values(), *self.base_lrs)
 
     def _lrkit_core(self, lr_init: float | None = None):
         key = self._lrkit_key()
         cached = self.__dict__.get("_lrkit_cache")
         if cached is not None and cached[0] == key:
             return cached[1]
-        kwargs = self._lrkit_kwargs()
-        base_lrs = [float(b) for b in self.base_lrs]
-        _, tensor = _lrs(self.optimizer)
-        momenta = _momenta(self.optimizer)
         try:
+            kwargs = self._lrkit_kwargs()
+            if any(v is None for v in kwargs.values()):
+                # None where torch's default is a number is a value torch computes with.
+                raise TypeError("an argument is None")
+            base_lrs = [float(b) for b in self.base_lrs]
+            _, tensor = _lrs(self.optimizer)
+            momenta = _momenta(self.optimizer)
             core = _lrkit.SchedulerCore(self._lrkit_kind, kwargs, base_lrs, tensor, momenta, lr_init)
-        except (ValueError, OverflowError, ZeroDivisionError) as refused:
-            # sched-core refuses at construction what torch accepts and fails on only later
-            # (ConstantLR(factor=0) divides by zero at `total_iters`, StepLR(step_size=0) at
-            # the first step): torch's own code runs such a scheduler, and raises where torch
-            # raises.
+        except (ValueError, TypeError, OverflowError, ZeroDivisionError) as refused:
+            # What sched-core cannot build, torch's own code runs: what torch accepts and fails
+            # on only later (ConstantLR(factor=0) divides by zero at `total_iters`,
+            # StepLR(step_size=0) at the first step), ints past 64 bits, None or values of a
+            # type torch only trips over when it computes. It then raises where torch raises,
+            # or gives torch's values.
             core = refused
         self.__dict__["_lrkit_cache"] = (key, core)
         return core
@@ -235,14 +239,18 @@ class _RecordedArgs(_Computed):
     ``total_size`` and ``step_ratio``, OneCycleLR its phases): they are recorded at
     construction, outside the state dict."""
 
+    #: The arguments whose torch default is None (left out when None).
+    _lrkit_optional: tuple[str, ...] = ()
+
     def _lrkit_kwargs(self):
-        # `None` is each of these arguments' default (torch's `Optional`).
-        return {k: v for k, v in self.__dict__["_lrkit_args"].items() if v is not None}
+        args = self.__dict__["_lrkit_args"]
+        return {k: v for k, v in args.items() if v is not None or k not in self._lrkit_optional}
 
 
 class CyclicLR(_RecordedArgs, _torch.CyclicLR):
     __doc__ = _torch.CyclicLR.__doc__
     _lrkit_kind = "CyclicLR"
+    _lrkit_optional = ("step_size_down",)
 
     def __init__(
         self,
@@ -297,6 +305,7 @@ class CyclicLR(_RecordedArgs, _torch.CyclicLR):
 class OneCycleLR(_RecordedArgs, _torch.OneCycleLR):
     __doc__ = _torch.OneCycleLR.__doc__
     _lrkit_kind = "OneCycleLR"
+    _lrkit_optional = ("total_steps", "epochs", "steps_per_epoch")
 
     def __init__(
         self,
@@ -399,12 +408,21 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
         cached = self.__dict__.get("_lrkit_cache")
         if cached is not None and cached[0] == key:
             return cached[1]
-        core = _lrkit.PlateauCore(kwargs, len(self.min_lrs))
+        try:
+            if any(v is None for v in kwargs.values()):
+                raise TypeError("an argument is None")
+            core = _lrkit.PlateauCore(kwargs, len(self.min_lrs))
+        except (ValueError, TypeError, OverflowError) as refused:
+            # What sched-core refuses (a NaN factor, which torch accepts and never reduces
+            # with; None, which torch trips over at a step) runs torch's own step.
+            core = refused
         self.__dict__["_lrkit_cache"] = (key, core)
         return core
 
     def step(self, metrics, epoch=None) -> None:  # type: ignore[override]
         """torch's ``step(metrics)``; the counters and the reduction computed by sched-core."""
+        if isinstance(self._lrkit_core(), Exception):
+            return super().step(metrics, epoch)
         current = float(metrics)
         if epoch is None:
             epoch = self.last_epoch + 1
