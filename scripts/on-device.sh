@@ -26,14 +26,14 @@
 # thumbv6m-none-eabi, riscv32imac-unknown-none-elf and riscv32imafc-unknown-none-elf,
 # qemu-system-arm and qemu-system-riscv32 (7.2 or newer), python3 and objdump (binutils).
 # Environment: ON_DEVICE_OUT (default target/on-device) for the logs, QEMU_TIMEOUT (default 300 s),
-# MIN_ACCURACY (default 90), CODE_BUDGET and RAM_BUDGET of the Cortex-M4F (default 32768 and
+# MIN_ACCURACY (default 90), CODE_BUDGET and RAM_BUDGET of the Cortex-M4F (default 24576 and
 # 24576 bytes; the other cores' budgets are in `other_targets`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${ON_DEVICE_OUT:-target/on-device}
 qemu_timeout=${QEMU_TIMEOUT:-300}
 min_accuracy=${MIN_ACCURACY:-90}
-code_budget=${CODE_BUDGET:-32768}
+code_budget=${CODE_BUDGET:-24576}
 ram_budget=${RAM_BUDGET:-24576}
 elf=target/thumbv7em-none-eabihf/firmware/on-device
 record=0
@@ -50,14 +50,12 @@ fail() { echo "on-device: FAILED: $*" >&2; exit 1; }
 
 missing=()
 command -v cargo >/dev/null || missing+=("cargo (https://rustup.rs)")
-# The other cores: Rust target, QEMU command, features, code budget, RAM budget (the machine's
-# RAM as memory-*.x gives it, at most 32 KiB). The RISC-V builds are over 32 KiB of code (36.8
-# and 33.5 KiB: soft-float f64 and RV32 code are larger than Thumb-2), so their budget is 40 KiB
-# until the schedule's f64 cosine leaves the firmware (on-device/README.md, "Footprint").
+# The other cores: Rust target, QEMU command, features, code budget (32 KiB), RAM budget (the
+# machine's RAM as memory-*.x gives it, at most 32 KiB).
 other_targets=(
   "thumbv8m.main-none-eabihf|qemu-system-arm -M mps2-an505||32768|32768"
-  "riscv32imac-unknown-none-elf|qemu-system-riscv32 -M virt -bios none||40960|32768"
-  "riscv32imafc-unknown-none-elf|qemu-system-riscv32 -M virt -bios none||40960|32768"
+  "riscv32imac-unknown-none-elf|qemu-system-riscv32 -M virt -bios none||32768|32768"
+  "riscv32imafc-unknown-none-elf|qemu-system-riscv32 -M virt -bios none||32768|32768"
   "thumbv6m-none-eabi|qemu-system-arm -M microbit|small-model|32768|16384"
 )
 if command -v rustup >/dev/null; then

@@ -26,6 +26,11 @@ pub trait Real:
     const TWO: Self;
     /// π rounded to this type.
     const PI: Self;
+    /// Whether a closed form in this type reproduces PyTorch's f32 tensor arithmetic for a
+    /// group with a 0-dim Tensor lr (`f64`: bit for bit, with f64 transcendentals as Python
+    /// calls them). `f32` evaluates such a group's formula in f32 like any other, so that an
+    /// f32 closed form needs no f64 transcendental (the firmware's code size).
+    const TORCH_TENSOR_ARITHMETIC: bool;
     /// Rounds an `f64` to this type (round to nearest even).
     fn from_f64(x: f64) -> Self;
     /// Converts an integer (exact below 2^53 for `f64`, 2^24 for `f32`).
@@ -53,6 +58,7 @@ impl Real for f64 {
     const ONE: Self = 1.0;
     const TWO: Self = 2.0;
     const PI: Self = PI;
+    const TORCH_TENSOR_ARITHMETIC: bool = true;
     #[inline(always)]
     fn from_f64(x: f64) -> Self {
         x
@@ -101,6 +107,7 @@ impl Real for f32 {
     const ONE: Self = 1.0;
     const TWO: Self = 2.0;
     const PI: Self = core::f32::consts::PI;
+    const TORCH_TENSOR_ARITHMETIC: bool = false;
     #[inline(always)]
     #[allow(clippy::cast_possible_truncation)] // rounding f64 -> f32 is the point.
     fn from_f64(x: f64) -> Self {

@@ -128,7 +128,7 @@ impl CosineAnnealingLr {
         self.base.check_group(group)?;
         let e = epoch_i64(epoch);
         let c = self.base.ctx(group, e);
-        if c.tensor {
+        if c.tensor && R::TORCH_TENSOR_ARITHMETIC {
             return Ok(R::from_f64(Self::absolute(c, self.eta_min, Self::cos_term(e, self.t_max))));
         }
         let (b, m, t) = (R::from_f64(c.base_lr), R::from_f64(self.eta_min), self.t_max);

@@ -218,7 +218,7 @@ impl CosineAnnealingWarmRestarts {
     pub(crate) fn closed<R: Real>(&self, group: usize, epoch: u64) -> Result<R, SchedError> {
         self.base.check_group(group)?;
         let (t_cur, t_i) = self.cycle_of_step(epoch);
-        if self.base.is_tensor(group) {
+        if self.base.is_tensor(group) && R::TORCH_TENSOR_ARITHMETIC {
             let (b, m) = (self.base.base_lrs[group], self.eta_min);
             let k = 1.0 + (PI * float_of(t_cur) / float_of(t_i)).cos();
             return Ok(R::from_f64(t_add(t_div(t_mul(t_sub(b, m), k), 2.0), m)));
