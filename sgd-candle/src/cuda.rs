@@ -206,14 +206,9 @@ impl CudaState {
                 (Some(b), true) => Some(b.device_ptr(&self.stream).0),
                 _ => None,
             };
-            tensors.push(BorrowedTensor {
-                group: gi,
-                len,
-                param: device_range(param, &self.stream)?.0,
-                grad: device_range(grad, &self.stream)?.0,
-                momentum,
-                first_step: !m.initialized,
-            });
+            let (param, grad) =
+                (device_range(param, &self.stream)?.0, device_range(grad, &self.stream)?.0);
+            tensors.push(BorrowedTensor::new(gi, len, param, grad, momentum, !m.initialized));
             index.push((gi, vi));
         }
         BorrowedPlan::new(configs, &tensors, CudaSgdOptions::default().chunk())

@@ -1,4 +1,5 @@
-/* A C trainer's view of sgd-cpu: two groups, a momentum step, an error.
+/* A C trainer's view of sgd-cpu: two groups, a momentum step, an error, and a bfloat16 tensor
+ * with an f32 master copy, rounded stochastically (sgd_step_typed).
  * Build and run (from the repository root):
  *   cargo build --release -p sgd-cpu-capi
  *   cc sgd-cpu-capi/examples/c_step.c -Isgd-cpu-capi/include -Ltarget/release -lsgd_cpu_capi \
@@ -54,6 +55,32 @@ int main(void) {
     sgd_last_error_message(msg, sizeof msg);
     printf("error %d %s\n", status, msg);
     printf("backend %s\n", sgd_backend_name());
+
+    /* bfloat16 parameters (uint16_t bit patterns) with an f32 master and an f32 buffer. */
+    float master[N], mbuf[N];
+    uint16_t wb[N], gb[N];
+    for (int i = 0; i < N; i++) {
+        master[i] = 1.0f + 0.01f * (float)i;
+        uint32_t mbits, gbits;
+        float gv = 0.5f - 0.03f * (float)i;
+        memcpy(&mbits, &master[i], sizeof mbits);
+        memcpy(&gbits, &gv, sizeof gbits);
+        wb[i] = (uint16_t)(mbits >> 16); /* exact: these values have 8 significant bits */
+        gb[i] = (uint16_t)(gbits >> 16);
+        mbits = (uint32_t)wb[i] << 16;
+        memcpy(&master[i], &mbits, sizeof mbits);
+    }
+    uint8_t initb = 0;
+    sgd_typed_tensor tb = { wb, gb, mbuf, master, &initb, N, N, SGD_DTYPE_BFLOAT16,
+                            SGD_DTYPE_BFLOAT16, SGD_DTYPE_FLOAT32, SGD_ROUND_STOCHASTIC };
+    sgd_typed_group typed = { { .lr = 0.1, .momentum = 0.9 }, &tb, 1 };
+    for (uint32_t step = 0; step < 2; step++) {
+        int32_t st = sgd_step_typed(pool, &typed, 1, NULL, 0, 1234 /* seed */, step);
+        printf("typed %d", st);
+        for (int i = 0; i < N; i++) printf(" %04x", wb[i]);
+        printf("\n");
+        dump("master", master, N);
+    }
     sgd_pool_free(pool);
     return 0;
 }

@@ -34,6 +34,8 @@ extern "C" {
 #define SGD_ERR_MISSING_MOMENTUM_BUFFER (-11)
 #define SGD_ERR_INVALID_GRAD_SCALE (-12)
 #define SGD_ERR_THREAD_SPAWN_FAILED (-13)
+#define SGD_ERR_DTYPE (-14)         /* a tensor's dtypes, master copy or rounding do not fit */
+#define SGD_ERR_UNKNOWN_CODE (-15)  /* a dtype or rounding code not defined below */
 #define SGD_ERR_OTHER (-98)
 #define SGD_ERR_PANIC (-99)         /* a bug; parameters may be partly updated */
 
@@ -68,6 +70,46 @@ typedef struct sgd_group {
     size_t n_tensors;
 } sgd_group;
 
+/* Element types (sgd_typed_tensor's *_dtype fields, uint32_t). */
+#define SGD_DTYPE_FLOAT32 0u
+#define SGD_DTYPE_FLOAT64 1u
+#define SGD_DTYPE_BFLOAT16 2u   /* uint16_t bit patterns */
+#define SGD_DTYPE_FLOAT16 3u    /* uint16_t bit patterns (IEEE binary16) */
+
+/* How 16-bit results are rounded (sgd_typed_tensor's rounding field, uint32_t). */
+#define SGD_ROUND_NEAREST_EVEN 0u
+#define SGD_ROUND_STOCHASTIC 1u /* Philox4x32-10 bits of (seed, step, tensor, element) */
+
+/* One parameter tensor of any dtype. The combinations (checked: SGD_ERR_DTYPE, naming the tensor):
+ *   param, grad, buffer all FLOAT32, or all FLOAT64, or all BFLOAT16, or all FLOAT16;
+ *   BFLOAT16 / FLOAT16 param and grad with an f32 master copy (master, master_numel == numel)
+ *   and a FLOAT32 buffer: the update runs on the master, param = master rounded;
+ *   SGD_ROUND_STOCHASTIC only where a 16-bit value is written (BFLOAT16 / FLOAT16 param).
+ * Pointers are aligned to their element (2, 4 or 8 bytes; checked). grad == NULL skips the
+ * tensor, and its other fields are not used; master == NULL: no master copy (master_numel is
+ * then not used). Written regions (param, momentum_buffer, master, initialized) must not
+ * overlap anything else in the call (checked). */
+typedef struct sgd_typed_tensor {
+    void *param;              /* numel elements of param_dtype, updated in place */
+    const void *grad;         /* numel elements of grad_dtype, read only; NULL = no gradient */
+    void *momentum_buffer;    /* numel elements of buffer_dtype; required if the group has momentum */
+    float *master;            /* master_numel floats, updated in place; NULL = none */
+    uint8_t *initialized;     /* as in sgd_tensor */
+    size_t numel;
+    size_t master_numel;
+    uint32_t param_dtype;     /* SGD_DTYPE_* */
+    uint32_t grad_dtype;      /* SGD_DTYPE_* */
+    uint32_t buffer_dtype;    /* SGD_DTYPE_* (ignored without a buffer) */
+    uint32_t rounding;        /* SGD_ROUND_* */
+} sgd_typed_tensor;
+
+/* One parameter group of typed tensors. */
+typedef struct sgd_typed_group {
+    sgd_config config;
+    const sgd_typed_tensor *tensors;
+    size_t n_tensors;
+} sgd_typed_group;
+
 /* A persistent thread pool (workers started once). */
 typedef struct sgd_pool sgd_pool;
 
@@ -86,6 +128,16 @@ size_t sgd_pool_threads(const sgd_pool *pool);
  * found_inf: non-zero skips the step after validation (returns SGD_SKIPPED_FOUND_INF). */
 int32_t sgd_step(const sgd_pool *pool, const sgd_group *groups, size_t n_groups,
                  const float *grad_scale, uint32_t found_inf);
+
+/* sgd_step over typed tensors: float64 (the rule in f64), bfloat16 / float16 storage (widened to
+ * f32, rounded once), bf16 / f16 with f32 master weights, each 16-bit tensor rounded to nearest
+ * or stochastically. Stochastic rounding of element i of tensor t (the flat index over all
+ * groups, in order) uses the Philox4x32-10 words of counter [i, i >> 32, t, step] under key
+ * seed: the same bits for every pool size and SIMD backend, and as sgd_cuda.h's kernel. Checked
+ * besides sgd_step's checks: SGD_ERR_UNKNOWN_CODE, SGD_ERR_DTYPE (both name the tensor). */
+int32_t sgd_step_typed(const sgd_pool *pool, const sgd_typed_group *groups, size_t n_groups,
+                       const float *grad_scale, uint32_t found_inf, uint64_t seed,
+                       uint32_t step);
 
 /* The message of the last error on this thread ("" after a success), NUL-terminated and
  * truncated to len - 1 bytes; returns its full length (like snprintf). */

@@ -29,6 +29,12 @@ pub enum SgdStatus {
     InvalidGradScale = -12,
     /// The thread pool could not start its threads.
     ThreadSpawnFailed = -13,
+    /// A tensor's dtypes, master copy or rounding do not fit together (sgd-core's
+    /// `check_tensor`: gradient or buffer dtype, master copy for a non-16-bit parameter or of
+    /// another length, stochastic rounding of float32/float64 storage).
+    Dtype = -14,
+    /// A dtype or rounding code the header does not define.
+    UnknownCode = -15,
     /// Any other error of `sgd-cpu` (see the message).
     Other = -98,
     /// A bug: a panic was caught at the boundary (see the message).
@@ -51,6 +57,16 @@ pub enum PointerField {
     MomentumBuffer,
     /// A tensor's `initialized` flag.
     Initialized,
+    /// A tensor's `master` copy.
+    Master,
+    /// A tensor's `param_dtype`.
+    ParamDtype,
+    /// A tensor's `grad_dtype`.
+    GradDtype,
+    /// A tensor's `buffer_dtype`.
+    BufferDtype,
+    /// A tensor's `rounding`.
+    Rounding,
     /// The pool handle.
     Pool,
     /// The gradient scale.
@@ -66,6 +82,11 @@ impl fmt::Display for PointerField {
             PointerField::Grad => "grad",
             PointerField::MomentumBuffer => "momentum_buffer",
             PointerField::Initialized => "initialized",
+            PointerField::Master => "master",
+            PointerField::ParamDtype => "param_dtype",
+            PointerField::GradDtype => "grad_dtype",
+            PointerField::BufferDtype => "buffer_dtype",
+            PointerField::Rounding => "rounding",
             PointerField::Pool => "pool",
             PointerField::GradScale => "grad_scale",
         })
@@ -122,6 +143,15 @@ pub enum CapiError {
         /// Second region: tensor index (if a tensor's) and pointer.
         b: (Option<usize>, PointerField),
     },
+    /// A dtype or rounding code the header does not define.
+    UnknownCode {
+        /// Tensor index.
+        tensor: usize,
+        /// Which field (`param_dtype`, `grad_dtype`, `buffer_dtype` or `rounding`).
+        field: PointerField,
+        /// The code given.
+        code: u32,
+    },
     /// Rejected by `sgd-cpu`.
     Sgd(SgdError),
     /// A panic caught at the boundary (a bug).
@@ -142,10 +172,12 @@ impl CapiError {
             CapiError::Misaligned { .. } => SgdStatus::Misaligned,
             CapiError::TooLarge { .. } | CapiError::CountTooLarge { .. } => SgdStatus::TooLarge,
             CapiError::Overlap { .. } => SgdStatus::Overlap,
+            CapiError::UnknownCode { .. } => SgdStatus::UnknownCode,
             CapiError::Panic(_) => SgdStatus::Panic,
             CapiError::Sgd(e) => match e {
                 SgdError::Config(_) => SgdStatus::InvalidConfig,
                 SgdError::MissingMomentumBuffer { .. } => SgdStatus::MissingMomentumBuffer,
+                SgdError::Precision(_) => SgdStatus::Dtype,
                 SgdError::InvalidGradScale { .. } => SgdStatus::InvalidGradScale,
                 SgdError::ThreadSpawnFailed { .. } | SgdError::TooManyThreads { .. } => {
                     SgdStatus::ThreadSpawnFailed
@@ -196,6 +228,9 @@ impl fmt::Display for CapiError {
                 f.write_str(" overlaps ")?;
                 region(f, *b)?;
                 f.write_str(" (a written region must not share memory)")
+            }
+            CapiError::UnknownCode { tensor, field, code } => {
+                write!(f, "tensor {tensor}: {field} {code} is not a code of sgd_cpu.h")
             }
             CapiError::Sgd(e) => e.fmt(f),
             CapiError::Panic(msg) => write!(f, "internal error (panic): {msg}"),
@@ -257,6 +292,13 @@ mod tests {
             (SgdError::TooManyThreads { threads: 2000, max: 1024 }, -13),
             (SgdError::GroupCount(GroupCountMismatch { scheduler: 1, optimizer: 2 }), -98),
             (SgdError::TensorCount { expected: 1, got: 2 }, -98),
+            (
+                SgdError::Precision(sgd_cpu::PrecisionError::StochasticRoundingUnsupported {
+                    tensor: 0,
+                    dtype: sgd_cpu::Dtype::F32,
+                }),
+                -14,
+            ),
         ];
         for (e, status) in cases {
             assert_eq!(CapiError::Sgd(e).status() as i32, status, "{e}");

@@ -1,6 +1,9 @@
 //! Pointer checks of a C step: nulls, alignment, sizes and overlaps, before any reference
 //! is formed.
-use crate::{CapiError, PointerField, SgdTensorC};
+use sgd_capi_support::dtype_code::{dtype_from_code, rounding_from_code};
+use sgd_cpu::{Dtype, Rounding};
+
+use crate::{CapiError, PointerField, SgdTypedTensorC};
 
 /// One memory region of a step.
 #[derive(Clone, Copy, Debug)]
@@ -40,47 +43,104 @@ pub(crate) fn span<T>(ptr: *const T, count: usize) -> Result<usize, SpanError> {
     (ptr as usize).checked_add(bytes).map(|_| bytes).ok_or(SpanError::TooLarge)
 }
 
+/// A tensor's decoded codes: the dtypes of its parameter, gradient and buffer, its rounding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Codes {
+    pub(crate) param: Dtype,
+    pub(crate) grad: Dtype,
+    pub(crate) buffer: Dtype,
+    pub(crate) rounding: Rounding,
+}
+
+impl Codes {
+    /// The codes of `t` (tensor `tensor`), each checked to be one the header defines.
+    pub(crate) fn of(tensor: usize, t: &SgdTypedTensorC) -> Result<Codes, CapiError> {
+        let dtype = |code: u32, field| {
+            dtype_from_code(code).ok_or(CapiError::UnknownCode { tensor, field, code })
+        };
+        Ok(Codes {
+            param: dtype(t.param_dtype, PointerField::ParamDtype)?,
+            grad: dtype(t.grad_dtype, PointerField::GradDtype)?,
+            buffer: dtype(t.buffer_dtype, PointerField::BufferDtype)?,
+            rounding: rounding_from_code(t.rounding).ok_or(CapiError::UnknownCode {
+                tensor,
+                field: PointerField::Rounding,
+                code: t.rounding,
+            })?,
+        })
+    }
+}
+
+/// [`span`] for `count` elements of `size` bytes (aligned to `size`) at `ptr`.
+fn elements(ptr: *const u8, count: usize, size: usize) -> Result<usize, SpanError> {
+    let bytes = count
+        .checked_mul(size)
+        .filter(|&b| isize::try_from(b).is_ok())
+        .ok_or(SpanError::TooLarge)?;
+    if !(ptr as usize).is_multiple_of(size) {
+        return Err(SpanError::Misaligned);
+    }
+    (ptr as usize).checked_add(bytes).map(|_| bytes).ok_or(SpanError::TooLarge)
+}
+
 impl Layout {
-    /// Checks tensor `tensor` (of group `group`) and records its regions. A tensor without a
-    /// gradient is skipped: the step never touches it, so its other pointers are not checked.
+    /// Checks tensor `tensor` (of group `group`) and records its regions; returns its codes. A
+    /// tensor without a gradient is skipped (`None`): the step never touches it, so its other
+    /// fields are not checked.
     pub(crate) fn add(
         &mut self,
         group: usize,
         tensor: usize,
-        t: &SgdTensorC,
-    ) -> Result<(), CapiError> {
+        t: &SgdTypedTensorC,
+    ) -> Result<Option<Codes>, CapiError> {
         if t.grad.is_null() {
-            return Ok(());
+            return Ok(None);
         }
+        let codes = Codes::of(tensor, t)?;
         let null =
             |field| CapiError::NullPointer { group: Some(group), tensor: Some(tensor), field };
-        let floats = [
-            (t.param.cast_const(), PointerField::Param, true),
-            (t.grad, PointerField::Grad, false),
-            (t.momentum_buffer.cast_const(), PointerField::MomentumBuffer, true),
+        // (pointer, elements, element size, field, written)
+        let master_numel = if t.master.is_null() { 0 } else { t.master_numel };
+        let regions = [
+            (
+                t.param.cast_const().cast::<u8>(),
+                t.numel,
+                codes.param.size(),
+                PointerField::Param,
+                true,
+            ),
+            (t.grad.cast::<u8>(), t.numel, codes.grad.size(), PointerField::Grad, false),
+            (
+                t.momentum_buffer.cast_const().cast::<u8>(),
+                t.numel,
+                codes.buffer.size(),
+                PointerField::MomentumBuffer,
+                true,
+            ),
+            (t.master.cast_const().cast::<u8>(), master_numel, 4, PointerField::Master, true),
         ];
-        for (ptr, field, _) in floats {
-            span(ptr, t.numel).map_err(|e| match e {
-                SpanError::TooLarge => CapiError::TooLarge { tensor, numel: t.numel },
+        for (ptr, numel, size, field, _) in regions {
+            elements(ptr, numel, size).map_err(|e| match e {
+                SpanError::TooLarge => CapiError::TooLarge { tensor, numel },
                 SpanError::Misaligned => CapiError::Misaligned {
                     group: Some(group),
                     tensor: Some(tensor),
                     field,
                     address: ptr as usize,
-                    align: align_of::<f32>(),
+                    align: size,
                 },
             })?;
         }
-        // Cannot overflow: `span` checked it.
-        let bytes = t.numel * size_of::<f32>();
         if t.param.is_null() && t.numel > 0 {
             return Err(null(PointerField::Param));
         }
         if !t.momentum_buffer.is_null() && t.initialized.is_null() {
             return Err(null(PointerField::Initialized));
         }
-        for (ptr, field, writes) in floats {
+        for (ptr, numel, size, field, writes) in regions {
             let address = ptr as usize;
+            // Cannot overflow: `elements` checked it.
+            let bytes = numel * size;
             if address != 0 && bytes > 0 {
                 self.regions.push(Region {
                     start: address,
@@ -103,7 +163,7 @@ impl Layout {
                 field: PointerField::Initialized,
             });
         }
-        Ok(())
+        Ok(Some(codes))
     }
 
     /// Records `bytes` bytes at `start` that the call reads but that belong to no tensor (the

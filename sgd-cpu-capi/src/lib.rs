@@ -1,5 +1,7 @@
 //! C ABI for [`sgd_cpu`]: one fused SGD step over caller-owned tensors, on the calling thread
-//! or on a persistent thread pool. The header is `include/sgd_cpu.h`.
+//! or on a persistent thread pool: float32 tensors ([`sgd_step`]) or tensors of any dtype
+//! ([`sgd_step_typed`]: float64, bfloat16/float16, f32 master weights, stochastic rounding).
+//! The header is `include/sgd_cpu.h`.
 //!
 //! Every entry point validates everything before writing anything and reports bad input as a
 //! status code ([`SgdStatus`]) with a message that names the bad value
@@ -27,5 +29,5 @@ mod types;
 
 pub use error::{CapiError, PointerField, SgdStatus, sgd_last_error_message};
 pub use pool::{SgdPool, sgd_pool_free, sgd_pool_new, sgd_pool_threads};
-pub use step::{sgd_backend_name, sgd_step};
-pub use types::{SgdConfigC, SgdGroupC, SgdTensorC};
+pub use step::{sgd_backend_name, sgd_step, sgd_step_typed};
+pub use types::{SgdConfigC, SgdGroupC, SgdTensorC, SgdTypedGroupC, SgdTypedTensorC};

@@ -7,7 +7,10 @@
 use core::ffi::CStr;
 use core::ptr;
 
-use sgd_cpu::{Backend, SgdConfig, StepOptions, TensorGroup, TensorSlot, fused_step};
+use sgd_cpu::{
+    Backend, Bf16, Rounding, SgdConfig, StepOptions, TensorGroup, TensorRef, TensorSlot,
+    TypedGroup, TypedSlot, TypedStepOptions, fused_step, typed_step,
+};
 use sgd_cpu_capi::{
     SgdConfigC, SgdGroupC, SgdStatus, SgdTensorC, sgd_backend_name, sgd_last_error_message,
     sgd_pool_free, sgd_pool_new, sgd_pool_threads, sgd_step,
@@ -481,4 +484,29 @@ fn c_program_matches_rust() {
     }
     assert_eq!(lines.next(), Some("error -10 Invalid learning rate: -1 (group 1; must be >= 0)"));
     assert_eq!(lines.next(), Some(format!("backend {}", Backend::active().name()).as_str()));
+
+    // The typed part: bf16 with an f32 master, stochastic rounding, through typed_step.
+    let mut master: Vec<f32> =
+        (0..N).map(|i| f32::from_bits((1.0 + 0.01 * i as f32).to_bits() & 0xffff_0000)).collect();
+    let mut wb: Vec<Bf16> = master.iter().map(|m| Bf16((m.to_bits() >> 16) as u16)).collect();
+    let gb: Vec<Bf16> =
+        (0..N).map(|i| Bf16(((0.5 - 0.03 * i as f32).to_bits() >> 16) as u16)).collect();
+    let mut mbuf = [0.0f32; N];
+    let mut initb = false;
+    for step in 0..2 {
+        let config = SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() };
+        let mut slots = [TypedSlot::new(&mut wb[..], Some(TensorRef::Bf16(&gb)))
+            .with_master(&mut master)
+            .with_momentum(&mut mbuf[..], &mut initb)
+            .with_rounding(Rounding::Stochastic)];
+        let opts = TypedStepOptions { seed: 1234, step, ..TypedStepOptions::default() };
+        typed_step(&mut [TypedGroup { config, tensors: &mut slots }], &opts).unwrap();
+        let mut line = String::from("typed 0");
+        for w in &wb {
+            line += &format!(" {:04x}", w.0);
+        }
+        assert_eq!(lines.next(), Some(line.as_str()), "typed step {step}");
+        assert_eq!(lines.next(), Some(hex("master", &master).as_str()), "typed step {step}");
+    }
+    assert_eq!(lines.next(), None);
 }

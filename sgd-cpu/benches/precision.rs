@@ -137,29 +137,40 @@ fn main() {
         });
         report(name, 10, n, s, base16);
     }
+    for (name, rounding) in
+        [("float16", Rounding::NearestEven), ("float16 stochastic", Rounding::Stochastic)]
     {
         let (mut p, g, mut b, mut init) =
             (vec![F16(0x3c00); n], vec![F16(0x3800); n], vec![F16(0x2e66); n], true);
+        let mut t = 0;
         let s = best(|| {
+            t += 1;
             step_of(
                 TypedSlot::new(TensorMut::F16(&mut p), Some(TensorRef::F16(&g)))
-                    .with_momentum(TensorMut::F16(&mut b), &mut init),
-                0,
+                    .with_momentum(TensorMut::F16(&mut b), &mut init)
+                    .with_rounding(rounding),
+                t,
             )
         });
-        report("float16", 10, n, s, base16);
+        report(name, 10, n, s, base16);
     }
     drop((pi, gi, bi));
-    {
+    for (name, rounding) in [
+        ("bfloat16 + f32 master", Rounding::NearestEven),
+        ("bfloat16 + f32 master stochastic", Rounding::Stochastic),
+    ] {
         // Master: read grad (2), master (4), buffer (4); write master, buffer, param.
         let (mut p, g) = (vec![Bf16(0x3f80); n], vec![Bf16(0x3f00); n]);
         let (mut m, mut b, mut init) = (vec![1.0f32; n], vec![0.1f32; n], true);
+        let mut t = 0;
         let s = best(|| {
+            t += 1;
             step_of(
                 TypedSlot::new(&mut p[..], Some(TensorRef::Bf16(&g)))
                     .with_master(&mut m)
-                    .with_momentum(&mut b[..], &mut init),
-                0,
+                    .with_momentum(&mut b[..], &mut init)
+                    .with_rounding(rounding),
+                t,
             )
         });
         // Same streams: two 4-byte read-modify-write streams, one 2-byte written and one 2-byte read.
@@ -169,7 +180,7 @@ fn main() {
             baseline(threads, &mut [&mut mi[..], &mut bi[..]], &gi)
                 + baseline(threads, &mut [&mut pi[..]], &gi)
         });
-        report("bfloat16 + f32 master", 20, n, s, base);
+        report(name, 20, n, s, base);
         black_box((&p, &mi, &pi));
     }
 }

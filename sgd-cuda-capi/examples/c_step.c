@@ -81,6 +81,23 @@ int main(void) {
     report("null-stream", sgd_cuda_create(0, NULL, groups, 2, t, 2, &opt));
     report("null-opt", sgd_cuda_step(NULL, NULL, 0));
 
+    /* Typed tensors: a bfloat16 parameter with an f32 master copy and buffer, rounded
+     * stochastically (sgd_cuda_set_rounding_key sets the seed and step), next to a float32 one. */
+    sgd_cuda_typed_tensor tt[2] = {
+        { (void *)0x20000000, (const void *)0x20001000, (void *)0x20002000, (float *)0x20004000,
+          N, N, 0, 0, SGD_CUDA_DTYPE_BFLOAT16, SGD_CUDA_DTYPE_BFLOAT16, SGD_CUDA_DTYPE_FLOAT32,
+          SGD_CUDA_ROUND_STOCHASTIC },
+        { (void *)0x20006000, (const void *)0x20007000, NULL, NULL, N, 0, 1, 0,
+          SGD_CUDA_DTYPE_FLOAT32, SGD_CUDA_DTYPE_FLOAT32, SGD_CUDA_DTYPE_FLOAT32,
+          SGD_CUDA_ROUND_NEAREST_EVEN },
+    };
+    tt[0].grad_dtype = SGD_CUDA_DTYPE_FLOAT16;
+    report("typed-grad", sgd_cuda_create_typed(0, fake_stream, groups, 2, tt, 2, &opt));
+    tt[0].grad_dtype = SGD_CUDA_DTYPE_BFLOAT16;
+    tt[1].rounding = SGD_CUDA_ROUND_STOCHASTIC;
+    report("typed-sr", sgd_cuda_create_typed(0, fake_stream, groups, 2, tt, 2, &opt));
+    tt[1].rounding = SGD_CUDA_ROUND_NEAREST_EVEN;
+
     void *cuda = dlopen("libcuda.so.1", RTLD_NOW);
     if (!cuda) {
         /* Without a driver the checks pass and the create stops at the driver, cleanly. */

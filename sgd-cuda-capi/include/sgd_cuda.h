@@ -44,7 +44,10 @@ extern "C" {
 #define SGD_CUDA_ERR_LR_COUNT (-13)         /* n_lrs != n_groups */
 #define SGD_CUDA_ERR_DEFAULT_STREAM (-14)   /* the stream is NULL or CU_STREAM_LEGACY */
 #define SGD_CUDA_ERR_INVALID_DEVICE (-15)   /* a negative ordinal, or no such device */
-#define SGD_CUDA_ERR_CAPTURING (-16)        /* create, capture or new lrs while the stream is captured */
+#define SGD_CUDA_ERR_CAPTURING (-16)        /* create, capture, new lrs or a new rounding key while the
+                                               stream is captured */
+#define SGD_CUDA_ERR_DTYPE (-17)            /* a tensor's dtypes, master copy or rounding do not fit */
+#define SGD_CUDA_ERR_UNKNOWN_CODE (-18)     /* a dtype or rounding code not defined below */
 #define SGD_CUDA_ERR_NO_DRIVER (-20)        /* libcuda could not be loaded */
 #define SGD_CUDA_ERR_NO_NVRTC (-21)         /* libnvrtc could not be loaded */
 #define SGD_CUDA_ERR_WRONG_CONTEXT (-22)    /* the stream is not of the device's primary context */
@@ -79,6 +82,38 @@ typedef struct sgd_cuda_tensor {
                                  from then on the optimizer keeps this state on the device */
 } sgd_cuda_tensor;
 
+/* Element types (sgd_cuda_typed_tensor's *_dtype fields, uint32_t; the values of sgd_cpu.h). */
+#define SGD_CUDA_DTYPE_FLOAT32 0u
+#define SGD_CUDA_DTYPE_FLOAT64 1u
+#define SGD_CUDA_DTYPE_BFLOAT16 2u  /* torch.bfloat16 */
+#define SGD_CUDA_DTYPE_FLOAT16 3u   /* torch.float16 */
+
+/* How 16-bit results are rounded (sgd_cuda_typed_tensor's rounding field, uint32_t). */
+#define SGD_CUDA_ROUND_NEAREST_EVEN 0u
+#define SGD_CUDA_ROUND_STOCHASTIC 1u /* Philox4x32-10 bits of (seed, step, tensor, element) */
+
+/* One parameter tensor of any dtype (sgd_cuda_create_typed). The combinations (checked:
+ * SGD_CUDA_ERR_DTYPE, naming the tensor): param, grad, buffer all FLOAT32, all FLOAT64, all
+ * BFLOAT16 or all FLOAT16; BFLOAT16 / FLOAT16 param and grad with an f32 master copy (master,
+ * master_numel == numel) and a FLOAT32 buffer (the update runs on the master, param = master
+ * rounded); SGD_CUDA_ROUND_STOCHASTIC only for BFLOAT16 / FLOAT16 params. Device pointers are
+ * aligned to their element (2, 4 or 8 bytes; checked); master == NULL: none (master_numel is
+ * then not used). Otherwise as sgd_cuda_tensor; the master copy is a written range too. */
+typedef struct sgd_cuda_typed_tensor {
+    void *param;              /* numel elements of param_dtype, updated in place */
+    const void *grad;         /* numel elements of grad_dtype, read only; NULL = never updated */
+    void *momentum_buffer;    /* numel elements of buffer_dtype; required if the group has momentum */
+    float *master;            /* master_numel floats, updated in place; NULL = none */
+    size_t numel;
+    size_t master_numel;
+    uint32_t group;           /* index into the groups array */
+    uint32_t initialized;     /* as in sgd_cuda_tensor */
+    uint32_t param_dtype;     /* SGD_CUDA_DTYPE_* */
+    uint32_t grad_dtype;      /* SGD_CUDA_DTYPE_* */
+    uint32_t buffer_dtype;    /* SGD_CUDA_DTYPE_* (ignored without a buffer) */
+    uint32_t rounding;        /* SGD_CUDA_ROUND_* */
+} sgd_cuda_typed_tensor;
+
 /* An optimizer: the tensors, their groups and the caller's stream (opaque). */
 typedef struct sgd_cuda_optimizer sgd_cuda_optimizer;
 
@@ -97,6 +132,24 @@ int32_t sgd_cuda_create(int32_t device, void *stream,
                         const sgd_cuda_config *groups, size_t n_groups,
                         const sgd_cuda_tensor *tensors, size_t n_tensors,
                         sgd_cuda_optimizer **out);
+
+/* sgd_cuda_create for tensors of any dtype: float64 (the rule in f64), bfloat16 / float16 storage
+ * (widened to f32, rounded once, torch's fused scalar tail for the last numel % 32 elements),
+ * bf16 / f16 with f32 master weights, each 16-bit tensor rounded to nearest or stochastically,
+ * all in the same one launch, bitwise as sgd_cpu.h's sgd_step_typed. Checked besides
+ * sgd_cuda_create's checks, in the tensor's order: SGD_CUDA_ERR_UNKNOWN_CODE, SGD_CUDA_ERR_DTYPE
+ * (both name the tensor). Stochastic rounding of element i of tensors[t] uses the Philox words
+ * of counter [i, i >> 32, t, step] under key seed (sgd_cuda_set_rounding_key; seed 0, step 0
+ * until then). */
+int32_t sgd_cuda_create_typed(int32_t device, void *stream,
+                              const sgd_cuda_config *groups, size_t n_groups,
+                              const sgd_cuda_typed_tensor *tensors, size_t n_tensors,
+                              sgd_cuda_optimizer **out);
+
+/* The seed and step of stochastic rounding from the next step (or graph replay) on: set a new
+ * step every step, outside a capture (refused with SGD_CUDA_ERR_CAPTURING when it changes while
+ * the stream is captured). Copied to the device only when it changed. */
+int32_t sgd_cuda_set_rounding_key(sgd_cuda_optimizer *opt, uint64_t seed, uint32_t step);
 
 /* One step of every tensor: one kernel launch (or one replay of the captured graph) on the
  * stream. lrs: one learning rate per group (n_lrs == n_groups), checked as torch checks a

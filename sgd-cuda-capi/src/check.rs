@@ -1,12 +1,13 @@
 //! The host-side checks of every call, before anything reaches the driver: functions of the
 //! C arguments only, tested without CUDA.
+use sgd_capi_support::dtype_code::{dtype_from_code, rounding_from_code};
 use sgd_cuda::{
-    BorrowedPlan, BorrowedTensor, CudaSgdError, CudaSgdOptions, GroupError, SgdConfig, TensorError,
-    validate_groups,
+    BorrowedPlan, BorrowedPrecision, BorrowedTensor, CudaSgdError, CudaSgdOptions, Dtype,
+    GroupError, SgdConfig, TensorError, validate_groups,
 };
 
 use crate::error::{CapiError, Field};
-use crate::types::{SgdCudaConfigC, SgdCudaTensorC};
+use crate::types::{SgdCudaConfigC, SgdCudaTypedTensorC};
 
 /// `CU_STREAM_LEGACY`: the legacy default stream's special handle (null is the other one).
 const CU_STREAM_LEGACY: usize = 0x1;
@@ -20,7 +21,7 @@ pub(crate) struct WrittenRange {
     pub(crate) end: u64,
     /// The tensor's index in the caller's array.
     pub(crate) tensor: usize,
-    /// `param` or `momentum_buffer`.
+    /// `param`, `momentum_buffer` or `master`.
     pub(crate) field: Field,
 }
 
@@ -78,22 +79,23 @@ pub(crate) fn check_stream(stream: usize) -> Result<(), CapiError> {
     Ok(())
 }
 
-/// The device byte range of `numel` floats at `ptr`, checked: 4-byte aligned, at most
-/// `isize::MAX` bytes, not wrapping the address space.
-fn device_range(
-    ptr: *const f32,
+/// The device byte range of `numel` elements of `size` bytes at `ptr`, checked: aligned to
+/// `size`, at most `isize::MAX` bytes, not wrapping the address space.
+fn device_range<T>(
+    ptr: *const T,
     numel: usize,
+    size: usize,
     tensor: usize,
     field: Field,
 ) -> Result<(u64, u64), CapiError> {
     let too_large = CapiError::TooLarge { tensor: Some(tensor), field, count: numel };
     let bytes = numel
-        .checked_mul(size_of::<f32>())
+        .checked_mul(size)
         .filter(|&b| isize::try_from(b).is_ok())
         .and_then(|b| u64::try_from(b).ok())
         .ok_or_else(|| too_large.clone())?;
-    if !ptr.is_aligned() {
-        let (address, align) = (ptr.addr(), align_of::<f32>());
+    if !ptr.addr().is_multiple_of(size) {
+        let (address, align) = (ptr.addr(), size);
         return Err(CapiError::Misaligned { tensor: Some(tensor), field, address, align });
     }
     let start = u64::try_from(ptr.addr()).map_err(|_| too_large.clone())?;
@@ -101,13 +103,42 @@ fn device_range(
     Ok((start, end))
 }
 
+/// The dtypes, master copy and rounding of tensor `i`, its codes checked to be the header's
+/// and their combination sgd-core's ([`sgd_core::check_tensor`], naming the tensor).
+fn precision(
+    i: usize,
+    t: &SgdCudaTypedTensorC,
+    has_buffer: bool,
+) -> Result<BorrowedPrecision, CapiError> {
+    let dtype = |code: u32, field| {
+        dtype_from_code(code).ok_or(CapiError::UnknownCode { tensor: i, field, code })
+    };
+    let (param, grad) =
+        (dtype(t.param_dtype, Field::ParamDtype)?, dtype(t.grad_dtype, Field::GradDtype)?);
+    let buffer = dtype(t.buffer_dtype, Field::BufferDtype)?;
+    let rounding = rounding_from_code(t.rounding).ok_or(CapiError::UnknownCode {
+        tensor: i,
+        field: Field::Rounding,
+        code: t.rounding,
+    })?;
+    let master = (!t.master.is_null()).then_some(sgd_cuda::BorrowedMaster {
+        address: u64::try_from(t.master.addr()).unwrap_or(u64::MAX),
+        len: t.master_numel,
+    });
+    let sr_tensor = u32::try_from(i).ok();
+    let p = BorrowedPrecision { param, grad, buffer, master, rounding, sr_tensor };
+    sgd_core::check_tensor(i, t.numel, &p.dtypes(has_buffer)).map_err(CudaSgdError::from)?;
+    Ok(p)
+}
+
 /// Checks the groups and tensors of a create call: every group's options (sgd-core's rules,
-/// in group order), then every tensor with a gradient in order (group index, null `param`,
-/// sizes, alignment, momentum buffer), then the overlaps of written ranges with any other
-/// range ([`BorrowedPlan::new`]). Tensors without a gradient are left out, unchecked.
+/// in group order), then every tensor with a gradient in order (group index, dtype and rounding
+/// codes, their combination, null `param`, sizes, alignment to the element, momentum buffer,
+/// master copy), then the overlaps of written ranges with any other range
+/// ([`BorrowedPlan::new`]). Tensors without a gradient are left out, unchecked.
 pub(crate) fn check_setup(
     groups: &[SgdCudaConfigC],
-    tensors: &[SgdCudaTensorC],
+    tensors: &[SgdCudaTypedTensorC],
 ) -> Result<CheckedSetup, CapiError> {
     let configs: Vec<SgdConfig> = groups.iter().map(|&g| g.into()).collect();
     validate_groups(&configs)?;
@@ -122,32 +153,35 @@ pub(crate) fn check_setup(
                 CudaSgdError::from(GroupError::Unknown { tensor: Some(i), group, groups }).into()
             );
         };
+        let has_momentum = config.momentum != 0.0;
+        let precision = precision(i, t, has_momentum)?;
         if t.param.is_null() && t.numel > 0 {
             return Err(CapiError::NullPointer { tensor: Some(i), field: Field::Param });
         }
-        let has_momentum = config.momentum != 0.0;
         if has_momentum && t.momentum_buffer.is_null() {
             return Err(CudaSgdError::from(TensorError::MissingMomentumBuffer { tensor: i }).into());
         }
-        let param = device_range(t.param, t.numel, i, Field::Param)?;
-        let grad = device_range(t.grad, t.numel, i, Field::Grad)?;
+        let size = precision.param.size();
+        let param = device_range(t.param, t.numel, size, i, Field::Param)?;
+        let grad = device_range(t.grad, t.numel, size, i, Field::Grad)?;
         written.push(WrittenRange { start: param.0, end: param.1, tensor: i, field: Field::Param });
         let momentum = if has_momentum {
-            let m = device_range(t.momentum_buffer, t.numel, i, Field::MomentumBuffer)?;
+            let size = precision.buffer.size();
+            let m = device_range(t.momentum_buffer, t.numel, size, i, Field::MomentumBuffer)?;
             let field = Field::MomentumBuffer;
             written.push(WrittenRange { start: m.0, end: m.1, tensor: i, field });
             Some(m.0)
         } else {
             None
         };
-        planned.push(BorrowedTensor {
-            group,
-            len: t.numel,
-            param: param.0,
-            grad: grad.0,
-            momentum,
-            first_step: t.initialized == 0,
-        });
+        if let Some(m) = precision.master {
+            let r = device_range(t.master, m.len, Dtype::F32.size(), i, Field::Master)?;
+            written.push(WrittenRange { start: r.0, end: r.1, tensor: i, field: Field::Master });
+        }
+        planned.push(
+            BorrowedTensor::new(group, t.numel, param.0, grad.0, momentum, t.initialized == 0)
+                .with_precision(precision),
+        );
         index.push(i);
     }
     // The chunk size only changes how the work is cut: the checks are those of the step.
@@ -173,7 +207,7 @@ pub(crate) fn check_scaler(
         return Ok(None);
     }
     // Index 0 is not a tensor's: the message names the scaler itself.
-    let (start, end) = device_range(ptr, 1, 0, field).map_err(|e| match e {
+    let (start, end) = device_range(ptr, 1, 4, 0, field).map_err(|e| match e {
         CapiError::Misaligned { field, address, align, .. } => {
             CapiError::Misaligned { tensor: None, field, address, align }
         }
@@ -207,7 +241,7 @@ mod tests {
             nesterov: 0,
             maximize: 0,
         }];
-        let t = SgdCudaTensorC {
+        let t = crate::SgdCudaTensorC {
             param: at(0x1000),
             grad: at(0x2000),
             momentum_buffer: at(0x3000),
@@ -215,7 +249,7 @@ mod tests {
             group: 0,
             initialized: 0,
         };
-        check_setup(&groups, &[t]).unwrap().written
+        check_setup(&groups, &[SgdCudaTypedTensorC::from_f32(&t)]).unwrap().written
     }
 
     #[test]

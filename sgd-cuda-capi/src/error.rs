@@ -43,6 +43,11 @@ pub enum SgdCudaStatus {
     InvalidDevice = -15,
     /// New learning rates while the stream is being captured into a graph.
     Capturing = -16,
+    /// A tensor's dtypes, master copy or rounding do not fit together (sgd-core's
+    /// `check_tensor`).
+    Dtype = -17,
+    /// A dtype or rounding code the header does not define.
+    UnknownCode = -18,
     /// The CUDA driver library (`libcuda`) could not be loaded.
     NoDriver = -20,
     /// NVRTC (`libnvrtc`) could not be loaded.
@@ -77,6 +82,16 @@ pub enum Field {
     Grad,
     /// A tensor's `momentum_buffer`.
     MomentumBuffer,
+    /// A tensor's `master` copy.
+    Master,
+    /// A tensor's `param_dtype`.
+    ParamDtype,
+    /// A tensor's `grad_dtype`.
+    GradDtype,
+    /// A tensor's `buffer_dtype`.
+    BufferDtype,
+    /// A tensor's `rounding`.
+    Rounding,
     /// The `grad_scale` device pointer.
     GradScale,
     /// The `found_inf` device pointer.
@@ -94,6 +109,11 @@ impl fmt::Display for Field {
             Field::Param => "param",
             Field::Grad => "grad",
             Field::MomentumBuffer => "momentum_buffer",
+            Field::Master => "master",
+            Field::ParamDtype => "param_dtype",
+            Field::GradDtype => "grad_dtype",
+            Field::BufferDtype => "buffer_dtype",
+            Field::Rounding => "rounding",
             Field::GradScale => "grad_scale",
             Field::FoundInf => "found_inf",
         })
@@ -156,6 +176,15 @@ pub enum CapiError {
         /// Which range of the tensor.
         range: Field,
     },
+    /// A dtype or rounding code the header does not define.
+    UnknownCode {
+        /// Tensor index.
+        tensor: usize,
+        /// Which field.
+        field: Field,
+        /// The code given.
+        code: u32,
+    },
     /// Refused by `sgd-cuda` (tensor indices already translated to the caller's).
     Cuda(CudaSgdError),
     /// A panic caught at the boundary (a bug).
@@ -173,6 +202,7 @@ impl CapiError {
             CapiError::InvalidDevice { .. } => SgdCudaStatus::InvalidDevice,
             CapiError::DefaultStream { .. } => SgdCudaStatus::DefaultStream,
             CapiError::ScalerOverlap { .. } => SgdCudaStatus::Overlap,
+            CapiError::UnknownCode { .. } => SgdCudaStatus::UnknownCode,
             CapiError::Panic(_) => SgdCudaStatus::Panic,
             CapiError::Cuda(e) => cuda_status(e),
         }
@@ -183,6 +213,7 @@ impl CapiError {
 fn cuda_status(e: &CudaSgdError) -> SgdCudaStatus {
     match e {
         CudaSgdError::Config(_) => SgdCudaStatus::InvalidConfig,
+        CudaSgdError::Precision(_) => SgdCudaStatus::Dtype,
         CudaSgdError::Tensor(TensorError::MissingMomentumBuffer { .. }) => {
             SgdCudaStatus::MissingMomentumBuffer
         }
@@ -239,6 +270,9 @@ impl fmt::Display for CapiError {
                 f,
                 "{field} lies inside the {range} of tensor {tensor}, which the step writes"
             ),
+            CapiError::UnknownCode { tensor, field, code } => {
+                write!(f, "tensor {tensor}: {field} {code} is not a code of sgd_cuda.h")
+            }
             CapiError::Cuda(e) => e.fmt(f),
             CapiError::Panic(msg) => write!(f, "internal error (panic): {msg}"),
         }

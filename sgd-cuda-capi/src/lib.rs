@@ -33,10 +33,11 @@ mod types;
 
 pub use error::{CapiError, Field, SgdCudaStatus, sgd_cuda_last_error_message};
 pub use optimizer::{
-    SgdCudaOptimizer, sgd_cuda_capture_graph, sgd_cuda_create, sgd_cuda_destroy,
-    sgd_cuda_release_graph, sgd_cuda_set_grad_scaler, sgd_cuda_set_lrs, sgd_cuda_step,
+    SgdCudaOptimizer, sgd_cuda_capture_graph, sgd_cuda_create, sgd_cuda_create_typed,
+    sgd_cuda_destroy, sgd_cuda_release_graph, sgd_cuda_set_grad_scaler, sgd_cuda_set_lrs,
+    sgd_cuda_set_rounding_key, sgd_cuda_step,
 };
-pub use types::{SgdCudaConfigC, SgdCudaTensorC};
+pub use types::{SgdCudaConfigC, SgdCudaTensorC, SgdCudaTypedTensorC};
 
 /// The README's Rust example, compiled as a doctest (`no_run`: it needs a GPU).
 #[cfg(doctest)]

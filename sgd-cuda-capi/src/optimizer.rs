@@ -1,11 +1,11 @@
 //! `sgd_cuda_optimizer`: the handle, and every entry point that takes one.
 use core::ffi::c_void;
 
-use sgd_cuda::{CudaSgdOptions, FixedBorrowedSgd, borrow_stream};
+use sgd_cuda::{CudaSgdOptions, FixedBorrowedSgd, SrKey, borrow_stream};
 
 use crate::check::{self, WrittenRange};
 use crate::error::{CapiError, Field, guarded};
-use crate::types::{SgdCudaConfigC, SgdCudaTensorC};
+use crate::types::{SgdCudaConfigC, SgdCudaTensorC, SgdCudaTypedTensorC};
 
 /// `sgd_cuda_optimizer`: an opaque handle to a [`FixedBorrowedSgd`] on the caller's stream,
 /// with the ranges its steps write (to check a gradient scaler against).
@@ -38,15 +38,94 @@ pub unsafe extern "C" fn sgd_cuda_create(
     out: *mut *mut SgdCudaOptimizer,
 ) -> i32 {
     guarded(|| {
-        if out.is_null() {
-            return Err(CapiError::NullPointer { tensor: None, field: Field::Out });
-        }
-        // SAFETY: `out` is non-null and valid for a write (contract); unaligned is allowed.
-        unsafe { out.write_unaligned(core::ptr::null_mut()) };
         // SAFETY: forwarded from this function's contract.
-        let made = unsafe { create(device, stream, groups, n_groups, tensors, n_tensors) }?;
-        // SAFETY: as above.
-        unsafe { out.write_unaligned(Box::into_raw(Box::new(made))) };
+        unsafe {
+            create_into(out, device, stream, groups, n_groups, || {
+                check::check_array(tensors, n_tensors, Field::Tensors, false)?;
+                // SAFETY: non-null, aligned, within isize::MAX bytes (checked above); the
+                // caller guarantees `n_tensors` tensors there.
+                let tensors = core::slice::from_raw_parts(tensors, n_tensors);
+                Ok(tensors.iter().map(SgdCudaTypedTensorC::from_f32).collect())
+            })
+        }
+    })
+}
+
+/// `int32_t sgd_cuda_create_typed(int32_t device, void *stream, const sgd_cuda_config *groups,
+/// size_t n_groups, const sgd_cuda_typed_tensor *tensors, size_t n_tensors, sgd_cuda_optimizer
+/// **out)`: [`sgd_cuda_create`] for tensors of any dtype (`sgd_cuda_typed_tensor`: float32,
+/// float64, bfloat16, float16, bf16/f16 with an f32 master copy, rounded to nearest or
+/// stochastically), checked besides: every dtype and rounding code is the header's
+/// (`SGD_CUDA_ERR_UNKNOWN_CODE`), every tensor's dtypes fit together (`SGD_CUDA_ERR_DTYPE`), each
+/// naming the tensor; pointers are aligned to their element. Stochastic rounding of element `i`
+/// of tensor `t` (its index in `tensors`) uses the Philox words of `(seed, step, t, i)` of
+/// [`sgd_cuda_set_rounding_key`].
+///
+/// # Safety
+/// As [`sgd_cuda_create`], each device pointer at `numel` elements of its dtype (`master` at
+/// `master_numel` floats).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sgd_cuda_create_typed(
+    device: i32,
+    stream: *mut c_void,
+    groups: *const SgdCudaConfigC,
+    n_groups: usize,
+    tensors: *const SgdCudaTypedTensorC,
+    n_tensors: usize,
+    out: *mut *mut SgdCudaOptimizer,
+) -> i32 {
+    guarded(|| {
+        // SAFETY: forwarded from this function's contract.
+        unsafe {
+            create_into(out, device, stream, groups, n_groups, || {
+                check::check_array(tensors, n_tensors, Field::Tensors, false)?;
+                // SAFETY: as in `sgd_cuda_create`.
+                Ok(core::slice::from_raw_parts(tensors, n_tensors).to_vec())
+            })
+        }
+    })
+}
+
+/// `*out = null`, then the optimizer made by [`create`] from the tensors `tensors` gives.
+///
+/// # Safety
+/// As [`sgd_cuda_create_typed`]; `tensors` reads the caller's array.
+unsafe fn create_into(
+    out: *mut *mut SgdCudaOptimizer,
+    device: i32,
+    stream: *mut c_void,
+    groups: *const SgdCudaConfigC,
+    n_groups: usize,
+    tensors: impl FnOnce() -> Result<Vec<SgdCudaTypedTensorC>, CapiError>,
+) -> Result<(), CapiError> {
+    if out.is_null() {
+        return Err(CapiError::NullPointer { tensor: None, field: Field::Out });
+    }
+    // SAFETY: `out` is non-null and valid for a write (contract); unaligned is allowed.
+    unsafe { out.write_unaligned(core::ptr::null_mut()) };
+    // SAFETY: forwarded from this function's contract.
+    let made = unsafe { create(device, stream, groups, n_groups, tensors) }?;
+    // SAFETY: as above.
+    unsafe { out.write_unaligned(Box::into_raw(Box::new(made))) };
+    Ok(())
+}
+
+/// `int32_t sgd_cuda_set_rounding_key(sgd_cuda_optimizer *opt, uint64_t seed, uint32_t step)`:
+/// the seed and step of stochastic rounding from the next step (or graph replay) on: set a new
+/// step every step. Refused (`SGD_CUDA_ERR_CAPTURING`) when it changes while the stream is
+/// being captured. Without a tensor that is not float32 nothing is stored.
+///
+/// # Safety
+/// `opt` is null or a live optimizer used by no other thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sgd_cuda_set_rounding_key(
+    opt: *mut SgdCudaOptimizer,
+    seed: u64,
+    step: u32,
+) -> i32 {
+    guarded(|| {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { optimizer(opt) }?.sgd.set_rounding_key(SrKey::new(seed, step))?;
         Ok(())
     })
 }
@@ -60,19 +139,16 @@ unsafe fn create(
     stream: *mut c_void,
     groups: *const SgdCudaConfigC,
     n_groups: usize,
-    tensors: *const SgdCudaTensorC,
-    n_tensors: usize,
+    tensors: impl FnOnce() -> Result<Vec<SgdCudaTypedTensorC>, CapiError>,
 ) -> Result<SgdCudaOptimizer, CapiError> {
     let ordinal = check::check_device(device)?;
     check::check_stream(stream.addr())?;
     check::check_array(groups, n_groups, Field::Groups, false)?;
-    check::check_array(tensors, n_tensors, Field::Tensors, false)?;
+    let tensors = tensors()?;
     // SAFETY: non-null, aligned, within isize::MAX bytes (checked above); the caller
     // guarantees `n_groups` groups there.
     let groups = unsafe { core::slice::from_raw_parts(groups, n_groups) };
-    // SAFETY: as above, for `n_tensors` tensors.
-    let tensors = unsafe { core::slice::from_raw_parts(tensors, n_tensors) };
-    let setup = check::check_setup(groups, tensors)?;
+    let setup = check::check_setup(groups, &tensors)?;
     // Everything the host can check is checked: now the driver.
     // SAFETY: `stream` is a live stream of device `ordinal` that outlives the optimizer
     // (contract); not null or CU_STREAM_LEGACY (checked above).

@@ -79,6 +79,16 @@ fn c_program_matches_the_reference() {
     }
     assert!(lines.next().unwrap().starts_with("null-stream -14 stream 0x0: the legacy default"));
     assert_eq!(lines.next(), Some("null-opt -1 null pointer: optimizer"));
+    assert_eq!(
+        lines.next(),
+        Some("typed-grad -17 tensor 0: gradient is float16, parameter is bfloat16")
+    );
+    assert_eq!(
+        lines.next(),
+        Some(
+            "typed-sr -17 tensor 1: stochastic rounding needs bfloat16/float16 storage, not float32"
+        )
+    );
     match lines.next() {
         Some("create -20 no CUDA driver: libcuda could not be loaded") => {
             assert_eq!(lines.next(), Some("opt null"));

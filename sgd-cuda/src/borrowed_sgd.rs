@@ -13,11 +13,14 @@ use std::vec::Vec;
 use cudarc::driver::{CudaFunction, CudaSlice, CudaStream};
 use sgd_core::SgdConfig;
 
+use crate::SrKey;
 use crate::borrowed_plan::BorrowedPlan;
 use crate::borrowed_tensor::BorrowedTensor;
 use crate::error::{CudaSgdError, GroupError};
-use crate::kernel_tables::{group_entries, neg_lrs_into};
-use crate::launch::{KernelArgs, TensorTables, launch, sgd_function, upload, upload_table};
+use crate::kernel_tables::{group_entries, neg_lrs_into, neg_lrs64_into};
+use crate::launch::{
+    KernelArgs, TensorTables, TypedArgs, launch, sgd_function, upload, upload_table,
+};
 use crate::launch_options::CudaSgdOptions;
 use crate::validation::{check_lr_count, validate_groups, validate_launch_shape};
 
@@ -26,6 +29,13 @@ use crate::validation::{check_lr_count, validate_groups, validate_launch_shape};
 pub struct BorrowedSgd {
     stream: Arc<CudaStream>,
     func: CudaFunction,
+    /// `sgd_multi_tensor_typed`, for steps with a tensor that is not float32.
+    typed_func: CudaFunction,
+    /// Its f64 learning rates and rounding key on the device.
+    typed: TypedArgs,
+    /// The rounding key of the next steps.
+    sr_key: SrKey,
+    neg_lrs64: Vec<f64>,
     options: CudaSgdOptions,
     groups: Vec<SgdConfig>,
     /// The `GroupEntry` table, as bytes.
@@ -50,12 +60,18 @@ impl BorrowedSgd {
     ) -> Result<Self, CudaSgdError> {
         validate_groups(&groups)?;
         validate_launch_shape(&options)?;
-        let func = sgd_function(&stream, &options)?;
+        let func = sgd_function(&stream, &options, false)?;
+        let typed_func = sgd_function(&stream, &options, true)?;
         let d_groups = upload_table(&stream, &group_entries(&groups), "upload group table")?;
         let d_neg_lrs = upload(&stream, &std::vec![0.0f32; groups.len()], "upload learning rates")?;
+        let typed = TypedArgs::upload(&stream, &std::vec![0.0f64; groups.len()], SrKey::default())?;
         Ok(Self {
             stream,
             func,
+            typed_func,
+            typed,
+            sr_key: SrKey::default(),
+            neg_lrs64: Vec::new(),
             options,
             groups,
             d_groups,
@@ -122,15 +138,23 @@ impl BorrowedSgd {
         Ok(())
     }
 
+    /// The seed and step of stochastic rounding for the next steps (tensors with
+    /// `Rounding::Stochastic`): set a new step number every step. Default: seed 0, step 0.
+    pub fn set_rounding_key(&mut self, key: SrKey) {
+        self.sr_key = key;
+    }
+
     /// One fused step over `tensors` (one launch): plans ([`BorrowedPlan::new`]) and uploads the tables and the
-    /// groups' `f32(-lr)`, then launches `sgd_multi_tensor_f32` on the stream. Returns when the
-    /// work is enqueued.
+    /// groups' `f32(-lr)`, then launches `sgd_multi_tensor_f32` on the stream (or, when a
+    /// tensor is not float32, `sgd_multi_tensor_typed`, after uploading the groups' f64 `-lr`
+    /// and the rounding key). Returns when the work is enqueued.
     ///
     /// # Safety
     /// Every address in `tensors` must point into a live allocation of the stream's context
-    /// holding `len` f32 from there, and nothing else may read or write the parameters and
-    /// momentum buffers, or write the gradients, until the step has run in stream order
-    /// (work enqueued on the same stream afterwards may).
+    /// holding `len` elements of its dtype from there (the master copy `len` f32), and nothing
+    /// else may read or write the parameters, momentum buffers and master copies, or write the
+    /// gradients, until the step has run in stream order (work enqueued on the same stream
+    /// afterwards may).
     ///
     /// # Errors
     /// [`BorrowedPlan::new`]'s errors (nothing is enqueued then), driver errors.
@@ -144,12 +168,19 @@ impl BorrowedSgd {
         self.stream
             .memcpy_htod(self.neg_lrs.as_slice(), &mut self.d_neg_lrs)
             .map_err(CudaSgdError::driver("upload learning rates"))?;
+        if plan.typed {
+            neg_lrs64_into(&lrs, &mut self.neg_lrs64);
+            self.typed.set_lrs(&self.stream, &self.neg_lrs64)?;
+            self.typed.set_key(&self.stream, self.sr_key)?;
+        }
         let tables = TensorTables::upload(&self.stream, &plan.table, &plan.chunk_first)?;
         let (stream, block) = (&self.stream, self.options.block_threads);
         let args =
             KernelArgs::new(stream, &plan.table, &tables, &self.d_groups, &self.d_neg_lrs, block)
-                .with_scaler(self.d_scaler.as_ref(), stream);
+                .with_scaler(self.d_scaler.as_ref(), stream)
+                .with_typed(plan.typed.then_some(&self.typed), stream);
+        let func = if plan.typed { &self.typed_func } else { &self.func };
         // The tables are freed after the launch in stream order (cudarc frees on the stream).
-        launch(stream, &self.func, &args)
+        launch(stream, func, &args)
     }
 }

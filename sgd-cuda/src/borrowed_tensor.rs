@@ -1,7 +1,10 @@
 //! [`BorrowedTensor`]: a tensor that belongs to the caller, as device addresses.
 
-/// One tensor of a step: device addresses of `len` f32 each (parameters and momentum are
-/// written, the gradient only read).
+use crate::BorrowedPrecision;
+
+/// One tensor of a step: device addresses of `len` elements each (parameters, momentum and
+/// master copy are written, the gradient only read), of the dtypes in `precision` (f32 by
+/// default).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BorrowedTensor {
     /// Parameter group index.
@@ -18,4 +21,26 @@ pub struct BorrowedTensor {
     /// into it, torch's `momentum_buffer is None`). The caller sets its flag to initialised
     /// after a step that ran.
     pub first_step: bool,
+    /// The dtypes, master copy and rounding.
+    pub precision: BorrowedPrecision,
+}
+
+impl BorrowedTensor {
+    /// A float32 tensor.
+    pub fn new(
+        group: usize,
+        len: usize,
+        param: u64,
+        grad: u64,
+        momentum: Option<u64>,
+        first_step: bool,
+    ) -> Self {
+        let precision = BorrowedPrecision::F32;
+        Self { group, len, param, grad, momentum, first_step, precision }
+    }
+
+    /// This tensor with other dtypes, master copy or rounding.
+    pub fn with_precision(self, precision: BorrowedPrecision) -> Self {
+        Self { precision, ..self }
+    }
 }

@@ -17,12 +17,13 @@ use cudarc::driver::sys::CUstreamCaptureStatus;
 use cudarc::driver::{CudaFunction, CudaGraph, CudaSlice, CudaStream};
 use sgd_core::SgdConfig;
 
+use crate::SrKey;
 use crate::borrowed_plan::BorrowedPlan;
 use crate::borrowed_tensor::BorrowedTensor;
 use crate::error::{CudaSgdError, GradScalerError, StreamError};
-use crate::kernel_tables::{group_entries, neg_lrs_into};
+use crate::kernel_tables::{group_entries, neg_lrs_into, neg_lrs64_into};
 use crate::launch::{
-    KernelArgs, TensorTables, capture, launch, sgd_function, upload, upload_table,
+    KernelArgs, TensorTables, TypedArgs, capture, launch, sgd_function, upload, upload_table,
 };
 use crate::launch_options::CudaSgdOptions;
 use crate::validation::{validate_groups, validate_launch_shape, validate_lrs};
@@ -50,6 +51,11 @@ pub struct FixedBorrowedSgd {
     neg_lrs: Vec<f32>,
     /// New `f32(-lr)` values, before they are compared and uploaded.
     staging: Vec<f32>,
+    /// With a tensor that is not float32: the f64 `-lr` and rounding key on the device (kept
+    /// alive for the kernel arguments), and the key they hold.
+    typed: Option<(TypedArgs, SrKey)>,
+    /// The f64 `-lr` of the groups, as uploaded.
+    neg_lrs64: Vec<f64>,
     /// Kernel arguments: the tables never move, only the grad-scaler addresses change.
     args: KernelArgs,
 }
@@ -85,17 +91,26 @@ impl FixedBorrowedSgd {
         if status != CUstreamCaptureStatus::CU_STREAM_CAPTURE_STATUS_NONE {
             return Err(StreamError::Capturing { what: "creating the optimizer" }.into());
         }
-        let func = sgd_function(&stream, &options)?;
+        let func = sgd_function(&stream, &options, plan.typed)?;
         let lrs: Vec<f64> = groups.iter().map(|g| g.lr).collect();
         let mut neg_lrs = Vec::with_capacity(groups.len());
         neg_lrs_into(&lrs, &mut neg_lrs);
+        let mut neg_lrs64 = Vec::with_capacity(groups.len());
+        neg_lrs64_into(&lrs, &mut neg_lrs64);
+        let typed = match plan.typed {
+            true => {
+                Some((TypedArgs::upload(&stream, &neg_lrs64, SrKey::default())?, SrKey::default()))
+            }
+            false => None,
+        };
         let d_groups = upload_table(&stream, &group_entries(&groups), "upload group table")?;
         let d_neg_lrs = upload(&stream, &neg_lrs, "upload learning rates")?;
         let tables = TensorTables::upload(&stream, &plan.table, &plan.chunk_first)?;
         // No grad scaler until `set_grad_scaler`, no device schedule: the learning rates are
         // the uploaded `neg_lrs`.
         let block = options.block_threads;
-        let args = KernelArgs::new(&stream, &plan.table, &tables, &d_groups, &d_neg_lrs, block);
+        let args = KernelArgs::new(&stream, &plan.table, &tables, &d_groups, &d_neg_lrs, block)
+            .with_typed(typed.as_ref().map(|(t, _)| t), &stream);
         Ok(Self {
             graph: None,
             stream,
@@ -109,6 +124,8 @@ impl FixedBorrowedSgd {
             d_neg_lrs,
             staging: Vec::with_capacity(neg_lrs.len()),
             neg_lrs,
+            typed,
+            neg_lrs64,
             args,
         })
     }
@@ -166,8 +183,44 @@ impl FixedBorrowedSgd {
                 .map_err(CudaSgdError::driver("upload learning rates"))?;
             core::mem::swap(&mut self.staging, &mut self.neg_lrs);
         }
+        if self.typed.is_some() {
+            let mut new = Vec::with_capacity(lrs.len());
+            neg_lrs64_into(lrs, &mut new);
+            let same = new.iter().zip(&self.neg_lrs64).all(|(a, b)| a.to_bits() == b.to_bits());
+            if !same {
+                if self.capturing()? {
+                    return Err(StreamError::Capturing { what: "new learning rates" }.into());
+                }
+                if let Some((typed, _)) = &mut self.typed {
+                    typed.set_lrs(&self.stream, &new)?;
+                }
+                self.neg_lrs64 = new;
+            }
+        }
         for (config, &lr) in self.groups.iter_mut().zip(lrs) {
             config.lr = lr;
+        }
+        Ok(())
+    }
+
+    /// The seed and step of stochastic rounding from the next step on (tensors with
+    /// `Rounding::Stochastic`; default seed 0, step 0). Copied to the device (on the stream)
+    /// only when it changed, so a captured graph replays with the new key: set a new step every
+    /// step, outside a capture. Without a tensor that is not float32 nothing is stored.
+    ///
+    /// # Errors
+    /// [`StreamError::Capturing`] for a new key while the stream is being captured, driver
+    /// errors (the previous key stays then).
+    pub fn set_rounding_key(&mut self, key: SrKey) -> Result<(), CudaSgdError> {
+        let capturing = self.capturing()?;
+        if let Some((typed, current)) = &mut self.typed
+            && *current != key
+        {
+            if capturing {
+                return Err(StreamError::Capturing { what: "a new rounding key" }.into());
+            }
+            typed.set_key(&self.stream, key)?;
+            *current = key;
         }
         Ok(())
     }
@@ -203,7 +256,8 @@ impl FixedBorrowedSgd {
     ///
     /// # Safety
     /// Every address given to [`FixedBorrowedSgd::new`] points into a live allocation of the
-    /// stream's context holding the tensor's `len` f32 from there, and so do the gradient
+    /// stream's context holding the tensor's `len` elements of its dtype from there (the master
+    /// copy `len` f32), and so do the gradient
     /// scaler's addresses (one f32 each, neither inside a parameter or momentum buffer); nothing
     /// else reads or writes the parameters and momentum buffers, or writes the gradients and the
     /// scaler, until the step has run in stream order (work enqueued on the same stream

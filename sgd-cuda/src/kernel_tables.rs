@@ -7,10 +7,10 @@
 //!
 //! | table | entry | content |
 //! |---|---|---|
-//! | tensors | [`TensorEntry`], 40 bytes | param, grad, momentum addresses (0 = none), numel, group, flags |
+//! | tensors | [`TensorEntry`], 56 bytes | param, grad, momentum addresses (0 = none), numel, group, flags, master address, kind ([`TensorKind`]), Philox tensor word |
 //! | chunks | [`ChunkEntry`], 8 bytes | tensor index, chunk index inside the tensor (first element = index × `chunk_elems`) |
-//! | groups | [`GroupEntry`], 16 bytes | weight decay, momentum, 1 − dampening (f32), flags |
-//! | lrs | `f32` | `f32(-lr)` per group: the only per-step upload |
+//! | groups | [`GroupEntry`], 40 bytes | weight decay, momentum, 1 − dampening (f32), flags, the same three in f64 |
+//! | lrs | `f32` | `f32(-lr)` per group: the only per-step upload (and `-lr` in f64 for float64 tensors) |
 
 use core::mem::{align_of, offset_of, size_of};
 use std::vec::Vec;
@@ -18,6 +18,7 @@ use std::vec::Vec;
 use bytemuck::{Pod, Zeroable};
 use sgd_core::{SgdConfig, StepScalars};
 
+use crate::TensorKind;
 use crate::error::{CudaSgdError, GroupError, LaunchError, TensorError};
 
 /// One tensor as the kernel reads it (`struct TensorEntry` of the `.cu`).
@@ -30,12 +31,18 @@ pub struct TensorEntry {
     pub grad: u64,
     /// Device address of the first momentum-buffer element; 0 = the tensor has none.
     pub momentum: u64,
-    /// Number of `f32` elements.
+    /// Number of elements.
     pub numel: u64,
     /// Parameter group index (into the group table and the learning rates).
     pub group: u32,
     /// `TENSOR_*` flags.
     pub flags: u32,
+    /// Device address of the f32 master copy; 0 = none.
+    pub master: u64,
+    /// [`TensorKind::code`].
+    pub kind: u32,
+    /// Counter word 2 of stochastic rounding (the tensor's flat index in the step).
+    pub sr_tensor: u32,
 }
 
 /// One chunk of one tensor, the work of one block (`struct ChunkEntry` of the `.cu`).
@@ -61,20 +68,31 @@ pub struct GroupEntry {
     pub one_minus_dampening: f32,
     /// `GROUP_*` flags.
     pub flags: u32,
+    /// `weight_decay` (float64 tensors).
+    pub weight_decay64: f64,
+    /// `momentum` (float64 tensors).
+    pub momentum64: f64,
+    /// `1.0 - dampening` (float64 tensors).
+    pub one_minus_dampening64: f64,
 }
 
 // The layouts of the `.cu` (which asserts the same numbers with `static_assert`).
 const _: () = {
-    assert!(size_of::<TensorEntry>() == 40 && align_of::<TensorEntry>() == 8);
+    assert!(size_of::<TensorEntry>() == 56 && align_of::<TensorEntry>() == 8);
     assert!(offset_of!(TensorEntry, param) == 0 && offset_of!(TensorEntry, grad) == 8);
     assert!(offset_of!(TensorEntry, momentum) == 16 && offset_of!(TensorEntry, numel) == 24);
     assert!(offset_of!(TensorEntry, group) == 32 && offset_of!(TensorEntry, flags) == 36);
+    assert!(offset_of!(TensorEntry, master) == 40 && offset_of!(TensorEntry, kind) == 48);
+    assert!(offset_of!(TensorEntry, sr_tensor) == 52);
     assert!(size_of::<ChunkEntry>() == 8 && align_of::<ChunkEntry>() == 4);
     assert!(offset_of!(ChunkEntry, tensor) == 0 && offset_of!(ChunkEntry, chunk) == 4);
-    assert!(size_of::<GroupEntry>() == 16 && align_of::<GroupEntry>() == 4);
+    assert!(size_of::<GroupEntry>() == 40 && align_of::<GroupEntry>() == 8);
     assert!(offset_of!(GroupEntry, weight_decay) == 0 && offset_of!(GroupEntry, momentum) == 4);
     assert!(offset_of!(GroupEntry, one_minus_dampening) == 8);
     assert!(offset_of!(GroupEntry, flags) == 12);
+    assert!(offset_of!(GroupEntry, weight_decay64) == 16);
+    assert!(offset_of!(GroupEntry, momentum64) == 24);
+    assert!(offset_of!(GroupEntry, one_minus_dampening64) == 32);
 };
 
 /// Tensor flag: the tensor has a gradient this step (`p.grad is not None`).
@@ -84,6 +102,8 @@ pub(crate) const TENSOR_HAS_MOMENTUM_BUF: u32 = 2;
 /// Tensor flag: every pointer is 16-byte aligned and chunks are multiples of 4 elements,
 /// so the kernel may use `float4` loads.
 pub(crate) const TENSOR_VEC4: u32 = 4;
+/// Tensor flag: the 16-bit results are rounded stochastically (with the step's [`crate::SrKey`]).
+pub(crate) const TENSOR_STOCHASTIC: u32 = 8;
 
 /// Group flag: `weight_decay != 0`.
 pub(crate) const GROUP_HAS_WD: u32 = 1;
@@ -108,7 +128,7 @@ pub(crate) const DEFAULT_CHUNK_ELEMS: usize = 4096;
 pub struct TensorSpec {
     /// Parameter group index.
     pub group: usize,
-    /// Number of `f32` elements.
+    /// Number of elements.
     pub len: usize,
     /// Device address of the first parameter element.
     pub param: u64,
@@ -118,6 +138,41 @@ pub struct TensorSpec {
     pub momentum: Option<u64>,
     /// Whether the tensor has a gradient (is updated) this step.
     pub has_grad: bool,
+    /// Storage type and rule.
+    pub kind: TensorKind,
+    /// Device address of the f32 master copy ([`TensorKind::Bf16Master`],
+    /// [`TensorKind::F16Master`]).
+    pub master: Option<u64>,
+    /// Stochastic rounding of the 16-bit results.
+    pub stochastic: bool,
+    /// Counter word 2 of stochastic rounding.
+    pub sr_tensor: u32,
+}
+
+impl TensorSpec {
+    /// A float32 tensor, rounded to nearest.
+    pub fn f32(
+        group: usize,
+        len: usize,
+        param: u64,
+        grad: u64,
+        momentum: Option<u64>,
+        has_grad: bool,
+    ) -> Self {
+        let kind = TensorKind::F32;
+        Self {
+            group,
+            len,
+            param,
+            grad,
+            momentum,
+            has_grad,
+            kind,
+            master: None,
+            stochastic: false,
+            sr_tensor: 0,
+        }
+    }
 }
 
 /// The tensor table and chunk list of one optimizer, ready to upload.
@@ -142,7 +197,8 @@ impl DeviceTensorTable {
     /// Builds the table for `tensors` in `groups` groups, cut into chunks of `chunk_elems`.
     ///
     /// # Errors
-    /// [`GroupError::Unknown`], [`TensorError::Misaligned`] (not an `f32` address),
+    /// [`GroupError::Unknown`], [`TensorError::Misaligned`] (an address not aligned to its
+    /// element: 4 bytes for f32 values and the master copy, 8 for f64, 2 for bf16/f16),
     /// [`LaunchError::Shape`] (`chunk_elems == 0`), [`LaunchError::TooManyChunks`].
     pub fn build(
         tensors: &[TensorSpec],
@@ -163,9 +219,12 @@ impl DeviceTensorTable {
             if t.group >= groups || u32::try_from(t.group).is_err() {
                 return Err(unknown_group(i, t).into());
             }
-            for address in [Some(t.param), Some(t.grad), t.momentum].into_iter().flatten() {
-                if !address.is_multiple_of(4) {
-                    return Err(TensorError::Misaligned { tensor: i, address }.into());
+            let (elem, buf) = (t.kind.element_size() as u64, t.kind.buffer_element_size() as u64);
+            let addresses =
+                [(Some(t.param), elem), (Some(t.grad), elem), (t.momentum, buf), (t.master, 4)];
+            for (address, align) in addresses {
+                if let Some(address) = address.filter(|a| !a.is_multiple_of(align)) {
+                    return Err(TensorError::Misaligned { tensor: i, address, align }.into());
                 }
             }
             total += chunks_of(t.len, chunk_elems) as u64;
@@ -186,6 +245,9 @@ impl DeviceTensorTable {
                 // Fits: checked above.
                 group: u32::try_from(t.group).map_err(|_| unknown_group(i, t))?,
                 flags: tensor_flags(t, chunk_elems),
+                master: t.master.unwrap_or(0),
+                kind: t.kind.code(),
+                sr_tensor: t.sr_tensor,
             });
             chunk_start.push(chunks.len());
             // Both fit: checked above that the chunk total (>= this tensor's) and the
@@ -237,11 +299,14 @@ fn tensor_flags(t: &TensorSpec, chunk_elems: usize) -> u32 {
     if t.momentum.is_some() {
         flags |= TENSOR_HAS_MOMENTUM_BUF;
     }
+    if t.stochastic {
+        flags |= TENSOR_STOCHASTIC;
+    }
     let aligned = [Some(t.param), Some(t.grad), t.momentum]
         .into_iter()
         .flatten()
         .all(|a| a.is_multiple_of(16));
-    if aligned && chunk_elems.is_multiple_of(4) {
+    if aligned && chunk_elems.is_multiple_of(4) && t.kind == TensorKind::F32 {
         flags |= TENSOR_VEC4;
     }
     flags
@@ -270,6 +335,9 @@ impl GroupEntry {
             momentum: s.momentum,
             one_minus_dampening: s.one_minus_dampening,
             flags,
+            weight_decay64: config.weight_decay,
+            momentum64: config.momentum,
+            one_minus_dampening64: 1.0 - config.dampening,
         }
     }
 }
@@ -284,6 +352,13 @@ pub fn group_entries(groups: &[SgdConfig]) -> Vec<GroupEntry> {
 pub(crate) fn neg_lrs_into(lrs: &[f64], out: &mut Vec<f32>) {
     out.clear();
     out.extend(lrs.iter().map(|&lr| sgd_core::neg_lr(lr)));
+}
+
+/// Writes `-lr` of every group in f64 into `out` (cleared first): float64 tensors use the
+/// options unrounded (`sgd_core::StepScalars64`).
+pub(crate) fn neg_lrs64_into(lrs: &[f64], out: &mut Vec<f64>) {
+    out.clear();
+    out.extend(lrs.iter().map(|&lr| -lr));
 }
 
 /// Element offsets of momentum buffers packed into one allocation: each tensor of
@@ -305,7 +380,7 @@ mod tests {
     use super::*;
 
     fn spec(group: usize, len: usize, param: u64, grad: u64, momentum: Option<u64>) -> TensorSpec {
-        TensorSpec { group, len, param, grad, momentum, has_grad: true }
+        TensorSpec::f32(group, len, param, grad, momentum, true)
     }
 
     #[test]
@@ -345,15 +420,37 @@ mod tests {
 
     #[test]
     fn entry_bytes_are_the_little_endian_words_the_kernel_reads() {
-        let e = TensorEntry { param: 1, grad: 2, momentum: 3, numel: 4, group: 5, flags: 6 };
-        let words = bytemuck::cast::<TensorEntry, [u64; 5]>(e).map(u64::from_le);
-        assert_eq!(words, [1, 2, 3, 4, 5 | 6 << 32]);
+        let e = TensorEntry {
+            param: 1,
+            grad: 2,
+            momentum: 3,
+            numel: 4,
+            group: 5,
+            flags: 6,
+            master: 7,
+            kind: 8,
+            sr_tensor: 9,
+        };
+        let words = bytemuck::cast::<TensorEntry, [u64; 7]>(e).map(u64::from_le);
+        assert_eq!(words, [1, 2, 3, 4, 5 | 6 << 32, 7, 8 | 9 << 32]);
         let c = ChunkEntry { tensor: 7, chunk: 8 };
         assert_eq!(bytemuck::cast::<ChunkEntry, [u32; 2]>(c), [7, 8]);
-        let g =
-            GroupEntry { weight_decay: 0.5, momentum: 0.25, one_minus_dampening: 1.0, flags: 9 };
+        let g = GroupEntry {
+            weight_decay: 0.5,
+            momentum: 0.25,
+            one_minus_dampening: 1.0,
+            flags: 9,
+            weight_decay64: 0.5,
+            momentum64: 0.25,
+            one_minus_dampening64: 1.0,
+        };
         let bits = [0.5f32.to_bits(), 0.25f32.to_bits(), 1.0f32.to_bits(), 9];
-        assert_eq!(bytemuck::cast::<GroupEntry, [u32; 4]>(g), bits);
+        let words = bytemuck::cast::<GroupEntry, [u32; 10]>(g);
+        assert_eq!(words[..4], bits);
+        assert_eq!(
+            bytemuck::cast::<[u32; 6], [f64; 3]>(words[4..].try_into().unwrap()),
+            [0.5, 0.25, 1.0]
+        );
     }
 
     #[test]
@@ -380,7 +477,7 @@ mod tests {
         ));
         assert!(matches!(
             DeviceTensorTable::build(&[spec(0, 1, 0, 6, None)], 1, 64),
-            Err(CudaSgdError::Tensor(TensorError::Misaligned { tensor: 0, address: 6 }))
+            Err(CudaSgdError::Tensor(TensorError::Misaligned { tensor: 0, address: 6, align: 4 }))
         ));
         assert!(matches!(
             DeviceTensorTable::build(&[spec(0, 1, 0, 0, None)], 1, 0),
@@ -420,9 +517,17 @@ mod tests {
         assert_eq!(w[0].momentum.to_bits(), s.momentum.to_bits());
         assert_eq!(w[0].one_minus_dampening.to_bits(), s.one_minus_dampening.to_bits());
         assert_eq!(w[0].flags, GROUP_HAS_WD | GROUP_HAS_MOMENTUM | GROUP_NESTEROV | GROUP_MAXIMIZE);
-        let plain =
-            GroupEntry { weight_decay: 0.0, momentum: 0.0, one_minus_dampening: 1.0, flags: 0 };
+        let plain = GroupEntry {
+            weight_decay: 0.0,
+            momentum: 0.0,
+            one_minus_dampening: 1.0,
+            flags: 0,
+            weight_decay64: 0.0,
+            momentum64: 0.0,
+            one_minus_dampening64: 1.0,
+        };
         assert_eq!(w[1], plain);
+        assert_eq!(w[0].one_minus_dampening64, 1.0 - 0.1);
         // 1 - 0.1 in f64 first, then rounded: not f32(1) - f32(0.1).
         assert_eq!(w[0].one_minus_dampening, (1.0f64 - 0.1) as f32);
     }

@@ -24,8 +24,12 @@ pub struct KernelSource {
     pub entry_points: &'static [&'static str],
 }
 
-/// Name of the multi-tensor SGD kernel.
-pub(crate) const SGD_KERNEL: &str = "sgd_multi_tensor_f32";
+/// Name of the multi-tensor SGD kernel for float32 tensors.
+pub const SGD_KERNEL: &str = "sgd_multi_tensor_f32";
+
+/// Name of the multi-tensor SGD kernel for tensors of every dtype and mode (the same body,
+/// dispatching per chunk on `TensorEntry.kind`).
+pub const SGD_TYPED_KERNEL: &str = "sgd_multi_tensor_typed";
 
 /// Name of the one-thread kernel that advances a device schedule's step counter after a
 /// scheduled step ([`crate::schedule::ScheduleState`]).
@@ -36,7 +40,7 @@ pub(crate) const SCHEDULE_ADVANCE_KERNEL: &str = "sgd_schedule_advance";
 pub(crate) const SGD_MULTI_TENSOR: KernelSource = KernelSource {
     file: "sgd_multi_tensor.cu",
     source: include_str!("../kernels/sgd_multi_tensor.cu"),
-    entry_points: &[SGD_KERNEL, SCHEDULE_ADVANCE_KERNEL],
+    entry_points: &[SGD_KERNEL, SGD_TYPED_KERNEL, SCHEDULE_ADVANCE_KERNEL],
 };
 
 /// Every kernel of the crate (the compile test compiles each of them).

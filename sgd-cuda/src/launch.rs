@@ -9,9 +9,10 @@ use cudarc::driver::{
     PushKernelArg,
 };
 
+use crate::SrKey;
 use crate::error::{CudaSgdError, LaunchError};
 use crate::kernel_tables::DeviceTensorTable;
-use crate::kernels::{SCHEDULE_ADVANCE_KERNEL, SGD_KERNEL, SGD_MULTI_TENSOR};
+use crate::kernels::{SCHEDULE_ADVANCE_KERNEL, SGD_KERNEL, SGD_MULTI_TENSOR, SGD_TYPED_KERNEL};
 use crate::launch_options::CudaSgdOptions;
 use crate::module_cache::function_for;
 
@@ -69,7 +70,8 @@ impl TensorTables {
     }
 }
 
-/// Arguments of `sgd_multi_tensor_f32`, in order (device addresses as `u64`; 0 = null).
+/// Arguments of `sgd_multi_tensor_f32` (and, with `typed`, of `sgd_multi_tensor_typed`), in
+/// order (device addresses as `u64`; 0 = null).
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct KernelArgs {
     pub(crate) tensors: u64,
@@ -83,6 +85,12 @@ pub(crate) struct KernelArgs {
     pub(crate) found_inf: u64,
     /// The device schedule's `ScheduleState` (0: `neg_lrs` is one row of host lrs).
     pub(crate) schedule: u64,
+    /// `sgd_multi_tensor_typed` with the two arguments below.
+    pub(crate) typed: bool,
+    /// `-lr` per group in f64 (float64 tensors).
+    pub(crate) neg_lrs64: u64,
+    /// The `SrKey` of stochastic rounding.
+    pub(crate) sr_key: u64,
     pub(crate) grid: u32,
     pub(crate) block: u32,
 }
@@ -112,6 +120,9 @@ impl KernelArgs {
             grad_scale: 0,
             found_inf: 0,
             schedule: 0,
+            typed: false,
+            neg_lrs64: 0,
+            sr_key: 0,
             grid: num_chunks.min(i32::MAX.unsigned_abs()),
             block: block_threads,
         }
@@ -128,9 +139,68 @@ impl KernelArgs {
         };
         Self { grad_scale, found_inf, ..self }
     }
+
+    /// These arguments for `sgd_multi_tensor_typed`, with the f64 learning rates and the
+    /// stochastic rounding key of `typed` (`None`: the float32 kernel).
+    pub(crate) fn with_typed(self, typed: Option<&TypedArgs>, stream: &CudaStream) -> Self {
+        match typed {
+            Some(t) => Self {
+                typed: true,
+                neg_lrs64: address(&t.neg_lrs64, stream),
+                sr_key: address(&t.sr_key, stream),
+                ..self
+            },
+            None => self,
+        }
+    }
 }
 
-/// Enqueues one launch of `sgd_multi_tensor_f32`.
+/// The device buffers only `sgd_multi_tensor_typed` reads: `-lr` per group in f64 and the
+/// stochastic rounding key (`SrKey`, as 4 words).
+pub(crate) struct TypedArgs {
+    pub(crate) neg_lrs64: CudaSlice<f64>,
+    pub(crate) sr_key: CudaSlice<u32>,
+}
+
+impl TypedArgs {
+    /// Uploads `neg_lrs64` and `key` into fresh device buffers.
+    pub(crate) fn upload(
+        stream: &Arc<CudaStream>,
+        neg_lrs64: &[f64],
+        key: SrKey,
+    ) -> Result<Self, CudaSgdError> {
+        Ok(Self {
+            neg_lrs64: upload(stream, neg_lrs64, "upload float64 learning rates")?,
+            sr_key: upload(stream, &bytemuck::cast::<SrKey, [u32; 4]>(key), "upload rounding key")?,
+        })
+    }
+
+    /// Copies `key` into the device key (in stream order).
+    pub(crate) fn set_key(
+        &mut self,
+        stream: &Arc<CudaStream>,
+        key: SrKey,
+    ) -> Result<(), CudaSgdError> {
+        let words = bytemuck::cast::<SrKey, [u32; 4]>(key);
+        stream
+            .memcpy_htod(&words, &mut self.sr_key)
+            .map_err(CudaSgdError::driver("upload rounding key"))
+    }
+
+    /// Copies `neg_lrs64` into the device learning rates (in stream order).
+    pub(crate) fn set_lrs(
+        &mut self,
+        stream: &Arc<CudaStream>,
+        neg_lrs64: &[f64],
+    ) -> Result<(), CudaSgdError> {
+        stream
+            .memcpy_htod(neg_lrs64, &mut self.neg_lrs64)
+            .map_err(CudaSgdError::driver("upload float64 learning rates"))
+    }
+}
+
+/// Enqueues one launch of `sgd_multi_tensor_f32` (or, with `a.typed`, of
+/// `sgd_multi_tensor_typed`: `func` is then that kernel).
 pub(crate) fn launch(
     stream: &CudaStream,
     func: &CudaFunction,
@@ -150,6 +220,9 @@ pub(crate) fn launch(
         .arg(&a.grad_scale)
         .arg(&a.found_inf)
         .arg(&a.schedule);
+    if a.typed {
+        builder.arg(&a.neg_lrs64).arg(&a.sr_key);
+    }
     // SAFETY: the arguments match `sgd_multi_tensor_f32(const TensorEntry*, const ChunkEntry*,
     // unsigned int, unsigned long long, const GroupEntry*, const float*, unsigned int*,
     // const float*, const float*, const ScheduleState*)` in order and size: pointers are passed
@@ -166,10 +239,14 @@ pub(crate) fn launch(
     // allocation of the same context (checked by the caller's validation), so each chunk's
     // accesses `[chunk * chunk_elems, min(numel, (chunk + 1) * chunk_elems))` stay in bounds.
     // The grad-scaler addresses are 0 (null, checked by the kernel) or two f32 the caller
-    // owns or borrows.
+    // owns or borrows. With `typed`, `func` is `sgd_multi_tensor_typed`, whose two further
+    // arguments are `neg_lrs64`, one f64 per group, and `sr_key`, one 16-byte `SrKey`, both
+    // device buffers of a `TypedArgs` the caller owns; each tensor's addresses then cover its
+    // `numel` elements of its kind's size (and its master copy `numel` f32), checked by
+    // `BorrowedPlan::new` and promised live by the caller.
     unsafe { builder.launch(cfg) }
         .map(|_| ())
-        .map_err(CudaSgdError::driver("cuLaunchKernel sgd_multi_tensor_f32"))
+        .map_err(CudaSgdError::driver("cuLaunchKernel sgd_multi_tensor"))
 }
 
 /// Enqueues `sgd_schedule_advance(state)`: one block of one thread.
@@ -204,16 +281,19 @@ pub(crate) fn capture(
     ended.map_err(CudaSgdError::driver("cuStreamEndCapture / cuGraphInstantiate"))
 }
 
-/// The SGD kernel for `stream`'s device (compiled on first use), checked to launch with
-/// `options.block_threads`: the kernel's registers per thread cap the block size below 1024.
+/// The SGD kernel for `stream`'s device (compiled on first use; `typed`: the kernel for every
+/// dtype, else the float32 one), checked to launch with `options.block_threads`: the kernel's
+/// registers per thread cap the block size below 1024.
 ///
 /// # Errors
 /// [`LaunchError::BlockTooLarge`], compile and driver errors.
 pub(crate) fn sgd_function(
     stream: &CudaStream,
     options: &CudaSgdOptions,
+    typed: bool,
 ) -> Result<CudaFunction, CudaSgdError> {
-    let func = function_for(stream.context(), &SGD_MULTI_TENSOR, SGD_KERNEL)?;
+    let name = if typed { SGD_TYPED_KERNEL } else { SGD_KERNEL };
+    let func = function_for(stream.context(), &SGD_MULTI_TENSOR, name)?;
     let max = func
         .max_threads_per_block()
         .map_err(CudaSgdError::driver("cuFuncGetAttribute(MAX_THREADS_PER_BLOCK)"))?;

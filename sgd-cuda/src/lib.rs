@@ -10,7 +10,10 @@
 //! * a step can be captured in a CUDA graph and replayed with new learning rates;
 //! * or the learning rates of the next K steps live on the device ([`schedule`],
 //!   [`CudaSgd::set_device_schedule`]): a replayed graph then needs no host work at all;
-//! * gradient scale and found-inf flag are read on the device (AMP-style skipped steps).
+//! * gradient scale and found-inf flag are read on the device (AMP-style skipped steps);
+//! * borrowed tensors ([`BorrowedTensor`]) may be float64, bfloat16/float16 or bf16/f16 with f32
+//!   master weights, rounded to nearest or stochastically ([`BorrowedPrecision`]), the rules of
+//!   `sgd_core::scalar64` and `sgd_core::precision` bit for bit, in the same one launch.
 //!
 //! ```no_run
 //! use sgd_cuda::{device, BufferId, CudaSgd, CudaSgdOptions, SgdConfig, TensorRef};
@@ -55,6 +58,7 @@ compile_error!(
 compile_error!("sgd-cuda: enable `dynamic-loading` (the default) or `dynamic-linking`");
 
 mod borrowed_plan;
+mod borrowed_precision;
 mod borrowed_sgd;
 mod borrowed_tensor;
 mod cuda_sgd;
@@ -62,6 +66,7 @@ pub mod device;
 mod error;
 mod fixed_borrowed_sgd;
 mod foreign_stream;
+mod host_kernel;
 mod kernel_tables;
 mod kernels;
 mod launch;
@@ -69,10 +74,13 @@ mod launch_options;
 mod library_panic;
 mod module_cache;
 pub mod schedule;
+mod sr_key;
+mod tensor_kind;
 mod tensor_ref;
 mod validation;
 
 pub use borrowed_plan::BorrowedPlan;
+pub use borrowed_precision::{BorrowedMaster, BorrowedPrecision};
 pub use borrowed_sgd::BorrowedSgd;
 pub use borrowed_tensor::BorrowedTensor;
 pub use cuda_sgd::CudaSgd;
@@ -88,21 +96,27 @@ pub use launch_options::CudaSgdOptions;
 /// The sched-core version device schedules are recorded with ([`CudaSgd::set_device_schedule`]).
 pub use sched_core;
 pub use schedule::LrTable;
-/// A group's options and their errors (from sgd-core, the same types sgd-cpu uses).
-pub use sgd_core::{ConfigError, SgdConfig};
+/// A group's options and their errors, the dtypes and their errors (from sgd-core, the same
+/// types sgd-cpu uses).
+pub use sgd_core::{ConfigError, Dtype, PrecisionError, Rounding, SgdConfig};
+pub use sr_key::SrKey;
+pub use tensor_kind::TensorKind;
 pub use tensor_ref::{BufferId, TensorRef};
 pub use validation::{validate_groups, validate_lrs, validate_tensors};
 
 /// What the integration tests that run without a GPU reach inside the crate: the kernel sources
 /// and their NVRTC compilation (`tests/nvrtc_compile.rs`), the host-side tables the kernel reads
-/// (`tests/kernel_on_host.rs`, `tests/borrowed.rs`). Not part of the API: hidden from the docs,
+/// (`tests/kernel_on_host.rs`, `tests/borrowed.rs`), and the kernel source compiled for the host
+/// and run on such tables (`host_runner`, `run_on_host`; also lrkit-tests' golden parity). Not part of the API: hidden from the docs,
 /// without any stability promise.
 #[doc(hidden)]
 pub mod test_support {
+    pub use crate::host_kernel::{HostLaunch, HostOutcome, host_runner, run_on_host};
     pub use crate::kernel_tables::{
         DeviceTensorTable, TensorSpec, chunks_of, group_entries, packed_offsets,
     };
     pub use crate::kernels::{ALL_KERNELS, KernelSource, compile, compile_cubin, nvrtc_available};
+    pub use crate::kernels::{SGD_KERNEL, SGD_TYPED_KERNEL};
 }
 
 /// The README's examples, compiled as doctests (`no_run`: they need a GPU).

@@ -23,7 +23,7 @@ fn tensor(
     grad: u64,
     momentum: Option<u64>,
 ) -> BorrowedTensor {
-    BorrowedTensor { group, len, param, grad, momentum, first_step: false }
+    BorrowedTensor::new(group, len, param, grad, momentum, false)
 }
 
 #[test]
@@ -118,13 +118,17 @@ fn borrowed_steps_match_the_scalar_reference_on_a_gpu() {
         let grads: Vec<_> = grads_h.iter().map(|g| stream.clone_htod(g).unwrap()).collect();
         let addr = |s: &CudaSlice<f32>| s.device_ptr(&stream).0;
         let tensors: Vec<BorrowedTensor> = (0..lens.len())
-            .map(|i| BorrowedTensor {
-                group: group_of[i],
-                len: lens[i],
-                param: addr(&params[i]),
-                grad: addr(&grads[i]),
-                momentum: (groups[group_of[i]].momentum != 0.0).then(|| addr(&bufs[i])),
-                first_step: first[i],
+            .map(|i| {
+                let momentum = (groups[group_of[i]].momentum != 0.0).then(|| addr(&bufs[i]));
+                let (group, len) = (group_of[i], lens[i]);
+                BorrowedTensor::new(
+                    group,
+                    len,
+                    addr(&params[i]),
+                    addr(&grads[i]),
+                    momentum,
+                    first[i],
+                )
             })
             .collect();
         // SAFETY: every address is a live allocation of this stream's context of `len` f32,
@@ -138,4 +142,71 @@ fn borrowed_steps_match_the_scalar_reference_on_a_gpu() {
         }
         common::gpu::assert_params_bitwise(&stream, &params, &host_p, step);
     }
+}
+
+/// The dtypes of borrowed tensors are checked as sgd-core checks them (typed errors naming the
+/// tensor), their addresses aligned to their elements, their master copies as written ranges;
+/// a plan with a tensor that is not float32 asks for the typed kernel.
+#[test]
+fn plan_checks_dtypes_master_copies_and_alignment() {
+    use sgd_core::{Dtype, PrecisionError, Rounding};
+    use sgd_cuda::{BorrowedMaster, BorrowedPrecision};
+    let groups = [SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() }];
+    let a = 0x3000_0000u64;
+    let t =
+        |p: BorrowedPrecision| tensor(0, 100, a, a + 0x1000, Some(a + 0x2000)).with_precision(p);
+    let master = BorrowedPrecision::with_master(Dtype::Bf16, a + 0x3000, 100);
+    let plan = BorrowedPlan::new(&groups, &[t(master)], 64).unwrap();
+    assert!(plan.typed);
+    assert!(!BorrowedPlan::new(&groups, &[t(BorrowedPrecision::F32)], 64).unwrap().typed);
+    let cases = [
+        (
+            BorrowedPrecision { grad: Dtype::F16, ..BorrowedPrecision::storage(Dtype::Bf16) },
+            PrecisionError::GradDtype { tensor: 0, param: Dtype::Bf16, grad: Dtype::F16 },
+        ),
+        (
+            BorrowedPrecision { buffer: Dtype::F32, ..BorrowedPrecision::storage(Dtype::F64) },
+            PrecisionError::BufferDtype {
+                tensor: 0,
+                param: Dtype::F64,
+                buffer: Dtype::F32,
+                expected: Dtype::F64,
+            },
+        ),
+        (
+            BorrowedPrecision {
+                master: Some(BorrowedMaster { address: a + 0x3000, len: 99 }),
+                ..master
+            },
+            PrecisionError::MasterLength { tensor: 0, params: 100, master: 99 },
+        ),
+        (
+            BorrowedPrecision::F32.rounded(Rounding::Stochastic),
+            PrecisionError::StochasticRoundingUnsupported { tensor: 0, dtype: Dtype::F32 },
+        ),
+        (
+            BorrowedPrecision::storage(Dtype::F64).rounded(Rounding::Stochastic),
+            PrecisionError::StochasticRoundingUnsupported { tensor: 0, dtype: Dtype::F64 },
+        ),
+    ];
+    for (p, want) in cases {
+        let e = BorrowedPlan::new(&groups, &[t(p)], 64).unwrap_err();
+        assert_eq!(e, CudaSgdError::Precision(want), "{p:?}");
+        assert!(e.to_string().starts_with("tensor 0: "), "{e}");
+    }
+    // float64 addresses are 8-byte aligned, bf16 ones 2-byte aligned.
+    let f64_at_4 = tensor(0, 10, a + 4, a + 0x1000, Some(a + 0x2000))
+        .with_precision(BorrowedPrecision::storage(Dtype::F64));
+    let e = BorrowedPlan::new(&groups, &[f64_at_4], 64).unwrap_err();
+    assert!(
+        matches!(e, CudaSgdError::Tensor(TensorError::Misaligned { tensor: 0, align: 8, .. })),
+        "{e}"
+    );
+    let bf16_at_2 = tensor(0, 10, a + 2, a + 0x1002, Some(a + 0x2002))
+        .with_precision(BorrowedPrecision::storage(Dtype::Bf16));
+    assert!(BorrowedPlan::new(&groups, &[bf16_at_2], 64).is_ok());
+    // A master copy over the tensor's own buffer is an overlap.
+    let over = BorrowedPrecision::with_master(Dtype::Bf16, a + 0x2000 + 8, 100);
+    let e = BorrowedPlan::new(&groups, &[t(over)], 64).unwrap_err();
+    assert!(matches!(e, CudaSgdError::Tensor(TensorError::Overlap { .. })), "{e}");
 }

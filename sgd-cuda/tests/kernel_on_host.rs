@@ -14,8 +14,7 @@
 // Test code: group and step counts (below 10) as f32/f64 are exact.
 #![allow(clippy::cast_precision_loss)]
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
 
 mod common;
 
@@ -25,44 +24,14 @@ use sgd_core::{MomentumBuffer, SgdConfig, StepScalars, neg_lr};
 use sgd_cuda::sched_core::spec::{Value, build};
 use sgd_cuda::sched_core::{ParamGroup, Scheduler};
 use sgd_cuda::schedule::{LrTable, ScheduleState};
-use sgd_cuda::test_support::{DeviceTensorTable, TensorSpec, group_entries, packed_offsets};
+use sgd_cuda::test_support::{
+    DeviceTensorTable, HostLaunch, TensorSpec, host_runner, packed_offsets, run_on_host,
+};
 use sgd_cuda::{CudaSgdError, ScheduleError};
 
-/// The runner executable, compiled once per test process (the tests run in parallel).
+/// The runner executable (compiled once per test process; `None`: skipped with a message).
 fn build_runner() -> Option<PathBuf> {
-    static RUNNER: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    RUNNER.get_or_init(compile_runner).clone()
-}
-
-fn compile_runner() -> Option<PathBuf> {
-    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".to_string());
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/host");
-    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    if !PathBuf::from(dir).is_dir() || std::fs::create_dir_all(&tmp).is_err() {
-        // A test executable copied to another machine (device-bin/) without the sources.
-        eprintln!("skipping: kernel sources not found at {dir}");
-        return None;
-    }
-    let exe = tmp.join("sgd_cuda_run_kernel_on_host");
-    let status = Command::new(&cxx)
-        .args(["-std=c++20", "-O1", "-ffp-contract=off", "-pthread", "-Wno-unknown-pragmas"])
-        .arg(format!("{dir}/run_kernel.cpp"))
-        .arg("-o")
-        .arg(&exe)
-        .status();
-    match status {
-        Ok(s) if s.success() => Some(exe),
-        Ok(s) => panic!("{cxx} failed to compile the kernel on the host shim: {s}"),
-        Err(e) => {
-            // CI sets SGD_CUDA_REQUIRE_CXX: there a missing compiler is a failure, not a skip.
-            assert!(
-                std::env::var_os("SGD_CUDA_REQUIRE_CXX").is_none(),
-                "SGD_CUDA_REQUIRE_CXX is set but no C++ compiler runs ({cxx}: {e})"
-            );
-            eprintln!("skipping: no C++ compiler ({cxx}: {e})");
-            None
-        }
-    }
+    host_runner()
 }
 
 /// One scenario: tensors in an arena `[params | grads | momentum]`, offsets in elements.
@@ -119,21 +88,17 @@ fn scenario(rng: &mut Rng) -> Scenario {
 /// The tensors of a scenario as the table builder takes them (byte offsets into the arena).
 fn specs(s: &Scenario, has_grad: &[bool]) -> Vec<TensorSpec> {
     (0..s.lens.len())
-        .map(|i| TensorSpec {
-            group: s.tensor_group[i],
-            len: s.lens[i],
-            param: 4 * s.param_off[i] as u64,
-            grad: 4 * s.grad_off[i] as u64,
-            momentum: s.mom_off[i].map(|o| 4 * o as u64),
-            has_grad: has_grad[i],
+        .map(|i| {
+            TensorSpec::f32(
+                s.tensor_group[i],
+                s.lens[i],
+                4 * s.param_off[i] as u64,
+                4 * s.grad_off[i] as u64,
+                s.mom_off[i].map(|o| 4 * o as u64),
+                has_grad[i],
+            )
         })
         .collect()
-}
-
-fn le<T: Copy>(v: &[T], out: &mut Vec<u8>, to: impl Fn(T) -> Vec<u8>) {
-    for &x in v {
-        out.extend(to(x));
-    }
 }
 
 #[test]
@@ -255,51 +220,22 @@ struct Launch<'a> {
 }
 
 /// Runs one step on the host-compiled kernel: the arena, chunk flags and schedule counter after.
-fn run(
-    runner: &PathBuf,
-    name: &str,
-    l: &Launch<'_>,
-) -> (Vec<f32>, Vec<u32>, Option<ScheduleState>) {
-    let mut buf = Vec::new();
-    let header = [
-        l.arena.len() as u64,
-        l.table.tensors.len() as u64,
-        l.table.chunks.len() as u64,
-        l.groups.len() as u64,
-        l.grid,
-        l.block,
-        u64::from(l.scaler.is_some()),
-        l.table.chunk_elems as u64,
-        l.schedule.map_or(0, |s| u64::from(s.rows)),
-    ];
-    le(&header, &mut buf, |x: u64| x.to_le_bytes().to_vec());
-    le(l.arena, &mut buf, |x: f32| x.to_le_bytes().to_vec());
-    // The entries as the kernel's structs, byte for byte (this test runs on little-endian
-    // hosts, as the GPU is).
-    buf.extend_from_slice(bytemuck::cast_slice(&l.table.tensors));
-    buf.extend_from_slice(bytemuck::cast_slice(&l.table.chunks));
-    buf.extend_from_slice(bytemuck::cast_slice(&group_entries(l.groups)));
-    le(l.neg_lrs, &mut buf, |x: f32| x.to_le_bytes().to_vec());
-    le(l.chunk_first, &mut buf, |x: u32| x.to_le_bytes().to_vec());
-    if let Some((sc, fi)) = l.scaler {
-        le(&[sc, fi], &mut buf, |x: f32| x.to_le_bytes().to_vec());
-    }
-    if let Some(s) = l.schedule {
-        buf.extend_from_slice(bytemuck::bytes_of(&s));
-    }
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let (inp, outp) = (dir.join(format!("host_in_{name}")), dir.join(format!("host_out_{name}")));
-    std::fs::write(&inp, &buf).unwrap();
-    let st = Command::new(runner).arg(&inp).arg(&outp).status().unwrap();
-    assert!(st.success(), "kernel runner failed: {st}");
-    let out = std::fs::read(&outp).unwrap();
-    let words: Vec<u32> =
-        out.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
-    let (arena, rest) = words.split_at(l.arena.len());
-    let (flags, state) = rest.split_at(l.chunk_first.len());
-    let state =
-        l.schedule.map(|_| bytemuck::cast::<[u32; 4], ScheduleState>(state.try_into().unwrap()));
-    (arena.iter().map(|&b| f32::from_bits(b)).collect(), flags.to_vec(), state)
+fn run(runner: &Path, name: &str, l: &Launch<'_>) -> (Vec<f32>, Vec<u32>, Option<ScheduleState>) {
+    let arena: Vec<u32> = l.arena.iter().map(|x| x.to_bits()).collect();
+    let launch = HostLaunch {
+        arena: &arena,
+        table: l.table,
+        groups: l.groups,
+        grid: l.grid,
+        block: l.block,
+        neg_lrs: l.neg_lrs,
+        chunk_first: l.chunk_first,
+        scaler: l.scaler,
+        schedule: l.schedule,
+        typed: None,
+    };
+    let out = run_on_host(runner, name, &launch);
+    (out.arena.into_iter().map(f32::from_bits).collect(), out.chunk_first, out.schedule)
 }
 
 /// OneCycleLR over 4 groups (lrs change at every step), without momentum cycling.

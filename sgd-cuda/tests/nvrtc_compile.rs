@@ -1,4 +1,5 @@
-//! NVRTC compiles every kernel of the crate (no GPU needed, only libnvrtc).
+//! NVRTC compiles every kernel of the crate (no GPU needed, only libnvrtc): the float32 kernel
+//! and the typed one (float64, bf16/f16 storage, f32 master weights, stochastic rounding).
 //!
 //! Skips with a message when libnvrtc is not found, unless `SGD_CUDA_REQUIRE_NVRTC` is set
 //! (CI sets it after installing NVIDIA's NVRTC wheel): then a missing library fails.
@@ -56,6 +57,17 @@ fn every_kernel_compiles_for_every_arch_with_exact_float_semantics() {
             assert!(src.contains("fma.rn.f32"), "{}: explicit __fmaf_rn missing", k.file);
             assert!(src.contains("mul.rn.f32"), "{}: explicit __fmul_rn (buf * m) missing", k.file);
             assert!(src.contains("div.rn.f32"), "{}: IEEE division (grad scale) missing", k.file);
+            // The typed kernel's float64 rule (explicit f64 FMA, product, IEEE division), the
+            // Philox rounds of stochastic rounding (`__umulhi`) and 16-bit loads and stores.
+            assert!(src.contains(".entry sgd_multi_tensor_typed("), "{}: no typed kernel", k.file);
+            for op in ["fma.rn.f64", "mul.rn.f64", "div.rn.f64", "mul.hi.u32", ".u16"] {
+                assert!(
+                    src.contains(op),
+                    "{}: `{op}` missing from the typed kernel ({arch})",
+                    k.file
+                );
+            }
+            assert!(!src.contains("mad.f64") && !src.contains("div.approx.f64"), "{}: f64", k.file);
             // float4 loads and stores, evict-first (`__ldcs`/`__stcs`: `.cs`).
             assert!(src.contains("ld.global.cs.v4.f32"), "{}: no evict-first float4 loads", k.file);
             assert!(
@@ -76,13 +88,14 @@ fn every_kernel_compiles_to_machine_code_for_hopper() {
         for sm in ["sm_80", "sm_90"] {
             let cubin = kernels::compile_cubin(k, sm).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(&cubin[..4], b"\x7fELF", "{}: CUBIN for {sm} is not an ELF image", k.file);
-            let name = k.entry_points[0].as_bytes();
-            assert!(
-                cubin.windows(name.len()).any(|w| w == name),
-                "{}: no {} symbol",
-                k.file,
-                k.entry_points[0]
-            );
+            for entry in k.entry_points {
+                let name = entry.as_bytes();
+                assert!(
+                    cubin.windows(name.len()).any(|w| w == name),
+                    "{}: no {entry} symbol",
+                    k.file
+                );
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod error_params;
+pub mod precision_golden;
 
 /// The kinds of golden files, by file-name prefix; a file belongs to the longest kind its
 /// name starts with (`sched_peers_public.json` is `sched_peers`, not `sched`).

@@ -9,9 +9,10 @@
 //! them); f16 by `vcvtph2ps`/`vcvtps2ph` (AVX-512F, F16C) or `fcvtl`/`fcvtn` (NEON). Every
 //! conversion is tested bit for bit against sgd-core's integer reference.
 //!
-//! Stochastic rounding and the float32 results it rounds come from the same arithmetic; a piece
-//! with stochastic rounding runs sgd-core's reference loop on every backend (see
-//! `sgd-cpu/README.md`).
+//! Stochastic rounding rounds the same float32 results with the Philox words of each element,
+//! computed in vectors (`sr_lanes`: the ISA's 32-bit integer lanes run Philox4x32-10 on `LANES`
+//! counters at once, and sgd-core's integer recipes round), so every backend gives the scalar
+//! reference's bits.
 use sgd_core::precision::{sgd_update_half, sgd_update_master};
 use sgd_core::{HalfFloat, SrStream};
 
@@ -82,7 +83,7 @@ impl<'a, H> HalfPiece<'a, H> {
     }
 }
 
-/// sgd-core's reference loops: the scalar backend, and every piece with stochastic rounding.
+/// sgd-core's reference loops: the scalar backend, and torch's scalar tail of 16-bit storage.
 pub(crate) fn reference<H: HalfFloat>(piece: HalfPiece<'_, H>, grad_scale: Option<f32>) {
     let HalfPiece { s, param, grad, store, sr, tail } = piece;
     match store {

@@ -135,7 +135,28 @@ macro_rules! simd_entry {
             grad_scale: Option<f32>,
             prefetch: bool,
         ) {
-            use $crate::backend::lanes::{dispatch_flags, flags, update as run};
+            use $crate::backend::lanes::{dispatch_flags, flags};
+            /// One instantiation of the rule per option set, each its own function with its own
+            /// stack frame (inlined into one function, the 64 bodies' locals would share a frame
+            /// of megabytes in a debug build).
+            ///
+            /// # Safety
+            /// As `update`.
+            #[target_feature(enable = $features)]
+            #[inline(never)]
+            unsafe fn run<V: $crate::backend::lanes::Lanes, const F: u8>(
+                s: &$crate::StepScalars,
+                params: &mut [f32],
+                grads: &[f32],
+                buf: &mut [f32],
+                scale: f32,
+                prefetch: bool,
+            ) {
+                // SAFETY: this function's target features are the ISA of the lane type.
+                unsafe {
+                    $crate::backend::lanes::update::<V, F>(s, params, grads, buf, scale, prefetch)
+                }
+            }
             let $crate::step::Piece { s, param: params, grad: grads, buf: momentum_buffer } = piece;
             let first = momentum_buffer.as_ref().map(|m| m.first_step);
             let flags = flags(&s, first, grad_scale.is_some());

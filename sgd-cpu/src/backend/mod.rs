@@ -6,6 +6,8 @@ pub(crate) mod half;
 pub(crate) mod half_lanes;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub(crate) mod lanes;
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub(crate) mod sr_lanes;
 pub(crate) mod wide;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub(crate) mod wide_lanes;
@@ -13,11 +15,11 @@ pub(crate) mod wide_lanes;
 #[cfg(all(feature = "arm-vfma", not(feature = "std"), target_arch = "arm", target_abi = "eabihf"))]
 mod arm_vfma;
 #[cfg(target_arch = "x86_64")]
-mod avx2;
+pub(crate) mod avx2;
 #[cfg(target_arch = "x86_64")]
-mod avx512;
+pub(crate) mod avx512;
 #[cfg(target_arch = "aarch64")]
-mod neon;
+pub(crate) mod neon;
 
 use core::fmt;
 

@@ -109,7 +109,7 @@ impl CudaSgd {
         options: CudaSgdOptions,
     ) -> Result<Self, CudaSgdError> {
         validate(&stream, &groups, &buffers, &tensors, &options)?;
-        let func = sgd_function(&stream, &options)?;
+        let func = sgd_function(&stream, &options, false)?;
         let advance_func = schedule_advance_function(&stream)?;
         let n_groups = groups.len();
         let chunk_elems = options.chunk();
@@ -444,15 +444,17 @@ impl CudaSgd {
             .tensors
             .iter()
             .enumerate()
-            .map(|(i, t)| TensorSpec {
-                group: t.group,
-                len: t.params.len(),
-                param: address(&self.buffers[t.param_buffer.0], s) + 4 * t.params.start as u64,
-                grad: address(&self.buffers[t.grad_buffer.0], s) + 4 * t.grads.start as u64,
-                momentum: self.momentum[t.group]
-                    .as_ref()
-                    .map(|m| address(&m.storage, s) + 4 * self.momentum_offset[i] as u64),
-                has_grad: self.has_grad[i],
+            .map(|(i, t)| {
+                TensorSpec::f32(
+                    t.group,
+                    t.params.len(),
+                    address(&self.buffers[t.param_buffer.0], s) + 4 * t.params.start as u64,
+                    address(&self.buffers[t.grad_buffer.0], s) + 4 * t.grads.start as u64,
+                    self.momentum[t.group]
+                        .as_ref()
+                        .map(|m| address(&m.storage, s) + 4 * self.momentum_offset[i] as u64),
+                    self.has_grad[i],
+                )
             })
             .collect();
         DeviceTensorTable::build(&specs, self.groups.len(), self.chunk_elems)

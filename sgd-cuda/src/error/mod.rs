@@ -4,7 +4,7 @@
 use core::fmt;
 
 use cudarc::driver::DriverError;
-use sgd_core::{ConfigError, GroupCountMismatch};
+use sgd_core::{ConfigError, GroupCountMismatch, PrecisionError};
 
 mod compile;
 mod grad_scaler;
@@ -44,6 +44,10 @@ pub enum CudaSgdError {
     Config(ConfigError),
     /// The launch shape (chunk size, block size, chunk count) is out of range.
     Launch(LaunchError),
+    /// A tensor's dtypes, master copy or rounding do not fit together, as
+    /// [`sgd_core::check_tensor`] checks them (sgd-core's error, as `sgd_cpu::typed_step`
+    /// reports it), naming the tensor.
+    Precision(PrecisionError),
     /// A tensor or buffer is invalid (ranges, overlaps, alignment, momentum buffers, indices).
     Tensor(TensorError),
     /// A group index that does not exist, or not one learning rate per group.
@@ -63,6 +67,7 @@ impl fmt::Display for CudaSgdError {
             Self::Compile(e) => e.fmt(f),
             Self::Config(e) => e.fmt(f),
             Self::Launch(e) => e.fmt(f),
+            Self::Precision(e) => e.fmt(f),
             Self::Tensor(e) => e.fmt(f),
             Self::Group(e) => e.fmt(f),
             Self::Stream(e) => e.fmt(f),
@@ -82,6 +87,7 @@ impl core::error::Error for CudaSgdError {
             Self::Compile(e) => e.source(),
             Self::Config(e) => Some(e),
             Self::Launch(e) => e.source(),
+            Self::Precision(e) => Some(e),
             Self::Tensor(e) => e.source(),
             Self::Group(e) => e.source(),
             Self::Stream(e) => e.source(),
@@ -107,6 +113,7 @@ from_category! {
     CompileError => Compile,
     ConfigError => Config,
     LaunchError => Launch,
+    PrecisionError => Precision,
     TensorError => Tensor,
     GroupError => Group,
     StreamError => Stream,

@@ -37,12 +37,15 @@ pub enum TensorError {
         /// The tensor it overlaps (may be itself: its own gradient).
         other: usize,
     },
-    /// A device address that is not 4-byte aligned (not an `f32` address).
+    /// A device address not aligned to its element (4 bytes for f32, 8 for f64, 2 for
+    /// bf16/f16).
     Misaligned {
         /// Tensor index.
         tensor: usize,
         /// The byte address.
         address: u64,
+        /// The alignment it needs.
+        align: u64,
     },
     /// A borrowed tensor of a group with momentum has no momentum buffer.
     MissingMomentumBuffer {
@@ -85,8 +88,11 @@ impl fmt::Display for TensorError {
                 f,
                 "tensor {tensor}: parameter range overlaps tensor {other}'s parameters or gradients"
             ),
-            Self::Misaligned { tensor, address } => {
-                write!(f, "tensor {tensor}: device address {address:#x} is not 4-byte aligned")
+            Self::Misaligned { tensor, address, align } => {
+                write!(
+                    f,
+                    "tensor {tensor}: device address {address:#x} is not {align}-byte aligned"
+                )
             }
             Self::MissingMomentumBuffer { tensor } => {
                 write!(

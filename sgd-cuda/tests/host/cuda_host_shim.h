@@ -6,6 +6,7 @@
 #include <barrier>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 struct float4 {
     float x, y, z, w;
@@ -30,6 +31,23 @@ static dim3 gridDim;
 static inline float __fmaf_rn(float a, float b, float c) { return std::fmaf(a, b, c); }
 static inline float __fmul_rn(float a, float b) { return a * b; }
 static inline float __fdiv_rn(float a, float b) { return a / b; }
+static inline double __fma_rn(double a, double b, double c) { return std::fma(a, b, c); }
+static inline double __dmul_rn(double a, double b) { return a * b; }
+static inline double __ddiv_rn(double a, double b) { return a / b; }
+static inline unsigned int __float_as_uint(float x) {
+    unsigned int u;
+    std::memcpy(&u, &x, sizeof u);
+    return u;
+}
+static inline float __uint_as_float(unsigned int u) {
+    float x;
+    std::memcpy(&x, &u, sizeof x);
+    return x;
+}
+static inline unsigned int __umulhi(unsigned int a, unsigned int b) {
+    return (unsigned int)(((unsigned long long)a * b) >> 32);
+}
+static inline int __clz(unsigned int x) { return x == 0 ? 32 : __builtin_clz(x); }
 static inline void __syncthreads() { block_barrier->arrive_and_wait(); }
 // Cache-hinted loads and stores (evict-first): plain accesses on the CPU.
 template <class T>

@@ -1,12 +1,15 @@
-// Runs sgd_multi_tensor_f32 (the real .cu source) on the CPU for one step.
+// Runs sgd_multi_tensor_f32 or sgd_multi_tensor_typed (the real .cu source) on the CPU for one
+// step.
 //
-// Input file (little-endian): u64 header[9] = {arena_f32, tensors, chunks, groups, grid, block,
-// has_scaler, chunk_elems, schedule_rows} (counts of entries), then the arena (f32), the
+// Input file (little-endian): u64 header[10] = {arena_words, tensors, chunks, groups, grid, block,
+// has_scaler, chunk_elems, schedule_rows, typed} (counts of entries), then the arena (32-bit
+// words: f32, or the bytes of other dtypes), the
 // TensorEntry table (addresses are byte offsets into the arena, momentum 0 = none), the
 // ChunkEntry list, the GroupEntry table (the kernel's structs, as sgd_cuda::table writes them),
 // neg_lrs (f32 per group; with schedule_rows != 0 the device schedule's table, schedule_rows x
 // groups f32), chunk_first (u32 per chunk), scaler (2 x f32 if has_scaler), and with
-// schedule_rows != 0 the ScheduleState (4 x u32).
+// schedule_rows != 0 the ScheduleState (4 x u32), and with typed != 0 the f64 -lr per group and
+// the SrKey (4 x u32), which select sgd_multi_tensor_typed.
 // A scheduled step runs sgd_multi_tensor_f32 with the ScheduleState, then (after every block
 // has finished, as in stream order) sgd_schedule_advance on one thread.
 // Output file: the arena and chunk_first after the step, then the ScheduleState if scheduled.
@@ -28,9 +31,10 @@ int main(int argc, char** argv) {
     if (argc != 3) return 2;
     FILE* in = fopen(argv[1], "rb");
     if (!in) return 3;
-    uint64_t h[9];
-    if (fread(h, 8, 9, in) != 9) return 4;
+    uint64_t h[10];
+    if (fread(h, 8, 10, in) != 10) return 4;
     const bool scheduled = h[8] != 0;
+    const bool typed = h[9] != 0;
     const size_t chunks = h[2];
     std::vector<float> arena;
     std::vector<TensorEntry> tensors;
@@ -39,9 +43,12 @@ int main(int argc, char** argv) {
     std::vector<uint32_t> chunk_first;
     std::vector<float> neg_lrs, scaler;
     std::vector<ScheduleState> schedule;
+    std::vector<double> neg_lrs64;
+    std::vector<SrKey> sr_key;
     if (!read_vec(in, arena, h[0]) || !read_vec(in, tensors, h[1]) || !read_vec(in, chunk_list, chunks) ||
         !read_vec(in, groups, h[3]) || !read_vec(in, neg_lrs, scheduled ? h[8] * h[3] : h[3]) || !read_vec(in, chunk_first, chunks) ||
-        !read_vec(in, scaler, h[6] ? 2 : 0) || !read_vec(in, schedule, scheduled ? 1 : 0))
+        !read_vec(in, scaler, h[6] ? 2 : 0) || !read_vec(in, schedule, scheduled ? 1 : 0) ||
+        !read_vec(in, neg_lrs64, typed ? h[3] : 0) || !read_vec(in, sr_key, typed ? 1 : 0))
         return 5;
     fclose(in);
     // Turn arena byte offsets into addresses (arena is 16-byte aligned: vector<float> from new).
@@ -51,6 +58,7 @@ int main(int argc, char** argv) {
         t.param += base;
         t.grad += base;
         if (t.momentum != 0) t.momentum += base;
+        if (t.master != 0) t.master += base;
     }
     gridDim.x = (unsigned)h[4];
     blockDim.x = (unsigned)h[5];
@@ -62,9 +70,17 @@ int main(int argc, char** argv) {
                 blockIdx.x = b;
                 threadIdx.x = t;
                 block_barrier = &bar;
-                sgd_multi_tensor_f32(tensors.data(), chunk_list.data(), (unsigned)chunks, h[7], groups.data(),
-                                     neg_lrs.data(), chunk_first.data(), h[6] ? &scaler[0] : nullptr,
-                                     h[6] ? &scaler[1] : nullptr, scheduled ? schedule.data() : nullptr);
+                const float* gs = h[6] ? &scaler[0] : nullptr;
+                const float* fi = h[6] ? &scaler[1] : nullptr;
+                const ScheduleState* sc = scheduled ? schedule.data() : nullptr;
+                if (typed) {
+                    sgd_multi_tensor_typed(tensors.data(), chunk_list.data(), (unsigned)chunks, h[7], groups.data(),
+                                           neg_lrs.data(), chunk_first.data(), gs, fi, sc, neg_lrs64.data(),
+                                           sr_key.data());
+                } else {
+                    sgd_multi_tensor_f32(tensors.data(), chunk_list.data(), (unsigned)chunks, h[7], groups.data(),
+                                         neg_lrs.data(), chunk_first.data(), gs, fi, sc);
+                }
             });
         }
         for (auto& th : threads) th.join();
