@@ -24,6 +24,7 @@ mod rng;
 mod spec;
 mod torch_release;
 mod trace;
+mod typed_optimizer;
 
 use std::process::ExitCode;
 

@@ -6,6 +6,15 @@ use sgd_cpu::{GroupSpec, Sgd};
 use sgd_cuda::{BufferId, CudaSgd, CudaSgdOptions, TensorRef};
 
 use crate::error::CliError;
+use crate::typed_optimizer::{TrainDtype, TypedOptimizer};
+
+/// The storage options of `lrkit train` (`--dtype`, `--master`, `--stochastic`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Storage {
+    pub(crate) dtype: TrainDtype,
+    pub(crate) master: bool,
+    pub(crate) stochastic: bool,
+}
 
 /// Where the optimizer step runs (`--device`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -34,6 +43,8 @@ pub(crate) enum Optimizer {
     /// On the GPU: parameters and gradients live in device buffers `2i` and `2i + 1`; each
     /// step uploads the gradients, launches once, and downloads the parameters.
     Cuda(Box<CudaSgd>),
+    /// `--dtype f64|bf16|f16`: sgd-cpu's typed step on parameters stored in that dtype.
+    Typed(Box<TypedOptimizer>),
 }
 
 impl core::fmt::Debug for Optimizer {
@@ -41,6 +52,7 @@ impl core::fmt::Debug for Optimizer {
         match self {
             Optimizer::Cpu(s) => s.fmt(f),
             Optimizer::Cuda(_) => f.write_str("CudaSgd"),
+            Optimizer::Typed(t) => t.fmt(f),
         }
     }
 }
@@ -57,10 +69,22 @@ impl Optimizer {
     /// An optimizer for `params` (initial values), tensor `i` in group `group_of[i]`.
     pub(crate) fn new(
         device: Device,
+        storage: Storage,
         configs: &[SgdConfig],
         params: &[&[f32]],
         group_of: &[usize],
     ) -> Result<Self, CliError> {
+        if storage.dtype != TrainDtype::F32 {
+            if device == Device::Cuda {
+                return Err(CliError::Usage(format!(
+                    "--dtype {} runs on --device cpu (the CUDA step of lrkit train is float32)",
+                    storage.dtype
+                )));
+            }
+            let Storage { dtype, master, stochastic } = storage;
+            return TypedOptimizer::new(dtype, master, stochastic, configs, params, group_of)
+                .map(|t| Optimizer::Typed(Box::new(t)));
+        }
         match device {
             Device::Cpu => {
                 let mut specs: Vec<GroupSpec> = configs
@@ -123,8 +147,18 @@ impl Optimizer {
                     p.copy_from_slice(&sgd.params_to_host(i).map_err(cuda_err)?);
                 }
             }
+            Optimizer::Typed(t) => t.step(params, grads)?,
         }
         Ok(())
+    }
+
+    /// Sets the network's parameters to the values the optimizer holds (for a typed
+    /// optimizer, its stored initial values widened; the f32 optimizers hold the network's
+    /// own values).
+    pub(crate) fn sync_params(&self, params: &mut [&mut [f32]]) {
+        if let Optimizer::Typed(t) = self {
+            t.write_params(params);
+        }
     }
 }
 
@@ -137,6 +171,7 @@ impl ScheduledGroups for Optimizer {
         match self {
             Optimizer::Cpu(sgd) => sgd.group_count(),
             Optimizer::Cuda(sgd) => sgd.group_count(),
+            Optimizer::Typed(t) => t.group_count(),
         }
     }
 
@@ -144,6 +179,7 @@ impl ScheduledGroups for Optimizer {
         match self {
             Optimizer::Cpu(sgd) => sgd.group_options(group),
             Optimizer::Cuda(sgd) => sgd.group_options(group),
+            Optimizer::Typed(t) => t.group_options(group).unwrap_or_default(),
         }
     }
 
@@ -151,6 +187,13 @@ impl ScheduledGroups for Optimizer {
         match self {
             Optimizer::Cpu(sgd) => sgd.set_group_options(group, options).map_err(runtime),
             Optimizer::Cuda(sgd) => sgd.set_group_options(group, options).map_err(cuda_err),
+            Optimizer::Typed(t) => {
+                if t.set_group_options(group, options) {
+                    Ok(())
+                } else {
+                    Err(CliError::Runtime(format!("optimizer: no parameter group {group}")))
+                }
+            }
         }
     }
 }

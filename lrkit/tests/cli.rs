@@ -520,3 +520,32 @@ fn sequential_lr_follows_the_torch_release() {
         assert!(r.stderr.contains(&format!("{bad:?} is not a PyTorch release")), "{}", r.stderr);
     }
 }
+
+#[test]
+fn train_in_other_dtypes() {
+    // Parameters stored in the dtype, stepped by sgd-cpu's typed step: the run trains.
+    for args in [
+        &["--dtype", "bf16"][..],
+        &["--dtype", "f16", "--master", "--stochastic"],
+        &["--dtype", "f64"],
+    ] {
+        let r = lrkit(&[&["train", "--epochs", "3", "--patience", "0"], args].concat());
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert!(r.stdout.contains("parameters in "), "{}", r.stdout);
+        let acc: f64 = r
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("final validation accuracy "))
+            .and_then(|l| l.split('%').next())
+            .and_then(|v| v.parse().ok())
+            .expect(&r.stdout);
+        assert!(acc > 80.0, "{args:?}: {acc}");
+    }
+    let r = lrkit(&["train", "--dtype", "f64", "--master"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--master is for bfloat16/float16 parameters, not --dtype f64"),
+        "{}",
+        r.stderr
+    );
+}

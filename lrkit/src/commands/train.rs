@@ -14,13 +14,14 @@ use crate::error::CliError;
 use crate::json_out;
 use crate::mlp::{self, B1, B2, Shape, Tensors, W1, W2, Workspace};
 use crate::num::usize_f64;
-use crate::optimizer::{Device, Optimizer};
+use crate::optimizer::{Device, Optimizer, Storage};
 use crate::out_file::OutFile;
 use crate::plot::RunSeries;
 use crate::py_float::{fixed, repr};
 use crate::rng::SplitMix64;
 use crate::spec::SpecSource;
 use crate::torch_release::TorchRelease;
+use crate::typed_optimizer::TrainDtype;
 
 /// Most epochs `--epochs` takes.
 const MAX_EPOCHS: u64 = 1_000_000;
@@ -81,6 +82,16 @@ pub(crate) struct Args {
     /// Where the optimizer step runs
     #[arg(long, value_enum, ignore_case = true, default_value_t = Device::Cpu)]
     device: Device,
+    /// Element type the parameters, gradients and momentum are stored in (the network computes
+    /// in f32 from them)
+    #[arg(long, value_enum, ignore_case = true, default_value_t = TrainDtype::F32)]
+    dtype: TrainDtype,
+    /// bf16/f16 parameters with an f32 master copy and f32 momentum
+    #[arg(long)]
+    master: bool,
+    /// bf16/f16 results rounded stochastically (Philox4x32)
+    #[arg(long)]
+    stochastic: bool,
     /// The PyTorch release the schedule follows (as `lrkit schedule --torch`)
     #[arg(long, value_name = "MAJOR.MINOR", default_value_t = TorchRelease::CURRENT)]
     torch: TorchRelease,
@@ -119,6 +130,7 @@ struct Config {
     patience: u64,
     min_delta: f64,
     device: Device,
+    storage: Storage,
     torch: TorchRelease,
     plot: Option<PathBuf>,
     json: bool,
@@ -144,10 +156,19 @@ impl Config {
             patience: a.patience,
             min_delta: a.min_delta,
             device: a.device,
+            storage: Storage { dtype: a.dtype, master: a.master, stochastic: a.stochastic },
             torch: a.torch,
             plot: a.plot,
             json: a.json,
         };
+        let s = c.storage;
+        if (s.master || s.stochastic) && !matches!(s.dtype, TrainDtype::Bf16 | TrainDtype::F16) {
+            let flag = if s.master { "--master" } else { "--stochastic" };
+            return Err(CliError::Usage(format!(
+                "{flag} is for bfloat16/float16 parameters, not --dtype {}",
+                s.dtype
+            )));
+        }
         let n_val = digits::validation_count(digits::SAMPLES, c.val_fraction);
         if !(c.val_fraction > 0.0 && c.val_fraction < 1.0) || n_val == 0 || n_val == digits::SAMPLES
         {
@@ -206,7 +227,11 @@ pub(crate) fn run(args: Args) -> Result<(), CliError> {
     // Tensors in `Tensors` order (W1, W2: group 0; b1, b2: group 1).
     let group_of = [0, 0, 1, 1];
     let initial: Vec<&[f32]> = params.t.iter().map(Vec::as_slice).collect();
-    let mut opt = Optimizer::new(c.device, &configs, &initial, &group_of)?;
+    let mut opt = Optimizer::new(c.device, c.storage, &configs, &initial, &group_of)?;
+    {
+        let [w1, w2, b1, b2] = &mut params.t;
+        opt.sync_params(&mut [w1, w2, b1, b2]);
+    }
     let mut stopper = match c.patience {
         0 => None,
         p => Some(
@@ -216,14 +241,22 @@ pub(crate) fn run(args: Args) -> Result<(), CliError> {
     };
 
     let header = format!(
-        "training 64-{}-10 MLP on {} digits ({} validation), batch {}, SGD momentum {}, schedule {}, device {}",
+        "training 64-{}-10 MLP on {} digits ({} validation), batch {}, SGD momentum {}, schedule {}, device {}{}",
         c.hidden,
         train.len(),
         val.len(),
         c.batch,
         repr(c.momentum),
         crate::output::escape_controls(&source.text),
-        c.device
+        c.device,
+        match c.storage {
+            Storage { dtype: TrainDtype::F32, .. } => String::new(),
+            Storage { dtype, master, stochastic } => format!(
+                ", parameters in {dtype}{}{}",
+                if master { " with f32 master copies" } else { "" },
+                if stochastic { ", stochastic rounding" } else { "" }
+            ),
+        }
     );
     let bar = progress_bar(&c);
     let say = |line: &str| match &bar {
