@@ -23,8 +23,11 @@ pub const HIDDEN: usize = if cfg!(feature = "small-model") { 8 } else { 16 };
 /// Trainable values: `W1`, `W2`, `b1`, `b2`.
 pub const PARAMETERS: usize = HIDDEN * FEATURES + CLASSES * HIDDEN + HIDDEN + CLASSES;
 
-/// Parameters, gradients or momentum buffers: the four tensors of the network.
+/// Parameters, gradients or momentum buffers: the four tensors of the network, laid out as C
+/// lays out `struct { float w1[..], w2[..], b1[..], b2[..]; }` (`lrk_digits_tensors` of the C
+/// library's firmware helpers, `firmware-capi`).
 #[derive(Clone, Debug, PartialEq)]
+#[repr(C)]
 pub struct Tensors {
     /// `W1 [HIDDEN x FEATURES]`, row-major.
     pub w1: [f32; HIDDEN * FEATURES],
@@ -160,6 +163,46 @@ impl Tensors {
             gw.iter_mut().zip(x).for_each(|(g, &xi)| *g += d * xi);
         }
     }
+}
+
+/// Zeroes `grads`, then accumulates into it the gradient of the mean loss of the training
+/// samples `indices` (one minibatch) under `params`, adding each sample's loss to `loss_sum`
+/// in order: what one training step computes before its SGD update (the Rust firmware and the
+/// C firmware both run this).
+pub fn minibatch_gradient(
+    params: &Tensors,
+    grads: &mut Tensors,
+    indices: &[u16],
+    loss_sum: &mut f32,
+) {
+    grads.clear();
+    // Minibatches hold at most 2^16 samples: exact in f32.
+    let scale = 1.0 / count_f32(indices.len());
+    for &k in indices {
+        let sample = crate::digits::train_sample(usize::from(k));
+        let x = inputs(&sample);
+        let pass = params.forward(&x, sample.label);
+        *loss_sum += pass.loss;
+        grads.accumulate_gradient(params, &x, &pass, sample.label, scale);
+    }
+}
+
+/// Sum of the validation losses under `params` and the number of correct predictions.
+pub fn validate(params: &Tensors) -> (f32, u32) {
+    let (mut loss, mut correct) = (0.0f32, 0u32);
+    for k in 0..crate::digits::VALIDATION_SAMPLES {
+        let sample = crate::digits::validation_sample(k);
+        let pass = params.forward(&inputs(&sample), sample.label);
+        loss += pass.loss;
+        correct += u32::from(pass.correct);
+    }
+    (loss, correct)
+}
+
+/// A sample count as `f32`: at most the data set's 1797 records, so exact (below 2^24).
+#[allow(clippy::cast_precision_loss)] // at most 1797 (or a minibatch, below 2^16): exact
+pub(crate) fn count_f32(n: usize) -> f32 {
+    n as f32
 }
 
 #[cfg(test)]

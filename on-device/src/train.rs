@@ -6,7 +6,7 @@ use sched_core::{
 };
 use sgd_cpu::{SgdConfig, StepOptions, TensorGroup, TensorSlot, fused_step, inject_hyperparams};
 
-use crate::digits::{self, TRAIN_SAMPLES, VALIDATION_SAMPLES};
+use crate::digits::{TRAIN_SAMPLES, VALIDATION_SAMPLES};
 use crate::mlp::{self, Tensors};
 use crate::rng::Pcg32;
 use crate::{EpochReport, TrainError};
@@ -112,16 +112,7 @@ impl Model {
     /// Accumulates the gradient of the minibatch's mean loss (training samples `indices`),
     /// adding each sample's loss to `loss_sum` in order.
     fn gradient(&mut self, indices: &[u16], loss_sum: &mut f32) {
-        self.grads.clear();
-        // Minibatches hold at most 2^16 samples: exact in f32.
-        let scale = 1.0 / count_f32(indices.len());
-        for &k in indices {
-            let sample = digits::train_sample(usize::from(k));
-            let x = mlp::inputs(&sample);
-            let pass = self.params.forward(&x, sample.label);
-            *loss_sum += pass.loss;
-            self.grads.accumulate_gradient(&self.params, &x, &pass, sample.label, scale);
-        }
+        mlp::minibatch_gradient(&self.params, &mut self.grads, indices, loss_sum);
     }
 
     /// One fused SGD step over both groups: the weights (`W1`, `W2`) with the options of group
@@ -149,14 +140,7 @@ impl Model {
 
     /// Sum of the validation losses and number of correct predictions.
     fn validate(&self) -> (f32, u32) {
-        let (mut loss, mut correct) = (0.0f32, 0u32);
-        for k in 0..VALIDATION_SAMPLES {
-            let sample = digits::validation_sample(k);
-            let pass = self.params.forward(&mlp::inputs(&sample), sample.label);
-            loss += pass.loss;
-            correct += u32::from(pass.correct);
-        }
-        (loss, correct)
+        mlp::validate(&self.params)
     }
 }
 
@@ -233,8 +217,8 @@ pub fn train(
         let report = EpochReport {
             epoch: epoch + 1,
             lr: lr[0],
-            train_loss: train_loss / count_f32(TRAIN_SAMPLES),
-            val_loss: val_loss / count_f32(VALIDATION_SAMPLES),
+            train_loss: train_loss / mlp::count_f32(TRAIN_SAMPLES),
+            val_loss: val_loss / mlp::count_f32(VALIDATION_SAMPLES),
             val_correct,
             // Fits: the data set has 1797 records.
             val_total: u32::try_from(VALIDATION_SAMPLES).unwrap_or(u32::MAX),
@@ -252,10 +236,4 @@ pub fn train(
         best_epoch: u32::try_from(stopping.best_epoch()).unwrap_or(u32::MAX),
         last,
     })
-}
-
-/// A sample count as `f32`: at most the data set's 1797 records, so exact (below 2^24).
-#[allow(clippy::cast_precision_loss)] // at most 1797 (or a minibatch, below 2^16): exact
-fn count_f32(n: usize) -> f32 {
-    n as f32
 }
