@@ -549,3 +549,32 @@ fn train_in_other_dtypes() {
         r.stderr
     );
 }
+
+#[test]
+fn bench_in_other_dtypes() {
+    // The typed step's rows: the dtype and the bytes a step moves per element.
+    for (args, dtype, bytes) in [
+        (&["--dtype", "f64"][..], "f64", 40.0),
+        (&["--dtype", "bf16"], "bf16", 10.0),
+        (&["--dtype", "f16", "--master", "--stochastic"], "f16+master+sr", 20.0),
+    ] {
+        let r = lrkit(&[&["bench", "--quick", "--threads", "1", "--json"], args].concat());
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        let rows = v["rows"].as_array().unwrap();
+        assert!(!rows.is_empty());
+        for row in rows {
+            assert_eq!(row["dtype"], dtype);
+            let n = row["elements"].as_f64().unwrap();
+            assert_eq!(row["bytes_per_step"].as_f64().unwrap(), bytes * n);
+            assert!(row["sgd_gbps"].as_f64().unwrap() > 0.0);
+        }
+    }
+    let r = lrkit(&["bench", "--dtype", "f32", "--stochastic"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--stochastic is for bfloat16/float16 parameters, not --dtype f32"),
+        "{}",
+        r.stderr
+    );
+}
