@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from . import _lrkit
+from ._cache import cached, forget, key_of, public
 
 __all__ = [
     "CosineLRScheduler",
@@ -22,8 +23,6 @@ __all__ = [
     "StepLRScheduler",
     "TanhLRScheduler",
 ]
-
-_PRIVATE = "_lrkit_"
 
 
 class Scheduler:
@@ -79,14 +78,13 @@ class Scheduler:
 
     def _lrkit_core(self):
         args = {k: getattr(self, k) for k in self._schedule_args}
-        key = (tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in args.items()), tuple(self.base_values))
-        cached = self.__dict__.get("_lrkit_cache")
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        base = [float(v) for v in self.base_values]
-        core = _lrkit.SchedulerCore(f"timm.{self._name}", args, base, [False] * len(base), [None] * len(base))
-        self.__dict__["_lrkit_cache"] = (key, core)
-        return core
+        n = len(self.base_values)
+
+        def build():
+            base = [float(v) for v in self.base_values]
+            return _lrkit.SchedulerCore(f"timm.{self._name}", args, base, [False] * n, [None] * n)
+
+        return cached(self, key_of(args, tuple(self.base_values)), build)
 
     def _get_lr(self, t: int) -> list[float]:
         """The schedule's value of every group at ``t`` (sched-core's closed form)."""
@@ -100,11 +98,11 @@ class Scheduler:
         return self._lrkit_core().lr_at(group, int(t))
 
     def state_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer" and not k.startswith(_PRIVATE)}
+        return public({k: v for k, v in self.__dict__.items() if k != "optimizer"})
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
-        self.__dict__.pop("_lrkit_cache", None)
+        forget(self)
 
     def _get_values(self, t: int, on_epoch: bool = True):
         proceed = (on_epoch and self.t_in_epochs) or (not on_epoch and not self.t_in_epochs)

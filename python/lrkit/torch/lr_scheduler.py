@@ -28,6 +28,7 @@ from torch import Tensor
 from torch.optim import lr_scheduler as _torch
 
 from .. import _lrkit
+from .._cache import cached, forget, key_of, public
 
 __all__ = [
     "ChainedScheduler",
@@ -49,9 +50,6 @@ __all__ = [
 ]
 
 LRScheduler = _torch.LRScheduler
-
-#: Attributes of this package's, never saved in a state dict.
-_PRIVATE = "_lrkit_"
 
 
 def _lrs(optimizer) -> tuple[list[float], list[bool]]:
@@ -94,11 +92,7 @@ class _Computed:
         return (*self._lrkit_kwargs().values(), *self.base_lrs)
 
     def _lrkit_core(self, lr_init: float | None = None):
-        key = self._lrkit_key()
-        cached = self.__dict__.get("_lrkit_cache")
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        try:
+        def build():
             kwargs = self._lrkit_kwargs()
             if any(v is None for v in kwargs.values()):
                 # None where torch's default is a number is a value torch computes with.
@@ -106,16 +100,13 @@ class _Computed:
             base_lrs = [float(b) for b in self.base_lrs]
             _, tensor = _lrs(self.optimizer)
             momenta = _momenta(self.optimizer)
-            core = _lrkit.SchedulerCore(self._lrkit_kind, kwargs, base_lrs, tensor, momenta, lr_init)
-        except (ValueError, TypeError, OverflowError, ZeroDivisionError) as refused:
-            # What sched-core cannot build, torch's own code runs: what torch accepts and fails
-            # on only later (ConstantLR(factor=0) divides by zero at `total_iters`,
-            # StepLR(step_size=0) at the first step), ints past 64 bits, None or values of a
-            # type torch only trips over when it computes. It then raises where torch raises,
-            # or gives torch's values.
-            core = refused
-        self.__dict__["_lrkit_cache"] = (key, core)
-        return core
+            return _lrkit.SchedulerCore(self._lrkit_kind, kwargs, base_lrs, tensor, momenta, lr_init)
+
+        # What sched-core cannot build, torch's own code runs: what torch accepts and fails on
+        # only later (ConstantLR(factor=0) divides by zero at `total_iters`, StepLR(step_size=0)
+        # at the first step), ints past 64 bits, None or values of a type torch only trips over
+        # when it computes. It then raises where torch raises, or gives torch's values.
+        return cached(self, self._lrkit_key(), build, (ValueError, TypeError, OverflowError, ZeroDivisionError))
 
     def get_lr(self) -> list[float]:
         """torch's ``get_lr()``, computed by sched-core from the scheduler's state."""
@@ -145,11 +136,11 @@ class _Computed:
         return core.lr_at(group, step)
 
     def state_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in super().state_dict().items() if not k.startswith(_PRIVATE)}
+        return public(super().state_dict())
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
-        self.__dict__.pop("_lrkit_cache", None)
+        forget(self)
 
 
 class _ClosedForm(_Computed):
@@ -404,20 +395,15 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
             "min_lr": list(self.min_lrs),
             "eps": self.eps,
         }
-        key = (tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in kwargs.items()),)
-        cached = self.__dict__.get("_lrkit_cache")
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        try:
+
+        def build():
             if any(v is None for v in kwargs.values()):
                 raise TypeError("an argument is None")
-            core = _lrkit.PlateauCore(kwargs, len(self.min_lrs))
-        except (ValueError, TypeError, OverflowError) as refused:
-            # What sched-core refuses (a NaN factor, which torch accepts and never reduces
-            # with; None, which torch trips over at a step) runs torch's own step.
-            core = refused
-        self.__dict__["_lrkit_cache"] = (key, core)
-        return core
+            return _lrkit.PlateauCore(kwargs, len(self.min_lrs))
+
+        # What sched-core refuses (a NaN factor, which torch accepts and never reduces with;
+        # None, which torch trips over at a step) runs torch's own step.
+        return cached(self, key_of(kwargs), build, (ValueError, TypeError, OverflowError))
 
     def step(self, metrics, epoch=None) -> None:  # type: ignore[override]
         """torch's ``step(metrics)``; the counters and the reduction computed by sched-core."""
@@ -455,8 +441,8 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
         self._last_lr = _torch._param_groups_val_list(self.optimizer, "lr")
 
     def state_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in super().state_dict().items() if not k.startswith(_PRIVATE)}
+        return public(super().state_dict())
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
-        self.__dict__.pop("_lrkit_cache", None)
+        forget(self)
