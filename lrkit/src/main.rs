@@ -11,6 +11,7 @@
 mod cli;
 mod commands;
 mod digits;
+mod dtype_arg;
 mod error;
 mod json_out;
 mod mlp;

@@ -5,13 +5,14 @@ use sgd_core::{GroupCountMismatch, ScheduledGroups, SgdConfig};
 use sgd_cpu::{GroupSpec, Sgd};
 use sgd_cuda::{BufferId, CudaSgd, CudaSgdOptions, TensorRef};
 
+use crate::dtype_arg::DtypeArg;
 use crate::error::CliError;
-use crate::typed_optimizer::{TrainDtype, TypedOptimizer};
+use crate::typed_optimizer::TypedOptimizer;
 
 /// The storage options of `lrkit train` (`--dtype`, `--master`, `--stochastic`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Storage {
-    pub(crate) dtype: TrainDtype,
+    pub(crate) dtype: DtypeArg,
     pub(crate) master: bool,
     pub(crate) stochastic: bool,
 }
@@ -74,7 +75,7 @@ impl Optimizer {
         params: &[&[f32]],
         group_of: &[usize],
     ) -> Result<Self, CliError> {
-        if storage.dtype != TrainDtype::F32 {
+        if storage.dtype != DtypeArg::F32 {
             if device == Device::Cuda {
                 return Err(CliError::Usage(format!(
                     "--dtype {} runs on --device cpu (the CUDA step of lrkit train is float32)",

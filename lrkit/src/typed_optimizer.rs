@@ -10,31 +10,8 @@ use sgd_cpu::{
     TypedSlot, TypedStepOptions, convert,
 };
 
+use crate::dtype_arg::DtypeArg;
 use crate::error::CliError;
-
-/// `--dtype` of `lrkit train`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum TrainDtype {
-    /// float32 (sgd-cpu's float32 step).
-    F32,
-    /// float64 storage.
-    F64,
-    /// bfloat16 storage.
-    Bf16,
-    /// float16 storage.
-    F16,
-}
-
-impl core::fmt::Display for TrainDtype {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            Self::F32 => "f32",
-            Self::F64 => "f64",
-            Self::Bf16 => "bf16",
-            Self::F16 => "f16",
-        })
-    }
-}
 
 /// The values of one tensor in the stored dtype.
 #[derive(Debug)]
@@ -46,15 +23,13 @@ enum Stored {
 
 impl Stored {
     /// `x` rounded to `dtype` (to nearest even).
-    fn of(dtype: TrainDtype, x: &[f32]) -> Self {
+    fn of(dtype: DtypeArg, x: &[f32]) -> Self {
         match dtype {
-            TrainDtype::F64 | TrainDtype::F32 => {
-                Self::F64(x.iter().map(|&v| f64::from(v)).collect())
-            }
-            TrainDtype::Bf16 => {
+            DtypeArg::F64 | DtypeArg::F32 => Self::F64(x.iter().map(|&v| f64::from(v)).collect()),
+            DtypeArg::Bf16 => {
                 Self::Bf16(x.iter().map(|&v| Bf16(convert::f32_to_bf16(v))).collect())
             }
-            TrainDtype::F16 => Self::F16(x.iter().map(|&v| F16(convert::f32_to_f16(v))).collect()),
+            DtypeArg::F16 => Self::F16(x.iter().map(|&v| F16(convert::f32_to_f16(v))).collect()),
         }
     }
 
@@ -132,7 +107,7 @@ impl TypedOptimizer {
     /// The optimizer of `params` (f32 initial values, rounded to `dtype`), `group_of[i]`
     /// the group of tensor `i`.
     pub(crate) fn new(
-        dtype: TrainDtype,
+        dtype: DtypeArg,
         master: bool,
         stochastic: bool,
         configs: &[SgdConfig],

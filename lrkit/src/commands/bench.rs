@@ -20,6 +20,7 @@ use sgd_cpu::{
     ThreadPool, TypedGroup, TypedMomentum, TypedSlot, TypedStepOptions,
 };
 
+use crate::dtype_arg::DtypeArg;
 use crate::error::CliError;
 
 /// Most elements per tensor `--sizes` takes (80 GiB of traffic per step).
@@ -50,8 +51,8 @@ pub(crate) struct Args {
     #[arg(long, value_name = "NAME")]
     backend: Option<String>,
     /// Element type of the parameters, gradients and momentum buffers
-    #[arg(long, value_enum, ignore_case = true, default_value_t = BenchDtype::F32)]
-    dtype: BenchDtype,
+    #[arg(long, value_enum, ignore_case = true, default_value_t = DtypeArg::F32)]
+    dtype: DtypeArg,
     /// bf16/f16 parameters with an f32 master copy and f32 momentum
     #[arg(long)]
     master: bool,
@@ -60,23 +61,10 @@ pub(crate) struct Args {
     stochastic: bool,
 }
 
-/// `--dtype`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum BenchDtype {
-    /// float32.
-    F32,
-    /// float64.
-    F64,
-    /// bfloat16 storage.
-    Bf16,
-    /// float16 storage.
-    F16,
-}
-
 /// The measured mode: the dtype and the 16-bit options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Mode {
-    dtype: BenchDtype,
+    dtype: DtypeArg,
     master: bool,
     stochastic: bool,
 }
@@ -86,8 +74,8 @@ impl Mode {
     /// master-copy step writes the 16-bit parameter without reading it).
     fn bytes_per_element(self) -> usize {
         match (self.dtype, self.master) {
-            (BenchDtype::F32, _) => 20,
-            (BenchDtype::F64, _) => 40,
+            (DtypeArg::F32, _) => 20,
+            (DtypeArg::F64, _) => 40,
             (_, false) => 10,
             (_, true) => 20,
         }
@@ -96,20 +84,15 @@ impl Mode {
     /// Bytes of the step's buffers per element (parameter, gradient, momentum, master).
     fn storage_per_element(self) -> usize {
         match (self.dtype, self.master) {
-            (BenchDtype::F32, _) | (_, true) => 12,
-            (BenchDtype::F64, _) => 24,
+            (DtypeArg::F32, _) | (_, true) => 12,
+            (DtypeArg::F64, _) => 24,
             (_, false) => 6,
         }
     }
 
     /// The mode's name in the table.
     fn name(self) -> String {
-        let base = match self.dtype {
-            BenchDtype::F32 => "f32",
-            BenchDtype::F64 => "f64",
-            BenchDtype::Bf16 => "bf16",
-            BenchDtype::F16 => "f16",
-        };
+        let base = self.dtype;
         let master = if self.master { "+master" } else { "" };
         let sr = if self.stochastic { "+sr" } else { "" };
         format!("{base}{master}{sr}")
@@ -131,14 +114,6 @@ sgd-cuda step next to a device-to-device copy of the same size.
 Steps below 262144 elements run on one thread whatever --threads says (sgd-cpu's
 parallel threshold); the baseline follows the same rule. A size whose buffers (16 bytes per
 element) do not fit in the memory available is refused before anything runs.";
-
-/// `n` copies of `value`, or an error naming the size when the memory is not there.
-fn filled(n: usize, value: f32) -> Result<Vec<f32>, String> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(n).map_err(|_| format!("cannot allocate {n} f32 values"))?;
-    v.resize(n, value);
-    Ok(v)
-}
 
 /// Bytes of memory available to this process now (`MemAvailable` of `/proc/meminfo`), where
 /// the system says.
@@ -226,9 +201,9 @@ fn cpu_row(
     min_time: Duration,
 ) -> Result<Row, CliError> {
     let config = SgdConfig { lr: 1e-3, momentum: 0.9, ..SgdConfig::default() };
-    let mut p = filled(n, 1.0).map_err(runtime)?;
-    let g = filled(n, 1e-3).map_err(runtime)?;
-    let mut m = filled(n, 0.0).map_err(runtime)?;
+    let mut p = filled_with(n, 1.0).map_err(runtime)?;
+    let g = filled_with(n, 1e-3).map_err(runtime)?;
+    let mut m = filled_with(n, 0.0).map_err(runtime)?;
     let (mut sgd_seconds, mut baseline_seconds, mut used) = (f64::INFINITY, f64::INFINITY, 1);
     for _ in 0..ROUNDS {
         let mut sgd = Sgd::new(vec![GroupSpec { config, numels: vec![n] }]).map_err(runtime)?;
@@ -290,14 +265,14 @@ enum TypedVec {
 }
 
 impl TypedVec {
-    fn new(dtype: BenchDtype, n: usize, value: f32) -> Result<Self, String> {
+    fn new(dtype: DtypeArg, n: usize, value: f32) -> Result<Self, String> {
         Ok(match dtype {
-            BenchDtype::F32 => Self::F32(filled_with(n, value)?),
-            BenchDtype::F64 => Self::F64(filled_with(n, f64::from(value))?),
-            BenchDtype::Bf16 => {
+            DtypeArg::F32 => Self::F32(filled_with(n, value)?),
+            DtypeArg::F64 => Self::F64(filled_with(n, f64::from(value))?),
+            DtypeArg::Bf16 => {
                 Self::Bf16(filled_with(n, Bf16(sgd_cpu::convert::f32_to_bf16(value)))?)
             }
-            BenchDtype::F16 => Self::F16(filled_with(n, F16(sgd_cpu::convert::f32_to_f16(value)))?),
+            DtypeArg::F16 => Self::F16(filled_with(n, F16(sgd_cpu::convert::f32_to_f16(value)))?),
         })
     }
     fn as_mut(&mut self) -> TensorMut<'_> {
@@ -329,17 +304,17 @@ fn typed_row(
     min_time: Duration,
 ) -> Result<Row, CliError> {
     let config = SgdConfig { lr: 1e-3, momentum: 0.9, ..SgdConfig::default() };
-    let buffer_dtype = if mode.master { BenchDtype::F32 } else { mode.dtype };
+    let buffer_dtype = if mode.master { DtypeArg::F32 } else { mode.dtype };
     let mut b = TypedBuffers {
         param: TypedVec::new(mode.dtype, n, 1.0).map_err(runtime)?,
         grad: TypedVec::new(mode.dtype, n, 1e-3).map_err(runtime)?,
         momentum: TypedVec::new(buffer_dtype, n, 0.0).map_err(runtime)?,
-        master: if mode.master { Some(filled(n, 1.0).map_err(runtime)?) } else { None },
+        master: if mode.master { Some(filled_with(n, 1.0).map_err(runtime)?) } else { None },
     };
     let baseline_n = n * mode.bytes_per_element() / Pass::Momentum.bytes_per_element();
-    let mut bp = filled(baseline_n, 1.0).map_err(runtime)?;
-    let mut bm = filled(baseline_n, 0.0).map_err(runtime)?;
-    let bg = filled(baseline_n, 1e-3).map_err(runtime)?;
+    let mut bp = filled_with(baseline_n, 1.0).map_err(runtime)?;
+    let mut bm = filled_with(baseline_n, 0.0).map_err(runtime)?;
+    let bg = filled_with(baseline_n, 1e-3).map_err(runtime)?;
     let rounding = if mode.stochastic { Rounding::Stochastic } else { Rounding::NearestEven };
     let (mut sgd_seconds, mut baseline_seconds, mut used) = (f64::INFINITY, f64::INFINITY, 1);
     let mut step_number = 0u32;
@@ -397,8 +372,10 @@ fn cuda_rows(sizes: &[usize], min_time: Duration) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     for &n in sizes {
         let err = |e: &dyn core::fmt::Display| format!("{n} elements: {e}");
-        let p = stream.clone_htod(&filled(n, 1.0).map_err(|e| err(&e))?).map_err(|e| err(&e))?;
-        let g = stream.clone_htod(&filled(n, 1e-3).map_err(|e| err(&e))?).map_err(|e| err(&e))?;
+        let p =
+            stream.clone_htod(&filled_with(n, 1.0).map_err(|e| err(&e))?).map_err(|e| err(&e))?;
+        let g =
+            stream.clone_htod(&filled_with(n, 1e-3).map_err(|e| err(&e))?).map_err(|e| err(&e))?;
         let config = SgdConfig { lr: 1e-3, momentum: 0.9, ..SgdConfig::default() };
         let tensor = TensorRef {
             group: 0,
@@ -452,13 +429,7 @@ fn cuda_rows(sizes: &[usize], min_time: Duration) -> Result<Vec<Row>, String> {
 /// Runs the command.
 pub(crate) fn run(a: Args) -> Result<(), CliError> {
     let Args { quick, json, sizes, threads, backend, dtype, master, stochastic } = a;
-    if (master || stochastic) && matches!(dtype, BenchDtype::F32 | BenchDtype::F64) {
-        let flag = if master { "--master" } else { "--stochastic" };
-        return Err(CliError::Usage(format!(
-            "{flag} is for bfloat16/float16 parameters, not --dtype {}",
-            if dtype == BenchDtype::F32 { "f32" } else { "f64" }
-        )));
-    }
+    dtype.check_half_options(master, stochastic)?;
     let mode = Mode { dtype, master, stochastic };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // clap bounded sizes by `MAX_ELEMENTS` and threads by `ThreadPool::MAX_THREADS`.
@@ -478,7 +449,7 @@ pub(crate) fn run(a: Args) -> Result<(), CliError> {
     // The step's buffers and the baseline's (each about the step's traffic in bytes).
     if let (Some(largest), Some(available)) = (sizes.iter().max(), memory_available()) {
         let per_element =
-            if dtype == BenchDtype::F32 { 16 } else { 2 * mode.bytes_per_element() as u64 };
+            if dtype == DtypeArg::F32 { 16 } else { 2 * mode.bytes_per_element() as u64 };
         let needed = (*largest as u64).saturating_mul(per_element);
         if needed > available {
             return Err(CliError::Usage(format!(
@@ -507,7 +478,7 @@ pub(crate) fn run(a: Args) -> Result<(), CliError> {
     for &n in &sizes {
         let mut seen = Vec::new();
         for &t in &threads {
-            let row = if mode.dtype == BenchDtype::F32 {
+            let row = if mode.dtype == DtypeArg::F32 {
                 cpu_row(n, t, backend, min_time)?
             } else {
                 typed_row(n, t, mode, backend, min_time)?
@@ -519,7 +490,7 @@ pub(crate) fn run(a: Args) -> Result<(), CliError> {
             }
         }
     }
-    let gpu = if mode.dtype == BenchDtype::F32 {
+    let gpu = if mode.dtype == DtypeArg::F32 {
         cuda_rows(&sizes, min_time)
     } else {
         Err(format!("--dtype {}: the GPU rows measure float32", mode.name()))

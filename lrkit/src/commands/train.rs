@@ -10,6 +10,7 @@ use sched_core::{EarlyStopping, ParamGroup, PlateauMode};
 use sgd_core::{ScheduledGroups, SgdConfig, inject_hyperparams};
 
 use crate::digits::{self, CLASSES, DATA_CREDIT, FEATURES};
+use crate::dtype_arg::DtypeArg;
 use crate::error::CliError;
 use crate::json_out;
 use crate::mlp::{self, B1, B2, Shape, Tensors, W1, W2, Workspace};
@@ -21,7 +22,6 @@ use crate::py_float::{fixed, repr};
 use crate::rng::SplitMix64;
 use crate::spec::SpecSource;
 use crate::torch_release::TorchRelease;
-use crate::typed_optimizer::TrainDtype;
 
 /// Most epochs `--epochs` takes.
 const MAX_EPOCHS: u64 = 1_000_000;
@@ -84,8 +84,8 @@ pub(crate) struct Args {
     device: Device,
     /// Element type the parameters, gradients and momentum are stored in (the network computes
     /// in f32 from them)
-    #[arg(long, value_enum, ignore_case = true, default_value_t = TrainDtype::F32)]
-    dtype: TrainDtype,
+    #[arg(long, value_enum, ignore_case = true, default_value_t = DtypeArg::F32)]
+    dtype: DtypeArg,
     /// bf16/f16 parameters with an f32 master copy and f32 momentum
     #[arg(long)]
     master: bool,
@@ -161,14 +161,7 @@ impl Config {
             plot: a.plot,
             json: a.json,
         };
-        let s = c.storage;
-        if (s.master || s.stochastic) && !matches!(s.dtype, TrainDtype::Bf16 | TrainDtype::F16) {
-            let flag = if s.master { "--master" } else { "--stochastic" };
-            return Err(CliError::Usage(format!(
-                "{flag} is for bfloat16/float16 parameters, not --dtype {}",
-                s.dtype
-            )));
-        }
+        c.storage.dtype.check_half_options(c.storage.master, c.storage.stochastic)?;
         let n_val = digits::validation_count(digits::SAMPLES, c.val_fraction);
         if !(c.val_fraction > 0.0 && c.val_fraction < 1.0) || n_val == 0 || n_val == digits::SAMPLES
         {
@@ -250,7 +243,7 @@ pub(crate) fn run(args: Args) -> Result<(), CliError> {
         crate::output::escape_controls(&source.text),
         c.device,
         match c.storage {
-            Storage { dtype: TrainDtype::F32, .. } => String::new(),
+            Storage { dtype: DtypeArg::F32, .. } => String::new(),
             Storage { dtype, master, stochastic } => format!(
                 ", parameters in {dtype}{}{}",
                 if master { " with f32 master copies" } else { "" },
